@@ -1,0 +1,43 @@
+package dev.berth.runtime.cli;
+
+import dev.berth.runtime.config.BerthConfig;
+import dev.berth.runtime.config.ConfigLoader;
+import dev.berth.runtime.config.LogLevel;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The flags that pick the configuration; flags win over the file, the file over defaults. */
+final class ConfigOptions {
+
+  @Option(names = "--config", paramLabel = "FILE", description = "TOML configuration file.")
+  Path configFile;
+
+  @Option(names = "--socket", paramLabel = "PATH", description = "CRI unix socket (default /run/berth/berth.sock).")
+  Path socket;
+
+  @Option(names = "--root", paramLabel = "DIR", description = "Persistent state: images, containers (default /var/lib/berth).")
+  Path root;
+
+  @Option(names = "--state", paramLabel = "DIR", description = "Runtime state that dies with the node (default /run/berth).")
+  Path state;
+
+  @Option(names = "--log-level", paramLabel = "LEVEL", description = "trace, debug, info, warn or error.")
+  String logLevel;
+
+  BerthConfig effective() {
+    BerthConfig config = ConfigLoader.load(configFile);
+    if (socket != null) {
+      config = config.withSocket(socket.toAbsolutePath().normalize());
+    }
+    if (root != null) {
+      config = config.withRoot(root.toAbsolutePath().normalize());
+    }
+    if (state != null) {
+      config = config.withState(state.toAbsolutePath().normalize());
+    }
+    if (logLevel != null) {
+      config = config.withLogLevel(LogLevel.parse(logLevel, "flag --log-level"));
+    }
+    return config;
+  }
+}

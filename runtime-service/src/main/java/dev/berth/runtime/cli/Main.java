@@ -1,0 +1,62 @@
+package dev.berth.runtime.cli;
+
+import dev.berth.runtime.BerthVersion;
+import dev.berth.runtime.config.ConfigException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code bin/berth}: the daemon and the few client commands an operator needs next to it. */
+@Command(
+    name = "berth",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Berth, a Kubernetes container runtime (CRI v1).",
+    subcommands = {ServeCommand.class, ConfigCommand.class, VersionCommand.class, StatusCommand.class})
+public final class Main implements Runnable {
+
+  /** Exit code for a bad flag or configuration, as for any usage error. */
+  static final int EXIT_USAGE = 2;
+  /** Exit code when the daemon or a call fails. */
+  static final int EXIT_FAILURE = 1;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs one command line and returns its exit code; never calls System.exit. */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine commandLine = new CommandLine(new Main())
+        // The last of a repeated flag wins, as scripts that append overrides expect.
+        .setOverwrittenOptionsAllowed(true)
+        .setOut(out)
+        .setErr(err)
+        .setExecutionExceptionHandler((e, cmd, parsed) -> {
+          if (e instanceof ConfigException) {
+            err.println("berth: " + e.getMessage());
+            return EXIT_USAGE;
+          }
+          if (e instanceof CommandFailedException) {
+            err.println("berth: " + e.getMessage());
+            return EXIT_FAILURE;
+          }
+          throw e;
+        });
+    return commandLine.execute(args);
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (serve, config, version, status)");
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"berth " + BerthVersion.current()};
+    }
+  }
+}

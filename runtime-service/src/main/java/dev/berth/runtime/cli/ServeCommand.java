@@ -1,0 +1,43 @@
+package dev.berth.runtime.cli;
+
+import ch.qos.logback.classic.Level;
+import dev.berth.runtime.config.BerthConfig;
+import dev.berth.runtime.server.Daemon;
+import dev.berth.runtime.server.ShutdownSignal;
+import java.io.IOException;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+@Command(name = "serve", description = "Run the daemon: serve CRI on the socket until SIGTERM.")
+final class ServeCommand implements Callable<Integer> {
+
+  private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+
+  @Mixin
+  ConfigOptions options;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    BerthConfig config = options.effective();
+    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
+        .setLevel(Level.toLevel(config.logLevel().name()));
+    ShutdownSignal signal = ShutdownSignal.install();
+    Daemon daemon;
+    try {
+      daemon = Daemon.start(config);
+    } catch (IOException e) {
+      throw new CommandFailedException("cannot start: " + e.getMessage(), e);
+    }
+    String received = signal.await();
+    log.info("{} received: stopping", received);
+    try {
+      daemon.stop();
+    } catch (IOException e) {
+      throw new CommandFailedException("unclean stop: " + e.getMessage(), e);
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,19 @@
+package dev.berth.runtime.config;
+
+import java.util.List;
+
+/**
+ * The TOML file as written by the operator: every key optional (null when absent), names in
+ * snake_case. {@link ConfigLoader} lays it over the defaults.
+ */
+record ConfigFile(
+    String socket,
+    String root,
+    String state,
+    String logLevel,
+    String cgroupDriver,
+    Integer shutdownTimeoutSeconds,
+    CniTable cni) {
+
+  record CniTable(String confDir, List<String> binDirs) {}
+}

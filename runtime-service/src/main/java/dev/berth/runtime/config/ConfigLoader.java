@@ -1,0 +1,98 @@
+package dev.berth.runtime.config;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+
+/** Reads a TOML config file and lays it over the built-in defaults. */
+public final class ConfigLoader {
+
+  private static final TomlMapper TOML = TomlMapper.builder()
+      .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+      .build();
+
+  private ConfigLoader() {}
+
+  /** The defaults, or the defaults overlaid with {@code file} when one is given. */
+  public static BerthConfig load(Path file) {
+    BerthConfig defaults = BerthConfig.defaults();
+    if (file == null) {
+      return defaults;
+    }
+    return overlay(defaults, read(file), file.toString());
+  }
+
+  private static ConfigFile read(Path file) {
+    try {
+      byte[] bytes = Files.readAllBytes(file);
+      ConfigFile parsed = TOML.readValue(bytes, ConfigFile.class);
+      // An empty file parses to null: it simply sets nothing.
+      return parsed != null ? parsed : new ConfigFile(null, null, null, null, null, null, null);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("config file " + file + " does not exist");
+    } catch (UnrecognizedPropertyException e) {
+      throw new ConfigException("config file " + file + ": unknown key '" + keyPath(e) + "'");
+    } catch (MismatchedInputException e) {
+      throw new ConfigException("config file " + file + ": key '" + keyPath(e) + "' has the wrong type ("
+          + e.getOriginalMessage().lines().findFirst().orElse("") + ")");
+    } catch (JacksonException e) {
+      throw new ConfigException("config file " + file + " is not valid TOML: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new ConfigException("config file " + file + " cannot be read: " + e.getMessage(), e);
+    }
+  }
+
+  private static String keyPath(JsonMappingException e) {
+    return e.getPath().stream()
+        .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+        .collect(Collectors.joining("."));
+  }
+
+  private static BerthConfig overlay(BerthConfig base, ConfigFile file, String source) {
+    BerthConfig.Cni cni = base.cni();
+    if (file.cni() != null) {
+      cni = new BerthConfig.Cni(
+          file.cni().confDir() != null ? absolute(file.cni().confDir(), source, "cni.conf_dir") : cni.confDir(),
+          file.cni().binDirs() != null
+              ? file.cni().binDirs().stream().map(d -> absolute(d, source, "cni.bin_dirs")).toList()
+              : cni.binDirs());
+    }
+    int shutdownTimeout = base.shutdownTimeoutSeconds();
+    if (file.shutdownTimeoutSeconds() != null) {
+      shutdownTimeout = file.shutdownTimeoutSeconds();
+      if (shutdownTimeout < 0) {
+        throw new ConfigException(source + ": key 'shutdown_timeout_seconds' must not be negative");
+      }
+    }
+    return new BerthConfig(
+        file.socket() != null ? absolute(file.socket(), source, "socket") : base.socket(),
+        file.root() != null ? absolute(file.root(), source, "root") : base.root(),
+        file.state() != null ? absolute(file.state(), source, "state") : base.state(),
+        file.logLevel() != null ? LogLevel.parse(file.logLevel(), source + ": key 'log_level'") : base.logLevel(),
+        file.cgroupDriver() != null
+            ? CgroupDriver.parse(file.cgroupDriver(), source + ": key 'cgroup_driver'")
+            : base.cgroupDriver(),
+        shutdownTimeout,
+        cni);
+  }
+
+  /** Paths in the file must be absolute: the daemon's working directory means nothing to an operator. */
+  static Path absolute(String value, String source, String key) {
+    Path path = Path.of(value);
+    if (!path.isAbsolute()) {
+      throw new ConfigException(source + ": key '" + key + "' must be an absolute path, got '" + value + "'");
+    }
+    return path.normalize();
+  }
+}

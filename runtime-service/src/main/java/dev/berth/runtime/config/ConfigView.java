@@ -1,0 +1,52 @@
+package dev.berth.runtime.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The effective configuration in the file's own key names: TOML for {@code berth config}, JSON
+ * for the CRI {@code Status} verbose info. Printed TOML loads back to the same configuration.
+ */
+public final class ConfigView {
+
+  private static final TomlMapper TOML = new TomlMapper();
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private ConfigView() {}
+
+  public static Map<String, Object> asMap(BerthConfig config) {
+    Map<String, Object> cni = new LinkedHashMap<>();
+    cni.put("conf_dir", config.cni().confDir().toString());
+    cni.put("bin_dirs", config.cni().binDirs().stream().map(Object::toString).toList());
+
+    Map<String, Object> map = new LinkedHashMap<>();
+    map.put("socket", config.socket().toString());
+    map.put("root", config.root().toString());
+    map.put("state", config.state().toString());
+    map.put("log_level", config.logLevel().configName());
+    map.put("cgroup_driver", config.cgroupDriver().configName());
+    map.put("shutdown_timeout_seconds", config.shutdownTimeoutSeconds());
+    map.put("cni", cni);
+    return map;
+  }
+
+  public static String toToml(BerthConfig config) {
+    try {
+      return TOML.writeValueAsString(asMap(config));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot render the configuration as TOML", e);
+    }
+  }
+
+  public static String toJson(BerthConfig config) {
+    try {
+      return JSON.writeValueAsString(asMap(config));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot render the configuration as JSON", e);
+    }
+  }
+}

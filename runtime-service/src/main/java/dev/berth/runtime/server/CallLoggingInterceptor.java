@@ -1,0 +1,36 @@
+package dev.berth.runtime.server;
+
+import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Logs every CRI call with its latency at debug, and every failed call at warn with its code. */
+public final class CallLoggingInterceptor implements ServerInterceptor {
+
+  private static final Logger log = LoggerFactory.getLogger("dev.berth.cri.calls");
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    long started = System.nanoTime();
+    String method = call.getMethodDescriptor().getBareMethodName();
+    ServerCall<Q, R> logged = new SimpleForwardingServerCall<>(call) {
+      @Override
+      public void close(Status status, Metadata trailers) {
+        long micros = (System.nanoTime() - started) / 1_000;
+        if (status.isOk()) {
+          log.debug("{} ok in {} us", method, micros);
+        } else {
+          log.warn("{} failed in {} us: {} {}", method, micros, status.getCode(), status.getDescription());
+        }
+        super.close(status, trailers);
+      }
+    };
+    return next.startCall(logged, headers);
+  }
+}

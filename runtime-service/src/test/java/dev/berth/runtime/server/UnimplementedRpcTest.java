@@ -1,0 +1,90 @@
+package dev.berth.runtime.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.google.protobuf.Descriptors.MethodDescriptor;
+import com.google.protobuf.Descriptors.ServiceDescriptor;
+import com.google.protobuf.DynamicMessage;
+import dev.berth.cri.v1.CriProto;
+import dev.berth.runtime.testing.DaemonProcess;
+import io.grpc.CallOptions;
+import io.grpc.MethodDescriptor.MethodType;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ClientCalls;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Until their issues land, every RPC but the runtime-info ones answers UNIMPLEMENTED naming
+ * itself. Driven by the contract's descriptors, so a method can't be forgotten.
+ */
+@Timeout(120)
+class UnimplementedRpcTest {
+
+  /** RPCs that work now; this set grows as issues land. */
+  private static final Set<String> IMPLEMENTED = Set.of(
+      "runtime.v1.RuntimeService/Version",
+      "runtime.v1.RuntimeService/Status",
+      "runtime.v1.RuntimeService/RuntimeConfig",
+      "runtime.v1.RuntimeService/UpdateRuntimeConfig");
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void everyOtherRpcAnswersUnimplementedNamingTheRpc() throws Exception {
+    try (DaemonProcess daemon = DaemonProcess.start(dir)) {
+      List<String> checked = new ArrayList<>();
+      for (ServiceDescriptor service : CriProto.getDescriptor().getServices()) {
+        for (MethodDescriptor method : service.getMethods()) {
+          String fullName = service.getFullName() + "/" + method.getName();
+          if (IMPLEMENTED.contains(fullName)) {
+            continue;
+          }
+          Status status = callWithEmptyRequest(daemon, method, fullName);
+          assertEquals(Status.Code.UNIMPLEMENTED, status.getCode(), fullName + ": " + status);
+          assertTrue(status.getDescription().contains(fullName), status.getDescription());
+          checked.add(fullName);
+        }
+      }
+      // 35 RuntimeService and 6 ImageService methods in the contract.
+      assertEquals(41 - IMPLEMENTED.size(), checked.size(), checked.toString());
+    }
+  }
+
+  private static Status callWithEmptyRequest(DaemonProcess daemon, MethodDescriptor method, String fullName) {
+    io.grpc.MethodDescriptor<DynamicMessage, DynamicMessage> grpcMethod =
+        io.grpc.MethodDescriptor.<DynamicMessage, DynamicMessage>newBuilder()
+            .setType(method.isServerStreaming() ? MethodType.SERVER_STREAMING : MethodType.UNARY)
+            .setFullMethodName(fullName)
+            .setRequestMarshaller(ProtoUtils.marshaller(DynamicMessage.getDefaultInstance(method.getInputType())))
+            .setResponseMarshaller(ProtoUtils.marshaller(DynamicMessage.getDefaultInstance(method.getOutputType())))
+            .build();
+    CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS);
+    DynamicMessage request = DynamicMessage.getDefaultInstance(method.getInputType());
+    try {
+      if (method.isServerStreaming()) {
+        Iterator<DynamicMessage> replies =
+            ClientCalls.blockingServerStreamingCall(daemon.client().channel(), grpcMethod, options, request);
+        replies.hasNext();
+      } else {
+        ClientCalls.blockingUnaryCall(daemon.client().channel(), grpcMethod, options, request);
+      }
+    } catch (StatusRuntimeException e) {
+      return e.getStatus();
+    }
+    fail(fullName + " answered without error");
+    return null;
+  }
+}

@@ -1,0 +1,150 @@
+package dev.berth.runtime.testing;
+
+import dev.berth.cri.client.CriClient;
+import dev.berth.cri.v1.VersionRequest;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Berth daemon in its own JVM, on a private socket, root and state under one temporary
+ * directory, so that test runs never collide. Started from the test's own class path.
+ */
+public final class DaemonProcess implements AutoCloseable {
+
+  private final Path dir;
+  private final Path socket;
+  private final Path log;
+  private final Process process;
+  private CriClient client;
+
+  private DaemonProcess(Path dir, Path socket, Path log, Process process) {
+    this.dir = dir;
+    this.socket = socket;
+    this.log = log;
+    this.process = process;
+  }
+
+  /** Starts a daemon with its own directories and waits until it answers a CRI call. */
+  public static DaemonProcess start(Path dir, String... extraArgs) throws IOException, InterruptedException {
+    DaemonProcess daemon = launch(dir, extraArgs);
+    daemon.awaitReady(Duration.ofSeconds(30));
+    return daemon;
+  }
+
+  /** Starts a daemon without waiting for it: for daemons that are expected to refuse to start. */
+  public static DaemonProcess launch(Path dir, String... extraArgs) throws IOException {
+    Files.createDirectories(dir);
+    Path socket = dir.resolve("berth.sock");
+    List<String> command = new ArrayList<>(List.of(
+        javaBinary(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx128m",
+        "-cp", System.getProperty("java.class.path"), "dev.berth.runtime.cli.Main", "serve",
+        "--socket", socket.toString(),
+        "--root", dir.resolve("root").toString(),
+        "--state", dir.resolve("state").toString()));
+    command.addAll(List.of(extraArgs));
+    Path log = dir.resolve("daemon-" + System.nanoTime() + ".log");
+    Process process = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+        .start();
+    return new DaemonProcess(dir, socket, log, process);
+  }
+
+  private static String javaBinary() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  /** A socket file alone proves nothing: one left by a killed daemon looks the same. */
+  private void awaitReady(Duration timeout) throws InterruptedException, IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!answers()) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("daemon exited with " + process.exitValue() + ":\n" + output());
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("daemon socket did not appear within " + timeout + ":\n" + output());
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private boolean answers() {
+    if (!Files.exists(socket)) {
+      return false;
+    }
+    try (CriClient probe = CriClient.connect(socket)) {
+      probe.runtime(Duration.ofSeconds(2)).version(VersionRequest.getDefaultInstance());
+      return true;
+    } catch (StatusRuntimeException notYet) {
+      return false;
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public Path socket() {
+    return socket;
+  }
+
+  public Path root() {
+    return dir.resolve("root");
+  }
+
+  public Process process() {
+    return process;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** One client per daemon, closed with it. */
+  public synchronized CriClient client() {
+    if (client == null) {
+      client = CriClient.connect(socket);
+    }
+    return client;
+  }
+
+  /** Everything the daemon wrote to stdout and stderr so far. */
+  public String output() throws IOException {
+    return Files.readString(log, StandardCharsets.UTF_8);
+  }
+
+  /** Waits for the process to exit and returns its exit code. */
+  public int awaitExit(Duration timeout) throws InterruptedException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException("daemon " + pid() + " still running after " + timeout);
+    }
+    return process.exitValue();
+  }
+
+  /** SIGTERM, as systemd stops it. */
+  public void terminate() {
+    process.destroy();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (client != null) {
+      client.close();
+    }
+    if (process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+}
