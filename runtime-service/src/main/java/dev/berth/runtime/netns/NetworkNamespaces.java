@@ -1,0 +1,143 @@
+package dev.berth.runtime.netns;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Network namespaces pinned as bind-mounted files under one directory (e.g.
+ * {@code <state>/netns/<sandboxId>}), so that a pod's network outlives every process in it and
+ * the daemon itself.
+ *
+ * <p>Namespaces are made by util-linux {@code unshare --net=FILE true}: Linux namespace calls act
+ * on the calling thread, and a JVM thread that entered another network namespace would carry it
+ * into whatever task the pool gives it next, so this class never calls unshare or setns itself.
+ */
+public final class NetworkNamespaces {
+
+  private static final Logger log = LoggerFactory.getLogger(NetworkNamespaces.class);
+
+  /** A sandbox id becomes a file name: no separators, no dot-dot, nothing hidden. */
+  private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+
+  private static final long UNSHARE_TIMEOUT_SECONDS = 10;
+
+  private final Path directory;
+  private final String unshare;
+
+  public NetworkNamespaces(Path directory) {
+    this(directory, "unshare");
+  }
+
+  /** For tests: another program in place of {@code unshare}, to make creation fail. */
+  NetworkNamespaces(Path directory, String unshare) {
+    this.directory = directory.toAbsolutePath();
+    this.unshare = unshare;
+  }
+
+  public Path path(String sandboxId) {
+    if (sandboxId == null || !SAFE_ID.matcher(sandboxId).matches()) {
+      throw new IllegalArgumentException("sandbox id is not usable as a namespace file name: " + sandboxId);
+    }
+    return directory.resolve(sandboxId);
+  }
+
+  /**
+   * Creates and pins a new network namespace for the sandbox. On failure nothing is left behind:
+   * no mount, no file.
+   *
+   * @throws java.nio.file.FileAlreadyExistsException when the sandbox already has a file there
+   */
+  public Path create(String sandboxId) throws IOException {
+    Path file = path(sandboxId);
+    Files.createDirectories(directory);
+    // unshare bind-mounts onto an existing file; creating it ourselves also claims the name.
+    Files.createFile(file);
+    try {
+      runUnshare(file);
+      if (!isPinned(file)) {
+        throw new IOException(unshare + " --net=" + file + " exited 0 but no namespace is mounted there");
+      }
+    } catch (IOException | RuntimeException e) {
+      undo(file, e);
+      throw e;
+    }
+    log.debug("pinned network namespace {}", file);
+    return file;
+  }
+
+  /** Unpins and deletes the sandbox's namespace; a namespace that is already gone is success. */
+  public void remove(String sandboxId) throws IOException {
+    Path file = path(sandboxId);
+    // A file can carry stacked mounts if something mounted over it twice; peel them all.
+    for (int i = 0; i < 8 && Unmount.detach(file); i++) {
+      log.debug("unmounted network namespace {}", file);
+    }
+    Files.deleteIfExists(file);
+  }
+
+  public boolean exists(String sandboxId) {
+    return isPinned(path(sandboxId));
+  }
+
+  /**
+   * True when {@code file} is a mounted namespace rather than a plain file, for instance one left
+   * on disk after a reboot. A bind mount of nsfs lives on the nsfs device, never on the device of
+   * the directory that holds it, so comparing the two tells them apart with two stat calls.
+   */
+  public static boolean isPinned(Path file) {
+    if (file == null) {
+      return false;
+    }
+    try {
+      Object fileDevice = Files.getAttribute(file, "unix:dev", LinkOption.NOFOLLOW_LINKS);
+      Object dirDevice = Files.getAttribute(file.toAbsolutePath().getParent(), "unix:dev");
+      return !fileDevice.equals(dirDevice);
+    } catch (NoSuchFileException e) {
+      return false;
+    } catch (IOException e) {
+      log.debug("cannot stat {}: {}", file, e.toString());
+      return false;
+    }
+  }
+
+  private void runUnshare(Path file) throws IOException {
+    Process process = new ProcessBuilder(unshare, "--net=" + file, "true")
+        .redirectErrorStream(true)
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+        .start();
+    try {
+      if (!process.waitFor(UNSHARE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor();
+        throw new IOException(unshare + " --net=" + file + " did not finish in " + UNSHARE_TIMEOUT_SECONDS + " s");
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while creating network namespace " + file);
+    }
+    if (process.exitValue() != 0) {
+      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      throw new IOException(unshare + " --net=" + file + " failed with exit status "
+          + process.exitValue() + (output.isEmpty() ? "" : ": " + output));
+    }
+  }
+
+  private static void undo(Path file, Exception cause) {
+    try {
+      Unmount.detach(file);
+      Files.deleteIfExists(file);
+    } catch (IOException | RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package dev.berth.runtime.netns;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real namespaces (needs root): every test removes what it pinned. */
+class NetworkNamespacesTest {
+
+  @TempDir
+  Path dir;
+
+  NetworkNamespaces namespaces;
+
+  @BeforeEach
+  void setUp() {
+    namespaces = new NetworkNamespaces(dir.resolve("netns"));
+  }
+
+  @AfterEach
+  void unpinEverything() throws IOException {
+    for (String id : new String[] {"a", "b"}) {
+      namespaces.remove(id);
+    }
+  }
+
+  @Test
+  void createPinsANewNamespaceThatNsenterCanEnter() throws Exception {
+    Path file = namespaces.create("a");
+
+    assertEquals(dir.resolve("netns").resolve("a"), file);
+    assertTrue(namespaces.exists("a"));
+    String inside = run("nsenter", "--net=" + file, "readlink", "/proc/self/ns/net");
+    String host = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+    assertTrue(inside.startsWith("net:["), inside);
+    assertNotEquals(host, inside, "nsenter must land in a namespace other than the host's");
+    assertTrue(run("nsenter", "--net=" + file, "ip", "-o", "link").contains("lo:"));
+  }
+
+  @Test
+  void twoSandboxesGetTwoNamespaces() throws Exception {
+    Path a = namespaces.create("a");
+    Path b = namespaces.create("b");
+    assertNotEquals(
+        run("nsenter", "--net=" + a, "readlink", "/proc/self/ns/net"),
+        run("nsenter", "--net=" + b, "readlink", "/proc/self/ns/net"));
+  }
+
+  @Test
+  void removeUnmountsAndDeletes() throws Exception {
+    Path file = namespaces.create("a");
+
+    namespaces.remove("a");
+
+    assertFalse(namespaces.exists("a"));
+    assertFalse(Files.exists(file));
+    assertFalse(Files.readString(Path.of("/proc/self/mountinfo")).contains(file.toString()),
+        "no mount may remain on " + file);
+  }
+
+  @Test
+  void removeTwiceSucceeds() throws IOException {
+    namespaces.create("a");
+    namespaces.remove("a");
+    namespaces.remove("a");
+    assertFalse(namespaces.exists("a"));
+  }
+
+  @Test
+  void removeOfANamespaceNeverCreatedSucceeds() throws IOException {
+    namespaces.remove("b");
+    assertFalse(namespaces.exists("b"));
+  }
+
+  @Test
+  void aPlainFileLeftOnDiskIsNotANamespace() throws IOException {
+    Files.createDirectories(dir.resolve("netns"));
+    Files.createFile(namespaces.path("a"));
+    assertFalse(namespaces.exists("a"));
+    namespaces.remove("a");
+    assertFalse(Files.exists(namespaces.path("a")));
+  }
+
+  @Test
+  void createTwiceFailsAndKeepsTheFirst() throws IOException {
+    namespaces.create("a");
+    assertThrows(FileAlreadyExistsException.class, () -> namespaces.create("a"));
+    assertTrue(namespaces.exists("a"));
+  }
+
+  @Test
+  void aFailedCreateLeavesNothingBehind() {
+    NetworkNamespaces failing = new NetworkNamespaces(dir.resolve("netns"), "false");
+    IOException e = assertThrows(IOException.class, () -> failing.create("a"));
+    assertTrue(e.getMessage().contains("exit status 1"), e.getMessage());
+    assertFalse(Files.exists(namespaces.path("a")));
+  }
+
+  @Test
+  void idsThatWouldLeaveTheDirectoryAreRefused() {
+    for (String id : new String[] {"..", "../x", "a/b", ".hidden", "", "a b"}) {
+      assertThrows(IllegalArgumentException.class, () -> namespaces.path(id), id);
+    }
+  }
+
+  private static String run(String... command) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    assertTrue(process.waitFor(10, TimeUnit.SECONDS));
+    assertEquals(0, process.exitValue(), String.join(" ", command) + ": " + output);
+    return output;
+  }
+}
