@@ -8,7 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
+import java.util.Optional;
 
 /**
  * Answers "could a pod get a network now?" for the CRI NetworkReady condition: the first CNI
@@ -39,18 +39,18 @@ public final class NetworkConfigProbe {
   }
 
   public Readiness probe() {
-    List<Path> configs;
-    try (Stream<Path> entries = Files.list(confDir)) {
-      configs = entries.filter(NetworkConfigProbe::isConfigFile).sorted().toList();
+    Optional<Path> first;
+    try {
+      first = CniConfigFiles.first(confDir);
     } catch (NoSuchFileException e) {
       return Readiness.notReady("no CNI network config: " + confDir + " does not exist");
     } catch (IOException e) {
       return Readiness.notReady("no CNI network config: cannot read " + confDir + ": " + e);
     }
-    if (configs.isEmpty()) {
+    if (first.isEmpty()) {
       return Readiness.notReady("no CNI network config found in " + confDir);
     }
-    Path config = configs.getFirst();
+    Path config = first.get();
     List<String> pluginTypes;
     try {
       pluginTypes = pluginTypes(JSON.readTree(config.toFile()));
@@ -66,12 +66,6 @@ public final class NetworkConfigProbe {
       }
     }
     return Readiness.ready("CNI network config " + config + " with plugins " + pluginTypes);
-  }
-
-  private static boolean isConfigFile(Path path) {
-    String name = path.getFileName().toString();
-    return Files.isRegularFile(path)
-        && (name.endsWith(".conf") || name.endsWith(".conflist") || name.endsWith(".json"));
   }
 
   /** A .conflist has a "plugins" array; a single .conf is itself the one plugin. */

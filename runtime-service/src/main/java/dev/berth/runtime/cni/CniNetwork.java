@@ -1,0 +1,237 @@
+package dev.berth.runtime.cni;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.runtime.netns.NetworkNamespaces;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pod network: CNI ADD and DEL of the configured network (the first config in the conf dir)
+ * for one sandbox at a time, with what DEL needs cached on disk so it works after a restart.
+ *
+ * <p>The pod's {@code lo} is brought up by the {@code loopback} plugin before the configured
+ * network, as containerd does; it is not part of the operator's config, has no host-side state,
+ * and dies with the namespace, so it is neither cached nor deleted.
+ */
+public final class CniNetwork {
+
+  private static final Logger log = LoggerFactory.getLogger(CniNetwork.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Long enough for a slow IPAM; short of the kubelet's 2 minute runtime request timeout. */
+  public static final Duration DEFAULT_PLUGIN_TIMEOUT = Duration.ofSeconds(60);
+
+  private static final String LOOPBACK = "loopback";
+
+  private final Path confDir;
+  private final CniPluginExec exec;
+  private final CniResultCache cache;
+
+  public CniNetwork(Path confDir, List<Path> binDirs, Path cacheDir) {
+    this(confDir, binDirs, cacheDir, DEFAULT_PLUGIN_TIMEOUT);
+  }
+
+  public CniNetwork(Path confDir, List<Path> binDirs, Path cacheDir, Duration pluginTimeout) {
+    this.confDir = confDir;
+    this.exec = new CniPluginExec(binDirs, pluginTimeout);
+    this.cache = new CniResultCache(cacheDir);
+  }
+
+  /**
+   * CNI ADD of the configured network (conflist: chained plugins with prevResult) into the
+   * attachment's namespace. When a plugin fails, the plugins before it are deleted again and no
+   * cache entry remains.
+   */
+  public CniResult attach(CniAttachment attachment) throws CniException {
+    if (attachment.netns() == null) {
+      throw new IllegalArgumentException("attach needs the sandbox's network namespace");
+    }
+    CniConfigList network = loadNetwork();
+    String args = cniArgs(attachment);
+    Map<String, JsonNode> capabilityArgs = capabilityArgs(attachment.portMappings());
+    CniResultCache.Entry pending = new CniResultCache.Entry(attachment.sandboxId(), attachment.ifName(), args,
+        network.toJson(), JSON.valueToTree(capabilityArgs), null);
+
+    Optional<CniResultCache.Entry> previous = readCache(attachment.sandboxId());
+    if (previous.isPresent() && previous.get().result() != null) {
+      throw new CniException("sandbox " + attachment.sandboxId() + " is already attached to network "
+          + previous.get().networkConfig().path("name").asText() + "; detach it first", null);
+    }
+    if (previous.isPresent()) {
+      // A daemon died during an earlier ADD: undo whatever that got done before trying again.
+      log.info("sandbox {} has an unfinished CNI ADD from before; deleting it first", attachment.sandboxId());
+      detach(attachment);
+    }
+
+    bringUpLoopback(attachment, network.cniVersion(), args);
+    writeCache(pending);
+    String netns = attachment.netns().toString();
+    JsonNode result = null;
+    for (int i = 0; i < network.plugins().size(); i++) {
+      CniPluginExec.Invocation add =
+          new CniPluginExec.Invocation("ADD", attachment.sandboxId(), netns, attachment.ifName(), args);
+      try {
+        JsonNode output = exec.run(network.type(i), add, network.pluginConfig(i, result, capabilityArgs));
+        if (output != null) {
+          result = output;
+        }
+      } catch (CniException failure) {
+        undoPartialAdd(network, attachment, args, capabilityArgs, result, failure);
+        throw failure;
+      }
+    }
+    if (result == null) {
+      result = JSON.createObjectNode().put("cniVersion", network.cniVersion());
+    }
+    writeCache(pending.withResult(result));
+    CniResult attached = CniResult.from(result);
+    log.debug("sandbox {} attached to network {} with {}", attachment.sandboxId(), network.name(), attached.ips());
+    return attached;
+  }
+
+  /**
+   * CNI DEL with the config and result cached at ADD; harmless when repeated, when nothing was
+   * added, and when the namespace is already gone. The cache entry goes only after every plugin
+   * succeeded, so a failed DEL can be retried.
+   */
+  public void detach(CniAttachment attachment) throws CniException {
+    Optional<CniResultCache.Entry> cached = readCache(attachment.sandboxId());
+    if (cached.isEmpty()) {
+      log.debug("sandbox {} has no CNI attachment to delete", attachment.sandboxId());
+      return;
+    }
+    CniResultCache.Entry entry = cached.get();
+    CniConfigList network = CniConfigList.fromJson(entry.networkConfig(), "cache of " + attachment.sandboxId());
+    Map<String, JsonNode> capabilityArgs = new LinkedHashMap<>();
+    if (entry.runtimeConfig() != null) {
+      entry.runtimeConfig().properties().forEach(field -> capabilityArgs.put(field.getKey(), field.getValue()));
+    }
+    runDel(network, attachment.sandboxId(), delNetns(attachment.netns()), entry.ifName(), entry.cniArgs(),
+        capabilityArgs, entry.result());
+    try {
+      cache.remove(attachment.sandboxId());
+    } catch (IOException e) {
+      throw new CniException("cannot remove CNI cache of sandbox " + attachment.sandboxId() + ": " + e, e);
+    }
+    log.debug("sandbox {} detached from network {}", attachment.sandboxId(), network.name());
+  }
+
+  private void runDel(CniConfigList network, String containerId, String netns, String ifName, String args,
+      Map<String, JsonNode> capabilityArgs, JsonNode prevResult) throws CniException {
+    CniPluginExec.Invocation del = new CniPluginExec.Invocation("DEL", containerId, netns, ifName, args);
+    for (int i = network.plugins().size() - 1; i >= 0; i--) {
+      exec.run(network.type(i), del, network.pluginConfig(i, prevResult, capabilityArgs));
+    }
+  }
+
+  private void undoPartialAdd(CniConfigList network, CniAttachment attachment, String args,
+      Map<String, JsonNode> capabilityArgs, JsonNode partialResult, CniException failure) {
+    try {
+      runDel(network, attachment.sandboxId(), attachment.netns().toString(), attachment.ifName(), args,
+          capabilityArgs, partialResult);
+    } catch (CniException e) {
+      failure.addSuppressed(e);
+    }
+    // The ADD failed: the caller tears the sandbox down and never asks us to DEL it, so an
+    // entry kept here would only be a stale claim on the sandbox id.
+    try {
+      cache.remove(attachment.sandboxId());
+    } catch (IOException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  private void bringUpLoopback(CniAttachment attachment, String cniVersion, String args) throws CniException {
+    ObjectNode config = JSON.createObjectNode()
+        .put("cniVersion", cniVersion)
+        .put("name", "cni-loopback")
+        .put("type", LOOPBACK);
+    exec.run(LOOPBACK, new CniPluginExec.Invocation("ADD", attachment.sandboxId(),
+        attachment.netns().toString(), "lo", args), config);
+  }
+
+  private CniConfigList loadNetwork() throws CniException {
+    Optional<Path> file;
+    try {
+      file = CniConfigFiles.first(confDir);
+    } catch (NoSuchFileException e) {
+      throw new CniException("no CNI network config: " + confDir + " does not exist", e);
+    } catch (IOException e) {
+      throw new CniException("cannot read CNI config directory " + confDir + ": " + e, e);
+    }
+    if (file.isEmpty()) {
+      throw new CniException("no CNI network config found in " + confDir, null);
+    }
+    return CniConfigList.load(file.get());
+  }
+
+  private Optional<CniResultCache.Entry> readCache(String sandboxId) throws CniException {
+    try {
+      return cache.read(sandboxId);
+    } catch (IOException e) {
+      throw new CniException("CNI cache of sandbox " + sandboxId + " is unreadable: " + e.getMessage(), e);
+    }
+  }
+
+  private void writeCache(CniResultCache.Entry entry) throws CniException {
+    try {
+      cache.write(entry);
+    } catch (IOException e) {
+      throw new CniException("cannot write CNI cache of sandbox " + entry.sandboxId() + ": " + e, e);
+    }
+  }
+
+  /**
+   * DEL must work when the namespace is gone. Plugins accept a missing path or an empty one, but
+   * a file that is no longer a namespace (left on disk after a reboot) makes them fail with
+   * "unknown FS magic", so anything that is not a pinned namespace is passed as empty.
+   */
+  private static String delNetns(Path netns) {
+    return NetworkNamespaces.isPinned(netns) ? netns.toString() : "";
+  }
+
+  /** The keys the kubelet's own CNI callers set; IgnoreUnknown lets plugins skip the ones they don't know. */
+  static String cniArgs(CniAttachment attachment) {
+    return "IgnoreUnknown=1"
+        + ";K8S_POD_NAMESPACE=" + attachment.podNamespace()
+        + ";K8S_POD_NAME=" + attachment.podName()
+        + ";K8S_POD_INFRA_CONTAINER_ID=" + attachment.sandboxId()
+        + ";K8S_POD_UID=" + attachment.podUid();
+  }
+
+  /**
+   * runtimeConfig arguments by capability. A mapping without a host port only documents the
+   * container port (the kubelet sends those too) and is left out, as containerd does.
+   */
+  static Map<String, JsonNode> capabilityArgs(List<PortMapping> portMappings) {
+    ArrayNode mappings = JSON.createArrayNode();
+    for (PortMapping mapping : portMappings) {
+      if (mapping.hostPort() <= 0) {
+        continue;
+      }
+      ObjectNode node = mappings.addObject()
+          .put("hostPort", mapping.hostPort())
+          .put("containerPort", mapping.containerPort())
+          .put("protocol", mapping.protocol());
+      if (!mapping.hostIp().isEmpty()) {
+        node.put("hostIP", mapping.hostIp());
+      }
+    }
+    Map<String, JsonNode> args = new LinkedHashMap<>();
+    if (!mappings.isEmpty()) {
+      args.put("portMappings", mappings);
+    }
+    return args;
+  }
+}

@@ -1,0 +1,113 @@
+package dev.berth.runtime.cni;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * What DEL needs from ADD, one JSON file per sandbox, kept across daemon restarts: the network
+ * config as it was at ADD (the conf dir may have changed since), the CNI_ARGS and capability
+ * arguments, and the final result, which DEL hands back as prevResult.
+ *
+ * <p>Files are replaced atomically (temp file, fsync, rename, fsync of the directory) so a crash
+ * leaves either the old entry or the new one, never half of one.
+ */
+public final class CniResultCache {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+
+  /**
+   * One sandbox's attachment.
+   *
+   * @param result null while ADD is in flight: the entry is written before the first plugin runs
+   *     so that a daemon that dies half way still knows what to DEL
+   */
+  public record Entry(
+      String sandboxId, String ifName, String cniArgs, JsonNode networkConfig, JsonNode runtimeConfig,
+      JsonNode result) {
+
+    public Entry {
+      // Jackson reads a JSON null into a JsonNode field as NullNode; "absent" is easier as null.
+      runtimeConfig = runtimeConfig == null || runtimeConfig.isNull() ? null : runtimeConfig;
+      result = result == null || result.isNull() ? null : result;
+    }
+
+    Entry withResult(JsonNode newResult) {
+      return new Entry(sandboxId, ifName, cniArgs, networkConfig, runtimeConfig, newResult);
+    }
+  }
+
+  private final Path directory;
+
+  public CniResultCache(Path directory) {
+    this.directory = directory;
+  }
+
+  public void write(Entry entry) throws IOException {
+    Path file = file(entry.sandboxId());
+    Files.createDirectories(directory);
+    Path temp = directory.resolve("." + file.getFileName() + "." + UUID.randomUUID() + ".tmp");
+    try {
+      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        ByteBuffer bytes = ByteBuffer.wrap(JSON.writeValueAsBytes(entry));
+        while (bytes.hasRemaining()) {
+          channel.write(bytes);
+        }
+        channel.force(true);
+      }
+      try {
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new IOException("cannot atomically replace " + file, e);
+      }
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+    syncDirectory();
+  }
+
+  /**
+   * @return the entry, or empty when none was written
+   * @throws IOException when the entry exists but cannot be read or parsed
+   */
+  public Optional<Entry> read(String sandboxId) throws IOException {
+    Path file = file(sandboxId);
+    try {
+      return Optional.of(JSON.readValue(Files.readAllBytes(file), Entry.class));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+  }
+
+  public void remove(String sandboxId) throws IOException {
+    if (Files.deleteIfExists(file(sandboxId))) {
+      syncDirectory();
+    }
+  }
+
+  Path file(String sandboxId) {
+    if (sandboxId == null || !SAFE_ID.matcher(sandboxId).matches()) {
+      throw new IllegalArgumentException("sandbox id is not usable as a cache file name: " + sandboxId);
+    }
+    return directory.resolve(sandboxId + ".json");
+  }
+
+  /** The rename is durable only once the directory entry itself is on disk. */
+  private void syncDirectory() throws IOException {
+    try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+      dir.force(true);
+    }
+  }
+}
