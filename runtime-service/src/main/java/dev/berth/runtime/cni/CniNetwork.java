@@ -87,7 +87,7 @@ public final class CniNetwork {
           result = output;
         }
       } catch (CniException failure) {
-        undoPartialAdd(network, attachment, args, capabilityArgs, result, failure);
+        undoPartialAdd(network, i, attachment, args, capabilityArgs, result, failure);
         throw failure;
       }
     }
@@ -135,13 +135,21 @@ public final class CniNetwork {
     }
   }
 
-  private void undoPartialAdd(CniConfigList network, CniAttachment attachment, String args,
+  /**
+   * Deletes what an ADD that failed at plugin {@code failed} may have set up: that plugin (it may
+   * have got half way) and the ones before it, in reverse, carrying on past errors because
+   * there is no later retry to leave them to.
+   */
+  private void undoPartialAdd(CniConfigList network, int failed, CniAttachment attachment, String args,
       Map<String, JsonNode> capabilityArgs, JsonNode partialResult, CniException failure) {
-    try {
-      runDel(network, attachment.sandboxId(), attachment.netns().toString(), attachment.ifName(), args,
-          capabilityArgs, partialResult);
-    } catch (CniException e) {
-      failure.addSuppressed(e);
+    CniPluginExec.Invocation del = new CniPluginExec.Invocation(
+        "DEL", attachment.sandboxId(), attachment.netns().toString(), attachment.ifName(), args);
+    for (int i = failed; i >= 0; i--) {
+      try {
+        exec.run(network.type(i), del, network.pluginConfig(i, partialResult, capabilityArgs));
+      } catch (CniException e) {
+        failure.addSuppressed(e);
+      }
     }
     // The ADD failed: the caller tears the sandbox down and never asks us to DEL it, so an
     // entry kept here would only be a stale claim on the sandbox id.
