@@ -184,6 +184,36 @@ class CniNetworkTest {
   }
 
   @Test
+  void delAfterARestartUsesTheCachedConfigEvenWhenTheConfDirChanged() throws Exception {
+    String id = sandbox();
+    Path netns = namespaces.create(id);
+    String ip = cni.attach(attachment(id, netns, List.of())).ips().getFirst();
+    CniNetwork restarted = new CniNetwork(Files.createDirectories(root.resolve("net.d-empty")), List.of(PLUGINS), cacheDir);
+
+    restarted.detach(attachment(id, netns, List.of()));
+
+    assertFalse(Files.exists(ipamDir.resolve(network).resolve(ip)), "DEL must release " + ip);
+    assertFalse(nsenter(netns, "ip", "-o", "link").output().contains("eth0"));
+  }
+
+  @Test
+  void anAddInterruptedByACrashIsDeletedBeforeTheNextAdd() throws Exception {
+    String id = sandbox();
+    Path netns = namespaces.create(id);
+    String first = cni.attach(attachment(id, netns, List.of())).ips().getFirst();
+    // What a daemon killed during ADD leaves: the entry written before the plugins ran, no result.
+    CniResultCache cache = new CniResultCache(cacheDir);
+    cache.write(cache.read(id).orElseThrow().withResult(null));
+
+    String second = cni.attach(attachment(id, netns, List.of())).ips().getFirst();
+
+    assertTrue(nsenter(netns, "ip", "-o", "-4", "addr", "show", "dev", "eth0").output().contains(second));
+    if (!first.equals(second)) {
+      assertFalse(Files.exists(ipamDir.resolve(network).resolve(first)), "the interrupted ADD's " + first + " leaked");
+    }
+  }
+
+  @Test
   void delOfASandboxNeverAttachedIsHarmless() throws CniException {
     cni.detach(attachment(sandbox(), null, List.of()));
   }
