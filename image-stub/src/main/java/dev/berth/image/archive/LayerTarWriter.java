@@ -38,6 +38,7 @@ final class LayerTarWriter {
       int uid = (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
       int gid = (Integer) Files.getAttribute(p, "unix:gid", LinkOption.NOFOLLOW_LINKS);
       TarArchiveEntry entry;
+      boolean content = false;
       if (attrs.isSymbolicLink()) {
         entry = new TarArchiveEntry(name, TarArchiveEntry.LF_SYMLINK);
         entry.setLinkName(Files.readSymbolicLink(p).toString());
@@ -55,6 +56,7 @@ final class LayerTarWriter {
           }
           entry = new TarArchiveEntry(name);
           entry.setSize(attrs.size());
+          content = true;
         }
       } else {
         continue; // sockets, devices: not needed by the images we build
@@ -64,7 +66,7 @@ final class LayerTarWriter {
       entry.setGroupId(gid);
       entry.setModTime(attrs.lastModifiedTime().toMillis());
       tar.putArchiveEntry(entry);
-      if (entry.isFile() && !entry.isLink()) {
+      if (content) {
         try (InputStream in = Files.newInputStream(p)) {
           in.transferTo(tar);
         }

@@ -114,8 +114,11 @@ public final class Syscalls {
   }
 
   public static void mount(String source, Path target, String type, long flags, String data) throws IOException {
-    call("mount " + type, target, (state, arena) -> (int) MOUNT.invokeExact(state, arena.allocateFrom(source),
-        str(arena, target), arena.allocateFrom(type), flags, data == null ? MemorySegment.NULL : arena.allocateFrom(data)));
+    call("mount " + type, target, (state, arena) -> {
+      MemorySegment options = data == null ? MemorySegment.NULL : arena.allocateFrom(data);
+      return (int) MOUNT.invokeExact(state, arena.allocateFrom(source), str(arena, target), arena.allocateFrom(type),
+          flags, options);
+    });
   }
 
   /** Unmounts; returns false when nothing was mounted there (EINVAL) or the path is gone (ENOENT). */
