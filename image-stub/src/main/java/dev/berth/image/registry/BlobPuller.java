@@ -1,0 +1,70 @@
+package dev.berth.image.registry;
+
+import dev.berth.image.manifest.Descriptor;
+import dev.berth.image.store.BlobStore;
+import dev.berth.image.store.Digest;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.http.HttpResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * GET /v2/NAME/blobs/DIGEST straight into the blob store, which verifies the digest while the
+ * bytes stream; long downloads log their progress every few seconds.
+ */
+final class BlobPuller {
+
+  private static final Logger log = LoggerFactory.getLogger(BlobPuller.class);
+  private static final long PROGRESS_NANOS = 5_000_000_000L;
+
+  private final RegistrySession session;
+
+  BlobPuller(RegistrySession session) {
+    this.session = session;
+  }
+
+  void pull(Descriptor blob, BlobStore store, String what) throws IOException, InterruptedException {
+    String label = what + " blob " + blob.digest();
+    HttpResponse<InputStream> response = session.get(
+        session.endpoint().uri(session.repository(), "blobs", blob.digest().toString()), null, label);
+    try (InputStream body = response.body()) {
+      if (response.statusCode() != 200) {
+        throw RegistryClient.statusError(response.statusCode(), label + ": GET blob");
+      }
+      Digest stored = store.write(new Progress(body, blob, label), blob.digest(), label);
+      assert stored.equals(blob.digest());
+    }
+  }
+
+  /** Counts bytes for the progress log; the digest itself is checked by the store. */
+  private static final class Progress extends FilterInputStream {
+    private final Descriptor blob;
+    private final String label;
+    private final long start = System.nanoTime();
+    private long lastLog = start;
+    private long bytes;
+
+    Progress(InputStream in, Descriptor blob, String label) {
+      super(in);
+      this.blob = blob;
+      this.label = label;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        bytes += n;
+        long now = System.nanoTime();
+        if (now - lastLog > PROGRESS_NANOS) {
+          lastLog = now;
+          log.info("pulling {}: {} of {} MiB after {} s", label, bytes >> 20,
+              blob.size() > 0 ? String.valueOf(blob.size() >> 20) : "?", (now - start) / 1_000_000_000L);
+        }
+      }
+      return n;
+    }
+  }
+}

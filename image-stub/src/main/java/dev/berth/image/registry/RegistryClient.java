@@ -1,0 +1,126 @@
+package dev.berth.image.registry;
+
+import dev.berth.image.manifest.Descriptor;
+import dev.berth.image.manifest.ImageIndex;
+import dev.berth.image.manifest.ImageManifest;
+import dev.berth.image.manifest.ManifestException;
+import dev.berth.image.manifest.Platform;
+import dev.berth.image.reference.ImageReference;
+import dev.berth.image.store.BlobStore;
+import dev.berth.image.store.DigestMismatchException;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.http.HttpClient;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The OCI distribution API (v2), read side: resolve a reference to the platform's manifest
+ * (through an index or manifest list), then fetch blobs. Mirrors are tried before the registry
+ * itself; the blobs come from whichever endpoint served the manifest.
+ */
+public final class RegistryClient {
+
+  private static final Logger log = LoggerFactory.getLogger(RegistryClient.class);
+
+  private final HttpClient http;
+  private final EndpointResolver endpoints;
+  private final Platform platform;
+
+  public RegistryClient(EndpointResolver endpoints, Platform platform) {
+    this.http = HttpClient.newBuilder()
+        .connectTimeout(Duration.ofSeconds(15))
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .build();
+    this.endpoints = endpoints;
+    this.platform = platform;
+  }
+
+  public RemoteImage resolve(ImageReference ref, RegistryCredentials credentials) throws IOException {
+    List<String> failures = new ArrayList<>();
+    IOException last = null;
+    for (RegistryEndpoint endpoint : endpoints.endpoints(ref.domain())) {
+      RegistrySession session = new RegistrySession(http, endpoint, ref.path(), credentials);
+      String what = "pull " + ref + " from " + endpoint;
+      try {
+        return resolveAt(ref, session, what);
+      } catch (DigestMismatchException | ManifestException e) {
+        throw e; // bad content is an error, not a reason to try elsewhere
+      } catch (IOException e) {
+        last = e;
+        failures.add(e.getMessage());
+        if (endpoint.mirror()) {
+          log.warn("mirror failed, trying the next endpoint: {}", e.getMessage());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new RegistryException(RegistryException.Kind.UNAVAILABLE, what + ": interrupted", e);
+      }
+    }
+    if (failures.size() == 1) {
+      throw last;
+    }
+    RegistryException.Kind kind = last instanceof RegistryException r ? r.kind() : RegistryException.Kind.UNAVAILABLE;
+    throw new RegistryException(kind, String.join("; ", failures), last);
+  }
+
+  private RemoteImage resolveAt(ImageReference ref, RegistrySession session, String what)
+      throws IOException, InterruptedException {
+    ManifestPuller manifests = new ManifestPuller(session);
+    ManifestPuller.Fetched top = wrap(() -> manifests.pull(ref.manifestReference(), what), what);
+    ManifestPuller.Fetched chosen = top;
+    if (ImageManifest.isIndex(top.bytes(), top.mediaType(), what)) {
+      ImageIndex index = ImageIndex.parse(top.bytes(), what + " index");
+      Descriptor entry = index.select(platform).orElseThrow(() -> new RegistryException(
+          RegistryException.Kind.NOT_FOUND, what + ": no manifest for " + platform + " in the index"));
+      chosen = wrap(() -> manifests.pull(entry.digest().toString(), what), what);
+    }
+    ImageManifest manifest = ImageManifest.parse(chosen.bytes(), chosen.mediaType(), what + " manifest");
+    return new RemoteImage(ref, session, top.digest(), chosen.digest(), chosen.bytes(), manifest);
+  }
+
+  public void pullBlob(RemoteImage image, Descriptor blob, BlobStore store) throws IOException {
+    String what = "pull " + image.reference() + " from " + image.endpoint();
+    try {
+      wrap(() -> {
+        new BlobPuller(image.session()).pull(blob, store, what);
+        return null;
+      }, what);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RegistryException(RegistryException.Kind.UNAVAILABLE, what + ": interrupted", e);
+    }
+  }
+
+  private interface Call<T> {
+    T run() throws IOException, InterruptedException;
+  }
+
+  /** Gives transport failures a message that names the registry and reference. */
+  private static <T> T wrap(Call<T> call, String what) throws IOException, InterruptedException {
+    try {
+      return call.run();
+    } catch (RegistryException | DigestMismatchException | ManifestException e) {
+      throw e;
+    } catch (ConnectException e) {
+      throw new RegistryException(RegistryException.Kind.UNAVAILABLE, what + ": connection refused", e);
+    } catch (HttpTimeoutException e) {
+      throw new RegistryException(RegistryException.Kind.UNAVAILABLE, what + ": timed out", e);
+    } catch (IOException e) {
+      throw new RegistryException(RegistryException.Kind.UNAVAILABLE, what + ": " + e, e);
+    }
+  }
+
+  static RegistryException statusError(int status, String what) {
+    RegistryException.Kind kind = switch (status) {
+      case 404 -> RegistryException.Kind.NOT_FOUND;
+      case 401, 403 -> RegistryException.Kind.UNAUTHORIZED;
+      default -> RegistryException.Kind.UNAVAILABLE;
+    };
+    return new RegistryException(kind, what + ": HTTP " + status);
+  }
+}

@@ -1,0 +1,216 @@
+package dev.berth.image.sys;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * The Linux calls that image unpacking and rootfs mounts need and the JDK does not offer: mknod
+ * (whiteouts, device nodes), lchown, chmod with set-id bits, lsetxattr, mount, umount2, statfs.
+ * Bound once through the FFM API against libc; errno is captured so that failures name it.
+ */
+public final class Syscalls {
+
+  public static final int S_IFCHR = 0020000;
+  public static final int S_IFBLK = 0060000;
+  public static final int S_IFIFO = 0010000;
+  public static final int MNT_DETACH = 2;
+  private static final int EINVAL = 22;
+  private static final int ENOENT = 2;
+
+  private static final Linker LINKER = Linker.nativeLinker();
+  private static final SymbolLookup LIBC = LINKER.defaultLookup();
+  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+  private static final VarHandle ERRNO =
+      CALL_STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+
+  private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+  private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
+  private static final java.lang.foreign.AddressLayout PTR = ValueLayout.ADDRESS;
+
+  private static final MethodHandle MKNOD = bind("mknod", FunctionDescriptor.of(INT, PTR, INT, LONG));
+  private static final MethodHandle LCHOWN = bind("lchown", FunctionDescriptor.of(INT, PTR, INT, INT));
+  private static final MethodHandle CHMOD = bind("chmod", FunctionDescriptor.of(INT, PTR, INT));
+  private static final MethodHandle LSETXATTR =
+      bind("lsetxattr", FunctionDescriptor.of(INT, PTR, PTR, PTR, LONG, INT));
+  private static final MethodHandle LGETXATTR =
+      bind("lgetxattr", FunctionDescriptor.of(LONG, PTR, PTR, PTR, LONG));
+  private static final MethodHandle MOUNT = bind("mount", FunctionDescriptor.of(INT, PTR, PTR, PTR, LONG, PTR));
+  private static final MethodHandle UMOUNT2 = bind("umount2", FunctionDescriptor.of(INT, PTR, INT));
+  private static final MethodHandle STATFS = bind("statfs", FunctionDescriptor.of(INT, PTR, PTR));
+  private static final MethodHandle STRERROR = LINKER.downcallHandle(
+      LIBC.find("strerror").orElseThrow(), FunctionDescriptor.of(PTR, INT));
+
+  /** Filesystem counters, in bytes and inodes. */
+  public record FsStats(long totalBytes, long freeBytes, long totalInodes, long freeInodes) {
+    public long usedBytes() {
+      return totalBytes - freeBytes;
+    }
+
+    public long usedInodes() {
+      return totalInodes - freeInodes;
+    }
+  }
+
+  private Syscalls() {}
+
+  private static MethodHandle bind(String name, FunctionDescriptor descriptor) {
+    return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), descriptor, Linker.Option.captureCallState("errno"));
+  }
+
+  /** Creates a device node or FIFO; {@code mode} carries the type bits (S_IFCHR, ...). */
+  public static void mknod(Path path, int mode, int major, int minor) throws IOException {
+    long dev = ((long) (major & 0xfff) << 8) | (minor & 0xff) | ((long) (minor & ~0xff) << 12)
+        | ((long) (major & ~0xfff) << 32);
+    call("mknod", path, (state, arena) -> (int) MKNOD.invokeExact(state, str(arena, path), mode, dev));
+  }
+
+  public static void lchown(Path path, int uid, int gid) throws IOException {
+    call("lchown", path, (state, arena) -> (int) LCHOWN.invokeExact(state, str(arena, path), uid, gid));
+  }
+
+  /** chmod with all twelve mode bits; Files.setPosixFilePermissions drops set-uid, set-gid, sticky. */
+  public static void chmod(Path path, int mode) throws IOException {
+    call("chmod", path, (state, arena) -> (int) CHMOD.invokeExact(state, str(arena, path), mode & 07777));
+  }
+
+  public static void lsetxattr(Path path, String name, byte[] value) throws IOException {
+    call("lsetxattr " + name, path, (state, arena) -> {
+      MemorySegment v = arena.allocate(Math.max(1, value.length));
+      v.copyFrom(MemorySegment.ofArray(value));
+      return (int) LSETXATTR.invokeExact(state, str(arena, path), arena.allocateFrom(name), v,
+          (long) value.length, 0);
+    });
+  }
+
+  /** The attribute's value, or null when the file does not carry it. */
+  public static byte[] lgetxattr(Path path, String name) throws IOException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      MemorySegment buf = arena.allocate(65536);
+      long n = (long) LGETXATTR.invokeExact(state, str(arena, path), arena.allocateFrom(name), buf, 65536L);
+      if (n < 0) {
+        int errno = (int) ERRNO.get(state, 0L);
+        if (errno == 61 /* ENODATA */) {
+          return null;
+        }
+        throw failure("lgetxattr " + name, path, errno);
+      }
+      return buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IOException("lgetxattr failed on " + path, t);
+    }
+  }
+
+  public static void mount(String source, Path target, String type, long flags, String data) throws IOException {
+    call("mount " + type, target, (state, arena) -> {
+      MemorySegment options = data == null ? MemorySegment.NULL : arena.allocateFrom(data);
+      return (int) MOUNT.invokeExact(state, arena.allocateFrom(source), str(arena, target), arena.allocateFrom(type),
+          flags, options);
+    });
+  }
+
+  /** Unmounts; returns false when nothing was mounted there (EINVAL) or the path is gone (ENOENT). */
+  public static boolean umount2(Path target, int flags) throws IOException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      int rc = (int) UMOUNT2.invokeExact(state, str(arena, target), flags);
+      if (rc == 0) {
+        return true;
+      }
+      int errno = (int) ERRNO.get(state, 0L);
+      if (errno == EINVAL || errno == ENOENT) {
+        return false;
+      }
+      throw failure("umount2", target, errno);
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IOException("umount2 failed on " + target, t);
+    }
+  }
+
+  public static FsStats statfs(Path path) throws IOException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      // struct statfs on x86_64 and aarch64: f_type, f_bsize, f_blocks, f_bfree, f_bavail, f_files,
+      // f_ffree as 64-bit words, then fsid, namelen, frsize, flags, spare: 120 bytes.
+      MemorySegment buf = arena.allocate(128, 8);
+      int rc = (int) STATFS.invokeExact(state, str(arena, path), buf);
+      if (rc != 0) {
+        throw failure("statfs", path, (int) ERRNO.get(state, 0L));
+      }
+      long bsize = buf.get(LONG, 8);
+      long blocks = buf.get(LONG, 16);
+      long bfree = buf.get(LONG, 24);
+      long files = buf.get(LONG, 40);
+      long ffree = buf.get(LONG, 48);
+      return new FsStats(blocks * bsize, bfree * bsize, files, ffree);
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IOException("statfs failed on " + path, t);
+    }
+  }
+
+  @FunctionalInterface
+  private interface Call {
+    int invoke(MemorySegment state, Arena arena) throws Throwable;
+  }
+
+  private static void call(String what, Path path, Call call) throws IOException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      int rc = call.invoke(state, arena);
+      if (rc != 0) {
+        throw failure(what, path, (int) ERRNO.get(state, 0L));
+      }
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IOException(what + " failed on " + path, t);
+    }
+  }
+
+  private static MemorySegment str(Arena arena, Path path) {
+    return arena.allocateFrom(path.toString(), StandardCharsets.UTF_8);
+  }
+
+  private static IOException failure(String what, Path path, int errno) {
+    return new ErrnoException(what + " " + path + ": " + strerror(errno) + " (errno " + errno + ")", errno);
+  }
+
+  private static String strerror(int errno) {
+    try {
+      MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+      return s.reinterpret(256).getString(0);
+    } catch (Throwable t) {
+      return "error";
+    }
+  }
+
+  /** A failed call, with its errno for callers that tell cases apart. */
+  public static final class ErrnoException extends IOException {
+    private final int errno;
+
+    ErrnoException(String message, int errno) {
+      super(message);
+      this.errno = errno;
+    }
+
+    public int errno() {
+      return errno;
+    }
+  }
+}

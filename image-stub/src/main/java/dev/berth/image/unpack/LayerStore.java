@@ -1,0 +1,137 @@
+package dev.berth.image.unpack;
+
+import dev.berth.image.store.AtomicFiles;
+import dev.berth.image.store.BlobStore;
+import dev.berth.image.store.Digest;
+import dev.berth.image.store.LayerRecord;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every layer unpacked once, into {@code layers/<diffID hex>}. A layer is unpacked into a temp
+ * directory and renamed into place when complete, so a directory with a digest name is always a
+ * whole layer; two images sharing a layer, or two pulls racing, unpack it once.
+ */
+public final class LayerStore {
+
+  private static final Logger log = LoggerFactory.getLogger(LayerStore.class);
+
+  private final Path dir;
+  private final BlobStore blobs;
+  private final LayerUnpacker unpacker = new LayerUnpacker();
+  private final ConcurrentHashMap<Digest, CompletableFuture<Path>> inFlight = new ConcurrentHashMap<>();
+
+  public LayerStore(Path dir, BlobStore blobs) throws IOException {
+    this.dir = Files.createDirectories(dir);
+    this.blobs = blobs;
+  }
+
+  public Path path(Digest diffId) {
+    return dir.resolve(diffId.hex());
+  }
+
+  public boolean isUnpacked(Digest diffId) {
+    return Files.isDirectory(path(diffId));
+  }
+
+  /** Unpacks the layer's blob unless done already; returns the layer directory. */
+  public Path ensureUnpacked(LayerRecord layer) throws IOException {
+    if (isUnpacked(layer.diffId())) {
+      return path(layer.diffId());
+    }
+    CompletableFuture<Path> mine = new CompletableFuture<>();
+    CompletableFuture<Path> running = inFlight.putIfAbsent(layer.diffId(), mine);
+    if (running != null) {
+      try {
+        return running.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for layer " + layer.diffId(), e);
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+      }
+    }
+    try {
+      Path done = unpack(layer);
+      mine.complete(done);
+      return done;
+    } catch (IOException | RuntimeException e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      inFlight.remove(layer.diffId(), mine);
+    }
+  }
+
+  private Path unpack(LayerRecord layer) throws IOException {
+    Path target = path(layer.diffId());
+    if (Files.isDirectory(target)) {
+      return target;
+    }
+    Path temp = dir.resolve(AtomicFiles.TEMP_PREFIX + UUID.randomUUID());
+    Files.createDirectory(temp);
+    long start = System.nanoTime();
+    try (InputStream in = blobs.open(layer.blob())) {
+      unpacker.unpack(in, temp, layer.diffId(), "layer " + layer.blob());
+      Files.move(temp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.fsyncDirectory(dir);
+    } finally {
+      FileTrees.deleteRecursively(temp);
+    }
+    log.debug("unpacked layer {} in {} ms", layer.diffId(), (System.nanoTime() - start) / 1_000_000);
+    return target;
+  }
+
+  public Set<Digest> list() throws IOException {
+    Set<Digest> all = new HashSet<>();
+    try (Stream<Path> entries = Files.list(dir)) {
+      entries.forEach(p -> {
+        try {
+          all.add(new Digest(p.getFileName().toString()));
+        } catch (IllegalArgumentException e) {
+          // a temp dir or a stray file
+        }
+      });
+    }
+    return all;
+  }
+
+  /** Deletes a layer; renamed away first so that a crash half way never leaves a partial layer. */
+  public void delete(Digest diffId) throws IOException {
+    Path target = path(diffId);
+    if (!Files.exists(target)) {
+      return;
+    }
+    Path doomed = dir.resolve(AtomicFiles.TEMP_PREFIX + "del-" + UUID.randomUUID());
+    Files.move(target, doomed, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    FileTrees.deleteRecursively(doomed);
+  }
+
+  /** Removes what interrupted unpacks and deletes left behind. */
+  public void sweepTemps() throws IOException {
+    try (Stream<Path> entries = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) entries::iterator) {
+        if (p.getFileName().toString().startsWith(AtomicFiles.TEMP_PREFIX)) {
+          log.info("removing {} left by an interrupted unpack", p);
+          try {
+            FileTrees.deleteRecursively(p);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      }
+    }
+  }
+}
