@@ -99,11 +99,13 @@ public final class ConmonShim {
             undoCreate(id);
             throw e;
         } catch (TimeoutException e) {
+            String message = "creating container " + id + ": " + e.getMessage() + conmonOutput(id);
             undoCreate(id);
-            throw new ShimException("creating container " + id + ": " + e.getMessage() + conmonOutput(id));
+            throw new ShimException(message);
         } catch (IOException e) {
+            String message = "creating container " + id + ": " + e.getMessage() + conmonOutput(id);
             undoCreate(id);
-            throw new ShimException("creating container " + id + ": " + e.getMessage() + conmonOutput(id), e);
+            throw new ShimException(message, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             undoCreate(id);

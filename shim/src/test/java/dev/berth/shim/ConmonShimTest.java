@@ -322,9 +322,22 @@ class ConmonShimTest {
         created.add("broken");
         ShimException e = assertThrows(ShimException.class,
                 () -> shim.create(CreateRequest.of("broken", bundle, null)));
+        System.err.println("create failure message: " + e.getMessage());
         assertTrue(e.getMessage().contains("/no/such/binary"), e.getMessage());
         assertEquals(Optional.empty(), shim.state("broken"));
         assertFalse(Files.exists(bundles.config.persistDir().resolve("broken")));
+    }
+
+    @Test
+    void createWithAMissingConmonFailsInsteadOfHanging() throws Exception {
+        Path bundle = bundles.bundle("noconmon", "true");
+        ShimConfig broken = new ShimConfig(Path.of("/no/such/conmon"), bundles.config.runtime(),
+                bundles.config.runtimeRoot(), bundles.config.exitDir(), bundles.config.persistDir(),
+                bundles.config.socketDir());
+        ShimException e = assertThrows(ShimException.class,
+                () -> new ConmonShim(broken).create(CreateRequest.of("noconmon", bundle, null)));
+        assertTrue(e.getMessage().contains("/no/such/conmon"), e.getMessage());
+        assertFalse(Files.exists(bundles.config.persistDir().resolve("noconmon")));
     }
 
     @Test
