@@ -322,7 +322,6 @@ class ConmonShimTest {
         created.add("broken");
         ShimException e = assertThrows(ShimException.class,
                 () -> shim.create(CreateRequest.of("broken", bundle, null)));
-        System.err.println("create failure message: " + e.getMessage());
         assertTrue(e.getMessage().contains("/no/such/binary"), e.getMessage());
         assertEquals(Optional.empty(), shim.state("broken"));
         assertFalse(Files.exists(bundles.config.persistDir().resolve("broken")));
