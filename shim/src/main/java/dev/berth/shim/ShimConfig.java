@@ -1,0 +1,26 @@
+package dev.berth.shim;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Where the shim finds its binaries and keeps its files.
+ *
+ * @param conmon      the conmon binary
+ * @param runtime     the OCI runtime binary (runc or crun)
+ * @param runtimeRoot the runtime's state directory, passed as {@code --root}
+ * @param exitDir     conmon writes one exit file per container here, named by the container id
+ * @param persistDir  one directory per container: conmon and container pid files, exit and oom files
+ * @param socketDir   attach sockets live at {@code <socketDir>/<id>/attach}; keep this path short
+ *                    because a unix socket path is limited to 107 bytes
+ */
+public record ShimConfig(Path conmon, Path runtime, Path runtimeRoot, Path exitDir, Path persistDir, Path socketDir) {
+    public ShimConfig {
+        Objects.requireNonNull(conmon, "conmon");
+        Objects.requireNonNull(runtime, "runtime");
+        Objects.requireNonNull(runtimeRoot, "runtimeRoot");
+        Objects.requireNonNull(exitDir, "exitDir");
+        Objects.requireNonNull(persistDir, "persistDir");
+        Objects.requireNonNull(socketDir, "socketDir");
+    }
+}
