@@ -7,6 +7,7 @@ import dev.berth.cri.berth.v1.ImportRequest;
 import dev.berth.cri.berth.v1.ImportResponse;
 import dev.berth.cri.berth.v1.ImportedImage;
 import dev.berth.cri.client.CriClient;
+import dev.berth.image.archive.ImageArchiveBuilder;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Spec;
  * the image store, so the CLI asks it over the socket and the daemon reads or writes the file.
  */
 @Command(name = "images", description = "Import or export image archives through the running daemon.",
-    subcommands = {ImagesCommand.Import.class, ImagesCommand.Export.class})
+    subcommands = {ImagesCommand.Import.class, ImagesCommand.Export.class, ImagesCommand.Pack.class})
 final class ImagesCommand implements Callable<Integer> {
 
   @Spec
@@ -93,6 +94,34 @@ final class ImagesCommand implements Callable<Integer> {
         out.flush();
         return 0;
       }
+    }
+  }
+
+  /** Builds an image from a directory on this host, for nodes (and demos) that have no registry. */
+  @Command(name = "pack", description = "Write a directory tree as a one-layer OCI image archive (no daemon needed).")
+  static final class Pack implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "DIR", description = "The image's root filesystem.")
+    Path rootfs;
+
+    @Option(names = "--name", required = true, paramLabel = "REF", description = "The image's reference, e.g. busybox:demo.")
+    String name;
+
+    @Option(names = "--cmd", split = ",", paramLabel = "ARG", description = "The image's default command, comma separated.")
+    List<String> cmd = List.of("sh");
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "The archive to write.")
+    Path output;
+
+    @Override
+    public Integer call() throws java.io.IOException {
+      ImageArchiveBuilder.BuiltImage image = ImageArchiveBuilder.fromDirectory(rootfs).name(name).cmd(cmd)
+          .writeTo(output.toAbsolutePath().normalize());
+      spec.commandLine().getOut().println(image.imageId() + "  " + name + "  " + output);
+      spec.commandLine().getOut().flush();
+      return 0;
     }
   }
 }

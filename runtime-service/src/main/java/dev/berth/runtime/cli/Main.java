@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Berth, a Kubernetes container runtime (CRI v1).",
-    subcommands = {ServeCommand.class, ConfigCommand.class, VersionCommand.class, StatusCommand.class})
+    subcommands = {ServeCommand.class, ConfigCommand.class, VersionCommand.class, StatusCommand.class,
+        ImagesCommand.class, PodDemoCommand.class})
 public final class Main implements Runnable {
 
   /** Exit code for a bad flag or configuration, as for any usage error. */

@@ -2,6 +2,7 @@ package dev.berth.runtime.config;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The daemon's effective configuration: built-in defaults, then the TOML file, then flags.
@@ -14,12 +15,33 @@ public record BerthConfig(
     LogLevel logLevel,
     CgroupDriver cgroupDriver,
     int shutdownTimeoutSeconds,
-    Cni cni) {
+    Cni cni,
+    Runtime runtime,
+    Registry registry) {
 
   /** Where CNI network configs and plugin binaries live. */
   public record Cni(Path confDir, List<Path> binDirs) {
     public Cni {
       binDirs = List.copyOf(binDirs);
+    }
+  }
+
+  /**
+   * The processes that run containers.
+   *
+   * @param ociRuntime runc (or crun) binary, the default runtime handler
+   * @param defaultCgroupParent where pods go when the kubelet names no cgroup parent
+   */
+  public record Runtime(Path ociRuntime, Path conmon, Path catatonit, String defaultCgroupParent) {}
+
+  /**
+   * How images are pulled: mirrors per registry host (tried in order before the host) and hosts
+   * reached over plain HTTP. Loopback registries are always plain HTTP.
+   */
+  public record Registry(Map<String, List<String>> mirrors, List<String> plainHttpHosts) {
+    public Registry {
+      mirrors = Map.copyOf(mirrors);
+      plainHttpHosts = List.copyOf(plainHttpHosts);
     }
   }
 
@@ -32,22 +54,24 @@ public record BerthConfig(
         CgroupDriver.CGROUPFS,
         10,
         // /usr/lib/cni is where Debian's containernetworking-plugins installs them.
-        new Cni(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"))));
+        new Cni(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"))),
+        new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth"),
+        new Registry(Map.of(), List.of()));
   }
 
   public BerthConfig withSocket(Path value) {
-    return new BerthConfig(value, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds, cni);
+    return new BerthConfig(value, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds, cni, runtime, registry);
   }
 
   public BerthConfig withRoot(Path value) {
-    return new BerthConfig(socket, value, state, logLevel, cgroupDriver, shutdownTimeoutSeconds, cni);
+    return new BerthConfig(socket, value, state, logLevel, cgroupDriver, shutdownTimeoutSeconds, cni, runtime, registry);
   }
 
   public BerthConfig withState(Path value) {
-    return new BerthConfig(socket, root, value, logLevel, cgroupDriver, shutdownTimeoutSeconds, cni);
+    return new BerthConfig(socket, root, value, logLevel, cgroupDriver, shutdownTimeoutSeconds, cni, runtime, registry);
   }
 
   public BerthConfig withLogLevel(LogLevel value) {
-    return new BerthConfig(socket, root, state, value, cgroupDriver, shutdownTimeoutSeconds, cni);
+    return new BerthConfig(socket, root, state, value, cgroupDriver, shutdownTimeoutSeconds, cni, runtime, registry);
   }
 }

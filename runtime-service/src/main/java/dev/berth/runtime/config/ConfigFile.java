@@ -1,6 +1,7 @@
 package dev.berth.runtime.config;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The TOML file as written by the operator: every key optional (null when absent), names in
@@ -13,7 +14,13 @@ record ConfigFile(
     String logLevel,
     String cgroupDriver,
     Integer shutdownTimeoutSeconds,
-    CniTable cni) {
+    CniTable cni,
+    RuntimeTable runtime,
+    RegistryTable registry) {
 
   record CniTable(String confDir, List<String> binDirs) {}
+
+  record RegistryTable(Map<String, List<String>> mirrors, List<String> plainHttpHosts) {}
+
+  record RuntimeTable(String ociRuntime, String conmon, String catatonit, String defaultCgroupParent) {}
 }

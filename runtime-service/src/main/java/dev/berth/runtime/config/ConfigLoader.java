@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /** Reads a TOML config file and lays it over the built-in defaults. */
@@ -38,7 +40,7 @@ public final class ConfigLoader {
       byte[] bytes = Files.readAllBytes(file);
       ConfigFile parsed = TOML.readValue(bytes, ConfigFile.class);
       // An empty file parses to null: it simply sets nothing.
-      return parsed != null ? parsed : new ConfigFile(null, null, null, null, null, null, null);
+      return parsed != null ? parsed : new ConfigFile(null, null, null, null, null, null, null, null, null);
     } catch (NoSuchFileException e) {
       throw new ConfigException("config file " + file + " does not exist");
     } catch (UnrecognizedPropertyException e) {
@@ -68,6 +70,33 @@ public final class ConfigLoader {
               ? file.cni().binDirs().stream().map(d -> absolute(d, source, "cni.bin_dirs")).toList()
               : cni.binDirs());
     }
+    BerthConfig.Runtime runtime = base.runtime();
+    if (file.runtime() != null) {
+      ConfigFile.RuntimeTable table = file.runtime();
+      String cgroupParent = table.defaultCgroupParent() != null ? table.defaultCgroupParent() : runtime.defaultCgroupParent();
+      if (!cgroupParent.startsWith("/") || cgroupParent.contains("..") || cgroupParent.equals("/")) {
+        throw new ConfigException(source + ": key 'runtime.default_cgroup_parent' must be an absolute cgroup path"
+            + " below the root, got '" + cgroupParent + "'");
+      }
+      runtime = new BerthConfig.Runtime(
+          table.ociRuntime() != null ? absolute(table.ociRuntime(), source, "runtime.oci_runtime") : runtime.ociRuntime(),
+          table.conmon() != null ? absolute(table.conmon(), source, "runtime.conmon") : runtime.conmon(),
+          table.catatonit() != null ? absolute(table.catatonit(), source, "runtime.catatonit") : runtime.catatonit(),
+          cgroupParent);
+    }
+    BerthConfig.Registry registry = base.registry();
+    if (file.registry() != null) {
+      ConfigFile.RegistryTable table = file.registry();
+      Map<String, List<String>> mirrors = table.mirrors() != null ? table.mirrors() : registry.mirrors();
+      mirrors.forEach((host, endpoints) -> endpoints.forEach(endpoint -> {
+        if (!endpoint.startsWith("http://") && !endpoint.startsWith("https://")) {
+          throw new ConfigException(source + ": key 'registry.mirrors.\"" + host + "\"' endpoint '" + endpoint
+              + "' must start with http:// or https://");
+        }
+      }));
+      registry = new BerthConfig.Registry(mirrors,
+          table.plainHttpHosts() != null ? table.plainHttpHosts() : registry.plainHttpHosts());
+    }
     int shutdownTimeout = base.shutdownTimeoutSeconds();
     if (file.shutdownTimeoutSeconds() != null) {
       shutdownTimeout = file.shutdownTimeoutSeconds();
@@ -84,7 +113,9 @@ public final class ConfigLoader {
             ? CgroupDriver.parse(file.cgroupDriver(), source + ": key 'cgroup_driver'")
             : base.cgroupDriver(),
         shutdownTimeout,
-        cni);
+        cni,
+        runtime,
+        registry);
   }
 
   /** Paths in the file must be absolute: the daemon's working directory means nothing to an operator. */

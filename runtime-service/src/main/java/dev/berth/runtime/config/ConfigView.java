@@ -31,6 +31,16 @@ public final class ConfigView {
     map.put("cgroup_driver", config.cgroupDriver().configName());
     map.put("shutdown_timeout_seconds", config.shutdownTimeoutSeconds());
     map.put("cni", cni);
+    Map<String, Object> runtime = new LinkedHashMap<>();
+    runtime.put("oci_runtime", config.runtime().ociRuntime().toString());
+    runtime.put("conmon", config.runtime().conmon().toString());
+    runtime.put("catatonit", config.runtime().catatonit().toString());
+    runtime.put("default_cgroup_parent", config.runtime().defaultCgroupParent());
+    map.put("runtime", runtime);
+    Map<String, Object> registry = new LinkedHashMap<>();
+    registry.put("plain_http_hosts", config.registry().plainHttpHosts());
+    registry.put("mirrors", new java.util.TreeMap<>(config.registry().mirrors()));
+    map.put("registry", registry);
     return map;
   }
 

@@ -1,5 +1,6 @@
 package dev.berth.runtime.netns;
 
+import dev.berth.runtime.sys.LinuxMounts;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
@@ -78,7 +79,7 @@ public final class NetworkNamespaces {
   public void remove(String sandboxId) throws IOException {
     Path file = path(sandboxId);
     // A file can carry stacked mounts if something mounted over it twice; peel them all.
-    for (int i = 0; i < 8 && Unmount.detach(file); i++) {
+    for (int i = 0; i < 8 && LinuxMounts.unmountIfMounted(file); i++) {
       log.debug("unmounted network namespace {}", file);
     }
     Files.deleteIfExists(file);
@@ -134,7 +135,7 @@ public final class NetworkNamespaces {
 
   private static void undo(Path file, Exception cause) {
     try {
-      Unmount.detach(file);
+      LinuxMounts.unmountIfMounted(file);
       Files.deleteIfExists(file);
     } catch (IOException | RuntimeException e) {
       cause.addSuppressed(e);

@@ -1,10 +1,25 @@
 package dev.berth.runtime.server;
 
-import dev.berth.cri.v1.ImageServiceGrpc;
+import dev.berth.image.ImageStore;
+import dev.berth.image.RegistryHosts;
 import dev.berth.runtime.BerthVersion;
+import dev.berth.runtime.cgroup.CgroupPaths;
+import dev.berth.runtime.cni.CniNetwork;
 import dev.berth.runtime.cni.NetworkConfigProbe;
 import dev.berth.runtime.config.BerthConfig;
-import dev.berth.runtime.cri.RuntimeInfoService;
+import dev.berth.runtime.container.Container;
+import dev.berth.runtime.container.ContainerManager;
+import dev.berth.runtime.cri.RuntimeCriService;
+import dev.berth.runtime.cri.RuntimeInfo;
+import dev.berth.runtime.model.CriException;
+import dev.berth.runtime.netns.NetworkNamespaces;
+import dev.berth.runtime.sandbox.InfraRootfs;
+import dev.berth.runtime.sandbox.Sandbox;
+import dev.berth.runtime.sandbox.SandboxManager;
+import dev.berth.runtime.store.RecordStore;
+import dev.berth.shim.ConmonShim;
+import dev.berth.shim.ExitWatcher;
+import dev.berth.shim.ShimConfig;
 import io.grpc.BindableService;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,10 +27,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One running Berth daemon: its root lock, its directories and its CRI server. */
+/** One running Berth daemon: its root lock, its directories, its managers and its CRI server. */
 public final class Daemon {
 
   private static final Logger log = LoggerFactory.getLogger(Daemon.class);
@@ -23,44 +39,111 @@ public final class Daemon {
   private final BerthConfig config;
   private final RootLock lock;
   private final CriServer server;
+  private final ExitWatcher exitWatcher;
+  private final ImageStore images;
 
-  private Daemon(BerthConfig config, RootLock lock, CriServer server) {
+  private Daemon(BerthConfig config, RootLock lock, CriServer server, ExitWatcher exitWatcher, ImageStore images) {
     this.config = config;
     this.lock = lock;
     this.server = server;
+    this.exitWatcher = exitWatcher;
+    this.images = images;
   }
 
-  /** Locks the root, then serves CRI; undoes both if either fails. */
+  /** Locks the root, recovers state, then serves CRI; undoes what it did if a step fails. */
   public static Daemon start(BerthConfig config) throws IOException {
     long started = System.nanoTime();
     createPrivateDirectory(config.root());
     createPrivateDirectory(config.state());
     RootLock lock = RootLock.acquire(config.root());
+    ExitWatcher exitWatcher = null;
+    ImageStore images = null;
     try {
-      CriServer server = CriServer.start(config.socket(), services(config));
+      Path root = config.root();
+      Path state = config.state();
+      BerthConfig.Runtime runtime = config.runtime();
+      ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
+          state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state)));
+      images = ImageStore.open(root.resolve("images"), new RegistryHosts(config.registry().mirrors(),
+          Set.copyOf(config.registry().plainHttpHosts())));
+      RecordStore<Sandbox> sandboxStore = new RecordStore<>(root.resolve("sandboxes"), Sandbox.class);
+      RecordStore<Container> containerStore = new RecordStore<>(root.resolve("containers"), Container.class);
+      NetworkConfigProbe probe = new NetworkConfigProbe(config.cni().confDir(), config.cni().binDirs());
+      CniNetwork cni = new CniNetwork(config.cni().confDir(), config.cni().binDirs(),
+          Files.createDirectories(root.resolve("cni-cache")));
+      int oomFloor = Integer.parseInt(Files.readString(Path.of("/proc/self/oom_score_adj")).trim());
+
+      SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore,
+          Files.createDirectories(state.resolve("pods")),
+          InfraRootfs.prepare(root.resolve("infra-rootfs"), runtime.catatonit()),
+          runtime.defaultCgroupParent(), new NetworkNamespaces(Files.createDirectories(state.resolve("netns"))),
+          cni, () -> requireNetwork(probe), shim, CgroupPaths.fromMountinfo(), oomFloor));
+      ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
+          state.resolve("pods"), images, shim, sandboxes, oomFloor));
+      sandboxes.setContainers(containers);
+
+      // Watch before recovering, so that no exit falls between the two.
+      exitWatcher = shim.watchExits(containers::onExit);
+      Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim);
+
+      String handler = runtime.ociRuntime().getFileName().toString();
+      RuntimeInfo info = new RuntimeInfo(config, probe);
+      List<BindableService> services = List.of(
+          new RuntimeCriService(info, sandboxes, containers, Set.of(handler)),
+          images.criService(),
+          images.adminService());
+      CriServer server = CriServer.start(config.socket(), services);
       log.info("berth {} serving CRI on {} (root {}, state {}) after {} ms", BerthVersion.current(),
           config.socket(), config.root(), config.state(), (System.nanoTime() - started) / 1_000_000);
-      return new Daemon(config, lock, server);
+      return new Daemon(config, lock, server, exitWatcher, images);
     } catch (IOException | RuntimeException e) {
+      closeQuietly(exitWatcher);
+      closeQuietly(images);
       lock.close();
       throw e;
     }
   }
 
-  private static List<BindableService> services(BerthConfig config) {
-    NetworkConfigProbe network = new NetworkConfigProbe(config.cni().confDir(), config.cni().binDirs());
-    return List.of(
-        new RuntimeInfoService(config, network),
-        // The image service answers UNIMPLEMENTED for every call until the image store lands.
-        new ImageServiceGrpc.ImageServiceImplBase() {});
+  /**
+   * Attach sockets live at {@code <dir>/<64-hex id>/attach}, and a unix socket path holds at most
+   * 107 bytes: the directory may take 35. Refuse at start rather than at the first container.
+   */
+  private static Path attachSocketDir(Path state) throws IOException {
+    Path dir = state.toAbsolutePath().resolve("sockets");
+    if (dir.toString().length() > 35) {
+      throw new IOException("state directory " + state + " is too long for attach sockets (" + dir
+          + " must be at most 35 characters); choose a shorter --state");
+    }
+    return dir;
+  }
+
+  /** RunPodSandbox needs a usable CNI config; without one the pod cannot get a network. */
+  private static void requireNetwork(NetworkConfigProbe probe) {
+    NetworkConfigProbe.Readiness readiness = probe.probe();
+    if (!readiness.ready()) {
+      throw new CriException.FailedPrecondition("pod network is not ready: " + readiness.message());
+    }
   }
 
   /** Drains in-flight calls (bounded by the configured timeout), removes the socket, unlocks. */
   public void stop() throws IOException, InterruptedException {
     boolean drained = server.stop(Duration.ofSeconds(config.shutdownTimeoutSeconds()));
+    closeQuietly(exitWatcher);
+    closeQuietly(images);
     Files.deleteIfExists(config.socket());
     lock.close();
     log.info("berth stopped{}", drained ? "" : " (some calls were cancelled)");
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    if (closeable == null) {
+      return;
+    }
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      log.warn("closing {}: {}", closeable.getClass().getSimpleName(), e.toString());
+    }
   }
 
   private static void createPrivateDirectory(Path dir) throws IOException {

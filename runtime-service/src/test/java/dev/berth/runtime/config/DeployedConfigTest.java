@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** deploy/config.toml documents every key with its default; keep it loadable and truthful. */
@@ -21,11 +22,15 @@ class DeployedConfigTest {
   @Test
   void deployedConfigMentionsEveryKey() throws IOException {
     String text = Files.readString(DEPLOYED);
-    for (String key : ConfigView.asMap(BerthConfig.defaults()).keySet()) {
-      assertTrue(text.contains(key), "deploy/config.toml does not explain '" + key + "'");
-    }
-    for (String key : new String[] {"conf_dir", "bin_dirs"}) {
-      assertTrue(text.contains(key + " ="), "deploy/config.toml does not explain 'cni." + key + "'");
+    for (Map.Entry<String, Object> entry : ConfigView.asMap(BerthConfig.defaults()).entrySet()) {
+      if (entry.getValue() instanceof Map<?, ?> table) {
+        assertTrue(text.contains("[" + entry.getKey() + "]"), "deploy/config.toml lacks [" + entry.getKey() + "]");
+        for (Object key : table.keySet()) {
+          assertTrue(text.contains("\n" + key + " ="), "deploy/config.toml does not explain '" + entry.getKey() + "." + key + "'");
+        }
+      } else {
+        assertTrue(text.contains("\n" + entry.getKey() + " ="), "deploy/config.toml does not explain '" + entry.getKey() + "'");
+      }
     }
   }
 }

@@ -5,7 +5,6 @@ import dev.berth.cri.v1.LinuxRuntimeConfiguration;
 import dev.berth.cri.v1.RuntimeCondition;
 import dev.berth.cri.v1.RuntimeConfigRequest;
 import dev.berth.cri.v1.RuntimeConfigResponse;
-import dev.berth.cri.v1.RuntimeServiceGrpc;
 import dev.berth.cri.v1.RuntimeStatus;
 import dev.berth.cri.v1.StatusRequest;
 import dev.berth.cri.v1.StatusResponse;
@@ -17,15 +16,10 @@ import dev.berth.runtime.BerthVersion;
 import dev.berth.runtime.cni.NetworkConfigProbe;
 import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.config.ConfigView;
-import io.grpc.stub.StreamObserver;
 import java.util.concurrent.atomic.AtomicReference;
 
-/**
- * The RuntimeService calls about the runtime itself: Version, Status, RuntimeConfig and
- * UpdateRuntimeConfig. RPCs whose issue has not landed keep the generated behaviour, an
- * UNIMPLEMENTED status that names the method.
- */
-public final class RuntimeInfoService extends RuntimeServiceGrpc.RuntimeServiceImplBase {
+/** The answers about the runtime itself: Version, Status, RuntimeConfig and UpdateRuntimeConfig. */
+public final class RuntimeInfo {
 
   static final String RUNTIME_NAME = "berth";
   static final String CRI_API_VERSION = "v1";
@@ -36,24 +30,21 @@ public final class RuntimeInfoService extends RuntimeServiceGrpc.RuntimeServiceI
   private final NetworkConfigProbe network;
   private final AtomicReference<String> podCidr = new AtomicReference<>("");
 
-  public RuntimeInfoService(BerthConfig config, NetworkConfigProbe network) {
+  public RuntimeInfo(BerthConfig config, NetworkConfigProbe network) {
     this.config = config;
     this.network = network;
   }
 
-  @Override
-  public void version(VersionRequest request, StreamObserver<VersionResponse> response) {
-    response.onNext(VersionResponse.newBuilder()
+  VersionResponse version(VersionRequest request) {
+    return VersionResponse.newBuilder()
         .setVersion(KUBELET_API_VERSION)
         .setRuntimeName(RUNTIME_NAME)
         .setRuntimeVersion(BerthVersion.current())
         .setRuntimeApiVersion(CRI_API_VERSION)
-        .build());
-    response.onCompleted();
+        .build();
   }
 
-  @Override
-  public void status(StatusRequest request, StreamObserver<StatusResponse> response) {
+  StatusResponse status(StatusRequest request) {
     NetworkConfigProbe.Readiness networkReadiness = network.probe();
     RuntimeStatus status = RuntimeStatus.newBuilder()
         .addConditions(RuntimeCondition.newBuilder().setType("RuntimeReady").setStatus(true))
@@ -68,31 +59,25 @@ public final class RuntimeInfoService extends RuntimeServiceGrpc.RuntimeServiceI
       reply.putInfo("config", ConfigView.toJson(config));
       reply.putInfo("podCIDR", podCidr.get());
     }
-    response.onNext(reply.build());
-    response.onCompleted();
+    return reply.build();
   }
 
-  @Override
-  public void runtimeConfig(RuntimeConfigRequest request, StreamObserver<RuntimeConfigResponse> response) {
+  RuntimeConfigResponse runtimeConfig(RuntimeConfigRequest request) {
     CgroupDriver driver = switch (config.cgroupDriver()) {
       case CGROUPFS -> CgroupDriver.CGROUPFS;
     };
-    response.onNext(RuntimeConfigResponse.newBuilder()
+    return RuntimeConfigResponse.newBuilder()
         .setLinux(LinuxRuntimeConfiguration.newBuilder().setCgroupDriver(driver))
-        .build());
-    response.onCompleted();
+        .build();
   }
 
   /** The kubelet sends the node's pod CIDR here; CNI plugins that need it read it from us later. */
-  @Override
-  public void updateRuntimeConfig(
-      UpdateRuntimeConfigRequest request, StreamObserver<UpdateRuntimeConfigResponse> response) {
+  UpdateRuntimeConfigResponse updateRuntimeConfig(UpdateRuntimeConfigRequest request) {
     String cidr = request.getRuntimeConfig().getNetworkConfig().getPodCidr();
     if (!cidr.isEmpty()) {
       podCidr.set(cidr);
     }
-    response.onNext(UpdateRuntimeConfigResponse.getDefaultInstance());
-    response.onCompleted();
+    return UpdateRuntimeConfigResponse.getDefaultInstance();
   }
 
   public String podCidr() {

@@ -1,0 +1,73 @@
+package dev.berth.runtime.cgroup;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Where a cgroupfs path lives in each mounted hierarchy (v1 controllers and the v2 mount), read
+ * once from /proc/self/mountinfo, and removal of a pod's cgroup directories in all of them.
+ */
+public final class CgroupPaths {
+
+  private final List<Path> hierarchyRoots;
+
+  private CgroupPaths(List<Path> hierarchyRoots) {
+    this.hierarchyRoots = List.copyOf(hierarchyRoots);
+  }
+
+  public static CgroupPaths fromMountinfo() throws IOException {
+    Set<Path> roots = new LinkedHashSet<>();
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      // Fields: id parent major:minor root mountpoint options [optional...] - fstype source superopts
+      String[] halves = line.split(" - ", 2);
+      if (halves.length < 2) {
+        continue;
+      }
+      String fsType = halves[1].split(" ")[0];
+      if (fsType.equals("cgroup") || fsType.equals("cgroup2")) {
+        roots.add(Path.of(halves[0].split(" ")[4]));
+      }
+    }
+    return new CgroupPaths(new ArrayList<>(roots));
+  }
+
+  public List<Path> hierarchyRoots() {
+    return hierarchyRoots;
+  }
+
+  /**
+   * Removes {@code cgroupPath} (e.g. "/berth/podX") and its empty children from every hierarchy.
+   * A cgroup that still holds processes stays, and the first such failure is reported.
+   */
+  public void remove(String cgroupPath) throws IOException {
+    String relative = cgroupPath.startsWith("/") ? cgroupPath.substring(1) : cgroupPath;
+    if (relative.isEmpty() || relative.contains("..")) {
+      throw new IllegalArgumentException("refusing to remove cgroup '" + cgroupPath + "'");
+    }
+    IOException first = null;
+    for (Path root : hierarchyRoots) {
+      Path dir = root.resolve(relative);
+      if (!Files.isDirectory(dir)) {
+        continue;
+      }
+      try (var walk = Files.walk(dir)) {
+        // cgroupfs directories are removed with rmdir, children first; their files go with them.
+        for (Path sub : walk.filter(Files::isDirectory).sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+          Files.deleteIfExists(sub);
+        }
+      } catch (IOException e) {
+        if (first == null) {
+          first = new IOException("cannot remove cgroup " + dir + ": " + e.getMessage(), e);
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+}

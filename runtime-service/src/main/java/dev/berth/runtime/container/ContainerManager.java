@@ -1,0 +1,408 @@
+package dev.berth.runtime.container;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.image.ImageNotFoundException;
+import dev.berth.image.ImageStore;
+import dev.berth.image.ResolvedImage;
+import dev.berth.runtime.model.Clock;
+import dev.berth.runtime.model.CriException;
+import dev.berth.runtime.model.IdIndex;
+import dev.berth.runtime.model.Ids;
+import dev.berth.runtime.model.KeyedLocks;
+import dev.berth.runtime.model.NameRegistry;
+import dev.berth.runtime.model.Undo;
+import dev.berth.runtime.oci.NamespacePlan;
+import dev.berth.runtime.oci.OciSpecBuilder;
+import dev.berth.runtime.pod.PodFiles;
+import dev.berth.runtime.sandbox.PodContainers;
+import dev.berth.runtime.sandbox.Sandbox;
+import dev.berth.runtime.sandbox.SandboxManager;
+import dev.berth.runtime.sandbox.SandboxState;
+import dev.berth.runtime.store.RecordStore;
+import dev.berth.shim.ConmonShim;
+import dev.berth.shim.CreateRequest;
+import dev.berth.shim.CreatedProcess;
+import dev.berth.shim.ExecResult;
+import dev.berth.shim.ExitRecord;
+import dev.berth.shim.ShimException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates, starts, stops and removes containers in pod sandboxes: the OCI bundle, the rootfs
+ * from the image store, one conmon shim each, and the state transitions driven by exit files.
+ */
+public final class ContainerManager implements PodContainers {
+
+  private static final Logger log = LoggerFactory.getLogger(ContainerManager.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration KILL_WAIT = Duration.ofSeconds(10);
+
+  /** Paths and parts a container manager works with. */
+  public record Parts(RecordStore<Container> store, Path podsDir, ImageStore images, ConmonShim shim,
+      SandboxManager sandboxes, int oomScoreAdjFloor) {}
+
+  private final Parts parts;
+  private final IdIndex<Container> containers = new IdIndex<>();
+  private final NameRegistry names = new NameRegistry("container");
+  private final KeyedLocks locks = new KeyedLocks();
+  private final ConcurrentHashMap<String, CompletableFuture<Void>> exits = new ConcurrentHashMap<>();
+
+  public ContainerManager(Parts parts) {
+    this.parts = parts;
+  }
+
+  /** Adopts a container loaded (and reconciled) at start-up. */
+  public void adopt(Container container) {
+    names.reserve(nameKey(container.spec().name(), container.spec().attempt(), container.sandboxId()), container.id());
+    containers.put(container.id(), container);
+    if (container.isLive()) {
+      exits.put(container.id(), new CompletableFuture<>());
+    }
+  }
+
+  public Container create(String sandboxIdOrPrefix, ContainerRequest request) {
+    Sandbox sandbox = parts.sandboxes().require(sandboxIdOrPrefix);
+    if (sandbox.state() != SandboxState.READY) {
+      throw new CriException.FailedPrecondition("pod sandbox " + sandbox.id() + " is not ready");
+    }
+    String id = Ids.newId();
+    String name = nameKey(request.name(), request.attempt(), sandbox.id());
+    names.reserve(name, id);
+    Undo undo = new Undo();
+    undo.push("release name", () -> names.release(name, id));
+    try {
+      Container container = locks.with(id, () -> createLocked(id, sandbox, request, undo));
+      undo.commit();
+      return container;
+    } catch (RuntimeException e) {
+      undo.rollback();
+      throw e;
+    }
+  }
+
+  private Container createLocked(String id, Sandbox sandbox, ContainerRequest request, Undo undo) {
+    ResolvedImage image;
+    try {
+      image = parts.images().resolve(request.image());
+    } catch (ImageNotFoundException e) {
+      throw new CriException.NotFound("image \"" + request.image() + "\" not found");
+    }
+    Path logPath = logPath(sandbox, request.logPath());
+    try {
+      Path bundle = parts.store().objectDir(id).resolve("bundle");
+      Path rootfs = bundle.resolve("rootfs");
+      Files.createDirectories(rootfs);
+      undo.push("remove container dir", () -> parts.store().delete(id));
+      parts.images().mountRootfs(id, image.id(), rootfs);
+      undo.push("release rootfs", () -> parts.images().releaseRootfs(id, rootfs));
+
+      ProcessPlan process = ProcessPlan.merge(
+          new ProcessPlan.ImageDefaults(image.config().entrypoint(), image.config().cmd(), image.config().env(),
+              image.config().workingDir(), image.config().user()),
+          new ProcessPlan.Requested(request.command(), request.args(), request.env(), request.workingDir(),
+              request.runAsUser(), request.runAsGroup(), request.runAsUsername()),
+          rootfs);
+      String stopSignal = !request.stopSignal().isEmpty() ? request.stopSignal()
+          : !image.config().stopSignal().isEmpty() ? image.config().stopSignal() : "SIGTERM";
+      Signals.number(stopSignal);
+      List<MountSpec> mounts = resolveMounts(request.mounts());
+      ContainerSpec spec = new ContainerSpec(request.name(), request.attempt(), request.image(), image.id(),
+          image.repoDigests().isEmpty() ? image.id() : image.repoDigests().getFirst(), process.args(), process.env(),
+          process.workingDir(), process.uid(), process.gid(), mounts, request.devices(), request.labels(),
+          request.annotations(), logPath == null ? "" : logPath.toString(), request.stdin(), request.stdinOnce(),
+          request.tty(), stopSignal, request.resources());
+
+      writeSpec(bundle, rootfs, sandbox, spec, request);
+      if (logPath != null) {
+        Files.createDirectories(logPath.getParent());
+      }
+      undo.push("delete runtime container", () -> parts.shim().delete(id));
+      CreatedProcess created = parts.shim().create(new CreateRequest(id, bundle, logPath, request.stdin(),
+          request.stdinOnce(), request.tty(), CREATE_TIMEOUT));
+      Container container = new Container(id, sandbox.id(), spec, ContainerState.CREATED, dev.berth.runtime.model.Clock.nowNanos(),
+          0, 0, 0, "", "", created.containerPid());
+      exits.put(id, new CompletableFuture<>());
+      parts.store().save(id, container);
+      containers.put(id, container);
+      return container;
+    } catch (IOException | ShimException e) {
+      throw new CriException.Internal("create container " + request.name() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The log must stay inside the sandbox's log directory, whatever the relative path says. */
+  private static Path logPath(Sandbox sandbox, String relative) {
+    if (relative.isEmpty() || sandbox.spec().logDirectory().isEmpty()) {
+      return null;
+    }
+    Path dir = Path.of(sandbox.spec().logDirectory()).normalize();
+    Path path = dir.resolve(relative).normalize();
+    if (Path.of(relative).isAbsolute() || !path.startsWith(dir) || path.equals(dir)) {
+      throw new CriException.InvalidArgument("container config log_path \"" + relative
+          + "\" leaves the sandbox log directory " + dir);
+    }
+    return path;
+  }
+
+  /** Host paths are used as the kernel will see them: symlinks resolved, missing dirs created. */
+  private static List<MountSpec> resolveMounts(List<MountSpec> mounts) throws IOException {
+    List<MountSpec> resolved = new ArrayList<>();
+    for (MountSpec mount : mounts) {
+      if (!mount.containerPath().startsWith("/")) {
+        throw new CriException.InvalidArgument("mount container_path \"" + mount.containerPath() + "\" is not absolute");
+      }
+      Path host = Path.of(mount.hostPath());
+      if (!host.isAbsolute()) {
+        throw new CriException.InvalidArgument("mount host_path \"" + mount.hostPath() + "\" is not absolute");
+      }
+      if (!Files.exists(host)) {
+        Files.createDirectories(host);
+      }
+      resolved.add(new MountSpec(mount.containerPath(), host.toRealPath().toString(), mount.readonly(),
+          mount.propagation()));
+    }
+    return resolved;
+  }
+
+  private void writeSpec(Path bundle, Path rootfs, Sandbox sandbox, ContainerSpec spec, ContainerRequest request)
+      throws IOException {
+    String infraNs = "/proc/" + sandbox.infraPid() + "/ns/";
+    String pid = switch (request.pidMode()) {
+      case "NODE" -> NamespacePlan.HOST;
+      case "POD" -> sandbox.spec().hostPid() ? NamespacePlan.HOST : infraNs + "pid";
+      default -> sandbox.spec().hostPid() ? NamespacePlan.HOST : NamespacePlan.NEW;
+    };
+    NamespacePlan plan = new NamespacePlan(
+        sandbox.spec().hostNetwork() ? NamespacePlan.HOST : sandbox.netnsPath(),
+        pid,
+        sandbox.spec().hostIpc() ? NamespacePlan.HOST : infraNs + "ipc",
+        sandbox.spec().hostNetwork() ? NamespacePlan.HOST : infraNs + "uts");
+    OciSpecBuilder builder = new OciSpecBuilder(rootfs, request.readonlyRootfs())
+        .process(spec.args(), spec.env(), spec.workingDir(), spec.uid(), spec.gid(), spec.tty())
+        .oomScoreAdj((int) Math.max(spec.resources().oomScoreAdj(), parts.oomScoreAdjFloor()))
+        .namespaces(plan)
+        .cgroupsPath(sandbox.cgroupParent() + "/" + bundle.getParent().getFileName())
+        .resources(spec.resources());
+    PodFiles files = new PodFiles(parts.podsDir(), sandbox.id());
+    bindUnlessMounted(builder, spec, "/etc/hostname", files.hostname());
+    bindUnlessMounted(builder, spec, "/etc/hosts", files.hosts());
+    bindUnlessMounted(builder, spec, "/etc/resolv.conf", files.resolvConf());
+    bindUnlessMounted(builder, spec, "/dev/shm", sandbox.spec().hostIpc() ? Path.of("/dev/shm") : files.shm());
+    builder.mounts(spec.mounts());
+    Files.write(bundle.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(builder.build()));
+  }
+
+  private static void bindUnlessMounted(OciSpecBuilder builder, ContainerSpec spec, String target, Path source) {
+    if (spec.mounts().stream().noneMatch(m -> m.containerPath().equals(target))) {
+      builder.bind(target, source.toString(), false, "rprivate");
+    }
+  }
+
+  public void start(String idOrPrefix) {
+    String id = require(idOrPrefix).id();
+    locks.run(id, () -> {
+      Container container = require(id);
+      if (container.state() != ContainerState.CREATED) {
+        throw new CriException.FailedPrecondition("container " + id + " is " + container.state().name().toLowerCase()
+            + ", not created");
+      }
+      try {
+        parts.shim().start(id);
+      } catch (ShimException e) {
+        throw new CriException.Internal("start container " + id + ": " + e.getMessage(), e);
+      }
+      Container started = container.started(Clock.nowNanos(), container.pid());
+      save(started);
+      // A process that exits at once may have been reported before it was marked running.
+      parts.shim().exit(id).ifPresent(exit -> recordExit(id, exit));
+    });
+  }
+
+  /** Called by the shim's exit watcher (and at recovery) when a container's exit file appears. */
+  public void onExit(String id, ExitRecord exit) {
+    if (containers.get(id).isEmpty()) {
+      return;
+    }
+    locks.run(id, () -> recordExit(id, exit));
+  }
+
+  private void recordExit(String id, ExitRecord exit) {
+    Container container = containers.get(id).orElse(null);
+    if (container == null || !container.isLive()) {
+      return;
+    }
+    boolean oom = parts.shim().oomKilled(id);
+    String reason = oom ? "OOMKilled" : exit.exitCode() == 0 ? "Completed" : "Error";
+    Container exited = container.exited(Clock.toNanos(exit.finishedAt()), exit.exitCode(), reason, "");
+    save(exited);
+    CompletableFuture<Void> done = exits.remove(id);
+    if (done != null) {
+      done.complete(null);
+    }
+  }
+
+  /** Sends the stop signal, then SIGKILL after {@code timeout}; returns once every process is gone. */
+  public void stop(String idOrPrefix, Duration timeout) {
+    Optional<Container> found = find(idOrPrefix);
+    if (found.isEmpty()) {
+      return;
+    }
+    String id = found.get().id();
+    Container container = found.get();
+    if (!container.isLive()) {
+      return;
+    }
+    CompletableFuture<Void> exited = exits.computeIfAbsent(id, k -> new CompletableFuture<>());
+    try {
+      if (container.state() == ContainerState.RUNNING && !timeout.isZero()) {
+        parts.shim().kill(id, Signals.number(container.spec().stopSignal()), false);
+        if (await(exited, timeout)) {
+          return;
+        }
+      }
+      parts.shim().kill(id, Signals.SIGKILL, true);
+      if (container.state() == ContainerState.CREATED) {
+        // A created container has no exit to wait for until runc's init is killed; its exit file follows.
+        await(exited, KILL_WAIT);
+        parts.shim().exit(id).ifPresent(exit -> onExit(id, exit));
+        return;
+      }
+      if (!await(exited, KILL_WAIT)) {
+        throw new CriException.Internal("container " + id + " did not exit " + KILL_WAIT.toSeconds()
+            + " s after SIGKILL", null);
+      }
+    } catch (ShimException e) {
+      throw new CriException.Internal("stop container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  private boolean await(CompletableFuture<Void> exited, Duration timeout) {
+    try {
+      exited.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException e) {
+      return true;
+    }
+  }
+
+  /** Kills a running container first; idempotent. */
+  public void remove(String idOrPrefix) {
+    Optional<Container> found = find(idOrPrefix);
+    if (found.isEmpty()) {
+      return;
+    }
+    String id = found.get().id();
+    stop(id, Duration.ZERO);
+    locks.run(id, () -> {
+      Container container = containers.get(id).orElse(null);
+      if (container == null) {
+        return;
+      }
+      try {
+        parts.shim().delete(id);
+        parts.images().releaseRootfs(id, parts.store().objectDir(id).resolve("bundle").resolve("rootfs"));
+        parts.store().delete(id);
+      } catch (IOException | ShimException e) {
+        throw new CriException.Internal("remove container " + id + ": " + e.getMessage(), e);
+      }
+      containers.remove(id);
+      exits.remove(id);
+      names.release(nameKey(container.spec().name(), container.spec().attempt(), container.sandboxId()), id);
+    });
+    locks.forget(id);
+  }
+
+  public ExecResult execSync(String idOrPrefix, List<String> cmd, Duration timeout) {
+    Container container = require(idOrPrefix);
+    if (container.state() != ContainerState.RUNNING) {
+      throw new CriException.FailedPrecondition("container " + container.id() + " is not running");
+    }
+    if (cmd.isEmpty()) {
+      throw new CriException.InvalidArgument("exec cmd is empty");
+    }
+    try {
+      Path config = parts.store().objectDir(container.id()).resolve("bundle").resolve("config.json");
+      ObjectNode process = (ObjectNode) JSON.readTree(config.toFile()).get("process");
+      process.putArray("args").addAll(cmd.stream().map(JSON.getNodeFactory()::textNode).toList());
+      process.put("terminal", false);
+      return parts.shim().execSync(container.id(), JSON.writeValueAsString(process), timeout);
+    } catch (IOException | ShimException e) {
+      throw new CriException.Internal("exec in container " + container.id() + ": " + e.getMessage(), e);
+    }
+  }
+
+  public void reopenLog(String idOrPrefix) {
+    Container container = require(idOrPrefix);
+    if (container.state() != ContainerState.RUNNING) {
+      throw new CriException.FailedPrecondition("container " + container.id() + " is not running");
+    }
+    try {
+      parts.shim().reopenLog(container.id());
+    } catch (ShimException e) {
+      throw new CriException.Internal("reopen log of container " + container.id() + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void stopAll(String sandboxId) {
+    for (Container container : ofSandbox(sandboxId)) {
+      stop(container.id(), Duration.ZERO);
+    }
+  }
+
+  @Override
+  public void removeAll(String sandboxId) {
+    for (Container container : ofSandbox(sandboxId)) {
+      remove(container.id());
+    }
+  }
+
+  private List<Container> ofSandbox(String sandboxId) {
+    return containers.values().stream().filter(c -> c.sandboxId().equals(sandboxId)).toList();
+  }
+
+  public Optional<Container> find(String idOrPrefix) {
+    return containers.findByPrefix(idOrPrefix, "container");
+  }
+
+  public Container require(String idOrPrefix) {
+    return find(idOrPrefix).orElseThrow(() -> new CriException.NotFound("container " + idOrPrefix + " not found"));
+  }
+
+  public List<Container> list() {
+    return containers.values();
+  }
+
+  private void save(Container container) {
+    try {
+      parts.store().save(container.id(), container);
+    } catch (IOException e) {
+      throw new CriException.Internal("persist container " + container.id() + ": " + e.getMessage(), e);
+    }
+    containers.put(container.id(), container);
+  }
+
+  private static String nameKey(String name, int attempt, String sandboxId) {
+    return name + "_" + sandboxId + "_" + attempt;
+  }
+}

@@ -1,0 +1,45 @@
+package dev.berth.runtime.container;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the kubelet asked for, with the image resolved: fixed at create.
+ *
+ * @param image the image as the kubelet named it
+ * @param imageId the image's config digest
+ * @param imageRef the repo digest when the image has one, otherwise the image id
+ * @param logPath absolute path of the container's CRI log, empty for none
+ * @param stopSignal the signal StopContainer sends first (name like SIGTERM)
+ */
+public record ContainerSpec(
+    String name,
+    int attempt,
+    String image,
+    String imageId,
+    String imageRef,
+    List<String> args,
+    List<String> env,
+    String workingDir,
+    long uid,
+    long gid,
+    List<MountSpec> mounts,
+    List<DeviceSpec> devices,
+    Map<String, String> labels,
+    Map<String, String> annotations,
+    String logPath,
+    boolean stdin,
+    boolean stdinOnce,
+    boolean tty,
+    String stopSignal,
+    LinuxResources resources) {
+
+  public ContainerSpec {
+    args = List.copyOf(args);
+    env = List.copyOf(env);
+    mounts = List.copyOf(mounts);
+    devices = List.copyOf(devices);
+    labels = Map.copyOf(labels);
+    annotations = Map.copyOf(annotations);
+  }
+}

@@ -1,0 +1,8 @@
+package dev.berth.runtime.container;
+
+public enum ContainerState {
+  CREATED,
+  RUNNING,
+  EXITED,
+  UNKNOWN
+}

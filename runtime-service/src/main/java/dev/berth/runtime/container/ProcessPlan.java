@@ -1,0 +1,153 @@
+package dev.berth.runtime.container;
+
+import dev.berth.runtime.model.CriException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The container's main process, merged the way Docker and the kubelet define it: the CRI
+ * command replaces the image entrypoint, CRI args replace the image cmd; CRI env overrides the
+ * image's by name; CRI user settings override the image's user.
+ */
+public record ProcessPlan(List<String> args, List<String> env, String workingDir, long uid, long gid) {
+
+  /** The image side of the merge. */
+  public record ImageDefaults(List<String> entrypoint, List<String> cmd, List<String> env, String workingDir,
+      String user) {}
+
+  /** The CRI side of the merge; null uid/gid/username mean "not set". */
+  public record Requested(List<String> command, List<String> args, List<String> env, String workingDir,
+      Long runAsUser, Long runAsGroup, String runAsUsername) {}
+
+  static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+  public static ProcessPlan merge(ImageDefaults image, Requested requested, Path rootfs) {
+    List<String> args = new ArrayList<>();
+    if (!requested.command().isEmpty()) {
+      args.addAll(requested.command());
+      args.addAll(requested.args());
+    } else {
+      args.addAll(image.entrypoint());
+      args.addAll(requested.args().isEmpty() ? image.cmd() : requested.args());
+    }
+    if (args.isEmpty()) {
+      throw new CriException.InvalidArgument("container config has no command and the image has no entrypoint or cmd");
+    }
+
+    Map<String, String> env = new LinkedHashMap<>();
+    for (String entry : image.env()) {
+      putEnv(env, entry);
+    }
+    for (String entry : requested.env()) {
+      putEnv(env, entry);
+    }
+    env.putIfAbsent("PATH", DEFAULT_PATH);
+    List<String> envList = env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+
+    String cwd = !requested.workingDir().isEmpty() ? requested.workingDir()
+        : !image.workingDir().isEmpty() ? image.workingDir() : "/";
+
+    long[] user = resolveUser(image.user(), requested, rootfs);
+    return new ProcessPlan(List.copyOf(args), envList, cwd, user[0], user[1]);
+  }
+
+  private static void putEnv(Map<String, String> env, String entry) {
+    int eq = entry.indexOf('=');
+    if (eq <= 0) {
+      env.put(entry, "");
+    } else {
+      env.put(entry.substring(0, eq), entry.substring(eq + 1));
+    }
+  }
+
+  private static long[] resolveUser(String imageUser, Requested requested, Path rootfs) {
+    if (requested.runAsGroup() != null && requested.runAsUser() == null && requested.runAsUsername() == null) {
+      throw new CriException.InvalidArgument("run_as_group is set without run_as_user or run_as_username");
+    }
+    if (requested.runAsUser() != null) {
+      long uid = requested.runAsUser();
+      long gid = requested.runAsGroup() != null ? requested.runAsGroup() : primaryGroup(rootfs, uid).orElse(0L);
+      return new long[] {uid, gid};
+    }
+    if (requested.runAsUsername() != null && !requested.runAsUsername().isEmpty()) {
+      long[] user = resolveSpec(requested.runAsUsername(), rootfs);
+      if (requested.runAsGroup() != null) {
+        user[1] = requested.runAsGroup();
+      }
+      return user;
+    }
+    if (imageUser == null || imageUser.isEmpty()) {
+      return new long[] {0, 0};
+    }
+    return resolveSpec(imageUser, rootfs);
+  }
+
+  /** "name", "uid", "name:group" or "uid:gid", names looked up in the image's own files. */
+  private static long[] resolveSpec(String spec, Path rootfs) {
+    String[] parts = spec.split(":", 2);
+    long uid;
+    Optional<PasswdEntry> entry;
+    if (parts[0].chars().allMatch(Character::isDigit)) {
+      uid = Long.parseLong(parts[0]);
+      entry = passwd(rootfs).stream().filter(p -> p.uid() == uid).findFirst();
+    } else {
+      entry = passwd(rootfs).stream().filter(p -> p.name().equals(parts[0])).findFirst();
+      uid = entry.orElseThrow(() -> new CriException.InvalidArgument(
+          "user \"" + parts[0] + "\" not found in the image's /etc/passwd")).uid();
+    }
+    long gid;
+    if (parts.length == 2) {
+      gid = parts[1].chars().allMatch(Character::isDigit) ? Long.parseLong(parts[1]) : groupId(rootfs, parts[1]);
+    } else {
+      gid = entry.map(PasswdEntry::gid).orElse(0L);
+    }
+    return new long[] {uid, gid};
+  }
+
+  private static Optional<Long> primaryGroup(Path rootfs, long uid) {
+    return passwd(rootfs).stream().filter(p -> p.uid() == uid).findFirst().map(PasswdEntry::gid);
+  }
+
+  private record PasswdEntry(String name, long uid, long gid) {}
+
+  private static List<PasswdEntry> passwd(Path rootfs) {
+    List<PasswdEntry> entries = new ArrayList<>();
+    for (String[] fields : colonFile(rootfs.resolve("etc/passwd"))) {
+      if (fields.length >= 4) {
+        try {
+          entries.add(new PasswdEntry(fields[0], Long.parseLong(fields[2]), Long.parseLong(fields[3])));
+        } catch (NumberFormatException ignored) {
+          // A malformed line in the image's passwd names nobody.
+        }
+      }
+    }
+    return entries;
+  }
+
+  private static long groupId(Path rootfs, String name) {
+    for (String[] fields : colonFile(rootfs.resolve("etc/group"))) {
+      if (fields.length >= 3 && fields[0].equals(name)) {
+        return Long.parseLong(fields[2]);
+      }
+    }
+    throw new CriException.InvalidArgument("group \"" + name + "\" not found in the image's /etc/group");
+  }
+
+  private static List<String[]> colonFile(Path file) {
+    // Never follow a symlink out of the rootfs: the image controls these files.
+    if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return List.of();
+    }
+    try {
+      return Files.readAllLines(file).stream().map(line -> line.split(":", -1)).toList();
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+}

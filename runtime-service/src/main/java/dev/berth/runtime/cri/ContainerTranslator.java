@@ -1,0 +1,163 @@
+package dev.berth.runtime.cri;
+
+import dev.berth.cri.v1.ContainerConfig;
+import dev.berth.cri.v1.ContainerMetadata;
+import dev.berth.cri.v1.ContainerResources;
+import dev.berth.cri.v1.ContainerStatus;
+import dev.berth.cri.v1.ContainerUser;
+import dev.berth.cri.v1.ImageSpec;
+import dev.berth.cri.v1.LinuxContainerResources;
+import dev.berth.cri.v1.LinuxContainerSecurityContext;
+import dev.berth.cri.v1.LinuxContainerUser;
+import dev.berth.cri.v1.Mount;
+import dev.berth.cri.v1.MountPropagation;
+import dev.berth.cri.v1.NamespaceMode;
+import dev.berth.cri.v1.Signal;
+import dev.berth.runtime.container.Container;
+import dev.berth.runtime.container.ContainerRequest;
+import dev.berth.runtime.container.ContainerSpec;
+import dev.berth.runtime.container.DeviceSpec;
+import dev.berth.runtime.container.LinuxResources;
+import dev.berth.runtime.container.MountSpec;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/** Container messages to and from the domain's containers. */
+final class ContainerTranslator {
+
+  private ContainerTranslator() {}
+
+  static ContainerRequest request(ContainerConfig config) {
+    Validate.present(config.hasMetadata(), "container config metadata");
+    String name = Validate.name(config.getMetadata().getName(), "container config metadata.name");
+    if (config.getImage().getImage().isEmpty()) {
+      throw new dev.berth.runtime.model.CriException.InvalidArgument("container config image.image is empty");
+    }
+    LinuxContainerSecurityContext security = config.getLinux().getSecurityContext();
+    List<String> env = config.getEnvsList().stream()
+        .map(kv -> kv.getKey() + "=" + kv.getValue().toString(StandardCharsets.UTF_8))
+        .toList();
+    List<MountSpec> mounts = config.getMountsList().stream()
+        .map(m -> new MountSpec(m.getContainerPath(), m.getHostPath(), m.getReadonly(), propagation(m.getPropagation())))
+        .toList();
+    List<DeviceSpec> devices = config.getDevicesList().stream()
+        .map(d -> new DeviceSpec(d.getContainerPath(), d.getHostPath(), d.getPermissions().isEmpty() ? "rwm" : d.getPermissions()))
+        .toList();
+    String pidMode = switch (security.getNamespaceOptions().getPid()) {
+      case POD -> "POD";
+      case NODE -> "NODE";
+      default -> "CONTAINER";
+    };
+    return new ContainerRequest(name, config.getMetadata().getAttempt(), config.getImage().getImage(),
+        config.getCommandList(), config.getArgsList(), config.getWorkingDir(), env, mounts, devices,
+        config.getLabelsMap(), config.getAnnotationsMap(), config.getLogPath(), config.getStdin(),
+        config.getStdinOnce(), config.getTty(),
+        security.hasRunAsUser() ? Long.valueOf(security.getRunAsUser().getValue()) : null,
+        security.hasRunAsGroup() ? Long.valueOf(security.getRunAsGroup().getValue()) : null,
+        security.getRunAsUsername().isEmpty() ? null : security.getRunAsUsername(),
+        security.getReadonlyRootfs(), pidMode, resources(config.getLinux().getResources()),
+        config.getStopSignal() == Signal.RUNTIME_DEFAULT ? "" : config.getStopSignal().name());
+  }
+
+  private static String propagation(MountPropagation propagation) {
+    return switch (propagation) {
+      case PROPAGATION_HOST_TO_CONTAINER -> "rslave";
+      case PROPAGATION_BIDIRECTIONAL -> "rshared";
+      default -> "rprivate";
+    };
+  }
+
+  private static MountPropagation propagation(String propagation) {
+    return switch (propagation) {
+      case "rslave" -> MountPropagation.PROPAGATION_HOST_TO_CONTAINER;
+      case "rshared" -> MountPropagation.PROPAGATION_BIDIRECTIONAL;
+      default -> MountPropagation.PROPAGATION_PRIVATE;
+    };
+  }
+
+  static LinuxResources resources(LinuxContainerResources r) {
+    return new LinuxResources(r.getCpuPeriod(), r.getCpuQuota(), r.getCpuShares(), r.getMemoryLimitInBytes(),
+        r.getOomScoreAdj(), r.getCpusetCpus(), r.getCpusetMems(), r.getMemorySwapLimitInBytes());
+  }
+
+  private static LinuxContainerResources resources(LinuxResources r) {
+    return LinuxContainerResources.newBuilder().setCpuPeriod(r.cpuPeriod()).setCpuQuota(r.cpuQuota())
+        .setCpuShares(r.cpuShares()).setMemoryLimitInBytes(r.memoryLimitBytes()).setOomScoreAdj(r.oomScoreAdj())
+        .setCpusetCpus(r.cpusetCpus()).setCpusetMems(r.cpusetMems())
+        .setMemorySwapLimitInBytes(r.memorySwapLimitBytes()).build();
+  }
+
+  static dev.berth.cri.v1.ContainerState state(dev.berth.runtime.container.ContainerState state) {
+    return switch (state) {
+      case CREATED -> dev.berth.cri.v1.ContainerState.CONTAINER_CREATED;
+      case RUNNING -> dev.berth.cri.v1.ContainerState.CONTAINER_RUNNING;
+      case EXITED -> dev.berth.cri.v1.ContainerState.CONTAINER_EXITED;
+      case UNKNOWN -> dev.berth.cri.v1.ContainerState.CONTAINER_UNKNOWN;
+    };
+  }
+
+  static dev.berth.runtime.container.ContainerState state(dev.berth.cri.v1.ContainerState state) {
+    return switch (state) {
+      case CONTAINER_CREATED -> dev.berth.runtime.container.ContainerState.CREATED;
+      case CONTAINER_RUNNING -> dev.berth.runtime.container.ContainerState.RUNNING;
+      case CONTAINER_EXITED -> dev.berth.runtime.container.ContainerState.EXITED;
+      default -> dev.berth.runtime.container.ContainerState.UNKNOWN;
+    };
+  }
+
+  private static ContainerMetadata metadata(ContainerSpec spec) {
+    return ContainerMetadata.newBuilder().setName(spec.name()).setAttempt(spec.attempt()).build();
+  }
+
+  static dev.berth.cri.v1.Container summary(Container container) {
+    ContainerSpec spec = container.spec();
+    return dev.berth.cri.v1.Container.newBuilder()
+        .setId(container.id())
+        .setPodSandboxId(container.sandboxId())
+        .setMetadata(metadata(spec))
+        .setImage(ImageSpec.newBuilder().setImage(spec.image()))
+        .setImageRef(spec.imageRef())
+        .setImageId(spec.imageId())
+        .setState(state(container.state()))
+        .setCreatedAt(container.createdAtNanos())
+        .putAllLabels(spec.labels())
+        .putAllAnnotations(spec.annotations())
+        .build();
+  }
+
+  static ContainerStatus status(Container container) {
+    ContainerSpec spec = container.spec();
+    ContainerStatus.Builder status = ContainerStatus.newBuilder()
+        .setId(container.id())
+        .setMetadata(metadata(spec))
+        .setState(state(container.state()))
+        .setCreatedAt(container.createdAtNanos())
+        .setStartedAt(container.startedAtNanos())
+        .setFinishedAt(container.finishedAtNanos())
+        .setExitCode(container.exitCode())
+        .setImage(ImageSpec.newBuilder().setImage(spec.image()))
+        .setImageRef(spec.imageRef())
+        .setImageId(spec.imageId())
+        .setReason(container.reason())
+        .setMessage(container.message())
+        .putAllLabels(spec.labels())
+        .putAllAnnotations(spec.annotations())
+        .setLogPath(spec.logPath())
+        .setResources(ContainerResources.newBuilder().setLinux(resources(spec.resources())))
+        .setUser(ContainerUser.newBuilder().setLinux(LinuxContainerUser.newBuilder().setUid(spec.uid()).setGid(spec.gid())));
+    for (MountSpec mount : spec.mounts()) {
+      status.addMounts(Mount.newBuilder().setContainerPath(mount.containerPath()).setHostPath(mount.hostPath())
+          .setReadonly(mount.readonly()).setPropagation(propagation(mount.propagation())));
+    }
+    try {
+      status.setStopSignal(Signal.valueOf(spec.stopSignal()));
+    } catch (IllegalArgumentException notACriSignalName) {
+      // A numeric or unusual image stop signal has no CRI enum value; leave the default.
+    }
+    return status.build();
+  }
+
+  static boolean hostPid(LinuxContainerSecurityContext security) {
+    return security.getNamespaceOptions().getPid() == NamespaceMode.NODE;
+  }
+}

@@ -1,0 +1,240 @@
+package dev.berth.runtime.cri;
+
+import com.google.protobuf.ByteString;
+import dev.berth.cri.v1.*;
+import dev.berth.runtime.container.Container;
+import dev.berth.runtime.container.ContainerManager;
+import dev.berth.runtime.model.Ids;
+import dev.berth.runtime.model.LabelSelector;
+import dev.berth.runtime.sandbox.Sandbox;
+import dev.berth.runtime.sandbox.SandboxManager;
+import dev.berth.shim.ExecResult;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * runtime.v1.RuntimeService over gRPC: validates, translates, delegates to the managers and maps
+ * errors. RPCs whose issue has not landed keep the generated UNIMPLEMENTED answer naming the RPC.
+ */
+public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceImplBase {
+
+  /** The kubelet caps exec output at 16 MiB per stream; so do we. */
+  private static final int EXEC_OUTPUT_CAP = 16 * 1024 * 1024;
+
+  private final RuntimeInfo info;
+  private final SandboxManager sandboxes;
+  private final ContainerManager containers;
+  private final Set<String> runtimeHandlers;
+
+  public RuntimeCriService(RuntimeInfo info, SandboxManager sandboxes, ContainerManager containers,
+      Set<String> runtimeHandlers) {
+    this.info = info;
+    this.sandboxes = sandboxes;
+    this.containers = containers;
+    this.runtimeHandlers = Set.copyOf(runtimeHandlers);
+  }
+
+  private static <T> void answer(StreamObserver<T> response, Supplier<T> call) {
+    T reply;
+    try {
+      reply = call.get();
+    } catch (RuntimeException e) {
+      response.onError(CriErrors.toStatus(e));
+      return;
+    }
+    response.onNext(reply);
+    response.onCompleted();
+  }
+
+  @Override
+  public void version(VersionRequest request, StreamObserver<VersionResponse> response) {
+    answer(response, () -> info.version(request));
+  }
+
+  @Override
+  public void status(StatusRequest request, StreamObserver<StatusResponse> response) {
+    answer(response, () -> info.status(request));
+  }
+
+  @Override
+  public void runtimeConfig(RuntimeConfigRequest request, StreamObserver<RuntimeConfigResponse> response) {
+    answer(response, () -> info.runtimeConfig(request));
+  }
+
+  @Override
+  public void updateRuntimeConfig(UpdateRuntimeConfigRequest request,
+      StreamObserver<UpdateRuntimeConfigResponse> response) {
+    answer(response, () -> info.updateRuntimeConfig(request));
+  }
+
+  @Override
+  public void runPodSandbox(RunPodSandboxRequest request, StreamObserver<RunPodSandboxResponse> response) {
+    answer(response, () -> {
+      Validate.present(request.hasConfig(), "run pod sandbox config");
+      String handler = request.getRuntimeHandler();
+      if (!handler.isEmpty() && !runtimeHandlers.contains(handler)) {
+        throw new dev.berth.runtime.model.CriException.InvalidArgument(
+            "runtime handler \"" + handler + "\" is not configured (known: " + runtimeHandlers + ")");
+      }
+      Sandbox sandbox = sandboxes.run(SandboxTranslator.spec(request.getConfig(), handler));
+      return RunPodSandboxResponse.newBuilder().setPodSandboxId(sandbox.id()).build();
+    });
+  }
+
+  @Override
+  public void stopPodSandbox(StopPodSandboxRequest request, StreamObserver<StopPodSandboxResponse> response) {
+    answer(response, () -> {
+      sandboxes.stop(Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id"));
+      return StopPodSandboxResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void removePodSandbox(RemovePodSandboxRequest request, StreamObserver<RemovePodSandboxResponse> response) {
+    answer(response, () -> {
+      sandboxes.remove(Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id"));
+      return RemovePodSandboxResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void podSandboxStatus(PodSandboxStatusRequest request, StreamObserver<PodSandboxStatusResponse> response) {
+    answer(response, () -> {
+      Sandbox sandbox = sandboxes.require(Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id"));
+      PodSandboxStatusResponse.Builder reply = PodSandboxStatusResponse.newBuilder()
+          .setStatus(SandboxTranslator.status(sandbox));
+      if (request.getVerbose()) {
+        reply.putInfo("info", VerboseInfo.of(sandbox));
+      }
+      return reply.build();
+    });
+  }
+
+  @Override
+  public void listPodSandbox(ListPodSandboxRequest request, StreamObserver<ListPodSandboxResponse> response) {
+    answer(response, () -> {
+      PodSandboxFilter filter = request.getFilter();
+      List<Sandbox> candidates = filter.getId().isEmpty() ? sandboxes.list()
+          : sandboxes.find(filter.getId()).map(List::of).orElse(List.of());
+      ListPodSandboxResponse.Builder reply = ListPodSandboxResponse.newBuilder();
+      for (Sandbox sandbox : candidates) {
+        if (filter.hasState() && SandboxTranslator.state(sandbox.state()) != filter.getState().getState()) {
+          continue;
+        }
+        if (!LabelSelector.matches(filter.getLabelSelectorMap(), sandbox.spec().labels())) {
+          continue;
+        }
+        reply.addItems(SandboxTranslator.summary(sandbox));
+      }
+      return reply.build();
+    });
+  }
+
+  @Override
+  public void createContainer(CreateContainerRequest request, StreamObserver<CreateContainerResponse> response) {
+    answer(response, () -> {
+      String sandboxId = Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id");
+      Validate.present(request.hasConfig(), "container config");
+      Container container = containers.create(sandboxId, ContainerTranslator.request(request.getConfig()));
+      return CreateContainerResponse.newBuilder().setContainerId(container.id()).build();
+    });
+  }
+
+  @Override
+  public void startContainer(StartContainerRequest request, StreamObserver<StartContainerResponse> response) {
+    answer(response, () -> {
+      containers.start(Ids.requirePrefix(request.getContainerId(), "container_id"));
+      return StartContainerResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void stopContainer(StopContainerRequest request, StreamObserver<StopContainerResponse> response) {
+    answer(response, () -> {
+      String id = Ids.requirePrefix(request.getContainerId(), "container_id");
+      containers.stop(id, Duration.ofSeconds(Math.max(0, request.getTimeout())));
+      return StopContainerResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void removeContainer(RemoveContainerRequest request, StreamObserver<RemoveContainerResponse> response) {
+    answer(response, () -> {
+      containers.remove(Ids.requirePrefix(request.getContainerId(), "container_id"));
+      return RemoveContainerResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void containerStatus(ContainerStatusRequest request, StreamObserver<ContainerStatusResponse> response) {
+    answer(response, () -> {
+      Container container = containers.require(Ids.requirePrefix(request.getContainerId(), "container_id"));
+      ContainerStatusResponse.Builder reply = ContainerStatusResponse.newBuilder()
+          .setStatus(ContainerTranslator.status(container));
+      if (request.getVerbose()) {
+        reply.putInfo("info", VerboseInfo.of(container));
+      }
+      return reply.build();
+    });
+  }
+
+  @Override
+  public void listContainers(ListContainersRequest request, StreamObserver<ListContainersResponse> response) {
+    answer(response, () -> {
+      ContainerFilter filter = request.getFilter();
+      List<Container> candidates = filter.getId().isEmpty() ? containers.list()
+          : containers.find(filter.getId()).map(List::of).orElse(List.of());
+      String sandboxPrefix = filter.getPodSandboxId();
+      ListContainersResponse.Builder reply = ListContainersResponse.newBuilder();
+      for (Container container : candidates) {
+        if (!sandboxPrefix.isEmpty() && !container.sandboxId().startsWith(sandboxPrefix)) {
+          continue;
+        }
+        if (filter.hasState() && ContainerTranslator.state(container.state()) != filter.getState().getState()) {
+          continue;
+        }
+        if (!LabelSelector.matches(filter.getLabelSelectorMap(), container.spec().labels())) {
+          continue;
+        }
+        reply.addContainers(ContainerTranslator.summary(container));
+      }
+      return reply.build();
+    });
+  }
+
+  @Override
+  public void execSync(ExecSyncRequest request, StreamObserver<ExecSyncResponse> response) {
+    answer(response, () -> {
+      String id = Ids.requirePrefix(request.getContainerId(), "container_id");
+      Duration timeout = request.getTimeout() > 0 ? Duration.ofSeconds(request.getTimeout()) : Duration.ZERO;
+      ExecResult result = containers.execSync(id, request.getCmdList(), timeout);
+      if (result.timedOut()) {
+        throw Status.DEADLINE_EXCEEDED
+            .withDescription("command " + request.getCmdList() + " timed out after " + request.getTimeout() + " s")
+            .asRuntimeException();
+      }
+      return ExecSyncResponse.newBuilder()
+          .setExitCode(result.exitCode())
+          .setStdout(capped(result.stdout()))
+          .setStderr(capped(result.stderr()))
+          .build();
+    });
+  }
+
+  private static ByteString capped(byte[] output) {
+    return ByteString.copyFrom(output, 0, Math.min(output.length, EXEC_OUTPUT_CAP));
+  }
+
+  @Override
+  public void reopenContainerLog(ReopenContainerLogRequest request,
+      StreamObserver<ReopenContainerLogResponse> response) {
+    answer(response, () -> {
+      containers.reopenLog(Ids.requirePrefix(request.getContainerId(), "container_id"));
+      return ReopenContainerLogResponse.getDefaultInstance();
+    });
+  }
+}

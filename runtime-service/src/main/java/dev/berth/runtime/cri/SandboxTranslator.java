@@ -1,0 +1,108 @@
+package dev.berth.runtime.cri;
+
+import dev.berth.cri.v1.LinuxPodSandboxStatus;
+import dev.berth.cri.v1.Namespace;
+import dev.berth.cri.v1.NamespaceMode;
+import dev.berth.cri.v1.NamespaceOption;
+import dev.berth.cri.v1.PodIP;
+import dev.berth.cri.v1.PodSandbox;
+import dev.berth.cri.v1.PodSandboxConfig;
+import dev.berth.cri.v1.PodSandboxMetadata;
+import dev.berth.cri.v1.PodSandboxNetworkStatus;
+import dev.berth.cri.v1.PodSandboxState;
+import dev.berth.cri.v1.PodSandboxStatus;
+import dev.berth.runtime.model.CriException;
+import dev.berth.runtime.sandbox.PodName;
+import dev.berth.runtime.sandbox.PortMapping;
+import dev.berth.runtime.sandbox.Sandbox;
+import dev.berth.runtime.sandbox.SandboxSpec;
+import dev.berth.runtime.sandbox.SandboxState;
+import java.util.List;
+import java.util.Locale;
+
+/** PodSandbox messages to and from the domain's sandboxes. */
+final class SandboxTranslator {
+
+  private SandboxTranslator() {}
+
+  static SandboxSpec spec(PodSandboxConfig config, String runtimeHandler) {
+    Validate.present(config.hasMetadata(), "pod sandbox config metadata");
+    PodSandboxMetadata metadata = config.getMetadata();
+    PodName pod = new PodName(
+        Validate.name(metadata.getName(), "pod sandbox config metadata.name"),
+        Validate.name(metadata.getUid(), "pod sandbox config metadata.uid"),
+        Validate.name(metadata.getNamespace(), "pod sandbox config metadata.namespace"),
+        metadata.getAttempt());
+    NamespaceOption namespaces = config.getLinux().getSecurityContext().getNamespaceOptions();
+    List<PortMapping> ports = config.getPortMappingsList().stream()
+        .map(p -> {
+          if (p.getContainerPort() <= 0 || p.getContainerPort() > 65535 || p.getHostPort() < 0 || p.getHostPort() > 65535) {
+            throw new CriException.InvalidArgument("port mapping " + p.getContainerPort() + ":" + p.getHostPort()
+                + " is out of range");
+          }
+          return new PortMapping(p.getProtocol().name().toLowerCase(Locale.ROOT), p.getContainerPort(),
+              p.getHostPort(), p.getHostIp());
+        })
+        .toList();
+    String cgroupParent = config.getLinux().getCgroupParent();
+    if (!cgroupParent.isEmpty() && (!cgroupParent.startsWith("/") || cgroupParent.contains(".."))) {
+      throw new CriException.InvalidArgument("pod sandbox config linux.cgroup_parent \"" + cgroupParent
+          + "\" must be an absolute cgroupfs path without '..'");
+    }
+    return new SandboxSpec(pod, config.getHostname(), config.getLogDirectory(),
+        config.getDnsConfig().getServersList(), config.getDnsConfig().getSearchesList(),
+        config.getDnsConfig().getOptionsList(), ports, config.getLabelsMap(), config.getAnnotationsMap(),
+        cgroupParent,
+        namespaces.getNetwork() == NamespaceMode.NODE,
+        namespaces.getPid() == NamespaceMode.NODE,
+        namespaces.getIpc() == NamespaceMode.NODE,
+        config.getLinux().getSysctlsMap(),
+        runtimeHandler);
+  }
+
+  static PodSandboxMetadata metadata(Sandbox sandbox) {
+    PodName pod = sandbox.spec().pod();
+    return PodSandboxMetadata.newBuilder().setName(pod.name()).setUid(pod.uid()).setNamespace(pod.namespace())
+        .setAttempt(pod.attempt()).build();
+  }
+
+  static PodSandboxState state(SandboxState state) {
+    return state == SandboxState.READY ? PodSandboxState.SANDBOX_READY : PodSandboxState.SANDBOX_NOTREADY;
+  }
+
+  static PodSandbox summary(Sandbox sandbox) {
+    return PodSandbox.newBuilder()
+        .setId(sandbox.id())
+        .setMetadata(metadata(sandbox))
+        .setState(state(sandbox.state()))
+        .setCreatedAt(sandbox.createdAtNanos())
+        .putAllLabels(sandbox.spec().labels())
+        .putAllAnnotations(sandbox.spec().annotations())
+        .setRuntimeHandler(sandbox.spec().runtimeHandler())
+        .build();
+  }
+
+  static PodSandboxStatus status(Sandbox sandbox) {
+    PodSandboxNetworkStatus.Builder network = PodSandboxNetworkStatus.newBuilder();
+    if (!sandbox.ips().isEmpty()) {
+      network.setIp(sandbox.ips().getFirst());
+      sandbox.ips().stream().skip(1).forEach(ip -> network.addAdditionalIps(PodIP.newBuilder().setIp(ip)));
+    }
+    NamespaceOption namespaces = NamespaceOption.newBuilder()
+        .setNetwork(sandbox.spec().hostNetwork() ? NamespaceMode.NODE : NamespaceMode.POD)
+        .setPid(sandbox.spec().hostPid() ? NamespaceMode.NODE : NamespaceMode.CONTAINER)
+        .setIpc(sandbox.spec().hostIpc() ? NamespaceMode.NODE : NamespaceMode.POD)
+        .build();
+    return PodSandboxStatus.newBuilder()
+        .setId(sandbox.id())
+        .setMetadata(metadata(sandbox))
+        .setState(state(sandbox.state()))
+        .setCreatedAt(sandbox.createdAtNanos())
+        .setNetwork(network)
+        .setLinux(LinuxPodSandboxStatus.newBuilder().setNamespaces(Namespace.newBuilder().setOptions(namespaces)))
+        .putAllLabels(sandbox.spec().labels())
+        .putAllAnnotations(sandbox.spec().annotations())
+        .setRuntimeHandler(sandbox.spec().runtimeHandler())
+        .build();
+  }
+}

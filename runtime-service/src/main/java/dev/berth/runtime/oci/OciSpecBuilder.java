@@ -1,0 +1,198 @@
+package dev.berth.runtime.oci;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.runtime.container.DeviceSpec;
+import dev.berth.runtime.container.LinuxResources;
+import dev.berth.runtime.container.MountSpec;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Builds an OCI runtime spec (config.json) for runc. It knows the OCI format and Berth's defaults,
+ * nothing about CRI messages: callers pass resolved values.
+ */
+public final class OciSpecBuilder {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final ObjectNode spec = JSON.createObjectNode();
+  private final ObjectNode process;
+  private final ArrayNode mounts;
+  private final ObjectNode linux;
+
+  public OciSpecBuilder(Path rootfs, boolean readonlyRootfs) {
+    spec.put("ociVersion", "1.0.2");
+    process = spec.putObject("process");
+    process.put("cwd", "/");
+    ObjectNode root = spec.putObject("root");
+    root.put("path", rootfs.toString());
+    root.put("readonly", readonlyRootfs);
+    mounts = spec.putArray("mounts");
+    linux = spec.putObject("linux");
+    standardMounts();
+    ArrayNode devices = linux.putObject("resources").putArray("devices");
+    devices.addObject().put("allow", false).put("access", "rwm");
+    strings(linux.putArray("maskedPaths"), OciDefaults.MASKED_PATHS);
+    strings(linux.putArray("readonlyPaths"), OciDefaults.READONLY_PATHS);
+  }
+
+  public OciSpecBuilder process(List<String> args, List<String> env, String cwd, long uid, long gid, boolean terminal) {
+    strings(process.putArray("args"), args);
+    strings(process.putArray("env"), env);
+    process.put("cwd", cwd.isEmpty() ? "/" : cwd);
+    process.put("terminal", terminal);
+    ObjectNode user = process.putObject("user");
+    user.put("uid", uid);
+    user.put("gid", gid);
+    ObjectNode capabilities = process.putObject("capabilities");
+    for (String set : new String[] {"bounding", "effective", "permitted"}) {
+      strings(capabilities.putArray(set), OciDefaults.CAPABILITIES);
+    }
+    // No rlimits: the container inherits the shim's, which come from the daemon's service unit
+    // (a fixed RLIMIT_NOFILE above the node's hard limit makes runc fail).
+    process.put("noNewPrivileges", false);
+    return this;
+  }
+
+  public OciSpecBuilder oomScoreAdj(int value) {
+    process.put("oomScoreAdj", value);
+    return this;
+  }
+
+  public OciSpecBuilder hostname(String hostname) {
+    spec.put("hostname", hostname);
+    return this;
+  }
+
+  public OciSpecBuilder namespaces(NamespacePlan plan) {
+    ArrayNode namespaces = linux.putArray("namespaces");
+    namespaces.addObject().put("type", "mount");
+    namespace(namespaces, "network", plan.network());
+    namespace(namespaces, "pid", plan.pid());
+    namespace(namespaces, "ipc", plan.ipc());
+    namespace(namespaces, "uts", plan.uts());
+    return this;
+  }
+
+  public OciSpecBuilder cgroupsPath(String path) {
+    linux.put("cgroupsPath", path);
+    return this;
+  }
+
+  public OciSpecBuilder resources(LinuxResources resources) {
+    ObjectNode node = (ObjectNode) linux.get("resources");
+    ObjectNode cpu = JSON.createObjectNode();
+    if (resources.cpuShares() > 0) {
+      cpu.put("shares", resources.cpuShares());
+    }
+    if (resources.cpuQuota() != 0) {
+      cpu.put("quota", resources.cpuQuota());
+    }
+    if (resources.cpuPeriod() > 0) {
+      cpu.put("period", resources.cpuPeriod());
+    }
+    if (!resources.cpusetCpus().isEmpty()) {
+      cpu.put("cpus", resources.cpusetCpus());
+    }
+    if (!resources.cpusetMems().isEmpty()) {
+      cpu.put("mems", resources.cpusetMems());
+    }
+    if (!cpu.isEmpty()) {
+      node.set("cpu", cpu);
+    }
+    if (resources.memoryLimitBytes() > 0) {
+      ObjectNode memory = node.putObject("memory");
+      memory.put("limit", resources.memoryLimitBytes());
+      if (resources.memorySwapLimitBytes() > 0) {
+        memory.put("swap", resources.memorySwapLimitBytes());
+      }
+    }
+    return this;
+  }
+
+  /** A read-only or read-write bind mount of a host file or directory. */
+  public OciSpecBuilder bind(String destination, String source, boolean readonly, String propagation) {
+    ObjectNode mount = mounts.addObject();
+    mount.put("destination", destination);
+    mount.put("type", "bind");
+    mount.put("source", source);
+    ArrayNode options = mount.putArray("options");
+    options.add("rbind");
+    options.add(propagation.isEmpty() ? "rprivate" : propagation);
+    options.add(readonly ? "ro" : "rw");
+    return this;
+  }
+
+  public OciSpecBuilder mounts(List<MountSpec> specs) {
+    boolean shared = false;
+    boolean slave = false;
+    for (MountSpec mount : specs) {
+      bind(mount.containerPath(), mount.hostPath(), mount.readonly(), mount.propagation());
+      shared |= mount.propagation().equals("rshared");
+      slave |= mount.propagation().equals("rslave");
+    }
+    // A propagating mount needs the container's root mount to propagate as well.
+    if (shared) {
+      linux.put("rootfsPropagation", "rshared");
+    } else if (slave) {
+      linux.put("rootfsPropagation", "rslave");
+    }
+    return this;
+  }
+
+  public OciSpecBuilder devices(List<DeviceSpec> devices, List<HostDevice> resolved) {
+    if (devices.isEmpty()) {
+      return this;
+    }
+    ArrayNode nodes = linux.putArray("devices");
+    ArrayNode rules = (ArrayNode) linux.get("resources").get("devices");
+    for (HostDevice device : resolved) {
+      nodes.addObject().put("path", device.containerPath()).put("type", device.type())
+          .put("major", device.major()).put("minor", device.minor()).put("fileMode", device.fileMode())
+          .put("uid", 0).put("gid", 0);
+      rules.addObject().put("allow", true).put("type", device.type()).put("major", device.major())
+          .put("minor", device.minor()).put("access", device.permissions());
+    }
+    return this;
+  }
+
+  /** A device node resolved on the host: type c or b, its numbers and mode. */
+  public record HostDevice(String containerPath, String type, long major, long minor, int fileMode, String permissions) {}
+
+  public ObjectNode build() {
+    return spec.deepCopy();
+  }
+
+  private void standardMounts() {
+    mount("/proc", "proc", "proc", "nosuid", "noexec", "nodev");
+    mount("/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
+    mount("/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5");
+    mount("/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev");
+    mount("/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro");
+    mount("/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev", "relatime", "ro");
+  }
+
+  private void mount(String destination, String type, String source, String... options) {
+    ObjectNode mount = mounts.addObject();
+    mount.put("destination", destination);
+    mount.put("type", type);
+    mount.put("source", source);
+    strings(mount.putArray("options"), List.of(options));
+  }
+
+  private static void namespace(ArrayNode namespaces, String type, String path) {
+    if (path == null) {
+      return;
+    }
+    ObjectNode node = namespaces.addObject().put("type", type);
+    if (!path.isEmpty()) {
+      node.put("path", path);
+    }
+  }
+
+  private static void strings(ArrayNode array, List<String> values) {
+    values.forEach(array::add);
+  }
+}

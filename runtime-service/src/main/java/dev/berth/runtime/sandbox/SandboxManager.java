@@ -1,0 +1,247 @@
+package dev.berth.runtime.sandbox;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.runtime.cgroup.CgroupPaths;
+import dev.berth.runtime.cni.CniAttachment;
+import dev.berth.runtime.cni.CniNetwork;
+import dev.berth.runtime.cni.CniResult;
+import dev.berth.runtime.model.Clock;
+import dev.berth.runtime.model.CriException;
+import dev.berth.runtime.model.IdIndex;
+import dev.berth.runtime.model.Ids;
+import dev.berth.runtime.model.KeyedLocks;
+import dev.berth.runtime.model.NameRegistry;
+import dev.berth.runtime.model.Undo;
+import dev.berth.runtime.netns.NetworkNamespaces;
+import dev.berth.runtime.oci.NamespacePlan;
+import dev.berth.runtime.oci.OciSpecBuilder;
+import dev.berth.runtime.pod.PodFiles;
+import dev.berth.runtime.store.RecordStore;
+import dev.berth.shim.ConmonShim;
+import dev.berth.shim.CreateRequest;
+import dev.berth.shim.CreatedProcess;
+import dev.berth.shim.RuntimeState;
+import dev.berth.shim.ShimException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs, stops and removes pod sandboxes: the pinned network namespace and its CNI network, the
+ * pod's shared files, and the infra process (catatonit) that holds the pod's namespaces.
+ */
+public final class SandboxManager {
+
+  private static final Logger log = LoggerFactory.getLogger(SandboxManager.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int SIGKILL = 9;
+  private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(60);
+
+  /** Paths and parts a sandbox manager works with. */
+  public record Parts(RecordStore<Sandbox> store, Path podsDir, Path infraRootfs, String defaultCgroupRoot,
+      NetworkNamespaces namespaces, CniNetwork network, Runnable requireNetworkReady, ConmonShim shim,
+      CgroupPaths cgroups, int oomScoreAdj) {}
+
+  private final Parts parts;
+  private final IdIndex<Sandbox> sandboxes = new IdIndex<>();
+  private final NameRegistry names = new NameRegistry("pod sandbox");
+  private final KeyedLocks locks = new KeyedLocks();
+  private volatile PodContainers containers;
+
+  public SandboxManager(Parts parts) {
+    this.parts = parts;
+  }
+
+  public void setContainers(PodContainers containers) {
+    this.containers = containers;
+  }
+
+  /** Adopts a sandbox loaded from disk at start-up, after the infra was checked. */
+  public void adopt(Sandbox sandbox) {
+    names.reserve(sandbox.spec().pod().key(), sandbox.id());
+    sandboxes.put(sandbox.id(), sandbox);
+  }
+
+  public Sandbox run(SandboxSpec spec) {
+    String id = Ids.newId();
+    names.reserve(spec.pod().key(), id);
+    Undo undo = new Undo();
+    undo.push("release name", () -> names.release(spec.pod().key(), id));
+    try {
+      Sandbox sandbox = locks.with(id, () -> create(id, spec, undo));
+      undo.commit();
+      return sandbox;
+    } catch (RuntimeException e) {
+      undo.rollback();
+      throw e;
+    }
+  }
+
+  private Sandbox create(String id, SandboxSpec spec, Undo undo) {
+    try {
+      String cgroupParent = spec.cgroupParent().isEmpty() ? parts.defaultCgroupRoot() + "/" + id : spec.cgroupParent();
+      if (spec.cgroupParent().isEmpty()) {
+        undo.push("remove pod cgroup", () -> parts.cgroups().remove(cgroupParent));
+      }
+      String netnsPath = "";
+      List<String> ips = List.of();
+      if (!spec.hostNetwork()) {
+        parts.requireNetworkReady().run();
+        netnsPath = parts.namespaces().create(id).toString();
+        undo.push("remove netns", () -> parts.namespaces().remove(id));
+        CniAttachment attachment = attachment(id, spec, Path.of(netnsPath));
+        CniNetwork network = parts.network();
+        undo.push("CNI DEL", () -> network.detach(attachment));
+        CniResult result = network.attach(attachment);
+        ips = result.ips();
+      }
+      String hostname = spec.hostname().isEmpty() ? spec.pod().name() : spec.hostname();
+      PodFiles files = new PodFiles(parts.podsDir(), id);
+      undo.push("remove pod files", files::remove);
+      files.create(spec, spec.hostNetwork() ? hostHostname() : hostname, ips, !spec.hostIpc());
+
+      Path bundle = parts.store().objectDir(id).resolve("bundle");
+      Files.createDirectories(bundle);
+      undo.push("remove sandbox dir", () -> parts.store().delete(id));
+      writeInfraSpec(bundle, spec, hostname, netnsPath, cgroupParent + "/" + id);
+      undo.push("delete infra", () -> parts.shim().delete(id));
+      CreatedProcess infra = parts.shim().create(new CreateRequest(id, bundle, null, false, false, false,
+          CREATE_TIMEOUT));
+      parts.shim().start(id);
+
+      Sandbox sandbox = new Sandbox(id, spec, SandboxState.READY, Clock.nowNanos(), netnsPath, ips, cgroupParent,
+          infra.containerPid());
+      parts.store().save(id, sandbox);
+      sandboxes.put(id, sandbox);
+      log.info("pod sandbox {} ({}) ready, ips {}", id, spec.pod().key(), ips);
+      return sandbox;
+    } catch (IOException | ShimException | dev.berth.runtime.cni.CniException e) {
+      throw new CriException.Internal("run pod sandbox " + spec.pod().key() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void writeInfraSpec(Path bundle, SandboxSpec spec, String hostname, String netnsPath, String cgroupsPath)
+      throws IOException {
+    NamespacePlan plan = new NamespacePlan(
+        spec.hostNetwork() ? NamespacePlan.HOST : netnsPath,
+        spec.hostPid() ? NamespacePlan.HOST : NamespacePlan.NEW,
+        spec.hostIpc() ? NamespacePlan.HOST : NamespacePlan.NEW,
+        spec.hostNetwork() ? NamespacePlan.HOST : NamespacePlan.NEW);
+    OciSpecBuilder builder = new OciSpecBuilder(parts.infraRootfs(), true)
+        // -P: pause mode; as pid 1 of a shared pod pid namespace it also reaps zombies.
+        .process(List.of(InfraRootfs.INIT, "-P"), List.of("PATH=/"), "/", 0, 0, false)
+        .oomScoreAdj(parts.oomScoreAdj())
+        .namespaces(plan)
+        .cgroupsPath(cgroupsPath);
+    if (!spec.hostNetwork()) {
+      builder.hostname(hostname);
+    }
+    Files.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(builder.build()));
+  }
+
+  private static CniAttachment attachment(String id, SandboxSpec spec, Path netns) {
+    List<dev.berth.runtime.cni.PortMapping> ports = spec.portMappings().stream()
+        .map(p -> new dev.berth.runtime.cni.PortMapping(p.protocol(), p.containerPort(), p.hostPort(), p.hostIp()))
+        .toList();
+    return new CniAttachment(id, netns, "eth0", spec.pod().name(), spec.pod().namespace(), spec.pod().uid(), ports);
+  }
+
+  private static String hostHostname() throws IOException {
+    return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+  }
+
+  /** Stops every container, the infra process and the network; idempotent. */
+  public void stop(String idOrPrefix) {
+    Optional<Sandbox> found = find(idOrPrefix);
+    if (found.isEmpty()) {
+      return;
+    }
+    String id = found.get().id();
+    locks.run(id, () -> {
+      Sandbox sandbox = sandboxes.get(id).orElse(null);
+      if (sandbox == null) {
+        return;
+      }
+      containers.stopAll(id);
+      try {
+        killInfra(id);
+        if (!sandbox.spec().hostNetwork()) {
+          Path netns = parts.namespaces().exists(id) ? parts.namespaces().path(id) : null;
+          parts.network().detach(attachment(id, sandbox.spec(), netns));
+          parts.namespaces().remove(id);
+        }
+        new PodFiles(parts.podsDir(), id).remove();
+        if (sandbox.state() != SandboxState.NOT_READY) {
+          Sandbox stopped = sandbox.withState(SandboxState.NOT_READY);
+          parts.store().save(id, stopped);
+          sandboxes.put(id, stopped);
+        }
+      } catch (IOException | ShimException | dev.berth.runtime.cni.CniException e) {
+        throw new CriException.Internal("stop pod sandbox " + id + ": " + e.getMessage(), e);
+      }
+    });
+  }
+
+  private void killInfra(String id) throws ShimException {
+    if (parts.shim().state(id).map(s -> s.status() != RuntimeState.Status.STOPPED).orElse(false)) {
+      parts.shim().kill(id, SIGKILL, true);
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (parts.shim().state(id).map(s -> s.status() != RuntimeState.Status.STOPPED).orElse(false)
+          && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+        try {
+          Thread.sleep(10);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  /** Stops the sandbox if needed, removes its containers and everything it owned; idempotent. */
+  public void remove(String idOrPrefix) {
+    Optional<Sandbox> found = find(idOrPrefix);
+    if (found.isEmpty()) {
+      return;
+    }
+    String id = found.get().id();
+    stop(id);
+    containers.removeAll(id);
+    locks.run(id, () -> {
+      Sandbox sandbox = sandboxes.get(id).orElse(null);
+      if (sandbox == null) {
+        return;
+      }
+      try {
+        parts.shim().delete(id);
+        if (sandbox.spec().cgroupParent().isEmpty()) {
+          parts.cgroups().remove(sandbox.cgroupParent());
+        }
+        parts.store().delete(id);
+      } catch (IOException | ShimException e) {
+        throw new CriException.Internal("remove pod sandbox " + id + ": " + e.getMessage(), e);
+      }
+      sandboxes.remove(id);
+      names.release(sandbox.spec().pod().key(), id);
+    });
+    locks.forget(id);
+  }
+
+  public Optional<Sandbox> find(String idOrPrefix) {
+    return sandboxes.findByPrefix(idOrPrefix, "pod sandbox");
+  }
+
+  public Sandbox require(String idOrPrefix) {
+    return find(idOrPrefix).orElseThrow(() -> new CriException.NotFound("pod sandbox " + idOrPrefix + " not found"));
+  }
+
+  public List<Sandbox> list() {
+    return sandboxes.values();
+  }
+}

@@ -1,0 +1,6 @@
+package dev.berth.runtime.sandbox;
+
+public enum SandboxState {
+  READY,
+  NOT_READY
+}

@@ -1,0 +1,70 @@
+package dev.berth.runtime.server;
+
+import dev.berth.runtime.container.Container;
+import dev.berth.runtime.container.ContainerManager;
+import dev.berth.runtime.model.Clock;
+import dev.berth.runtime.sandbox.Sandbox;
+import dev.berth.runtime.sandbox.SandboxManager;
+import dev.berth.runtime.sandbox.SandboxState;
+import dev.berth.runtime.store.RecordStore;
+import dev.berth.shim.ConmonShim;
+import dev.berth.shim.RuntimeState;
+import dev.berth.shim.ShimException;
+import java.io.IOException;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Start-up: every sandbox and container on disk is loaded and reconciled with what is really
+ * running before the socket opens. A live shim means the container still runs; an exit file
+ * gives its real exit code and time; neither means it is gone, reported with reason Unknown.
+ */
+final class Recovery {
+
+  private static final Logger log = LoggerFactory.getLogger(Recovery.class);
+
+  private Recovery() {}
+
+  static void run(RecordStore<Sandbox> sandboxStore, RecordStore<Container> containerStore,
+      SandboxManager sandboxes, ContainerManager containers, ConmonShim shim) throws IOException {
+    RecordStore.Loaded<Sandbox> loadedSandboxes = sandboxStore.loadAll();
+    for (Sandbox sandbox : loadedSandboxes.records()) {
+      Sandbox current = sandbox;
+      if (sandbox.state() == SandboxState.READY && !isRunning(shim, sandbox.id())) {
+        current = sandbox.withState(SandboxState.NOT_READY);
+        sandboxStore.save(current.id(), current);
+        log.warn("pod sandbox {}: infra process is gone; marked not ready", sandbox.id());
+      }
+      sandboxes.adopt(current);
+    }
+    RecordStore.Loaded<Container> loadedContainers = containerStore.loadAll();
+    for (Container container : loadedContainers.records()) {
+      Container current = container;
+      if (container.isLive() && shim.exit(container.id()).isEmpty() && !shim.isShimAlive(container.id())) {
+        current = container.exited(Clock.nowNanos(), 255, "Unknown",
+            "the container's shim was gone when berth restarted");
+        containerStore.save(current.id(), current);
+        log.warn("container {}: shim is gone; marked exited (Unknown)", container.id());
+      }
+      containers.adopt(current);
+      if (current.isLive()) {
+        // Exits that happened while the daemon was down: the exit file holds code and time.
+        shim.exit(current.id()).ifPresent(exit -> containers.onExit(container.id(), exit));
+      }
+    }
+    log.info("recovered {} pod sandboxes and {} containers ({} quarantined)",
+        loadedSandboxes.records().size(), loadedContainers.records().size(),
+        loadedSandboxes.quarantined().size() + loadedContainers.quarantined().size());
+  }
+
+  private static boolean isRunning(ConmonShim shim, String id) {
+    try {
+      Optional<RuntimeState> state = shim.state(id);
+      return state.isPresent() && state.get().status() == RuntimeState.Status.RUNNING;
+    } catch (ShimException e) {
+      log.warn("pod sandbox {}: runtime state unknown: {}", id, e.getMessage());
+      return false;
+    }
+  }
+}

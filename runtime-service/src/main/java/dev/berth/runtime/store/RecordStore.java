@@ -1,0 +1,101 @@
+package dev.berth.runtime.store;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.runtime.model.Ids;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One JSON file per object, {@code <dir>/<id>/record.json}, written atomically. Loading never
+ * fails as a whole: a record that cannot be read is moved to {@code <dir>.quarantine/} and
+ * reported, and the rest load.
+ */
+public final class RecordStore<T> {
+
+  private static final Logger log = LoggerFactory.getLogger(RecordStore.class);
+  private static final String FILE = "record.json";
+
+  private final Path dir;
+  private final Class<T> type;
+  private final ObjectMapper json = new ObjectMapper()
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  public RecordStore(Path dir, Class<T> type) throws IOException {
+    this.dir = Files.createDirectories(dir);
+    this.type = type;
+  }
+
+  /** The directory that belongs to one object (its bundle, its files); made on first use. */
+  public Path objectDir(String id) {
+    if (!Ids.isFullId(id)) {
+      throw new IllegalArgumentException("not an id: " + id);
+    }
+    return dir.resolve(id);
+  }
+
+  public void save(String id, T record) throws IOException {
+    AtomicFiles.write(objectDir(id).resolve(FILE), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
+  }
+
+  /** Removes the object's whole directory. */
+  public void delete(String id) throws IOException {
+    deleteTree(objectDir(id));
+  }
+
+  public record Loaded<T>(List<T> records, List<String> quarantined) {}
+
+  public Loaded<T> loadAll() throws IOException {
+    List<T> records = new ArrayList<>();
+    List<String> quarantined = new ArrayList<>();
+    try (Stream<Path> entries = Files.list(dir)) {
+      for (Path entry : entries.sorted().toList()) {
+        String id = entry.getFileName().toString();
+        if (!Ids.isFullId(id) || !Files.isDirectory(entry)) {
+          continue;
+        }
+        Path file = entry.resolve(FILE);
+        if (!Files.exists(file)) {
+          // Created but never saved: a crash between mkdir and the first save. Nothing to keep.
+          deleteTree(entry);
+          continue;
+        }
+        try {
+          records.add(json.readValue(file.toFile(), type));
+        } catch (IOException e) {
+          quarantine(entry, e);
+          quarantined.add(id);
+        }
+      }
+    }
+    return new Loaded<>(records, quarantined);
+  }
+
+  private void quarantine(Path entry, IOException cause) throws IOException {
+    Path target = dir.resolveSibling(dir.getFileName() + ".quarantine").resolve(entry.getFileName());
+    Files.createDirectories(target.getParent());
+    deleteTree(target);
+    Files.move(entry, target, StandardCopyOption.ATOMIC_MOVE);
+    log.error("{} record {} is unreadable and was moved to {}: {}", type.getSimpleName(),
+        entry.getFileName(), target, cause.getMessage());
+  }
+
+  static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+package dev.berth.runtime.pods;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.cri.v1.ContainerState;
+import dev.berth.cri.v1.ContainerStatus;
+import dev.berth.cri.v1.ExecSyncRequest;
+import dev.berth.cri.v1.ListContainersRequest;
+import dev.berth.cri.v1.PodSandboxState;
+import dev.berth.cri.v1.PodSandboxStatusRequest;
+import dev.berth.cri.v1.RemoveContainerRequest;
+import dev.berth.cri.v1.StopContainerRequest;
+import dev.berth.runtime.testing.PodTestEnv;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** A daemon killed with SIGKILL and started again finds every container as it really is. */
+@Timeout(300)
+class PodRecoveryTest {
+
+  static PodTestEnv env;
+
+  @BeforeAll
+  static void start() throws Exception {
+    env = PodTestEnv.start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    env.close();
+  }
+
+  @Test
+  void containersSurviveADaemonKillAndExitsMeanwhileAreRecorded() throws Exception {
+    String pod = env.runPod();
+    String running = env.runContainer(pod, env.containerConfig("survivor", "sleep", "600").build());
+    String exitsLater = env.runContainer(pod, env.containerConfig("later", "sh", "-c", "sleep 2; exit 42").build());
+    String exitedBefore = env.runContainer(pod, env.containerConfig("before", "sh", "-c", "exit 5").build());
+    ContainerStatus before = env.awaitExit(exitedBefore);
+    long runningStartedAt = env.status(running).getStartedAt();
+
+    env.restartAfterKill();
+    Thread.sleep(2_500);
+
+    assertEquals(PodSandboxState.SANDBOX_READY, env.runtime().podSandboxStatus(
+        PodSandboxStatusRequest.newBuilder().setPodSandboxId(pod).build()).getStatus().getState());
+    ContainerStatus survivor = env.status(running);
+    assertEquals(ContainerState.CONTAINER_RUNNING, survivor.getState());
+    assertEquals(runningStartedAt, survivor.getStartedAt());
+    ContainerStatus later = env.awaitExit(exitsLater);
+    assertEquals(42, later.getExitCode());
+    assertTrue(later.getFinishedAt() > later.getStartedAt());
+    assertEquals(before, env.status(exitedBefore));
+    assertEquals(3, env.runtime().listContainers(ListContainersRequest.getDefaultInstance()).getContainersList()
+        .stream().filter(c -> c.getPodSandboxId().equals(pod)).count(), "nothing lost or duplicated");
+
+    assertEquals("alive\n", env.runtime().execSync(ExecSyncRequest.newBuilder().setContainerId(running)
+        .addAllCmd(List.of("echo", "alive")).setTimeout(10).build()).getStdout().toStringUtf8());
+    env.runtime().stopContainer(StopContainerRequest.newBuilder().setContainerId(running).setTimeout(1).build());
+    assertEquals(ContainerState.CONTAINER_EXITED, env.status(running).getState());
+    env.runtime().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(running).build());
+  }
+}

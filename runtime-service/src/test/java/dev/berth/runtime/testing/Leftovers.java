@@ -1,0 +1,70 @@
+package dev.berth.runtime.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** What a test run may leave behind under its own directory: mounts, processes, cgroups. */
+public final class Leftovers {
+
+  private Leftovers() {}
+
+  /** Mount points at or below {@code dir}. */
+  public static List<String> mounts(Path dir) throws IOException {
+    List<String> found = new ArrayList<>();
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      String mountpoint = line.split(" ")[4];
+      if (mountpoint.startsWith(dir.toString())) {
+        found.add(mountpoint);
+      }
+    }
+    return found;
+  }
+
+  /** Processes (other than this JVM) whose command line names {@code dir}: shims, containers. */
+  public static List<String> processes(Path dir) throws IOException {
+    List<String> found = new ArrayList<>();
+    long self = ProcessHandle.current().pid();
+    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      for (Path proc : procs.toList()) {
+        String name = proc.getFileName().toString();
+        if (!name.chars().allMatch(Character::isDigit) || Long.parseLong(name) == self) {
+          continue;
+        }
+        try {
+          String cmdline = new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8)
+              .replace('\0', ' ');
+          if (cmdline.contains(dir.toString())) {
+            found.add(name + ": " + cmdline.trim());
+          }
+        } catch (IOException gone) {
+          // The process ended while we looked.
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Pod cgroups still below {@code cgroupRoot} (e.g. "/berthtest-ab12") in any hierarchy. The
+   * root itself is the node-wide parent that runc creates on first use, like /kubepods.
+   */
+  public static List<String> cgroups(String cgroupRoot) throws IOException {
+    List<String> found = new ArrayList<>();
+    try (Stream<Path> hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
+      for (Path hierarchy : hierarchies.toList()) {
+        Path dir = hierarchy.resolve(cgroupRoot.substring(1));
+        if (Files.isDirectory(dir)) {
+          try (Stream<Path> children = Files.list(dir)) {
+            children.filter(Files::isDirectory).forEach(child -> found.add(child.toString()));
+          }
+        }
+      }
+    }
+    return found;
+  }
+}

@@ -1,0 +1,199 @@
+package dev.berth.runtime.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.berth.cri.client.CriClient;
+import dev.berth.cri.v1.ContainerConfig;
+import dev.berth.cri.v1.ContainerMetadata;
+import dev.berth.cri.v1.ContainerState;
+import dev.berth.cri.v1.ContainerStatus;
+import dev.berth.cri.v1.ContainerStatusRequest;
+import dev.berth.cri.v1.CreateContainerRequest;
+import dev.berth.cri.v1.ImageSpec;
+import dev.berth.cri.v1.ListPodSandboxRequest;
+import dev.berth.cri.v1.PodSandbox;
+import dev.berth.cri.v1.PodSandboxConfig;
+import dev.berth.cri.v1.PodSandboxMetadata;
+import dev.berth.cri.v1.RemovePodSandboxRequest;
+import dev.berth.cri.v1.RunPodSandboxRequest;
+import dev.berth.cri.v1.RuntimeServiceGrpc.RuntimeServiceBlockingStub;
+import dev.berth.cri.v1.StartContainerRequest;
+import dev.berth.cri.v1.StopPodSandboxRequest;
+import dev.berth.runtime.cgroup.CgroupPaths;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A daemon with everything a pod needs, private to one test class: its own short directory
+ * (unix socket paths are limited to 108 bytes), CNI bridge, cgroup root and busybox image.
+ * {@link #close} removes every pod through CRI, stops the daemon and checks that nothing is left.
+ */
+public final class PodTestEnv implements AutoCloseable {
+
+  public static final String IMAGE = "docker.io/library/busybox:berth-test";
+
+  private static final AtomicInteger PODS = new AtomicInteger();
+
+  private final Path dir;
+  private final TestNetwork network;
+  private final String cgroupRoot;
+  private final Path config;
+  private DaemonProcess daemon;
+
+  private PodTestEnv(Path dir, TestNetwork network, String cgroupRoot, Path config) {
+    this.dir = dir;
+    this.network = network;
+    this.cgroupRoot = cgroupRoot;
+    this.config = config;
+  }
+
+  public static PodTestEnv start() throws Exception {
+    // Short on purpose: conmon's attach sockets live below it and a socket path has 107 bytes.
+    Path dir = Files.createDirectory(Path.of("/tmp", "bt" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4))));
+    TestNetwork network = TestNetwork.create(dir);
+    String cgroupRoot = "/berthtest-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
+    Path config = dir.resolve("berth.toml");
+    Files.writeString(config, """
+        shutdown_timeout_seconds = 5
+        [cni]
+        conf_dir = "%s"
+        [runtime]
+        default_cgroup_parent = "%s"
+        """.formatted(network.confDir(), cgroupRoot));
+    PodTestEnv env = new PodTestEnv(dir, network, cgroupRoot, config);
+    env.daemon = DaemonProcess.start(dir.resolve("d"), "--config", config.toString());
+    TestImages.importBusybox(env.daemon.client(), dir, IMAGE);
+    return env;
+  }
+
+  public DaemonProcess daemon() {
+    return daemon;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public String subnetPrefix() {
+    return network.subnetPrefix();
+  }
+
+  public RuntimeServiceBlockingStub runtime() {
+    return daemon.client().runtime(Duration.ofSeconds(60));
+  }
+
+  /** Kills the daemon with SIGKILL and starts a new one on the same root, as after a crash. */
+  public void restartAfterKill() throws Exception {
+    daemon.process().destroyForcibly();
+    daemon.awaitExit(Duration.ofSeconds(30));
+    daemon.close();
+    daemon = DaemonProcess.start(dir.resolve("d"), "--config", config.toString());
+  }
+
+  public Path logDirectory(String podName) {
+    return dir.resolve("logs").resolve(podName);
+  }
+
+  public PodSandboxConfig.Builder podConfig(String name) {
+    return PodSandboxConfig.newBuilder()
+        .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setUid("uid-" + name).setNamespace("berth-test"))
+        .setHostname(name)
+        .setLogDirectory(logDirectory(name).toString());
+  }
+
+  /** Runs a pod with a fresh name and returns its id. */
+  public String runPod() {
+    return runPod(podConfig("pod" + PODS.incrementAndGet()).build());
+  }
+
+  public String runPod(PodSandboxConfig config) {
+    return runtime().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).build()).getPodSandboxId();
+  }
+
+  public ContainerConfig.Builder containerConfig(String name, String... command) {
+    return ContainerConfig.newBuilder()
+        .setMetadata(ContainerMetadata.newBuilder().setName(name))
+        .setImage(ImageSpec.newBuilder().setImage(IMAGE))
+        .addAllCommand(List.of(command))
+        .setLogPath(name + ".log");
+  }
+
+  public String createContainer(String podId, ContainerConfig config) {
+    return runtime().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId).setConfig(config)
+        .build()).getContainerId();
+  }
+
+  public String runContainer(String podId, ContainerConfig config) {
+    String id = createContainer(podId, config);
+    runtime().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+    return id;
+  }
+
+  public ContainerStatus status(String containerId) {
+    return runtime().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(containerId).build()).getStatus();
+  }
+
+  public ContainerStatus awaitExit(String containerId) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      ContainerStatus status = status(containerId);
+      if (status.getState() == ContainerState.CONTAINER_EXITED) {
+        return status;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("container " + containerId + " did not exit: " + status);
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  public String log(ContainerStatus status) throws IOException {
+    return Files.readString(Path.of(status.getLogPath()));
+  }
+
+  /** The lines a container wrote, without the CRI log prefix (time, stream, tag). */
+  public List<String> logLines(ContainerStatus status) throws IOException {
+    return log(status).lines().map(line -> line.split(" ", 4)).map(parts -> parts.length == 4 ? parts[3] : "").toList();
+  }
+
+  public void removeAllPods() {
+    for (PodSandbox pod : runtime().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()) {
+      runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.getId()).build());
+      runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.getId()).build());
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (var walk = Files.walk(root)) {
+      for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      removeAllPods();
+      daemon.terminate();
+      assertEquals(0, daemon.awaitExit(Duration.ofSeconds(60)), daemon.output());
+      assertEquals(List.of(), Leftovers.mounts(dir), "mounts left behind");
+      assertEquals(List.of(), Leftovers.processes(dir), "processes left behind");
+      assertEquals(List.of(), Leftovers.cgroups(cgroupRoot), "cgroups left behind");
+    } finally {
+      daemon.close();
+      CgroupPaths.fromMountinfo().remove(cgroupRoot);
+      network.close();
+      // Deleting through a leftover mount would reach into it: only a tree with no mounts goes.
+      if (Leftovers.mounts(dir).isEmpty()) {
+        deleteTree(dir);
+      }
+    }
+  }
+}
