@@ -221,12 +221,14 @@ public final class ContainerManager implements PodContainers {
         throw new CriException.FailedPrecondition("container " + id + " is " + container.state().name().toLowerCase()
             + ", not created");
       }
+      // Taken before the start: a process that exits at once must not finish before it started.
+      long startedAt = Clock.nowNanos();
       try {
         parts.shim().start(id);
       } catch (ShimException e) {
         throw new CriException.Internal("start container " + id + ": " + e.getMessage(), e);
       }
-      Container started = container.started(Clock.nowNanos(), container.pid());
+      Container started = container.started(startedAt, container.pid());
       save(started);
       // A process that exits at once may have been reported before it was marked running.
       parts.shim().exit(id).ifPresent(exit -> recordExit(id, exit));
@@ -248,7 +250,9 @@ public final class ContainerManager implements PodContainers {
     }
     boolean oom = parts.shim().oomKilled(id);
     String reason = oom ? "OOMKilled" : exit.exitCode() == 0 ? "Completed" : "Error";
-    Container exited = container.exited(Clock.toNanos(exit.finishedAt()), exit.exitCode(), reason, "");
+    // The exit file's mtime comes from the kernel's coarse clock and can trail our start stamp.
+    long finishedAt = Math.max(Clock.toNanos(exit.finishedAt()), container.startedAtNanos());
+    Container exited = container.exited(finishedAt, exit.exitCode(), reason, "");
     save(exited);
     CompletableFuture<Void> done = exits.remove(id);
     if (done != null) {

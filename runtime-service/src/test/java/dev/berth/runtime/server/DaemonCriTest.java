@@ -17,6 +17,7 @@ import dev.berth.cri.v1.UpdateRuntimeConfigRequest;
 import dev.berth.cri.v1.VersionRequest;
 import dev.berth.cri.v1.VersionResponse;
 import dev.berth.runtime.testing.DaemonProcess;
+import dev.berth.runtime.testing.ShortTempDirs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(120)
 class DaemonCriTest {
 
-  @TempDir
+  @TempDir(factory = ShortTempDirs.class)
   static Path dir;
 
   static DaemonProcess daemon;

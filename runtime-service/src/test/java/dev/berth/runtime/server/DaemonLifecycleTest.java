@@ -12,6 +12,7 @@ import dev.berth.cri.v1.StatusRequest;
 import dev.berth.cri.v1.VersionRequest;
 import dev.berth.cri.v1.VersionResponse;
 import dev.berth.runtime.testing.DaemonProcess;
+import dev.berth.runtime.testing.ShortTempDirs;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(180)
 class DaemonLifecycleTest {
 
-  @TempDir
+  @TempDir(factory = ShortTempDirs.class)
   Path dir;
 
   @Test

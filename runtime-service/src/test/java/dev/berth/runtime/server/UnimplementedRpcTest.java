@@ -9,6 +9,7 @@ import com.google.protobuf.Descriptors.ServiceDescriptor;
 import com.google.protobuf.DynamicMessage;
 import dev.berth.cri.v1.CriProto;
 import dev.berth.runtime.testing.DaemonProcess;
+import dev.berth.runtime.testing.ShortTempDirs;
 import io.grpc.CallOptions;
 import io.grpc.MethodDescriptor.MethodType;
 import io.grpc.Status;
@@ -37,9 +38,28 @@ class UnimplementedRpcTest {
       "runtime.v1.RuntimeService/Version",
       "runtime.v1.RuntimeService/Status",
       "runtime.v1.RuntimeService/RuntimeConfig",
-      "runtime.v1.RuntimeService/UpdateRuntimeConfig");
+      "runtime.v1.RuntimeService/UpdateRuntimeConfig",
+      "runtime.v1.RuntimeService/RunPodSandbox",
+      "runtime.v1.RuntimeService/StopPodSandbox",
+      "runtime.v1.RuntimeService/RemovePodSandbox",
+      "runtime.v1.RuntimeService/PodSandboxStatus",
+      "runtime.v1.RuntimeService/ListPodSandbox",
+      "runtime.v1.RuntimeService/CreateContainer",
+      "runtime.v1.RuntimeService/StartContainer",
+      "runtime.v1.RuntimeService/StopContainer",
+      "runtime.v1.RuntimeService/RemoveContainer",
+      "runtime.v1.RuntimeService/ListContainers",
+      "runtime.v1.RuntimeService/ContainerStatus",
+      "runtime.v1.RuntimeService/ExecSync",
+      "runtime.v1.RuntimeService/ReopenContainerLog",
+      "runtime.v1.ImageService/ListImages",
+      "runtime.v1.ImageService/ImageStatus",
+      "runtime.v1.ImageService/PullImage",
+      "runtime.v1.ImageService/RemoveImage",
+      "runtime.v1.ImageService/ImageFsInfo");
 
-  @TempDir
+  // Short: attach sockets live below the daemon's state directory.
+  @TempDir(factory = ShortTempDirs.class)
   Path dir;
 
   @Test

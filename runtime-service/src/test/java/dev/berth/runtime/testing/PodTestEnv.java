@@ -54,8 +54,7 @@ public final class PodTestEnv implements AutoCloseable {
   }
 
   public static PodTestEnv start() throws Exception {
-    // Short on purpose: conmon's attach sockets live below it and a socket path has 107 bytes.
-    Path dir = Files.createDirectory(Path.of("/tmp", "bt" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4))));
+    Path dir = ShortTempDirs.create();
     TestNetwork network = TestNetwork.create(dir);
     String cgroupRoot = "/berthtest-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
     Path config = dir.resolve("berth.toml");
