@@ -25,8 +25,10 @@ class DeployedConfigTest {
     for (Map.Entry<String, Object> entry : ConfigView.asMap(BerthConfig.defaults()).entrySet()) {
       if (entry.getValue() instanceof Map<?, ?> table) {
         assertTrue(text.contains("[" + entry.getKey() + "]"), "deploy/config.toml lacks [" + entry.getKey() + "]");
-        for (Object key : table.keySet()) {
-          assertTrue(text.contains("\n" + key + " ="), "deploy/config.toml does not explain '" + entry.getKey() + "." + key + "'");
+        for (Map.Entry<?, ?> field : table.entrySet()) {
+          String explained = field.getValue() instanceof Map<?, ?>
+              ? "[" + entry.getKey() + "." + field.getKey() + "]" : "\n" + field.getKey() + " =";
+          assertTrue(text.contains(explained), "deploy/config.toml does not explain '" + entry.getKey() + "." + field.getKey() + "'");
         }
       } else {
         assertTrue(text.contains("\n" + entry.getKey() + " ="), "deploy/config.toml does not explain '" + entry.getKey() + "'");
