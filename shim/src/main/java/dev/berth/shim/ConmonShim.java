@@ -32,404 +32,404 @@ import java.util.function.BiConsumer;
  * instance after a daemon restart sees the same containers.
  */
 public final class ConmonShim {
-    private static final Logger log = LoggerFactory.getLogger(ConmonShim.class);
-    private static final Duration RUNTIME_TIMEOUT = Duration.ofSeconds(30);
-    /** After runc exec is asked to stop at the deadline, how long conmon gets to report. */
-    private static final Duration EXEC_GRACE = Duration.ofSeconds(5);
-    private static final Duration SHIM_EXIT_WAIT = Duration.ofSeconds(5);
+  private static final Logger log = LoggerFactory.getLogger(ConmonShim.class);
+  private static final Duration RUNTIME_TIMEOUT = Duration.ofSeconds(30);
+  /** After runc exec is asked to stop at the deadline, how long conmon gets to report. */
+  private static final Duration EXEC_GRACE = Duration.ofSeconds(5);
+  private static final Duration SHIM_EXIT_WAIT = Duration.ofSeconds(5);
 
-    private final ShimConfig config;
-    private final ShimPaths paths;
-    private final ConmonCommand commands;
-    private final RuncCli runtime;
-    private final ExitFiles exitFiles;
-    private final ObjectMapper json = new ObjectMapper();
+  private final ShimConfig config;
+  private final ShimPaths paths;
+  private final ConmonCommand commands;
+  private final RuncCli runtime;
+  private final ExitFiles exitFiles;
+  private final ObjectMapper json = new ObjectMapper();
 
-    public ConmonShim(ShimConfig config) {
-        this.config = config;
-        this.paths = new ShimPaths(config);
-        this.commands = new ConmonCommand(config, paths);
-        this.runtime = new RuncCli(config.runtime(), config.runtimeRoot(), RUNTIME_TIMEOUT);
-        this.exitFiles = new ExitFiles(paths);
-        try {
-            Files.createDirectories(config.exitDir());
-            Files.createDirectories(config.persistDir());
-            Files.createDirectories(config.socketDir());
-            Files.createDirectories(config.runtimeRoot());
-        } catch (IOException e) {
-            throw new UncheckedIOException("creating shim directories", e);
-        }
+  public ConmonShim(ShimConfig config) {
+    this.config = config;
+    this.paths = new ShimPaths(config);
+    this.commands = new ConmonCommand(config, paths);
+    this.runtime = new RuncCli(config.runtime(), config.runtimeRoot(), RUNTIME_TIMEOUT);
+    this.exitFiles = new ExitFiles(paths);
+    try {
+      Files.createDirectories(config.exitDir());
+      Files.createDirectories(config.persistDir());
+      Files.createDirectories(config.socketDir());
+      Files.createDirectories(config.runtimeRoot());
+    } catch (IOException e) {
+      throw new UncheckedIOException("creating shim directories", e);
     }
+  }
 
-    /** Spawns conmon, which runs {@code runtime create}; returns once the container exists (created, not started). */
-    public CreatedProcess create(CreateRequest request) throws ShimException {
-        String id = ShimPaths.checkId(request.id());
-        Path socket = paths.attachSocket(id);
-        if (!ShimPaths.fitsSocketPath(socket)) {
-            throw new ShimException("attach socket path " + socket + " is longer than "
-                    + ShimPaths.MAX_SOCKET_PATH + " bytes; use a shorter socket dir");
+  /** Spawns conmon, which runs {@code runtime create}; returns once the container exists (created, not started). */
+  public CreatedProcess create(CreateRequest request) throws ShimException {
+    String id = ShimPaths.checkId(request.id());
+    Path socket = paths.attachSocket(id);
+    if (!ShimPaths.fitsSocketPath(socket)) {
+      throw new ShimException("attach socket path " + socket + " is longer than "
+          + ShimPaths.MAX_SOCKET_PATH + " bytes; use a shorter socket dir");
+    }
+    if (!Files.isRegularFile(request.bundle().resolve("config.json"))) {
+      throw new ShimException("bundle " + request.bundle() + " has no config.json");
+    }
+    Path dir = paths.containerDir(id);
+    try {
+      if (Files.exists(paths.conmonPidFile(id))) {
+        throw new ShimException("container " + id + " already has shim files in " + dir + "; delete it first");
+      }
+      Files.createDirectories(dir);
+      Files.deleteIfExists(paths.bundleLink(id));
+      Files.createSymbolicLink(paths.bundleLink(id), request.bundle().toAbsolutePath());
+      Files.deleteIfExists(paths.exitFile(id));
+    } catch (IOException e) {
+      throw new ShimException("preparing shim files for " + id + ": " + e.getMessage(), e);
+    }
+    long started = System.nanoTime();
+    try (ConmonLaunch launch = ConmonLaunch.start(commands.create(request), dir, dir, true, 1,
+        paths.conmonOutput(id), json)) {
+      SyncMessage reply = launch.next(request.timeout());
+      if (reply.failed()) {
+        throw new ShimException("creating container " + id + ": " + describe(reply, id));
+      }
+      long shimPid = ProcFs.readPid(paths.conmonPidFile(id)).orElse(-1L);
+      log.debug("created {} pid {} conmon {} in {} ms", id, reply.data(), shimPid,
+          (System.nanoTime() - started) / 1_000_000);
+      return new CreatedProcess(reply.data(), shimPid);
+    } catch (ShimException e) {
+      undoCreate(id);
+      throw e;
+    } catch (TimeoutException e) {
+      String message = "creating container " + id + ": " + e.getMessage() + conmonOutput(id);
+      undoCreate(id);
+      throw new ShimException(message);
+    } catch (IOException e) {
+      String message = "creating container " + id + ": " + e.getMessage() + conmonOutput(id);
+      undoCreate(id);
+      throw new ShimException(message, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      undoCreate(id);
+      throw new ShimException("interrupted while creating container " + id, e);
+    }
+  }
+
+  private String describe(SyncMessage reply, String id) {
+    String message = reply.message() == null ? "" : RuncCli.errorText(reply.message());
+    return message.isEmpty() ? "conmon reported " + reply.data() + conmonOutput(id) : message;
+  }
+
+  private String conmonOutput(String id) {
+    try {
+      String text = Files.readString(paths.conmonOutput(id)).strip();
+      return text.isEmpty() ? "" : " (conmon: " + text + ")";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** A failed create leaves neither a runtime container, nor a conmon, nor shim files behind. */
+  private void undoCreate(String id) {
+    ProcFs.readPid(paths.conmonPidFile(id))
+        .filter(pid -> ProcFs.isConmonFor(pid, id))
+        .flatMap(ProcessHandle::of)
+        .ifPresent(ProcessHandle::destroyForcibly);
+    try {
+      RuncCli.Result result = runtime.run("delete", "--force", id);
+      if (!result.ok() && !result.containerUnknown()) {
+        log.warn("undoing create of {}: {}", id, result.describe());
+      }
+    } catch (IOException e) {
+      log.warn("undoing create of {}: {}", id, e.toString());
+    }
+    removeShimFiles(id);
+  }
+
+  public void start(String id) throws ShimException {
+    check(runtime(ShimPaths.checkId(id), "start", id));
+  }
+
+  /** Signals the container's init, or every process in it; a container that is already gone is not an error. */
+  public void kill(String id, int signal, boolean all) throws ShimException {
+    ShimPaths.checkId(id);
+    RuncCli.Result result = all
+        ? runtime(id, "kill", "--all", id, Integer.toString(signal))
+        : runtime(id, "kill", id, Integer.toString(signal));
+    if (!result.ok() && !result.containerUnknown() && !result.stderr().contains("not running")
+        && !result.stderr().contains("process already finished")) {
+      throw new ShimException(result.describe());
+    }
+  }
+
+  /** Force-deletes the container and removes its shim files; deleting an unknown id succeeds. */
+  public void delete(String id) throws ShimException {
+    ShimPaths.checkId(id);
+    RuncCli.Result result = runtime(id, "delete", "--force", id);
+    if (!result.ok() && !result.containerUnknown()) {
+      throw new ShimException(result.describe());
+    }
+    // Wait for conmon to record the exit before removing its files, or it writes them again.
+    Optional<Long> shim = ProcFs.readPid(paths.conmonPidFile(id)).filter(pid -> ProcFs.isConmonFor(pid, id));
+    if (shim.isPresent()) {
+      long deadline = System.nanoTime() + SHIM_EXIT_WAIT.toNanos();
+      while (ProcFs.isConmonFor(shim.get(), id) && System.nanoTime() < deadline) {
+        sleep(Duration.ofMillis(10));
+      }
+      if (ProcFs.isConmonFor(shim.get(), id)) {
+        log.warn("conmon {} for {} still running after delete; killing it", shim.get(), id);
+        ProcessHandle.of(shim.get()).ifPresent(ProcessHandle::destroyForcibly);
+      }
+    }
+    removeShimFiles(id);
+  }
+
+  private void removeShimFiles(String id) {
+    try {
+      Optional<Path> bundle = bundleOf(id);
+      if (bundle.isPresent()) {
+        // conmon's ctl and winsz FIFOs and the attach socket live in the bundle.
+        for (String name : new String[] {"ctl", "winsz", "attach"}) {
+          Files.deleteIfExists(bundle.get().resolve(name));
         }
-        if (!Files.isRegularFile(request.bundle().resolve("config.json"))) {
-            throw new ShimException("bundle " + request.bundle() + " has no config.json");
+      }
+      Files.deleteIfExists(paths.attachLink(id));
+      Files.deleteIfExists(paths.exitFile(id));
+      deleteTree(paths.containerDir(id));
+    } catch (IOException e) {
+      log.warn("removing shim files of {}: {}", id, e.toString());
+    }
+  }
+
+  /** The runtime's view of the container; empty when the runtime does not know the id. */
+  public Optional<RuntimeState> state(String id) throws ShimException {
+    RuncCli.Result result = runtime(ShimPaths.checkId(id), "state", id);
+    if (!result.ok()) {
+      if (result.containerUnknown()) {
+        return Optional.empty();
+      }
+      throw new ShimException(result.describe());
+    }
+    try {
+      JsonNode node = json.readTree(result.stdout());
+      return Optional.of(new RuntimeState(node.path("id").asText(id),
+          RuntimeState.Status.fromRuntime(node.path("status").asText()),
+          node.path("pid").asLong(), Path.of(node.path("bundle").asText(""))));
+    } catch (IOException | IllegalArgumentException e) {
+      throw new ShimException("unexpected runtime state for " + id + ": " + result.stdout(), e);
+    }
+  }
+
+  /** conmon's exit file: the exit code and when the container finished. */
+  public Optional<ExitRecord> exit(String id) {
+    return exitFiles.read(id);
+  }
+
+  /** Whether conmon saw the kernel's OOM killer act in the container's cgroup. */
+  public boolean oomKilled(String id) {
+    return Files.exists(paths.oomFile(id));
+  }
+
+  /**
+   * Runs a process in the container through its own conmon and waits for it.
+   *
+   * @param processJson an OCI runtime-spec "process" object
+   * @param timeout     rounded up to whole seconds (conmon's unit); the process and its process
+   *                    group are killed when it runs longer
+   */
+  public ExecResult execSync(String id, String processJson, Duration timeout) throws ShimException {
+    ShimPaths.checkId(id);
+    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("exec timeout must be positive: " + timeout);
+    }
+    int seconds = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (timeout.toMillis() + 999) / 1000));
+    String execId = "x" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    Path dir;
+    try {
+      Files.createDirectories(config.persistDir());
+      // Beside the container's dir, not inside it: an exec must not depend on how it was created.
+      dir = Files.createTempDirectory(config.persistDir(), id.length() > 12 ? id.substring(0, 12) + "-exec" : id + "-exec");
+    } catch (IOException e) {
+      throw new ShimException("preparing exec in " + id + ": " + e.getMessage(), e);
+    }
+    Path spec = dir.resolve("process.json");
+    Path logFile = dir.resolve("exec.log");
+    Path output = dir.resolve("conmon.out");
+    Long execPid = null;
+    try {
+      Files.writeString(spec, processJson);
+      try (ConmonLaunch launch = ConmonLaunch.start(
+          commands.exec(id, execId, dir, spec, logFile, seconds), dir, dir, false, 2, output, json)) {
+        SyncMessage started = launch.next(RUNTIME_TIMEOUT);
+        if (started.failed()) {
+          throw new ShimException("exec in " + id + ": " + describeExec(started, output));
         }
-        Path dir = paths.containerDir(id);
+        execPid = (long) started.data();
+        SyncMessage ended;
         try {
-            if (Files.exists(paths.conmonPidFile(id))) {
-                throw new ShimException("container " + id + " already has shim files in " + dir + "; delete it first");
-            }
-            Files.createDirectories(dir);
-            Files.deleteIfExists(paths.bundleLink(id));
-            Files.createSymbolicLink(paths.bundleLink(id), request.bundle().toAbsolutePath());
-            Files.deleteIfExists(paths.exitFile(id));
-        } catch (IOException e) {
-            throw new ShimException("preparing shim files for " + id + ": " + e.getMessage(), e);
-        }
-        long started = System.nanoTime();
-        try (ConmonLaunch launch = ConmonLaunch.start(commands.create(request), dir, dir, true, 1,
-                paths.conmonOutput(id), json)) {
-            SyncMessage reply = launch.next(request.timeout());
-            if (reply.failed()) {
-                throw new ShimException("creating container " + id + ": " + describe(reply, id));
-            }
-            long shimPid = ProcFs.readPid(paths.conmonPidFile(id)).orElse(-1L);
-            log.debug("created {} pid {} conmon {} in {} ms", id, reply.data(), shimPid,
-                    (System.nanoTime() - started) / 1_000_000);
-            return new CreatedProcess(reply.data(), shimPid);
-        } catch (ShimException e) {
-            undoCreate(id);
-            throw e;
+          ended = launch.next(Duration.ofSeconds(seconds).plus(EXEC_GRACE));
         } catch (TimeoutException e) {
-            String message = "creating container " + id + ": " + e.getMessage() + conmonOutput(id);
-            undoCreate(id);
-            throw new ShimException(message);
-        } catch (IOException e) {
-            String message = "creating container " + id + ": " + e.getMessage() + conmonOutput(id);
-            undoCreate(id);
-            throw new ShimException(message, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            undoCreate(id);
-            throw new ShimException("interrupted while creating container " + id, e);
+          // conmon should have killed it at the deadline and said so; make sure ourselves.
+          log.warn("conmon did not report the end of exec {} in {}; killing pid {}", execId, id, execPid);
+          killTree(execPid);
+          CriLogSplitter.Streams streams = new CriLogSplitter(ExecResult.OUTPUT_LIMIT).split(logFile);
+          return new ExecResult(-1, streams.stdout(), streams.stderr(), true);
         }
-    }
-
-    private String describe(SyncMessage reply, String id) {
-        String message = reply.message() == null ? "" : RuncCli.errorText(reply.message());
-        return message.isEmpty() ? "conmon reported " + reply.data() + conmonOutput(id) : message;
-    }
-
-    private String conmonOutput(String id) {
-        try {
-            String text = Files.readString(paths.conmonOutput(id)).strip();
-            return text.isEmpty() ? "" : " (conmon: " + text + ")";
-        } catch (IOException e) {
-            return "";
+        CriLogSplitter.Streams streams = new CriLogSplitter(ExecResult.OUTPUT_LIMIT).split(logFile);
+        if (ended.timedOut()) {
+          return new ExecResult(-1, streams.stdout(), streams.stderr(), true);
         }
-    }
-
-    /** A failed create leaves neither a runtime container, nor a conmon, nor shim files behind. */
-    private void undoCreate(String id) {
-        ProcFs.readPid(paths.conmonPidFile(id))
-                .filter(pid -> ProcFs.isConmonFor(pid, id))
-                .flatMap(ProcessHandle::of)
-                .ifPresent(ProcessHandle::destroyForcibly);
-        try {
-            RuncCli.Result result = runtime.run("delete", "--force", id);
-            if (!result.ok() && !result.containerUnknown()) {
-                log.warn("undoing create of {}: {}", id, result.describe());
-            }
-        } catch (IOException e) {
-            log.warn("undoing create of {}: {}", id, e.toString());
+        if (ended.failed() && ended.message() != null) {
+          throw new ShimException("exec in " + id + ": " + describeExec(ended, output));
         }
-        removeShimFiles(id);
+        return new ExecResult(ended.data(), streams.stdout(), streams.stderr(), false);
+      }
+    } catch (TimeoutException e) {
+      throw new ShimException("exec in " + id + ": " + e.getMessage());
+    } catch (IOException e) {
+      if (execPid != null) {
+        killTree(execPid);
+      }
+      throw new ShimException("exec in " + id + ": " + e.getMessage() + readQuietly(output), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      if (execPid != null) {
+        killTree(execPid);
+      }
+      throw new ShimException("interrupted during exec in " + id, e);
+    } finally {
+      deleteQuietly(dir);
     }
+  }
 
-    public void start(String id) throws ShimException {
-        check(runtime(ShimPaths.checkId(id), "start", id));
-    }
+  private static String describeExec(SyncMessage reply, Path output) {
+    String message = reply.message() == null ? "" : RuncCli.errorText(reply.message());
+    return message.isEmpty() ? "conmon reported " + reply.data() + readQuietly(output) : message;
+  }
 
-    /** Signals the container's init, or every process in it; a container that is already gone is not an error. */
-    public void kill(String id, int signal, boolean all) throws ShimException {
-        ShimPaths.checkId(id);
-        RuncCli.Result result = all
-                ? runtime(id, "kill", "--all", id, Integer.toString(signal))
-                : runtime(id, "kill", id, Integer.toString(signal));
-        if (!result.ok() && !result.containerUnknown() && !result.stderr().contains("not running")
-                && !result.stderr().contains("process already finished")) {
-            throw new ShimException(result.describe());
-        }
-    }
+  private static void killTree(long pid) {
+    ProcessHandle.of(pid).ifPresent(process -> {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+    });
+  }
 
-    /** Force-deletes the container and removes its shim files; deleting an unknown id succeeds. */
-    public void delete(String id) throws ShimException {
-        ShimPaths.checkId(id);
-        RuncCli.Result result = runtime(id, "delete", "--force", id);
-        if (!result.ok() && !result.containerUnknown()) {
-            throw new ShimException(result.describe());
-        }
-        // Wait for conmon to record the exit before removing its files, or it writes them again.
-        Optional<Long> shim = ProcFs.readPid(paths.conmonPidFile(id)).filter(pid -> ProcFs.isConmonFor(pid, id));
-        if (shim.isPresent()) {
-            long deadline = System.nanoTime() + SHIM_EXIT_WAIT.toNanos();
-            while (ProcFs.isConmonFor(shim.get(), id) && System.nanoTime() < deadline) {
-                sleep(Duration.ofMillis(10));
-            }
-            if (ProcFs.isConmonFor(shim.get(), id)) {
-                log.warn("conmon {} for {} still running after delete; killing it", shim.get(), id);
-                ProcessHandle.of(shim.get()).ifPresent(ProcessHandle::destroyForcibly);
-            }
-        }
-        removeShimFiles(id);
-    }
+  /** Asks conmon to reopen the container log (after the kubelet rotated it). */
+  public void reopenLog(String id) throws ShimException {
+    writeControl(id, "2 0 0\n");
+  }
 
-    private void removeShimFiles(String id) {
-        try {
-            Optional<Path> bundle = bundleOf(id);
-            if (bundle.isPresent()) {
-                // conmon's ctl and winsz FIFOs and the attach socket live in the bundle.
-                for (String name : new String[] {"ctl", "winsz", "attach"}) {
-                    Files.deleteIfExists(bundle.get().resolve(name));
-                }
-            }
-            Files.deleteIfExists(paths.attachLink(id));
-            Files.deleteIfExists(paths.exitFile(id));
-            deleteTree(paths.containerDir(id));
-        } catch (IOException e) {
-            log.warn("removing shim files of {}: {}", id, e.toString());
-        }
+  /** Resizes the container's terminal. */
+  public void resize(String id, int height, int width) throws ShimException {
+    if (height < 0 || width < 0) {
+      throw new IllegalArgumentException("terminal size must not be negative: " + height + "x" + width);
     }
+    writeControl(id, "1 " + height + " " + width + "\n");
+  }
 
-    /** The runtime's view of the container; empty when the runtime does not know the id. */
-    public Optional<RuntimeState> state(String id) throws ShimException {
-        RuncCli.Result result = runtime(ShimPaths.checkId(id), "state", id);
-        if (!result.ok()) {
-            if (result.containerUnknown()) {
-                return Optional.empty();
-            }
-            throw new ShimException(result.describe());
-        }
-        try {
-            JsonNode node = json.readTree(result.stdout());
-            return Optional.of(new RuntimeState(node.path("id").asText(id),
-                    RuntimeState.Status.fromRuntime(node.path("status").asText()),
-                    node.path("pid").asLong(), Path.of(node.path("bundle").asText(""))));
-        } catch (IOException | IllegalArgumentException e) {
-            throw new ShimException("unexpected runtime state for " + id + ": " + result.stdout(), e);
-        }
+  private void writeControl(String id, String message) throws ShimException {
+    Path bundle = bundleOf(ShimPaths.checkId(id))
+        .orElseThrow(() -> new ShimException("no shim files for container " + id));
+    Path ctl = bundle.resolve("ctl");
+    try {
+      if (!Libc.writeToFifo(ctl, message.getBytes(StandardCharsets.US_ASCII))) {
+        throw new ShimException("conmon for " + id + " is not running (nobody reads " + ctl + ")");
+      }
+    } catch (IOException e) {
+      throw new ShimException("writing to conmon's control FIFO " + ctl + ": " + e.getMessage(), e);
     }
+  }
 
-    /** conmon's exit file: the exit code and when the container finished. */
-    public Optional<ExitRecord> exit(String id) {
-        return exitFiles.read(id);
-    }
+  public void pause(String id) throws ShimException {
+    check(runtime(ShimPaths.checkId(id), "pause", id));
+  }
 
-    /** Whether conmon saw the kernel's OOM killer act in the container's cgroup. */
-    public boolean oomKilled(String id) {
-        return Files.exists(paths.oomFile(id));
-    }
+  public void resume(String id) throws ShimException {
+    check(runtime(ShimPaths.checkId(id), "resume", id));
+  }
 
-    /**
-     * Runs a process in the container through its own conmon and waits for it.
-     *
-     * @param processJson an OCI runtime-spec "process" object
-     * @param timeout     rounded up to whole seconds (conmon's unit); the process and its process
-     *                    group are killed when it runs longer
-     */
-    public ExecResult execSync(String id, String processJson, Duration timeout) throws ShimException {
-        ShimPaths.checkId(id);
-        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("exec timeout must be positive: " + timeout);
-        }
-        int seconds = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (timeout.toMillis() + 999) / 1000));
-        String execId = "x" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-        Path dir;
-        try {
-            Files.createDirectories(config.persistDir());
-            // Beside the container's dir, not inside it: an exec must not depend on how it was created.
-            dir = Files.createTempDirectory(config.persistDir(), id.length() > 12 ? id.substring(0, 12) + "-exec" : id + "-exec");
-        } catch (IOException e) {
-            throw new ShimException("preparing exec in " + id + ": " + e.getMessage(), e);
-        }
-        Path spec = dir.resolve("process.json");
-        Path logFile = dir.resolve("exec.log");
-        Path output = dir.resolve("conmon.out");
-        Long execPid = null;
-        try {
-            Files.writeString(spec, processJson);
-            try (ConmonLaunch launch = ConmonLaunch.start(
-                    commands.exec(id, execId, dir, spec, logFile, seconds), dir, dir, false, 2, output, json)) {
-                SyncMessage started = launch.next(RUNTIME_TIMEOUT);
-                if (started.failed()) {
-                    throw new ShimException("exec in " + id + ": " + describeExec(started, output));
-                }
-                execPid = (long) started.data();
-                SyncMessage ended;
-                try {
-                    ended = launch.next(Duration.ofSeconds(seconds).plus(EXEC_GRACE));
-                } catch (TimeoutException e) {
-                    // conmon should have killed it at the deadline and said so; make sure ourselves.
-                    log.warn("conmon did not report the end of exec {} in {}; killing pid {}", execId, id, execPid);
-                    killTree(execPid);
-                    CriLogSplitter.Streams streams = new CriLogSplitter(ExecResult.OUTPUT_LIMIT).split(logFile);
-                    return new ExecResult(-1, streams.stdout(), streams.stderr(), true);
-                }
-                CriLogSplitter.Streams streams = new CriLogSplitter(ExecResult.OUTPUT_LIMIT).split(logFile);
-                if (ended.timedOut()) {
-                    return new ExecResult(-1, streams.stdout(), streams.stderr(), true);
-                }
-                if (ended.failed() && ended.message() != null) {
-                    throw new ShimException("exec in " + id + ": " + describeExec(ended, output));
-                }
-                return new ExecResult(ended.data(), streams.stdout(), streams.stderr(), false);
-            }
-        } catch (TimeoutException e) {
-            throw new ShimException("exec in " + id + ": " + e.getMessage());
-        } catch (IOException e) {
-            if (execPid != null) {
-                killTree(execPid);
-            }
-            throw new ShimException("exec in " + id + ": " + e.getMessage() + readQuietly(output), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            if (execPid != null) {
-                killTree(execPid);
-            }
-            throw new ShimException("interrupted during exec in " + id, e);
-        } finally {
-            deleteQuietly(dir);
-        }
+  /** Applies an OCI {@code linux.resources} object to the running container ({@code runtime update -r -}). */
+  public void updateResources(String id, String linuxResourcesJson) throws ShimException {
+    ShimPaths.checkId(id);
+    try {
+      check(runtime.run(linuxResourcesJson.getBytes(StandardCharsets.UTF_8), "update", "-r", "-", id));
+    } catch (IOException e) {
+      throw new ShimException("runtime update " + id + ": " + e.getMessage(), e);
     }
+  }
 
-    private static String describeExec(SyncMessage reply, Path output) {
-        String message = reply.message() == null ? "" : RuncCli.errorText(reply.message());
-        return message.isEmpty() ? "conmon reported " + reply.data() + readQuietly(output) : message;
-    }
+  /** The container's attach socket ({@code SOCK_SEQPACKET}). */
+  public Path attachSocket(String id) {
+    return paths.attachSocket(id);
+  }
 
-    private static void killTree(long pid) {
-        ProcessHandle.of(pid).ifPresent(process -> {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-        });
-    }
+  /** Whether the container's conmon (from its {@code -P} pid file) is still alive. */
+  public boolean isShimAlive(String id) {
+    return ProcFs.readPid(paths.conmonPidFile(id)).map(pid -> ProcFs.isConmonFor(pid, id)).orElse(false);
+  }
 
-    /** Asks conmon to reopen the container log (after the kubelet rotated it). */
-    public void reopenLog(String id) throws ShimException {
-        writeControl(id, "2 0 0\n");
+  /** Reports every exit file conmon writes from now on. Close the watcher to stop. */
+  public ExitWatcher watchExits(BiConsumer<String, ExitRecord> onExit) {
+    try {
+      return new ExitWatcher(config.exitDir(), onExit);
+    } catch (IOException e) {
+      throw new UncheckedIOException("watching " + config.exitDir(), e);
     }
+  }
 
-    /** Resizes the container's terminal. */
-    public void resize(String id, int height, int width) throws ShimException {
-        if (height < 0 || width < 0) {
-            throw new IllegalArgumentException("terminal size must not be negative: " + height + "x" + width);
-        }
-        writeControl(id, "1 " + height + " " + width + "\n");
+  private Optional<Path> bundleOf(String id) {
+    try {
+      return Optional.of(Files.readSymbolicLink(paths.bundleLink(id)));
+    } catch (IOException e) {
+      return Optional.empty();
     }
+  }
 
-    private void writeControl(String id, String message) throws ShimException {
-        Path bundle = bundleOf(ShimPaths.checkId(id))
-                .orElseThrow(() -> new ShimException("no shim files for container " + id));
-        Path ctl = bundle.resolve("ctl");
-        try {
-            if (!Libc.writeToFifo(ctl, message.getBytes(StandardCharsets.US_ASCII))) {
-                throw new ShimException("conmon for " + id + " is not running (nobody reads " + ctl + ")");
-            }
-        } catch (IOException e) {
-            throw new ShimException("writing to conmon's control FIFO " + ctl + ": " + e.getMessage(), e);
-        }
+  private RuncCli.Result runtime(String id, String... args) throws ShimException {
+    try {
+      return runtime.run(args);
+    } catch (IOException e) {
+      throw new ShimException("runtime " + args[0] + " " + id + ": " + e.getMessage(), e);
     }
+  }
 
-    public void pause(String id) throws ShimException {
-        check(runtime(ShimPaths.checkId(id), "pause", id));
+  private static void check(RuncCli.Result result) throws ShimException {
+    if (!result.ok()) {
+      throw new ShimException(result.describe());
     }
+  }
 
-    public void resume(String id) throws ShimException {
-        check(runtime(ShimPaths.checkId(id), "resume", id));
+  private static String readQuietly(Path file) {
+    try {
+      String text = Files.readString(file).strip();
+      return text.isEmpty() ? "" : " (conmon: " + text + ")";
+    } catch (IOException e) {
+      return "";
     }
+  }
 
-    /** Applies an OCI {@code linux.resources} object to the running container ({@code runtime update -r -}). */
-    public void updateResources(String id, String linuxResourcesJson) throws ShimException {
-        ShimPaths.checkId(id);
-        try {
-            check(runtime.run(linuxResourcesJson.getBytes(StandardCharsets.UTF_8), "update", "-r", "-", id));
-        } catch (IOException e) {
-            throw new ShimException("runtime update " + id + ": " + e.getMessage(), e);
-        }
+  private static void deleteQuietly(Path dir) {
+    try {
+      deleteTree(dir);
+    } catch (IOException e) {
+      log.warn("removing {}: {}", dir, e.toString());
     }
+  }
 
-    /** The container's attach socket ({@code SOCK_SEQPACKET}). */
-    public Path attachSocket(String id) {
-        return paths.attachSocket(id);
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
     }
+    try (var walk = Files.walk(dir)) {
+      for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
+  }
 
-    /** Whether the container's conmon (from its {@code -P} pid file) is still alive. */
-    public boolean isShimAlive(String id) {
-        return ProcFs.readPid(paths.conmonPidFile(id)).map(pid -> ProcFs.isConmonFor(pid, id)).orElse(false);
+  private static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
-
-    /** Reports every exit file conmon writes from now on. Close the watcher to stop. */
-    public ExitWatcher watchExits(BiConsumer<String, ExitRecord> onExit) {
-        try {
-            return new ExitWatcher(config.exitDir(), onExit);
-        } catch (IOException e) {
-            throw new UncheckedIOException("watching " + config.exitDir(), e);
-        }
-    }
-
-    private Optional<Path> bundleOf(String id) {
-        try {
-            return Optional.of(Files.readSymbolicLink(paths.bundleLink(id)));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    private RuncCli.Result runtime(String id, String... args) throws ShimException {
-        try {
-            return runtime.run(args);
-        } catch (IOException e) {
-            throw new ShimException("runtime " + args[0] + " " + id + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void check(RuncCli.Result result) throws ShimException {
-        if (!result.ok()) {
-            throw new ShimException(result.describe());
-        }
-    }
-
-    private static String readQuietly(Path file) {
-        try {
-            String text = Files.readString(file).strip();
-            return text.isEmpty() ? "" : " (conmon: " + text + ")";
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try {
-            deleteTree(dir);
-        } catch (IOException e) {
-            log.warn("removing {}: {}", dir, e.toString());
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        }
-    }
-
-    private static void sleep(Duration duration) {
-        try {
-            Thread.sleep(duration);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
+  }
 }

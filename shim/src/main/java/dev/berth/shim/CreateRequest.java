@@ -16,20 +16,20 @@ import java.util.Objects;
  * @param timeout   how long {@code runtime create} may take; {@code null} means one minute
  */
 public record CreateRequest(String id, Path bundle, Path logPath, boolean stdin, boolean stdinOnce, boolean terminal,
-                            Duration timeout) {
-    public CreateRequest {
-        Objects.requireNonNull(id, "id");
-        Objects.requireNonNull(bundle, "bundle");
-        if (timeout == null) {
-            timeout = Duration.ofMinutes(1);
-        }
-        if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("create timeout must be positive: " + timeout);
-        }
+              Duration timeout) {
+  public CreateRequest {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(bundle, "bundle");
+    if (timeout == null) {
+      timeout = Duration.ofMinutes(1);
     }
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("create timeout must be positive: " + timeout);
+    }
+  }
 
-    /** A non-interactive container, the common case. */
-    public static CreateRequest of(String id, Path bundle, Path logPath) {
-        return new CreateRequest(id, bundle, logPath, false, false, false, null);
-    }
+  /** A non-interactive container, the common case. */
+  public static CreateRequest of(String id, Path bundle, Path logPath) {
+    return new CreateRequest(id, bundle, logPath, false, false, false, null);
+  }
 }

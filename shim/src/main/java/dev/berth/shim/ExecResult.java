@@ -9,14 +9,14 @@ package dev.berth.shim;
  * @param timedOut the process ran past the timeout and was killed
  */
 public record ExecResult(int exitCode, byte[] stdout, byte[] stderr, boolean timedOut) {
-    /** Each stream is capped at the kubelet's message limit. */
-    public static final int OUTPUT_LIMIT = 16 * 1024 * 1024;
+  /** Each stream is capped at the kubelet's message limit. */
+  public static final int OUTPUT_LIMIT = 16 * 1024 * 1024;
 
-    public String stdoutText() {
-        return new String(stdout, java.nio.charset.StandardCharsets.UTF_8);
-    }
+  public String stdoutText() {
+    return new String(stdout, java.nio.charset.StandardCharsets.UTF_8);
+  }
 
-    public String stderrText() {
-        return new String(stderr, java.nio.charset.StandardCharsets.UTF_8);
-    }
+  public String stderrText() {
+    return new String(stderr, java.nio.charset.StandardCharsets.UTF_8);
+  }
 }

@@ -25,89 +25,89 @@ import java.util.regex.Pattern;
  * daemon restart) are read with {@link ConmonShim#exit}.
  */
 public final class ExitWatcher implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(ExitWatcher.class);
-    /** conmon first writes {@code <id>.XXXXXX} and renames it to {@code <id>}; ids never hold a dot. */
-    private static final Pattern EXIT_FILE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*");
+  private static final Logger log = LoggerFactory.getLogger(ExitWatcher.class);
+  /** conmon first writes {@code <id>.XXXXXX} and renames it to {@code <id>}; ids never hold a dot. */
+  private static final Pattern EXIT_FILE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*");
 
-    private final Path exitDir;
-    private final BiConsumer<String, ExitRecord> onExit;
-    private final WatchService watcher;
-    private final Map<String, Instant> reported = new ConcurrentHashMap<>();
-    private final Thread thread;
+  private final Path exitDir;
+  private final BiConsumer<String, ExitRecord> onExit;
+  private final WatchService watcher;
+  private final Map<String, Instant> reported = new ConcurrentHashMap<>();
+  private final Thread thread;
 
-    ExitWatcher(Path exitDir, BiConsumer<String, ExitRecord> onExit) throws IOException {
-        this.exitDir = exitDir;
-        this.onExit = onExit;
-        this.watcher = exitDir.getFileSystem().newWatchService();
-        exitDir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
-        // Files already there are old news, except that a rewrite of one is a new exit.
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(exitDir)) {
-            for (Path file : files) {
-                ExitFiles.read(file).ifPresent(exit -> reported.put(file.getFileName().toString(), exit.finishedAt()));
-            }
-        }
-        this.thread = Thread.ofVirtual().name("exit-watcher").start(this::run);
+  ExitWatcher(Path exitDir, BiConsumer<String, ExitRecord> onExit) throws IOException {
+    this.exitDir = exitDir;
+    this.onExit = onExit;
+    this.watcher = exitDir.getFileSystem().newWatchService();
+    exitDir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+    // Files already there are old news, except that a rewrite of one is a new exit.
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(exitDir)) {
+      for (Path file : files) {
+        ExitFiles.read(file).ifPresent(exit -> reported.put(file.getFileName().toString(), exit.finishedAt()));
+      }
     }
+    this.thread = Thread.ofVirtual().name("exit-watcher").start(this::run);
+  }
 
-    private void run() {
-        try {
-            while (true) {
-                WatchKey key = watcher.take();
-                for (WatchEvent<?> event : key.pollEvents()) {
-                    if (event.kind() == StandardWatchEventKinds.OVERFLOW) {
-                        rescan();
-                    } else if (event.context() instanceof Path name) {
-                        consider(name.toString());
-                    }
-                }
-                if (!key.reset()) {
-                    log.warn("exit dir {} is no longer watchable; exit watcher stops", exitDir);
-                    return;
-                }
-            }
-        } catch (ClosedWatchServiceException | InterruptedException e) {
-            // closed
+  private void run() {
+    try {
+      while (true) {
+        WatchKey key = watcher.take();
+        for (WatchEvent<?> event : key.pollEvents()) {
+          if (event.kind() == StandardWatchEventKinds.OVERFLOW) {
+            rescan();
+          } else if (event.context() instanceof Path name) {
+            consider(name.toString());
+          }
         }
+        if (!key.reset()) {
+          log.warn("exit dir {} is no longer watchable; exit watcher stops", exitDir);
+          return;
+        }
+      }
+    } catch (ClosedWatchServiceException | InterruptedException e) {
+      // closed
     }
+  }
 
-    private void rescan() {
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(exitDir)) {
-            for (Path file : files) {
-                consider(file.getFileName().toString());
-            }
-        } catch (IOException e) {
-            log.warn("rescanning exit dir {}: {}", exitDir, e.toString());
-        }
+  private void rescan() {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(exitDir)) {
+      for (Path file : files) {
+        consider(file.getFileName().toString());
+      }
+    } catch (IOException e) {
+      log.warn("rescanning exit dir {}: {}", exitDir, e.toString());
     }
+  }
 
-    private void consider(String name) {
-        if (!EXIT_FILE.matcher(name).matches()) {
-            return;
-        }
-        ExitFiles.read(exitDir.resolve(name)).ifPresent(exit -> {
-            Instant previous = reported.put(name, exit.finishedAt());
-            if (exit.finishedAt().equals(previous)) {
-                return;
-            }
-            try {
-                onExit.accept(name, exit);
-            } catch (RuntimeException e) {
-                log.warn("exit callback for {} failed", name, e);
-            }
-        });
+  private void consider(String name) {
+    if (!EXIT_FILE.matcher(name).matches()) {
+      return;
     }
+    ExitFiles.read(exitDir.resolve(name)).ifPresent(exit -> {
+      Instant previous = reported.put(name, exit.finishedAt());
+      if (exit.finishedAt().equals(previous)) {
+        return;
+      }
+      try {
+        onExit.accept(name, exit);
+      } catch (RuntimeException e) {
+        log.warn("exit callback for {} failed", name, e);
+      }
+    });
+  }
 
-    @Override
-    public void close() {
-        try {
-            watcher.close();
-        } catch (IOException e) {
-            log.debug("closing watch service: {}", e.toString());
-        }
-        try {
-            thread.join(java.time.Duration.ofSeconds(2));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+  @Override
+  public void close() {
+    try {
+      watcher.close();
+    } catch (IOException e) {
+      log.debug("closing watch service: {}", e.toString());
     }
+    try {
+      thread.join(java.time.Duration.ofSeconds(2));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
 }

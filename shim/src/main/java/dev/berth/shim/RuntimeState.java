@@ -12,13 +12,13 @@ import java.nio.file.Path;
  */
 public record RuntimeState(String id, Status status, long pid, Path bundle) {
 
-    /** The OCI statuses plus runc's {@code paused}. */
-    public enum Status {
-        CREATING, CREATED, RUNNING, PAUSED, STOPPED;
+  /** The OCI statuses plus runc's {@code paused}. */
+  public enum Status {
+    CREATING, CREATED, RUNNING, PAUSED, STOPPED;
 
-        /** Parses the runtime's lower-case status word. */
-        public static Status fromRuntime(String value) {
-            return Status.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
-        }
+    /** Parses the runtime's lower-case status word. */
+    public static Status fromRuntime(String value) {
+      return Status.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
     }
+  }
 }

@@ -15,12 +15,12 @@ import java.util.Objects;
  *                    because a unix socket path is limited to 107 bytes
  */
 public record ShimConfig(Path conmon, Path runtime, Path runtimeRoot, Path exitDir, Path persistDir, Path socketDir) {
-    public ShimConfig {
-        Objects.requireNonNull(conmon, "conmon");
-        Objects.requireNonNull(runtime, "runtime");
-        Objects.requireNonNull(runtimeRoot, "runtimeRoot");
-        Objects.requireNonNull(exitDir, "exitDir");
-        Objects.requireNonNull(persistDir, "persistDir");
-        Objects.requireNonNull(socketDir, "socketDir");
-    }
+  public ShimConfig {
+    Objects.requireNonNull(conmon, "conmon");
+    Objects.requireNonNull(runtime, "runtime");
+    Objects.requireNonNull(runtimeRoot, "runtimeRoot");
+    Objects.requireNonNull(exitDir, "exitDir");
+    Objects.requireNonNull(persistDir, "persistDir");
+    Objects.requireNonNull(socketDir, "socketDir");
+  }
 }

@@ -37,317 +37,317 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ConmonShimTest {
-    private static final Duration WAIT = Duration.ofSeconds(10);
-    private static final Pattern CRI_LINE = Pattern.compile("(\\S+) (stdout|stderr) ([FP]) (.*)");
+  private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final Pattern CRI_LINE = Pattern.compile("(\\S+) (stdout|stderr) ([FP]) (.*)");
 
-    private TestBundles bundles;
-    private ConmonShim shim;
-    private ExitWatcher watcher;
-    private final Map<String, BlockingQueue<ExitRecord>> exits = new ConcurrentHashMap<>();
-    private final Set<String> created = ConcurrentHashMap.newKeySet();
-    private final List<Long> shimPids = new ArrayList<>();
+  private TestBundles bundles;
+  private ConmonShim shim;
+  private ExitWatcher watcher;
+  private final Map<String, BlockingQueue<ExitRecord>> exits = new ConcurrentHashMap<>();
+  private final Set<String> created = ConcurrentHashMap.newKeySet();
+  private final List<Long> shimPids = new ArrayList<>();
 
-    @BeforeAll
-    void setUp() throws IOException {
-        bundles = new TestBundles();
-        shim = new ConmonShim(bundles.config);
-        watcher = shim.watchExits((id, exit) -> exitsOf(id).add(exit));
+  @BeforeAll
+  void setUp() throws IOException {
+    bundles = new TestBundles();
+    shim = new ConmonShim(bundles.config);
+    watcher = shim.watchExits((id, exit) -> exitsOf(id).add(exit));
+  }
+
+  @AfterAll
+  void tearDown() throws IOException {
+    if (watcher != null) {
+      watcher.close();
     }
-
-    @AfterAll
-    void tearDown() throws IOException {
-        if (watcher != null) {
-            watcher.close();
-        }
-        for (String id : created) {
-            try {
-                shim.delete(id);
-            } catch (ShimException | RuntimeException e) {
-                System.err.println("cleanup: delete " + id + ": " + e.getMessage());
-            }
-        }
-        // Only conmons this test started, by pid, and only if they are still conmon.
-        for (long pid : shimPids) {
-            ProcessHandle.of(pid).filter(p -> p.info().command().orElse("").endsWith("conmon"))
-                    .ifPresent(ProcessHandle::destroyForcibly);
-        }
-        if (bundles != null) {
-            bundles.close();
-            assertTrue(bundles.cgroupDirs().isEmpty(), "cgroups left behind: " + bundles.cgroupDirs());
-        }
+    for (String id : created) {
+      try {
+        shim.delete(id);
+      } catch (ShimException | RuntimeException e) {
+        System.err.println("cleanup: delete " + id + ": " + e.getMessage());
+      }
     }
-
-    private BlockingQueue<ExitRecord> exitsOf(String id) {
-        return exits.computeIfAbsent(id, k -> new LinkedBlockingQueue<>());
+    // Only conmons this test started, by pid, and only if they are still conmon.
+    for (long pid : shimPids) {
+      ProcessHandle.of(pid).filter(p -> p.info().command().orElse("").endsWith("conmon"))
+          .ifPresent(ProcessHandle::destroyForcibly);
     }
-
-    private CreatedProcess create(String id, Path logPath, String... args) throws Exception {
-        Path bundle = bundles.bundle(id, args);
-        created.add(id);
-        CreatedProcess process = shim.create(new CreateRequest(id, bundle, logPath, false, false, false, WAIT));
-        shimPids.add(process.shimPid());
-        return process;
+    if (bundles != null) {
+      bundles.close();
+      assertTrue(bundles.cgroupDirs().isEmpty(), "cgroups left behind: " + bundles.cgroupDirs());
     }
+  }
 
-    private CreatedProcess run(String id, String... args) throws Exception {
-        CreatedProcess process = create(id, null, args);
-        shim.start(id);
-        return process;
+  private BlockingQueue<ExitRecord> exitsOf(String id) {
+    return exits.computeIfAbsent(id, k -> new LinkedBlockingQueue<>());
+  }
+
+  private CreatedProcess create(String id, Path logPath, String... args) throws Exception {
+    Path bundle = bundles.bundle(id, args);
+    created.add(id);
+    CreatedProcess process = shim.create(new CreateRequest(id, bundle, logPath, false, false, false, WAIT));
+    shimPids.add(process.shimPid());
+    return process;
+  }
+
+  private CreatedProcess run(String id, String... args) throws Exception {
+    CreatedProcess process = create(id, null, args);
+    shim.start(id);
+    return process;
+  }
+
+  private ExitRecord awaitWatchedExit(String id) throws InterruptedException {
+    ExitRecord exit = exitsOf(id).poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    assertNotNull(exit, "the exit watcher reported no exit for " + id);
+    return exit;
+  }
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(20);
     }
+  }
 
-    private ExitRecord awaitWatchedExit(String id) throws InterruptedException {
-        ExitRecord exit = exitsOf(id).poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        assertNotNull(exit, "the exit watcher reported no exit for " + id);
-        return exit;
+  private static String processJson(String... args) {
+    StringBuilder argv = new StringBuilder();
+    for (String arg : args) {
+      argv.append(argv.isEmpty() ? "" : ",").append('"').append(arg.replace("\\", "\\\\").replace("\"", "\\\""))
+          .append('"');
     }
+    return "{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},\"args\":[" + argv
+        + "],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\"}";
+  }
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(20);
-        }
+  @Test
+  void createLeavesContainerCreatedWithItsPid() throws Exception {
+    CreatedProcess process = create("created", null, "sleep", "60");
+    assertTrue(process.containerPid() > 0);
+    assertTrue(process.shimPid() > 0);
+    RuntimeState state = shim.state("created").orElseThrow();
+    assertEquals(RuntimeState.Status.CREATED, state.status());
+    assertEquals(process.containerPid(), state.pid());
+    assertTrue(shim.exit("created").isEmpty(), "a created container has not exited");
+    shim.delete("created");
+  }
+
+  @Test
+  void exitCodeZeroIsRecordedAndWatched() throws Exception {
+    Instant before = Instant.now().minusSeconds(1);
+    run("exit0", "true");
+    ExitRecord watched = awaitWatchedExit("exit0");
+    assertEquals(0, watched.exitCode());
+    ExitRecord file = shim.exit("exit0").orElseThrow();
+    assertEquals(0, file.exitCode());
+    assertTrue(file.finishedAt().isAfter(before), "finish time " + file.finishedAt());
+    assertFalse(shim.oomKilled("exit0"));
+    assertEquals(RuntimeState.Status.STOPPED, shim.state("exit0").orElseThrow().status());
+  }
+
+  @Test
+  void exitCodeOneIsRecordedAndWatched() throws Exception {
+    run("exit1", "false");
+    assertEquals(1, awaitWatchedExit("exit1").exitCode());
+    assertEquals(1, shim.exit("exit1").orElseThrow().exitCode());
+  }
+
+  @Test
+  void sigkillGivesExitCode137() throws Exception {
+    run("killed", "sleep", "60");
+    assertEquals(RuntimeState.Status.RUNNING, shim.state("killed").orElseThrow().status());
+    shim.kill("killed", 9, false);
+    assertEquals(137, awaitWatchedExit("killed").exitCode());
+    assertEquals(137, shim.exit("killed").orElseThrow().exitCode());
+  }
+
+  @Test
+  void logHoldsStdoutStderrAndPartialLineInCriFormat() throws Exception {
+    Path log = bundles.logPath("logs");
+    create("logs", log, "sh", "-c", "echo out; echo err >&2; printf partial");
+    shim.start("logs");
+    awaitWatchedExit("logs");
+    List<String> lines = Files.readAllLines(log);
+    assertEquals(3, lines.size(), "log: " + lines);
+    List<String> entries = new ArrayList<>();
+    for (String line : lines) {
+      Matcher m = CRI_LINE.matcher(line);
+      assertTrue(m.matches(), "not a CRI log line: " + line);
+      OffsetDateTime.parse(m.group(1));
+      entries.add(m.group(2) + " " + m.group(3) + " " + m.group(4));
     }
+    assertTrue(entries.contains("stdout F out"), entries.toString());
+    assertTrue(entries.contains("stderr F err"), entries.toString());
+    assertTrue(entries.contains("stdout P partial"), entries.toString());
+  }
 
-    private static String processJson(String... args) {
-        StringBuilder argv = new StringBuilder();
-        for (String arg : args) {
-            argv.append(argv.isEmpty() ? "" : ",").append('"').append(arg.replace("\\", "\\\\").replace("\"", "\\\""))
-                    .append('"');
-        }
-        return "{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},\"args\":[" + argv
-                + "],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\"}";
-    }
+  @Test
+  void execSyncCapturesStdoutStderrAndExitCode() throws Exception {
+    run("exec", "sleep", "60");
+    ExecResult result = shim.execSync("exec",
+        processJson("sh", "-c", "echo to-out; echo to-err >&2; printf tail; exit 3"), Duration.ofSeconds(10));
+    assertFalse(result.timedOut());
+    assertEquals(3, result.exitCode());
+    assertEquals("to-out\ntail", result.stdoutText());
+    assertEquals("to-err\n", result.stderrText());
+    assertEquals(RuntimeState.Status.RUNNING, shim.state("exec").orElseThrow().status(),
+        "the exec must not disturb the container");
+    assertTrue(Files.exists(shim.attachSocket("exec")), "the exec must leave the container's attach socket alone");
+    shim.kill("exec", 9, true);
+  }
 
-    @Test
-    void createLeavesContainerCreatedWithItsPid() throws Exception {
-        CreatedProcess process = create("created", null, "sleep", "60");
-        assertTrue(process.containerPid() > 0);
-        assertTrue(process.shimPid() > 0);
-        RuntimeState state = shim.state("created").orElseThrow();
-        assertEquals(RuntimeState.Status.CREATED, state.status());
-        assertEquals(process.containerPid(), state.pid());
-        assertTrue(shim.exit("created").isEmpty(), "a created container has not exited");
-        shim.delete("created");
-    }
+  @Test
+  void execSyncTimeoutKillsTheProcess() throws Exception {
+    run("exectime", "sleep", "60");
+    long started = System.nanoTime();
+    ExecResult result = shim.execSync("exectime", processJson("sh", "-c", "echo begun; sleep 47; echo never"),
+        Duration.ofSeconds(1));
+    long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+    assertTrue(result.timedOut());
+    assertTrue(elapsedMs < 5000, "took " + elapsedMs + " ms");
+    assertFalse(result.stdoutText().contains("never"));
+    await("the exec'd sleep is gone", () -> !hostProcessRuns("sleep", "47"));
+    assertEquals(RuntimeState.Status.RUNNING, shim.state("exectime").orElseThrow().status());
+    shim.kill("exectime", 9, true);
+  }
 
-    @Test
-    void exitCodeZeroIsRecordedAndWatched() throws Exception {
-        Instant before = Instant.now().minusSeconds(1);
-        run("exit0", "true");
-        ExitRecord watched = awaitWatchedExit("exit0");
-        assertEquals(0, watched.exitCode());
-        ExitRecord file = shim.exit("exit0").orElseThrow();
-        assertEquals(0, file.exitCode());
-        assertTrue(file.finishedAt().isAfter(before), "finish time " + file.finishedAt());
-        assertFalse(shim.oomKilled("exit0"));
-        assertEquals(RuntimeState.Status.STOPPED, shim.state("exit0").orElseThrow().status());
-    }
-
-    @Test
-    void exitCodeOneIsRecordedAndWatched() throws Exception {
-        run("exit1", "false");
-        assertEquals(1, awaitWatchedExit("exit1").exitCode());
-        assertEquals(1, shim.exit("exit1").orElseThrow().exitCode());
-    }
-
-    @Test
-    void sigkillGivesExitCode137() throws Exception {
-        run("killed", "sleep", "60");
-        assertEquals(RuntimeState.Status.RUNNING, shim.state("killed").orElseThrow().status());
-        shim.kill("killed", 9, false);
-        assertEquals(137, awaitWatchedExit("killed").exitCode());
-        assertEquals(137, shim.exit("killed").orElseThrow().exitCode());
-    }
-
-    @Test
-    void logHoldsStdoutStderrAndPartialLineInCriFormat() throws Exception {
-        Path log = bundles.logPath("logs");
-        create("logs", log, "sh", "-c", "echo out; echo err >&2; printf partial");
-        shim.start("logs");
-        awaitWatchedExit("logs");
-        List<String> lines = Files.readAllLines(log);
-        assertEquals(3, lines.size(), "log: " + lines);
-        List<String> entries = new ArrayList<>();
-        for (String line : lines) {
-            Matcher m = CRI_LINE.matcher(line);
-            assertTrue(m.matches(), "not a CRI log line: " + line);
-            OffsetDateTime.parse(m.group(1));
-            entries.add(m.group(2) + " " + m.group(3) + " " + m.group(4));
-        }
-        assertTrue(entries.contains("stdout F out"), entries.toString());
-        assertTrue(entries.contains("stderr F err"), entries.toString());
-        assertTrue(entries.contains("stdout P partial"), entries.toString());
-    }
-
-    @Test
-    void execSyncCapturesStdoutStderrAndExitCode() throws Exception {
-        run("exec", "sleep", "60");
-        ExecResult result = shim.execSync("exec",
-                processJson("sh", "-c", "echo to-out; echo to-err >&2; printf tail; exit 3"), Duration.ofSeconds(10));
-        assertFalse(result.timedOut());
-        assertEquals(3, result.exitCode());
-        assertEquals("to-out\ntail", result.stdoutText());
-        assertEquals("to-err\n", result.stderrText());
-        assertEquals(RuntimeState.Status.RUNNING, shim.state("exec").orElseThrow().status(),
-                "the exec must not disturb the container");
-        assertTrue(Files.exists(shim.attachSocket("exec")), "the exec must leave the container's attach socket alone");
-        shim.kill("exec", 9, true);
-    }
-
-    @Test
-    void execSyncTimeoutKillsTheProcess() throws Exception {
-        run("exectime", "sleep", "60");
-        long started = System.nanoTime();
-        ExecResult result = shim.execSync("exectime", processJson("sh", "-c", "echo begun; sleep 47; echo never"),
-                Duration.ofSeconds(1));
-        long elapsedMs = (System.nanoTime() - started) / 1_000_000;
-        assertTrue(result.timedOut());
-        assertTrue(elapsedMs < 5000, "took " + elapsedMs + " ms");
-        assertFalse(result.stdoutText().contains("never"));
-        await("the exec'd sleep is gone", () -> !hostProcessRuns("sleep", "47"));
-        assertEquals(RuntimeState.Status.RUNNING, shim.state("exectime").orElseThrow().status());
-        shim.kill("exectime", 9, true);
-    }
-
-    /** A live, non-zombie host process with exactly this argv. */
-    private static boolean hostProcessRuns(String... argv) {
-        String wanted = String.join("\0", argv) + "\0";
-        try (var procs = Files.list(Path.of("/proc"))) {
-            return procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).anyMatch(p -> {
-                try {
-                    String cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8);
-                    String stat = Files.readString(p.resolve("stat"));
-                    char state = stat.charAt(stat.lastIndexOf(')') + 2);
-                    return cmdline.equals(wanted) && state != 'Z';
-                } catch (IOException e) {
-                    return false;
-                }
-            });
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    @Test
-    void killThenDeleteRemovesContainerAndShimFiles() throws Exception {
-        CreatedProcess process = run("gone", "sleep", "60");
-        shim.kill("gone", 9, false);
-        awaitWatchedExit("gone");
-        shim.delete("gone");
-        assertEquals(Optional.empty(), shim.state("gone"));
-        assertFalse(shim.isShimAlive("gone"));
-        assertTrue(ProcessHandle.of(process.containerPid()).map(p -> !p.isAlive()).orElse(true));
-        assertFalse(Files.exists(bundles.config.persistDir().resolve("gone")));
-        assertFalse(Files.exists(bundles.config.exitDir().resolve("gone")));
-        assertFalse(Files.exists(bundles.config.socketDir().resolve("gone"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
-        shim.kill("gone", 9, false);
-    }
-
-    @Test
-    void deleteOfUnknownIdSucceeds() throws Exception {
-        shim.delete("never-created");
-        shim.delete("never-created");
-    }
-
-    @Test
-    void stateOfUnknownIdIsEmpty() throws Exception {
-        assertEquals(Optional.empty(), shim.state("never-created"));
-    }
-
-    @Test
-    void pauseAndResumeChangeState() throws Exception {
-        run("paused", "sleep", "60");
-        shim.pause("paused");
-        assertEquals(RuntimeState.Status.PAUSED, shim.state("paused").orElseThrow().status());
-        shim.resume("paused");
-        assertEquals(RuntimeState.Status.RUNNING, shim.state("paused").orElseThrow().status());
-        shim.kill("paused", 9, true);
-    }
-
-    @Test
-    void updateResourcesWritesTheCgroup() throws Exception {
-        run("limits", "sleep", "60");
-        shim.updateResources("limits", "{\"pids\":{\"limit\":42}}");
-        Path pidsMax = Path.of("/sys/fs/cgroup/pids").resolve(bundles.cgroupParent.substring(1)).resolve("limits/pids.max");
-        assertEquals("42", Files.readString(pidsMax).strip());
-        shim.kill("limits", 9, true);
-    }
-
-    @Test
-    void reopenLogAfterRenameCreatesNewFile() throws Exception {
-        Path log = bundles.logPath("rotate");
-        create("rotate", log, "sh", "-c", "while true; do echo tick; sleep 0.1; done");
-        shim.start("rotate");
-        await("the log has a line", () -> sizeOf(log) > 0);
-        Path rotated = log.resolveSibling("rotate.log.1");
-        Files.move(log, rotated);
-        shim.reopenLog("rotate");
-        await("conmon writes a new log file", () -> sizeOf(log) > 0);
-        assertTrue(Files.readString(log).contains("stdout F tick"));
-        shim.kill("rotate", 9, true);
-    }
-
-    private static long sizeOf(Path file) {
+  /** A live, non-zombie host process with exactly this argv. */
+  private static boolean hostProcessRuns(String... argv) {
+    String wanted = String.join("\0", argv) + "\0";
+    try (var procs = Files.list(Path.of("/proc"))) {
+      return procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).anyMatch(p -> {
         try {
-            return Files.size(file);
+          String cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8);
+          String stat = Files.readString(p.resolve("stat"));
+          char state = stat.charAt(stat.lastIndexOf(')') + 2);
+          return cmdline.equals(wanted) && state != 'Z';
         } catch (IOException e) {
-            return -1;
+          return false;
         }
+      });
+    } catch (IOException e) {
+      throw new AssertionError(e);
     }
+  }
 
-    @Test
-    void containerIsHeldOnlyByItsShim() throws Exception {
-        CreatedProcess process = run("detached", "sleep", "60");
-        assertTrue(shim.isShimAlive("detached"));
-        ProcessHandle conmon = ProcessHandle.of(process.shimPid()).orElseThrow();
-        long self = ProcessHandle.current().pid();
-        assertNotEquals(self, conmon.parent().map(ProcessHandle::pid).orElse(-1L),
-                "conmon must not be this JVM's child, or it would die with it");
-        assertTrue(ProcessHandle.current().descendants().noneMatch(p -> p.pid() == process.shimPid()));
-        // A fresh shim, as after a daemon restart, finds the same container through the files alone.
-        ConmonShim restarted = new ConmonShim(bundles.config);
-        assertTrue(restarted.isShimAlive("detached"));
-        assertEquals(RuntimeState.Status.RUNNING, restarted.state("detached").orElseThrow().status());
-        restarted.kill("detached", 9, false);
-        awaitWatchedExit("detached");
-        await("conmon exits after its container", () -> !restarted.isShimAlive("detached"));
-    }
+  @Test
+  void killThenDeleteRemovesContainerAndShimFiles() throws Exception {
+    CreatedProcess process = run("gone", "sleep", "60");
+    shim.kill("gone", 9, false);
+    awaitWatchedExit("gone");
+    shim.delete("gone");
+    assertEquals(Optional.empty(), shim.state("gone"));
+    assertFalse(shim.isShimAlive("gone"));
+    assertTrue(ProcessHandle.of(process.containerPid()).map(p -> !p.isAlive()).orElse(true));
+    assertFalse(Files.exists(bundles.config.persistDir().resolve("gone")));
+    assertFalse(Files.exists(bundles.config.exitDir().resolve("gone")));
+    assertFalse(Files.exists(bundles.config.socketDir().resolve("gone"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    shim.kill("gone", 9, false);
+  }
 
-    @Test
-    void createFailureCarriesTheRuntimeError() throws Exception {
-        Path bundle = bundles.bundle("broken", "/no/such/binary");
-        created.add("broken");
-        ShimException e = assertThrows(ShimException.class,
-                () -> shim.create(CreateRequest.of("broken", bundle, null)));
-        assertTrue(e.getMessage().contains("/no/such/binary"), e.getMessage());
-        assertEquals(Optional.empty(), shim.state("broken"));
-        assertFalse(Files.exists(bundles.config.persistDir().resolve("broken")));
-    }
+  @Test
+  void deleteOfUnknownIdSucceeds() throws Exception {
+    shim.delete("never-created");
+    shim.delete("never-created");
+  }
 
-    @Test
-    void createWithAMissingConmonFailsInsteadOfHanging() throws Exception {
-        Path bundle = bundles.bundle("noconmon", "true");
-        ShimConfig broken = new ShimConfig(Path.of("/no/such/conmon"), bundles.config.runtime(),
-                bundles.config.runtimeRoot(), bundles.config.exitDir(), bundles.config.persistDir(),
-                bundles.config.socketDir());
-        ShimException e = assertThrows(ShimException.class,
-                () -> new ConmonShim(broken).create(CreateRequest.of("noconmon", bundle, null)));
-        assertTrue(e.getMessage().contains("/no/such/conmon"), e.getMessage());
-        assertFalse(Files.exists(bundles.config.persistDir().resolve("noconmon")));
-    }
+  @Test
+  void stateOfUnknownIdIsEmpty() throws Exception {
+    assertEquals(Optional.empty(), shim.state("never-created"));
+  }
 
-    @Test
-    void resizeOfAContainerWithoutShimFails() {
-        ShimException e = assertThrows(ShimException.class, () -> shim.resize("never-created", 24, 80));
-        assertTrue(e.getMessage().contains("never-created"), e.getMessage());
-    }
+  @Test
+  void pauseAndResumeChangeState() throws Exception {
+    run("paused", "sleep", "60");
+    shim.pause("paused");
+    assertEquals(RuntimeState.Status.PAUSED, shim.state("paused").orElseThrow().status());
+    shim.resume("paused");
+    assertEquals(RuntimeState.Status.RUNNING, shim.state("paused").orElseThrow().status());
+    shim.kill("paused", 9, true);
+  }
 
-    @Test
-    void invalidIdIsRejectedBeforeAnyPathIsBuilt() {
-        assertThrows(IllegalArgumentException.class, () -> shim.delete("../etc"));
-        assertThrows(IllegalArgumentException.class, () -> shim.exit("a/b"));
+  @Test
+  void updateResourcesWritesTheCgroup() throws Exception {
+    run("limits", "sleep", "60");
+    shim.updateResources("limits", "{\"pids\":{\"limit\":42}}");
+    Path pidsMax = Path.of("/sys/fs/cgroup/pids").resolve(bundles.cgroupParent.substring(1)).resolve("limits/pids.max");
+    assertEquals("42", Files.readString(pidsMax).strip());
+    shim.kill("limits", 9, true);
+  }
+
+  @Test
+  void reopenLogAfterRenameCreatesNewFile() throws Exception {
+    Path log = bundles.logPath("rotate");
+    create("rotate", log, "sh", "-c", "while true; do echo tick; sleep 0.1; done");
+    shim.start("rotate");
+    await("the log has a line", () -> sizeOf(log) > 0);
+    Path rotated = log.resolveSibling("rotate.log.1");
+    Files.move(log, rotated);
+    shim.reopenLog("rotate");
+    await("conmon writes a new log file", () -> sizeOf(log) > 0);
+    assertTrue(Files.readString(log).contains("stdout F tick"));
+    shim.kill("rotate", 9, true);
+  }
+
+  private static long sizeOf(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      return -1;
     }
+  }
+
+  @Test
+  void containerIsHeldOnlyByItsShim() throws Exception {
+    CreatedProcess process = run("detached", "sleep", "60");
+    assertTrue(shim.isShimAlive("detached"));
+    ProcessHandle conmon = ProcessHandle.of(process.shimPid()).orElseThrow();
+    long self = ProcessHandle.current().pid();
+    assertNotEquals(self, conmon.parent().map(ProcessHandle::pid).orElse(-1L),
+        "conmon must not be this JVM's child, or it would die with it");
+    assertTrue(ProcessHandle.current().descendants().noneMatch(p -> p.pid() == process.shimPid()));
+    // A fresh shim, as after a daemon restart, finds the same container through the files alone.
+    ConmonShim restarted = new ConmonShim(bundles.config);
+    assertTrue(restarted.isShimAlive("detached"));
+    assertEquals(RuntimeState.Status.RUNNING, restarted.state("detached").orElseThrow().status());
+    restarted.kill("detached", 9, false);
+    awaitWatchedExit("detached");
+    await("conmon exits after its container", () -> !restarted.isShimAlive("detached"));
+  }
+
+  @Test
+  void createFailureCarriesTheRuntimeError() throws Exception {
+    Path bundle = bundles.bundle("broken", "/no/such/binary");
+    created.add("broken");
+    ShimException e = assertThrows(ShimException.class,
+        () -> shim.create(CreateRequest.of("broken", bundle, null)));
+    assertTrue(e.getMessage().contains("/no/such/binary"), e.getMessage());
+    assertEquals(Optional.empty(), shim.state("broken"));
+    assertFalse(Files.exists(bundles.config.persistDir().resolve("broken")));
+  }
+
+  @Test
+  void createWithAMissingConmonFailsInsteadOfHanging() throws Exception {
+    Path bundle = bundles.bundle("noconmon", "true");
+    ShimConfig broken = new ShimConfig(Path.of("/no/such/conmon"), bundles.config.runtime(),
+        bundles.config.runtimeRoot(), bundles.config.exitDir(), bundles.config.persistDir(),
+        bundles.config.socketDir());
+    ShimException e = assertThrows(ShimException.class,
+        () -> new ConmonShim(broken).create(CreateRequest.of("noconmon", bundle, null)));
+    assertTrue(e.getMessage().contains("/no/such/conmon"), e.getMessage());
+    assertFalse(Files.exists(bundles.config.persistDir().resolve("noconmon")));
+  }
+
+  @Test
+  void resizeOfAContainerWithoutShimFails() {
+    ShimException e = assertThrows(ShimException.class, () -> shim.resize("never-created", 24, 80));
+    assertTrue(e.getMessage().contains("never-created"), e.getMessage());
+  }
+
+  @Test
+  void invalidIdIsRejectedBeforeAnyPathIsBuilt() {
+    assertThrows(IllegalArgumentException.class, () -> shim.delete("../etc"));
+    assertThrows(IllegalArgumentException.class, () -> shim.exit("a/b"));
+  }
 }

@@ -9,96 +9,96 @@ import java.util.List;
 
 /** Builds conmon's argv for a container create and for a synchronous exec. */
 public final class ConmonCommand {
-    /** The fds conmon reads from {@code _OCI_SYNCPIPE} and {@code _OCI_STARTPIPE}. */
-    public static final int SYNC_FD = 3;
-    public static final int START_FD = 4;
+  /** The fds conmon reads from {@code _OCI_SYNCPIPE} and {@code _OCI_STARTPIPE}. */
+  public static final int SYNC_FD = 3;
+  public static final int START_FD = 4;
 
-    private final ShimConfig config;
-    private final ShimPaths paths;
+  private final ShimConfig config;
+  private final ShimPaths paths;
 
-    public ConmonCommand(ShimConfig config, ShimPaths paths) {
-        this.config = config;
-        this.paths = paths;
+  public ConmonCommand(ShimConfig config, ShimPaths paths) {
+    this.config = config;
+    this.paths = paths;
+  }
+
+  public List<String> create(CreateRequest request) {
+    String id = request.id();
+    List<String> argv = common(id, id);
+    add(argv, "-b", request.bundle().toString());
+    add(argv, "-p", paths.containerPidFile(id).toString());
+    add(argv, "-P", paths.conmonPidFile(id).toString());
+    add(argv, "-l", request.logPath() == null ? "none" : "k8s-file:" + request.logPath());
+    add(argv, "--exit-dir", config.exitDir().toString());
+    add(argv, "-0", paths.containerDir(id).toString());
+    add(argv, "--socket-dir-path", config.socketDir().toString());
+    if (request.stdin()) {
+      argv.add("-i");
+      if (!request.stdinOnce()) {
+        argv.add("--leave-stdin-open");
+      }
     }
-
-    public List<String> create(CreateRequest request) {
-        String id = request.id();
-        List<String> argv = common(id, id);
-        add(argv, "-b", request.bundle().toString());
-        add(argv, "-p", paths.containerPidFile(id).toString());
-        add(argv, "-P", paths.conmonPidFile(id).toString());
-        add(argv, "-l", request.logPath() == null ? "none" : "k8s-file:" + request.logPath());
-        add(argv, "--exit-dir", config.exitDir().toString());
-        add(argv, "-0", paths.containerDir(id).toString());
-        add(argv, "--socket-dir-path", config.socketDir().toString());
-        if (request.stdin()) {
-            argv.add("-i");
-            if (!request.stdinOnce()) {
-                argv.add("--leave-stdin-open");
-            }
-        }
-        if (request.terminal()) {
-            argv.add("-t");
-        }
-        return argv;
+    if (request.terminal()) {
+      argv.add("-t");
     }
+    return argv;
+  }
 
-    /**
-     * An exec gets no bundle ({@code -b}) on purpose: with one, conmon would replace the
-     * container's own attach socket and ctl FIFO in that bundle with its own. It also gets no
-     * exit dir, so the exit watcher never mistakes an exec's end for the container's.
-     */
-    public List<String> exec(String id, String execId, Path execDir, Path processSpec, Path log, int timeoutSeconds) {
-        List<String> argv = common(id, execId);
-        add(argv, "-p", execDir.resolve("pid").toString());
-        add(argv, "-l", "k8s-file:" + log);
-        argv.add("-e");
-        add(argv, "--exec-process-spec", processSpec.toString());
-        add(argv, "-T", Integer.toString(timeoutSeconds));
-        return argv;
-    }
+  /**
+   * An exec gets no bundle ({@code -b}) on purpose: with one, conmon would replace the
+   * container's own attach socket and ctl FIFO in that bundle with its own. It also gets no
+   * exit dir, so the exit watcher never mistakes an exec's end for the container's.
+   */
+  public List<String> exec(String id, String execId, Path execDir, Path processSpec, Path log, int timeoutSeconds) {
+    List<String> argv = common(id, execId);
+    add(argv, "-p", execDir.resolve("pid").toString());
+    add(argv, "-l", "k8s-file:" + log);
+    argv.add("-e");
+    add(argv, "--exec-process-spec", processSpec.toString());
+    add(argv, "-T", Integer.toString(timeoutSeconds));
+    return argv;
+  }
 
-    private List<String> common(String id, String uuid) {
-        List<String> argv = new ArrayList<>();
-        argv.add(config.conmon().toString());
-        // API version 1: every sync-pipe message is {"data": N[, "message": "..."]}, and an exec
-        // reports its pid first and its exit code second.
-        argv.add("--api-version");
-        argv.add("1");
-        add(argv, "-c", id);
-        add(argv, "-u", uuid);
-        add(argv, "-n", id);
-        add(argv, "-r", config.runtime().toString());
-        add(argv, "--runtime-arg", "--root");
-        add(argv, "--runtime-arg", config.runtimeRoot().toString());
-        return argv;
-    }
+  private List<String> common(String id, String uuid) {
+    List<String> argv = new ArrayList<>();
+    argv.add(config.conmon().toString());
+    // API version 1: every sync-pipe message is {"data": N[, "message": "..."]}, and an exec
+    // reports its pid first and its exit code second.
+    argv.add("--api-version");
+    argv.add("1");
+    add(argv, "-c", id);
+    add(argv, "-u", uuid);
+    add(argv, "-n", id);
+    add(argv, "-r", config.runtime().toString());
+    add(argv, "--runtime-arg", "--root");
+    add(argv, "--runtime-arg", config.runtimeRoot().toString());
+    return argv;
+  }
 
-    /**
-     * A {@code sh} wrapper that opens the FIFOs as fds 3 and 4 and execs conmon: ProcessBuilder
-     * passes a child only fds 0-2. The sync FIFO is opened first, the start FIFO second; whoever
-     * holds the other ends must open them in that same order.
-     */
-    public static List<String> wrapper(List<String> conmonArgv, Path syncFifo, Path startFifo) {
-        List<String> argv = new ArrayList<>();
-        argv.add("/bin/sh");
-        argv.add("-c");
-        if (startFifo == null) {
-            argv.add("exec " + SYNC_FD + ">\"$1\"; shift; exec \"$@\"");
-            argv.add("conmon-wrapper");
-            argv.add(syncFifo.toString());
-        } else {
-            argv.add("exec " + SYNC_FD + ">\"$1\" " + START_FD + "<\"$2\"; shift 2; exec \"$@\"");
-            argv.add("conmon-wrapper");
-            argv.add(syncFifo.toString());
-            argv.add(startFifo.toString());
-        }
-        argv.addAll(conmonArgv);
-        return argv;
+  /**
+   * A {@code sh} wrapper that opens the FIFOs as fds 3 and 4 and execs conmon: ProcessBuilder
+   * passes a child only fds 0-2. The sync FIFO is opened first, the start FIFO second; whoever
+   * holds the other ends must open them in that same order.
+   */
+  public static List<String> wrapper(List<String> conmonArgv, Path syncFifo, Path startFifo) {
+    List<String> argv = new ArrayList<>();
+    argv.add("/bin/sh");
+    argv.add("-c");
+    if (startFifo == null) {
+      argv.add("exec " + SYNC_FD + ">\"$1\"; shift; exec \"$@\"");
+      argv.add("conmon-wrapper");
+      argv.add(syncFifo.toString());
+    } else {
+      argv.add("exec " + SYNC_FD + ">\"$1\" " + START_FD + "<\"$2\"; shift 2; exec \"$@\"");
+      argv.add("conmon-wrapper");
+      argv.add(syncFifo.toString());
+      argv.add(startFifo.toString());
     }
+    argv.addAll(conmonArgv);
+    return argv;
+  }
 
-    private static void add(List<String> argv, String flag, String value) {
-        argv.add(flag);
-        argv.add(value);
-    }
+  private static void add(List<String> argv, String flag, String value) {
+    argv.add(flag);
+    argv.add(value);
+  }
 }

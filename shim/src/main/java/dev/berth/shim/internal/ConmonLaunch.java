@@ -29,176 +29,176 @@ import java.util.concurrent.TimeoutException;
  * that thread whatever state it is in.
  */
 public final class ConmonLaunch implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(ConmonLaunch.class);
-    private static final File DEV_NULL = new File("/dev/null");
+  private static final Logger log = LoggerFactory.getLogger(ConmonLaunch.class);
+  private static final File DEV_NULL = new File("/dev/null");
 
-    private final Path syncFifo;
-    private final Path startFifo;
-    private final Process wrapper;
-    private final Thread reader;
-    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-    private volatile boolean closing;
-    private volatile boolean handshakeDone;
+  private final Path syncFifo;
+  private final Path startFifo;
+  private final Process wrapper;
+  private final Thread reader;
+  private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+  private volatile boolean closing;
+  private volatile boolean handshakeDone;
 
-    private record Event(SyncMessage message, String failure) {
+  private record Event(SyncMessage message, String failure) {
+  }
+
+  private ConmonLaunch(Path syncFifo, Path startFifo, Process wrapper, ObjectMapper json, int expectedMessages) {
+    this.syncFifo = syncFifo;
+    this.startFifo = startFifo;
+    this.wrapper = wrapper;
+    this.reader = Thread.ofVirtual().name("conmon-sync-" + wrapper.pid())
+        .start(() -> readMessages(json, expectedMessages));
+  }
+
+  /**
+   * Starts conmon through the wrapper.
+   *
+   * @param fifoDir          where the sync (and start) FIFOs are made; removed again by {@link #close}
+   * @param withStartPipe    hold conmon until the start byte is written (create), or not (exec)
+   * @param expectedMessages how many sync messages to read before letting go of the FIFO: conmon
+   *                         keeps it open for the container's whole life
+   */
+  public static ConmonLaunch start(List<String> conmonArgv, Path workDir, Path fifoDir, boolean withStartPipe,
+                   int expectedMessages, Path output, ObjectMapper json) throws IOException {
+    Path sync = fifoDir.resolve("sync.fifo");
+    Path start = withStartPipe ? fifoDir.resolve("start.fifo") : null;
+    Files.deleteIfExists(sync);
+    Libc.mkfifo(sync);
+    if (start != null) {
+      Files.deleteIfExists(start);
+      Libc.mkfifo(start);
     }
-
-    private ConmonLaunch(Path syncFifo, Path startFifo, Process wrapper, ObjectMapper json, int expectedMessages) {
-        this.syncFifo = syncFifo;
-        this.startFifo = startFifo;
-        this.wrapper = wrapper;
-        this.reader = Thread.ofVirtual().name("conmon-sync-" + wrapper.pid())
-                .start(() -> readMessages(json, expectedMessages));
+    ProcessBuilder builder = new ProcessBuilder(ConmonCommand.wrapper(conmonArgv, sync, start))
+        .directory(workDir.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
+        // A file, never a pipe to this JVM: conmon outlives the daemon.
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
+        .redirectErrorStream(true);
+    builder.environment().put("_OCI_SYNCPIPE", Integer.toString(ConmonCommand.SYNC_FD));
+    if (start != null) {
+      builder.environment().put("_OCI_STARTPIPE", Integer.toString(ConmonCommand.START_FD));
+    } else {
+      builder.environment().remove("_OCI_STARTPIPE");
     }
-
-    /**
-     * Starts conmon through the wrapper.
-     *
-     * @param fifoDir          where the sync (and start) FIFOs are made; removed again by {@link #close}
-     * @param withStartPipe    hold conmon until the start byte is written (create), or not (exec)
-     * @param expectedMessages how many sync messages to read before letting go of the FIFO: conmon
-     *                         keeps it open for the container's whole life
-     */
-    public static ConmonLaunch start(List<String> conmonArgv, Path workDir, Path fifoDir, boolean withStartPipe,
-                                     int expectedMessages, Path output, ObjectMapper json) throws IOException {
-        Path sync = fifoDir.resolve("sync.fifo");
-        Path start = withStartPipe ? fifoDir.resolve("start.fifo") : null;
-        Files.deleteIfExists(sync);
-        Libc.mkfifo(sync);
-        if (start != null) {
-            Files.deleteIfExists(start);
-            Libc.mkfifo(start);
-        }
-        ProcessBuilder builder = new ProcessBuilder(ConmonCommand.wrapper(conmonArgv, sync, start))
-                .directory(workDir.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
-                // A file, never a pipe to this JVM: conmon outlives the daemon.
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
-                .redirectErrorStream(true);
-        builder.environment().put("_OCI_SYNCPIPE", Integer.toString(ConmonCommand.SYNC_FD));
-        if (start != null) {
-            builder.environment().put("_OCI_STARTPIPE", Integer.toString(ConmonCommand.START_FD));
-        } else {
-            builder.environment().remove("_OCI_STARTPIPE");
-        }
-        log.debug("starting {}", builder.command());
-        Process process;
-        try {
-            process = builder.start();
-        } catch (IOException e) {
-            deleteFifos(sync, start);
-            throw e;
-        }
-        return new ConmonLaunch(sync, start, process, json, expectedMessages);
+    log.debug("starting {}", builder.command());
+    Process process;
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      deleteFifos(sync, start);
+      throw e;
     }
+    return new ConmonLaunch(sync, start, process, json, expectedMessages);
+  }
 
-    private void readMessages(ObjectMapper json, int expected) {
-        // Same order as the wrapper: sync first, then start, or both sides wait for ever.
-        try (InputStream in = new FileInputStream(syncFifo.toFile())) {
-            if (startFifo != null) {
-                try (OutputStream out = new FileOutputStream(startFifo.toFile())) {
-                    if (!closing) {
-                        out.write('\n');
-                    }
-                }
-            }
-            handshakeDone = !closing;
-            int received = 0;
-            ByteArrayOutputStream line = new ByteArrayOutputStream();
-            int b;
-            while (received < expected && !closing && (b = in.read()) >= 0) {
-                if (b != '\n') {
-                    line.write(b);
-                    continue;
-                }
-                String text = line.toString(StandardCharsets.UTF_8).trim();
-                line.reset();
-                if (text.isEmpty()) {
-                    continue;
-                }
-                events.add(new Event(SyncMessage.parse(json, text), null));
-                received++;
-            }
-            if (received < expected) {
-                events.add(new Event(null, "conmon closed its sync pipe without reporting"));
-            }
-        } catch (IOException e) {
-            events.add(new Event(null, "reading conmon's sync pipe: " + e.getMessage()));
+  private void readMessages(ObjectMapper json, int expected) {
+    // Same order as the wrapper: sync first, then start, or both sides wait for ever.
+    try (InputStream in = new FileInputStream(syncFifo.toFile())) {
+      if (startFifo != null) {
+        try (OutputStream out = new FileOutputStream(startFifo.toFile())) {
+          if (!closing) {
+            out.write('\n');
+          }
         }
+      }
+      handshakeDone = !closing;
+      int received = 0;
+      ByteArrayOutputStream line = new ByteArrayOutputStream();
+      int b;
+      while (received < expected && !closing && (b = in.read()) >= 0) {
+        if (b != '\n') {
+          line.write(b);
+          continue;
+        }
+        String text = line.toString(StandardCharsets.UTF_8).trim();
+        line.reset();
+        if (text.isEmpty()) {
+          continue;
+        }
+        events.add(new Event(SyncMessage.parse(json, text), null));
+        received++;
+      }
+      if (received < expected) {
+        events.add(new Event(null, "conmon closed its sync pipe without reporting"));
+      }
+    } catch (IOException e) {
+      events.add(new Event(null, "reading conmon's sync pipe: " + e.getMessage()));
     }
+  }
 
-    /** The next sync message. */
-    public SyncMessage next(Duration timeout) throws IOException, TimeoutException, InterruptedException {
-        Event event = events.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        if (event == null) {
-            throw new TimeoutException("conmon sent nothing on its sync pipe within " + timeout);
-        }
-        if (event.failure() != null) {
-            events.add(event);
-            throw new IOException(event.failure());
-        }
-        return event.message();
+  /** The next sync message. */
+  public SyncMessage next(Duration timeout) throws IOException, TimeoutException, InterruptedException {
+    Event event = events.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    if (event == null) {
+      throw new TimeoutException("conmon sent nothing on its sync pipe within " + timeout);
     }
+    if (event.failure() != null) {
+      events.add(event);
+      throw new IOException(event.failure());
+    }
+    return event.message();
+  }
 
-    /** The pid of the wrapper, which became conmon's first process (it exits once conmon daemonizes). */
-    public long wrapperPid() {
-        return wrapper.pid();
-    }
+  /** The pid of the wrapper, which became conmon's first process (it exits once conmon daemonizes). */
+  public long wrapperPid() {
+    return wrapper.pid();
+  }
 
-    @Override
-    public void close() {
-        closing = true;
-        // Until conmon has its start byte it is still the wrapper's process (it daemonizes only
-        // after reading the start pipe), blocked on a FIFO: end it before unblocking the FIFOs,
-        // or the unblocking would let it go on and create the container after all.
-        if (!handshakeDone) {
-            wrapper.destroyForcibly();
-        }
-        if (reader.isAlive()) {
-            unblock(syncFifo, true);
-            if (startFifo != null) {
-                unblock(startFifo, false);
-            }
-            try {
-                reader.join(Duration.ofSeconds(2));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        deleteFifos(syncFifo, startFifo);
-        // conmon's first process exits as soon as it has forked its daemon; reap it.
-        try {
-            if (!wrapper.waitFor(2, TimeUnit.SECONDS)) {
-                log.warn("conmon {} did not daemonize; killing it", wrapper.pid());
-                wrapper.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+  @Override
+  public void close() {
+    closing = true;
+    // Until conmon has its start byte it is still the wrapper's process (it daemonizes only
+    // after reading the start pipe), blocked on a FIFO: end it before unblocking the FIFOs,
+    // or the unblocking would let it go on and create the container after all.
+    if (!handshakeDone) {
+      wrapper.destroyForcibly();
     }
+    if (reader.isAlive()) {
+      unblock(syncFifo, true);
+      if (startFifo != null) {
+        unblock(startFifo, false);
+      }
+      try {
+        reader.join(Duration.ofSeconds(2));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    deleteFifos(syncFifo, startFifo);
+    // conmon's first process exits as soon as it has forked its daemon; reap it.
+    try {
+      if (!wrapper.waitFor(2, TimeUnit.SECONDS)) {
+        log.warn("conmon {} did not daemonize; killing it", wrapper.pid());
+        wrapper.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
 
-    /**
-     * Opening a FIFO read-write never blocks and gives a blocked open at the other end its
-     * partner; a newline wakes a blocked read.
-     */
-    private static void unblock(Path fifo, boolean wakeReader) {
-        try (RandomAccessFile end = new RandomAccessFile(fifo.toFile(), "rw")) {
-            if (wakeReader) {
-                end.write('\n');
-            }
-        } catch (IOException e) {
-            log.debug("unblocking {}: {}", fifo, e.toString());
-        }
+  /**
+   * Opening a FIFO read-write never blocks and gives a blocked open at the other end its
+   * partner; a newline wakes a blocked read.
+   */
+  private static void unblock(Path fifo, boolean wakeReader) {
+    try (RandomAccessFile end = new RandomAccessFile(fifo.toFile(), "rw")) {
+      if (wakeReader) {
+        end.write('\n');
+      }
+    } catch (IOException e) {
+      log.debug("unblocking {}: {}", fifo, e.toString());
     }
+  }
 
-    private static void deleteFifos(Path sync, Path start) {
-        try {
-            Files.deleteIfExists(sync);
-            if (start != null) {
-                Files.deleteIfExists(start);
-            }
-        } catch (IOException e) {
-            log.warn("could not remove conmon FIFOs: {}", e.toString());
-        }
+  private static void deleteFifos(Path sync, Path start) {
+    try {
+      Files.deleteIfExists(sync);
+      if (start != null) {
+        Files.deleteIfExists(start);
+      }
+    } catch (IOException e) {
+      log.warn("could not remove conmon FIFOs: {}", e.toString());
     }
+  }
 }

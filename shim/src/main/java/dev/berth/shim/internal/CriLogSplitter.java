@@ -14,74 +14,74 @@ import java.nio.file.Path;
  * fragment that the next line continues. Each stream keeps at most {@code limit} bytes.
  */
 public final class CriLogSplitter {
-    private final int limit;
+  private final int limit;
 
-    public record Streams(byte[] stdout, byte[] stderr) {
-    }
+  public record Streams(byte[] stdout, byte[] stderr) {
+  }
 
-    public CriLogSplitter(int limit) {
-        this.limit = limit;
-    }
+  public CriLogSplitter(int limit) {
+    this.limit = limit;
+  }
 
-    public Streams split(Path log) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(log))) {
-            ByteArrayOutputStream line = new ByteArrayOutputStream();
-            int b;
-            while ((b = in.read()) >= 0) {
-                if (b == '\n') {
-                    route(line.toByteArray(), out, err);
-                    line.reset();
-                } else {
-                    line.write(b);
-                }
-            }
-            if (line.size() > 0) {
-                route(line.toByteArray(), out, err);
-            }
-        } catch (NoSuchFileException e) {
-            // conmon creates the log when it starts; no file means no output.
+  public Streams split(Path log) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(log))) {
+      ByteArrayOutputStream line = new ByteArrayOutputStream();
+      int b;
+      while ((b = in.read()) >= 0) {
+        if (b == '\n') {
+          route(line.toByteArray(), out, err);
+          line.reset();
+        } else {
+          line.write(b);
         }
-        return new Streams(out.toByteArray(), err.toByteArray());
+      }
+      if (line.size() > 0) {
+        route(line.toByteArray(), out, err);
+      }
+    } catch (NoSuchFileException e) {
+      // conmon creates the log when it starts; no file means no output.
     }
+    return new Streams(out.toByteArray(), err.toByteArray());
+  }
 
-    private void route(byte[] line, ByteArrayOutputStream out, ByteArrayOutputStream err) {
-        int first = indexOf(line, 0);
-        int second = first < 0 ? -1 : indexOf(line, first + 1);
-        if (second < 0 || second + 1 >= line.length) {
-            return;
-        }
-        String stream = new String(line, first + 1, second - first - 1, java.nio.charset.StandardCharsets.US_ASCII);
-        boolean full = line[second + 1] == 'F';
-        int textStart = Math.min(second + 3, line.length);
-        ByteArrayOutputStream target = switch (stream) {
-            case "stdout" -> out;
-            case "stderr" -> err;
-            default -> null;
-        };
-        if (target == null) {
-            return;
-        }
-        append(target, line, textStart, line.length - textStart);
-        if (full) {
-            append(target, new byte[] {'\n'}, 0, 1);
-        }
+  private void route(byte[] line, ByteArrayOutputStream out, ByteArrayOutputStream err) {
+    int first = indexOf(line, 0);
+    int second = first < 0 ? -1 : indexOf(line, first + 1);
+    if (second < 0 || second + 1 >= line.length) {
+      return;
     }
+    String stream = new String(line, first + 1, second - first - 1, java.nio.charset.StandardCharsets.US_ASCII);
+    boolean full = line[second + 1] == 'F';
+    int textStart = Math.min(second + 3, line.length);
+    ByteArrayOutputStream target = switch (stream) {
+      case "stdout" -> out;
+      case "stderr" -> err;
+      default -> null;
+    };
+    if (target == null) {
+      return;
+    }
+    append(target, line, textStart, line.length - textStart);
+    if (full) {
+      append(target, new byte[] {'\n'}, 0, 1);
+    }
+  }
 
-    private void append(ByteArrayOutputStream target, byte[] bytes, int offset, int length) {
-        int room = limit - target.size();
-        if (room > 0) {
-            target.write(bytes, offset, Math.min(room, length));
-        }
+  private void append(ByteArrayOutputStream target, byte[] bytes, int offset, int length) {
+    int room = limit - target.size();
+    if (room > 0) {
+      target.write(bytes, offset, Math.min(room, length));
     }
+  }
 
-    private static int indexOf(byte[] line, int from) {
-        for (int i = from; i < line.length; i++) {
-            if (line[i] == ' ') {
-                return i;
-            }
-        }
-        return -1;
+  private static int indexOf(byte[] line, int from) {
+    for (int i = from; i < line.length; i++) {
+      if (line[i] == ' ') {
+        return i;
+      }
     }
+    return -1;
+  }
 }

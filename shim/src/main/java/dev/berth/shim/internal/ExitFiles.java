@@ -15,31 +15,31 @@ import java.util.Optional;
  * temp file and a rename, so a file that exists is complete; its mtime is the finish time.
  */
 public final class ExitFiles {
-    private static final Logger log = LoggerFactory.getLogger(ExitFiles.class);
+  private static final Logger log = LoggerFactory.getLogger(ExitFiles.class);
 
-    private final ShimPaths paths;
+  private final ShimPaths paths;
 
-    public ExitFiles(ShimPaths paths) {
-        this.paths = paths;
+  public ExitFiles(ShimPaths paths) {
+    this.paths = paths;
+  }
+
+  /** The exit-dir file first; the copy in the persist dir outlives a cleaned exit dir. */
+  public Optional<ExitRecord> read(String id) {
+    return read(paths.exitFile(id)).or(() -> read(paths.persistedExitFile(id)));
+  }
+
+  public static Optional<ExitRecord> read(Path file) {
+    try {
+      String text = Files.readString(file).strip();
+      if (text.isEmpty()) {
+        return Optional.empty();
+      }
+      return Optional.of(new ExitRecord(Integer.parseInt(text), Files.getLastModifiedTime(file).toInstant()));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException | NumberFormatException e) {
+      log.warn("unreadable exit file {}: {}", file, e.toString());
+      return Optional.empty();
     }
-
-    /** The exit-dir file first; the copy in the persist dir outlives a cleaned exit dir. */
-    public Optional<ExitRecord> read(String id) {
-        return read(paths.exitFile(id)).or(() -> read(paths.persistedExitFile(id)));
-    }
-
-    public static Optional<ExitRecord> read(Path file) {
-        try {
-            String text = Files.readString(file).strip();
-            if (text.isEmpty()) {
-                return Optional.empty();
-            }
-            return Optional.of(new ExitRecord(Integer.parseInt(text), Files.getLastModifiedTime(file).toInstant()));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException | NumberFormatException e) {
-            log.warn("unreadable exit file {}: {}", file, e.toString());
-            return Optional.empty();
-        }
-    }
+  }
 }

@@ -10,45 +10,45 @@ import java.util.Optional;
 
 /** What /proc says about a process, read without spawning anything. */
 public final class ProcFs {
-    private ProcFs() {
-    }
+  private ProcFs() {
+  }
 
-    public static Optional<Long> readPid(Path pidFile) {
-        try {
-            String text = Files.readString(pidFile).strip();
-            return text.isEmpty() ? Optional.empty() : Optional.of(Long.parseLong(text));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException | NumberFormatException e) {
-            return Optional.empty();
-        }
+  public static Optional<Long> readPid(Path pidFile) {
+    try {
+      String text = Files.readString(pidFile).strip();
+      return text.isEmpty() ? Optional.empty() : Optional.of(Long.parseLong(text));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
     }
+  }
 
-    /**
-     * Whether {@code pid} is a live conmon serving {@code id}. A zombie counts as dead (an init
-     * that does not reap leaves exited conmons as zombies), and the command line must name the
-     * id, so a recycled pid is not mistaken for the shim.
-     */
-    public static boolean isConmonFor(long pid, String id) {
-        Path proc = Path.of("/proc", Long.toString(pid));
-        try {
-            String stat = Files.readString(proc.resolve("stat"));
-            int open = stat.indexOf('(');
-            int close = stat.lastIndexOf(')');
-            if (open < 0 || close < open || close + 2 >= stat.length()) {
-                return false;
-            }
-            String comm = stat.substring(open + 1, close);
-            char state = stat.charAt(close + 2);
-            if (state == 'Z' || state == 'X' || !comm.equals("conmon")) {
-                return false;
-            }
-            List<String> argv = List.of(new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8)
-                    .split("\0"));
-            int uuid = argv.indexOf("-u");
-            return uuid >= 0 && uuid + 1 < argv.size() && argv.get(uuid + 1).equals(id);
-        } catch (IOException e) {
-            return false;
-        }
+  /**
+   * Whether {@code pid} is a live conmon serving {@code id}. A zombie counts as dead (an init
+   * that does not reap leaves exited conmons as zombies), and the command line must name the
+   * id, so a recycled pid is not mistaken for the shim.
+   */
+  public static boolean isConmonFor(long pid, String id) {
+    Path proc = Path.of("/proc", Long.toString(pid));
+    try {
+      String stat = Files.readString(proc.resolve("stat"));
+      int open = stat.indexOf('(');
+      int close = stat.lastIndexOf(')');
+      if (open < 0 || close < open || close + 2 >= stat.length()) {
+        return false;
+      }
+      String comm = stat.substring(open + 1, close);
+      char state = stat.charAt(close + 2);
+      if (state == 'Z' || state == 'X' || !comm.equals("conmon")) {
+        return false;
+      }
+      List<String> argv = List.of(new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8)
+          .split("\0"));
+      int uuid = argv.indexOf("-u");
+      return uuid >= 0 && uuid + 1 < argv.size() && argv.get(uuid + 1).equals(id);
+    } catch (IOException e) {
+      return false;
     }
+  }
 }

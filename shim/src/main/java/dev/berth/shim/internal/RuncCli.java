@@ -21,100 +21,100 @@ import java.util.regex.Pattern;
 
 /** Runs the OCI runtime's command line (runc, or crun which takes the same flags) against one state root. */
 public final class RuncCli {
-    private static final Logger log = LoggerFactory.getLogger(RuncCli.class);
-    /** runc logs errors as logfmt: {@code time="..." level=error msg="container does not exist"}. */
-    private static final Pattern LOGFMT_MSG = Pattern.compile("msg=\"((?:[^\"\\\\]|\\\\.)*)\"");
+  private static final Logger log = LoggerFactory.getLogger(RuncCli.class);
+  /** runc logs errors as logfmt: {@code time="..." level=error msg="container does not exist"}. */
+  private static final Pattern LOGFMT_MSG = Pattern.compile("msg=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
-    private final Path runtime;
-    private final Path root;
-    private final Duration timeout;
+  private final Path runtime;
+  private final Path root;
+  private final Duration timeout;
 
-    public record Result(List<String> command, int exitCode, String stdout, String stderr) {
-        public boolean ok() {
-            return exitCode == 0;
-        }
-
-        /** The runtime's own error text, without logfmt decoration. */
-        public String error() {
-            String text = errorText(stderr);
-            return text.isEmpty() ? "exit status " + exitCode : text;
-        }
-
-        /** runc says "container does not exist"; crun names the missing state file. */
-        public boolean containerUnknown() {
-            return stderr.contains("does not exist") || stderr.contains("No such file or directory");
-        }
-
-        public String describe() {
-            return String.join(" ", command.subList(3, command.size())) + ": " + error();
-        }
+  public record Result(List<String> command, int exitCode, String stdout, String stderr) {
+    public boolean ok() {
+      return exitCode == 0;
     }
 
-    /** The messages of runc's logfmt error lines, or the text as it is when it has none. */
-    public static String errorText(String stderr) {
-        Matcher m = LOGFMT_MSG.matcher(stderr);
-        List<String> messages = new ArrayList<>();
-        while (m.find()) {
-            messages.add(m.group(1).replace("\\\"", "\"").replace("\\\\", "\\"));
+    /** The runtime's own error text, without logfmt decoration. */
+    public String error() {
+      String text = errorText(stderr);
+      return text.isEmpty() ? "exit status " + exitCode : text;
+    }
+
+    /** runc says "container does not exist"; crun names the missing state file. */
+    public boolean containerUnknown() {
+      return stderr.contains("does not exist") || stderr.contains("No such file or directory");
+    }
+
+    public String describe() {
+      return String.join(" ", command.subList(3, command.size())) + ": " + error();
+    }
+  }
+
+  /** The messages of runc's logfmt error lines, or the text as it is when it has none. */
+  public static String errorText(String stderr) {
+    Matcher m = LOGFMT_MSG.matcher(stderr);
+    List<String> messages = new ArrayList<>();
+    while (m.find()) {
+      messages.add(m.group(1).replace("\\\"", "\"").replace("\\\\", "\\"));
+    }
+    return messages.isEmpty() ? stderr.strip() : String.join("; ", messages);
+  }
+
+  public RuncCli(Path runtime, Path root, Duration timeout) {
+    this.runtime = runtime;
+    this.root = root;
+    this.timeout = timeout;
+  }
+
+  public Result run(String... args) throws IOException {
+    return run(null, args);
+  }
+
+  /** Runs {@code runtime --root ROOT args...}, feeding {@code stdin} when given. */
+  public Result run(byte[] stdin, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(runtime.toString(), "--root", root.toString()));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command)
+        .redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
+            : ProcessBuilder.Redirect.PIPE)
+        .start();
+    Future<String> out = drain(process.getInputStream());
+    Future<String> err = drain(process.getErrorStream());
+    try {
+      if (stdin != null) {
+        try (OutputStream in = process.getOutputStream()) {
+          in.write(stdin);
         }
-        return messages.isEmpty() ? stderr.strip() : String.join("; ", messages);
+      }
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        throw new IOException(String.join(" ", command) + " did not finish within " + timeout);
+      }
+      Result result = new Result(command, process.exitValue(), get(out), get(err));
+      log.debug("{} -> {}", command, result.exitCode());
+      return result;
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while running " + command, e);
     }
+  }
 
-    public RuncCli(Path runtime, Path root, Duration timeout) {
-        this.runtime = runtime;
-        this.root = root;
-        this.timeout = timeout;
-    }
+  private static Future<String> drain(InputStream stream) {
+    FutureTask<String> task = new FutureTask<>(() -> {
+      try (stream) {
+        return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
+      }
+    });
+    Thread.ofVirtual().start(task);
+    return task;
+  }
 
-    public Result run(String... args) throws IOException {
-        return run(null, args);
+  private static String get(Future<String> output) throws IOException, InterruptedException {
+    try {
+      return output.get(5, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IOException("reading the runtime's output", e);
     }
-
-    /** Runs {@code runtime --root ROOT args...}, feeding {@code stdin} when given. */
-    public Result run(byte[] stdin, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(runtime.toString(), "--root", root.toString()));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command)
-                .redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
-                        : ProcessBuilder.Redirect.PIPE)
-                .start();
-        Future<String> out = drain(process.getInputStream());
-        Future<String> err = drain(process.getErrorStream());
-        try {
-            if (stdin != null) {
-                try (OutputStream in = process.getOutputStream()) {
-                    in.write(stdin);
-                }
-            }
-            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " did not finish within " + timeout);
-            }
-            Result result = new Result(command, process.exitValue(), get(out), get(err));
-            log.debug("{} -> {}", command, result.exitCode());
-            return result;
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while running " + command, e);
-        }
-    }
-
-    private static Future<String> drain(InputStream stream) {
-        FutureTask<String> task = new FutureTask<>(() -> {
-            try (stream) {
-                return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-            }
-        });
-        Thread.ofVirtual().start(task);
-        return task;
-    }
-
-    private static String get(Future<String> output) throws IOException, InterruptedException {
-        try {
-            return output.get(5, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IOException("reading the runtime's output", e);
-        }
-    }
+  }
 }

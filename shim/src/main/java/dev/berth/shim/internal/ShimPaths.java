@@ -11,69 +11,69 @@ import java.util.regex.Pattern;
  * once, before any path is built from them.
  */
 public final class ShimPaths {
-    /** Letters, digits, '_' and '-': no '/', no "..", and no '.' so conmon's temp files never look like ids. */
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,127}");
-    /** sockaddr_un.sun_path holds 108 bytes including the terminating NUL. */
-    public static final int MAX_SOCKET_PATH = 107;
+  /** Letters, digits, '_' and '-': no '/', no "..", and no '.' so conmon's temp files never look like ids. */
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,127}");
+  /** sockaddr_un.sun_path holds 108 bytes including the terminating NUL. */
+  public static final int MAX_SOCKET_PATH = 107;
 
-    private final ShimConfig config;
+  private final ShimConfig config;
 
-    public ShimPaths(ShimConfig config) {
-        this.config = config;
+  public ShimPaths(ShimConfig config) {
+    this.config = config;
+  }
+
+  public static String checkId(String id) {
+    if (id == null || !ID.matcher(id).matches()) {
+      throw new IllegalArgumentException("invalid container id: " + id);
     }
+    return id;
+  }
 
-    public static String checkId(String id) {
-        if (id == null || !ID.matcher(id).matches()) {
-            throw new IllegalArgumentException("invalid container id: " + id);
-        }
-        return id;
-    }
+  /** The shim's own directory for one container; also conmon's persist dir and working directory. */
+  public Path containerDir(String id) {
+    return config.persistDir().resolve(checkId(id));
+  }
 
-    /** The shim's own directory for one container; also conmon's persist dir and working directory. */
-    public Path containerDir(String id) {
-        return config.persistDir().resolve(checkId(id));
-    }
+  public Path conmonPidFile(String id) {
+    return containerDir(id).resolve("conmon.pid");
+  }
 
-    public Path conmonPidFile(String id) {
-        return containerDir(id).resolve("conmon.pid");
-    }
+  public Path containerPidFile(String id) {
+    return containerDir(id).resolve("pid");
+  }
 
-    public Path containerPidFile(String id) {
-        return containerDir(id).resolve("pid");
-    }
+  public Path oomFile(String id) {
+    return containerDir(id).resolve("oom");
+  }
 
-    public Path oomFile(String id) {
-        return containerDir(id).resolve("oom");
-    }
+  public Path persistedExitFile(String id) {
+    return containerDir(id).resolve("exit");
+  }
 
-    public Path persistedExitFile(String id) {
-        return containerDir(id).resolve("exit");
-    }
+  /** What conmon printed before it daemonized (its own errors go here). */
+  public Path conmonOutput(String id) {
+    return containerDir(id).resolve("conmon.out");
+  }
 
-    /** What conmon printed before it daemonized (its own errors go here). */
-    public Path conmonOutput(String id) {
-        return containerDir(id).resolve("conmon.out");
-    }
+  /** A symlink to the bundle, so that the ctl FIFO can be found after a daemon restart. */
+  public Path bundleLink(String id) {
+    return containerDir(id).resolve("bundle");
+  }
 
-    /** A symlink to the bundle, so that the ctl FIFO can be found after a daemon restart. */
-    public Path bundleLink(String id) {
-        return containerDir(id).resolve("bundle");
-    }
+  public Path exitFile(String id) {
+    return config.exitDir().resolve(checkId(id));
+  }
 
-    public Path exitFile(String id) {
-        return config.exitDir().resolve(checkId(id));
-    }
+  /** conmon makes {@code <socketDir>/<id>} a symlink to the bundle and binds {@code attach} inside it. */
+  public Path attachLink(String id) {
+    return config.socketDir().resolve(checkId(id));
+  }
 
-    /** conmon makes {@code <socketDir>/<id>} a symlink to the bundle and binds {@code attach} inside it. */
-    public Path attachLink(String id) {
-        return config.socketDir().resolve(checkId(id));
-    }
+  public Path attachSocket(String id) {
+    return attachLink(id).resolve("attach");
+  }
 
-    public Path attachSocket(String id) {
-        return attachLink(id).resolve("attach");
-    }
-
-    public static boolean fitsSocketPath(Path socket) {
-        return socket.toString().getBytes(StandardCharsets.UTF_8).length <= MAX_SOCKET_PATH;
-    }
+  public static boolean fitsSocketPath(Path socket) {
+    return socket.toString().getBytes(StandardCharsets.UTF_8).length <= MAX_SOCKET_PATH;
+  }
 }

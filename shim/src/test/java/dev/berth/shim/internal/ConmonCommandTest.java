@@ -13,51 +13,51 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ConmonCommandTest {
-    private final ShimConfig config = new ShimConfig(Path.of("/usr/bin/conmon"), Path.of("/usr/sbin/runc"),
-            Path.of("/run/r"), Path.of("/run/e"), Path.of("/run/p"), Path.of("/run/s"));
-    private final ConmonCommand command = new ConmonCommand(config, new ShimPaths(config));
+  private final ShimConfig config = new ShimConfig(Path.of("/usr/bin/conmon"), Path.of("/usr/sbin/runc"),
+      Path.of("/run/r"), Path.of("/run/e"), Path.of("/run/p"), Path.of("/run/s"));
+  private final ConmonCommand command = new ConmonCommand(config, new ShimPaths(config));
 
-    @Test
-    void createPassesRuntimeRootThroughRuntimeArgs() {
-        List<String> argv = command.create(CreateRequest.of("c1", Path.of("/b/c1"), Path.of("/l/c1.log")));
-        assertEquals("/usr/bin/conmon", argv.getFirst());
-        assertTrue(Collections.indexOfSubList(argv,
-                List.of("--runtime-arg", "--root", "--runtime-arg", "/run/r")) > 0, argv.toString());
-        assertTrue(Collections.indexOfSubList(argv, List.of("-l", "k8s-file:/l/c1.log")) > 0, argv.toString());
-        assertTrue(Collections.indexOfSubList(argv, List.of("-P", "/run/p/c1/conmon.pid")) > 0, argv.toString());
-        assertTrue(Collections.indexOfSubList(argv, List.of("--exit-dir", "/run/e")) > 0, argv.toString());
-        assertTrue(Collections.indexOfSubList(argv, List.of("-b", "/b/c1")) > 0, argv.toString());
-    }
+  @Test
+  void createPassesRuntimeRootThroughRuntimeArgs() {
+    List<String> argv = command.create(CreateRequest.of("c1", Path.of("/b/c1"), Path.of("/l/c1.log")));
+    assertEquals("/usr/bin/conmon", argv.getFirst());
+    assertTrue(Collections.indexOfSubList(argv,
+        List.of("--runtime-arg", "--root", "--runtime-arg", "/run/r")) > 0, argv.toString());
+    assertTrue(Collections.indexOfSubList(argv, List.of("-l", "k8s-file:/l/c1.log")) > 0, argv.toString());
+    assertTrue(Collections.indexOfSubList(argv, List.of("-P", "/run/p/c1/conmon.pid")) > 0, argv.toString());
+    assertTrue(Collections.indexOfSubList(argv, List.of("--exit-dir", "/run/e")) > 0, argv.toString());
+    assertTrue(Collections.indexOfSubList(argv, List.of("-b", "/b/c1")) > 0, argv.toString());
+  }
 
-    @Test
-    void createWithoutLogPathUsesTheNoneDriver() {
-        List<String> argv = command.create(CreateRequest.of("c1", Path.of("/b/c1"), null));
-        assertTrue(Collections.indexOfSubList(argv, List.of("-l", "none")) > 0, argv.toString());
-    }
+  @Test
+  void createWithoutLogPathUsesTheNoneDriver() {
+    List<String> argv = command.create(CreateRequest.of("c1", Path.of("/b/c1"), null));
+    assertTrue(Collections.indexOfSubList(argv, List.of("-l", "none")) > 0, argv.toString());
+  }
 
-    @Test
-    void stdinThatStaysOpenAsksConmonToLeaveItOpen() {
-        List<String> argv = command.create(new CreateRequest("c1", Path.of("/b"), null, true, false, true, null));
-        assertTrue(argv.contains("-i") && argv.contains("--leave-stdin-open") && argv.contains("-t"), argv.toString());
-        List<String> once = command.create(new CreateRequest("c1", Path.of("/b"), null, true, true, false, null));
-        assertFalse(once.contains("--leave-stdin-open"), once.toString());
-    }
+  @Test
+  void stdinThatStaysOpenAsksConmonToLeaveItOpen() {
+    List<String> argv = command.create(new CreateRequest("c1", Path.of("/b"), null, true, false, true, null));
+    assertTrue(argv.contains("-i") && argv.contains("--leave-stdin-open") && argv.contains("-t"), argv.toString());
+    List<String> once = command.create(new CreateRequest("c1", Path.of("/b"), null, true, true, false, null));
+    assertFalse(once.contains("--leave-stdin-open"), once.toString());
+  }
 
-    @Test
-    void execHasNoBundleAndNoExitDir() {
-        List<String> argv = command.exec("c1", "x1", Path.of("/run/p/x"), Path.of("/run/p/x/process.json"),
-                Path.of("/run/p/x/log"), 5);
-        assertFalse(argv.contains("-b"), argv.toString());
-        assertFalse(argv.contains("--exit-dir"), argv.toString());
-        assertTrue(Collections.indexOfSubList(argv, List.of("-c", "c1", "-u", "x1")) > 0, argv.toString());
-        assertTrue(Collections.indexOfSubList(argv, List.of("-T", "5")) > 0, argv.toString());
-    }
+  @Test
+  void execHasNoBundleAndNoExitDir() {
+    List<String> argv = command.exec("c1", "x1", Path.of("/run/p/x"), Path.of("/run/p/x/process.json"),
+        Path.of("/run/p/x/log"), 5);
+    assertFalse(argv.contains("-b"), argv.toString());
+    assertFalse(argv.contains("--exit-dir"), argv.toString());
+    assertTrue(Collections.indexOfSubList(argv, List.of("-c", "c1", "-u", "x1")) > 0, argv.toString());
+    assertTrue(Collections.indexOfSubList(argv, List.of("-T", "5")) > 0, argv.toString());
+  }
 
-    @Test
-    void wrapperOpensSyncBeforeStart() {
-        List<String> argv = ConmonCommand.wrapper(List.of("/usr/bin/conmon", "-c", "c1"), Path.of("/f/sync"),
-                Path.of("/f/start"));
-        assertEquals(List.of("/bin/sh", "-c", "exec 3>\"$1\" 4<\"$2\"; shift 2; exec \"$@\"", "conmon-wrapper",
-                "/f/sync", "/f/start", "/usr/bin/conmon", "-c", "c1"), argv);
-    }
+  @Test
+  void wrapperOpensSyncBeforeStart() {
+    List<String> argv = ConmonCommand.wrapper(List.of("/usr/bin/conmon", "-c", "c1"), Path.of("/f/sync"),
+        Path.of("/f/start"));
+    assertEquals(List.of("/bin/sh", "-c", "exec 3>\"$1\" 4<\"$2\"; shift 2; exec \"$@\"", "conmon-wrapper",
+        "/f/sync", "/f/start", "/usr/bin/conmon", "-c", "c1"), argv);
+  }
 }

@@ -10,40 +10,40 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class CriLogSplitterTest {
-    @TempDir
-    Path dir;
+  @TempDir
+  Path dir;
 
-    @Test
-    void partialLinesJoinTheNextLineAndFullLinesEndWithNewline() throws Exception {
-        Path log = dir.resolve("log");
-        Files.writeString(log, """
-                2026-01-01T00:00:00.000000001+00:00 stdout P hel
-                2026-01-01T00:00:00.000000002+00:00 stderr F oops
-                2026-01-01T00:00:00.000000003+00:00 stdout F lo
-                2026-01-01T00:00:00.000000004+00:00 stdout F\s
-                2026-01-01T00:00:00.000000005+00:00 stdout P end
-                """);
-        CriLogSplitter.Streams streams = new CriLogSplitter(1024).split(log);
-        assertEquals("hello\n\nend", new String(streams.stdout(), StandardCharsets.UTF_8));
-        assertEquals("oops\n", new String(streams.stderr(), StandardCharsets.UTF_8));
-    }
+  @Test
+  void partialLinesJoinTheNextLineAndFullLinesEndWithNewline() throws Exception {
+    Path log = dir.resolve("log");
+    Files.writeString(log, """
+        2026-01-01T00:00:00.000000001+00:00 stdout P hel
+        2026-01-01T00:00:00.000000002+00:00 stderr F oops
+        2026-01-01T00:00:00.000000003+00:00 stdout F lo
+        2026-01-01T00:00:00.000000004+00:00 stdout F\s
+        2026-01-01T00:00:00.000000005+00:00 stdout P end
+        """);
+    CriLogSplitter.Streams streams = new CriLogSplitter(1024).split(log);
+    assertEquals("hello\n\nend", new String(streams.stdout(), StandardCharsets.UTF_8));
+    assertEquals("oops\n", new String(streams.stderr(), StandardCharsets.UTF_8));
+  }
 
-    @Test
-    void eachStreamIsCappedSeparately() throws Exception {
-        Path log = dir.resolve("log");
-        Files.writeString(log, """
-                2026-01-01T00:00:00Z stdout F 0123456789
-                2026-01-01T00:00:00Z stderr F ab
-                """);
-        CriLogSplitter.Streams streams = new CriLogSplitter(4).split(log);
-        assertEquals("0123", new String(streams.stdout(), StandardCharsets.UTF_8));
-        assertEquals("ab\n", new String(streams.stderr(), StandardCharsets.UTF_8));
-    }
+  @Test
+  void eachStreamIsCappedSeparately() throws Exception {
+    Path log = dir.resolve("log");
+    Files.writeString(log, """
+        2026-01-01T00:00:00Z stdout F 0123456789
+        2026-01-01T00:00:00Z stderr F ab
+        """);
+    CriLogSplitter.Streams streams = new CriLogSplitter(4).split(log);
+    assertEquals("0123", new String(streams.stdout(), StandardCharsets.UTF_8));
+    assertEquals("ab\n", new String(streams.stderr(), StandardCharsets.UTF_8));
+  }
 
-    @Test
-    void missingLogMeansNoOutput() throws Exception {
-        CriLogSplitter.Streams streams = new CriLogSplitter(4).split(dir.resolve("absent"));
-        assertEquals(0, streams.stdout().length);
-        assertEquals(0, streams.stderr().length);
-    }
+  @Test
+  void missingLogMeansNoOutput() throws Exception {
+    CriLogSplitter.Streams streams = new CriLogSplitter(4).split(dir.resolve("absent"));
+    assertEquals(0, streams.stdout().length);
+    assertEquals(0, streams.stderr().length);
+  }
 }
