@@ -1,6 +1,6 @@
 package dev.berth.runtime.netns;
 
-import dev.berth.runtime.sys.LinuxMounts;
+import dev.berth.image.sys.Syscalls;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
@@ -79,7 +79,7 @@ public final class NetworkNamespaces {
   public void remove(String sandboxId) throws IOException {
     Path file = path(sandboxId);
     // A file can carry stacked mounts if something mounted over it twice; peel them all.
-    for (int i = 0; i < 8 && LinuxMounts.unmountIfMounted(file); i++) {
+    for (int i = 0; i < 8 && Syscalls.umount2(file, Syscalls.MNT_DETACH); i++) {
       log.debug("unmounted network namespace {}", file);
     }
     Files.deleteIfExists(file);
@@ -135,7 +135,7 @@ public final class NetworkNamespaces {
 
   private static void undo(Path file, Exception cause) {
     try {
-      LinuxMounts.unmountIfMounted(file);
+      Syscalls.umount2(file, Syscalls.MNT_DETACH);
       Files.deleteIfExists(file);
     } catch (IOException | RuntimeException e) {
       cause.addSuppressed(e);

@@ -1,7 +1,7 @@
 package dev.berth.runtime.pod;
 
 import dev.berth.runtime.sandbox.SandboxSpec;
-import dev.berth.runtime.sys.LinuxMounts;
+import dev.berth.image.sys.Syscalls;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,6 +15,9 @@ import java.util.stream.Stream;
  */
 public final class PodFiles {
 
+  private static final long MS_NOSUID = 2;
+  private static final long MS_NODEV = 4;
+  private static final long MS_NOEXEC = 8;
   /** The kubelet's default size for a pod's /dev/shm. */
   private static final String SHM_OPTIONS = "mode=1777,size=65536k";
 
@@ -48,14 +51,13 @@ public final class PodFiles {
     Files.writeString(resolvConf(), resolvConf(spec), StandardCharsets.UTF_8);
     if (privateShm) {
       Files.createDirectories(shm());
-      LinuxMounts.mountTmpfs(shm(), LinuxMounts.MS_NOSUID | LinuxMounts.MS_NODEV | LinuxMounts.MS_NOEXEC,
-          SHM_OPTIONS);
+      Syscalls.mount("shm", shm(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, SHM_OPTIONS);
     }
   }
 
   /** Unmounts the shm and deletes the files; safe to call more than once. */
   public void remove() throws IOException {
-    LinuxMounts.unmountIfMounted(shm());
+    Syscalls.umount2(shm(), Syscalls.MNT_DETACH);
     if (!Files.exists(dir)) {
       return;
     }
