@@ -31,8 +31,9 @@ public record BerthConfig(
    *
    * @param ociRuntime runc (or crun) binary, the default runtime handler
    * @param defaultCgroupParent where pods go when the kubelet names no cgroup parent
+   * @param pidsLimit the most processes one container may have, 0 for no limit
    */
-  public record Runtime(Path ociRuntime, Path conmon, Path catatonit, String defaultCgroupParent) {}
+  public record Runtime(Path ociRuntime, Path conmon, Path catatonit, String defaultCgroupParent, long pidsLimit) {}
 
   /**
    * How images are pulled: mirrors per registry host (tried in order before the host) and hosts
@@ -55,7 +56,7 @@ public record BerthConfig(
         10,
         // /usr/lib/cni is where Debian's containernetworking-plugins installs them.
         new Cni(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"))),
-        new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth"),
+        new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth", 0),
         new Registry(Map.of(), List.of()));
   }
 

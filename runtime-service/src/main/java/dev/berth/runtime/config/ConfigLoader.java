@@ -82,7 +82,11 @@ public final class ConfigLoader {
           table.ociRuntime() != null ? absolute(table.ociRuntime(), source, "runtime.oci_runtime") : runtime.ociRuntime(),
           table.conmon() != null ? absolute(table.conmon(), source, "runtime.conmon") : runtime.conmon(),
           table.catatonit() != null ? absolute(table.catatonit(), source, "runtime.catatonit") : runtime.catatonit(),
-          cgroupParent);
+          cgroupParent,
+          table.pidsLimit() != null ? table.pidsLimit() : runtime.pidsLimit());
+      if (runtime.pidsLimit() < 0) {
+        throw new ConfigException(source + ": key 'runtime.pids_limit' must not be negative");
+      }
     }
     BerthConfig.Registry registry = base.registry();
     if (file.registry() != null) {

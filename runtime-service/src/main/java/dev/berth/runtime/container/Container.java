@@ -29,6 +29,15 @@ public record Container(
         newReason, newMessage, pid);
   }
 
+  public Container withResources(LinuxResources resources) {
+    ContainerSpec s = spec;
+    ContainerSpec updated = new ContainerSpec(s.name(), s.attempt(), s.image(), s.imageId(), s.imageRef(), s.args(),
+        s.env(), s.workingDir(), s.uid(), s.gid(), s.supplementalGroups(), s.mounts(), s.devices(), s.labels(),
+        s.annotations(), s.logPath(), s.stdin(), s.stdinOnce(), s.tty(), s.stopSignal(), resources);
+    return new Container(id, sandboxId, updated, state, createdAtNanos, startedAtNanos, finishedAtNanos, exitCode,
+        reason, message, pid);
+  }
+
   public boolean isLive() {
     return state == ContainerState.CREATED || state == ContainerState.RUNNING;
   }

@@ -12,7 +12,11 @@ import dev.berth.runtime.model.Ids;
 import dev.berth.runtime.model.KeyedLocks;
 import dev.berth.runtime.model.NameRegistry;
 import dev.berth.runtime.model.Undo;
+import dev.berth.runtime.oci.Capabilities;
+import dev.berth.runtime.oci.HostDevices;
+import dev.berth.runtime.oci.LinuxResourcesJson;
 import dev.berth.runtime.oci.NamespacePlan;
+import dev.berth.runtime.oci.SeccompProfiles;
 import dev.berth.runtime.oci.OciSpecBuilder;
 import dev.berth.runtime.pod.PodFiles;
 import dev.berth.runtime.sandbox.PodContainers;
@@ -54,7 +58,7 @@ public final class ContainerManager implements PodContainers {
 
   /** Paths and parts a container manager works with. */
   public record Parts(RecordStore<Container> store, Path podsDir, ImageStore images, ConmonShim shim,
-      SandboxManager sandboxes, int oomScoreAdjFloor) {}
+      SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit) {}
 
   private final Parts parts;
   private final IdIndex<Container> containers = new IdIndex<>();
@@ -123,7 +127,8 @@ public final class ContainerManager implements PodContainers {
       List<MountSpec> mounts = resolveMounts(request.mounts());
       ContainerSpec spec = new ContainerSpec(request.name(), request.attempt(), request.image(), image.id(),
           image.repoDigests().isEmpty() ? image.id() : image.repoDigests().getFirst(), process.args(), process.env(),
-          process.workingDir(), process.uid(), process.gid(), mounts, request.devices(), request.labels(),
+          process.workingDir(), process.uid(), process.gid(), supplementalGroups(process, request, rootfs), mounts,
+          request.devices(), request.labels(),
           request.annotations(), logPath == null ? "" : logPath.toString(), request.stdin(), request.stdinOnce(),
           request.tty(), stopSignal, request.resources());
 
@@ -143,6 +148,14 @@ public final class ContainerManager implements PodContainers {
     } catch (IOException | ShimException e) {
       throw new CriException.Internal("create container " + request.name() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The groups the request names plus those the image's /etc/group gives the user, as Docker does. */
+  private static List<Long> supplementalGroups(ProcessPlan process, ContainerRequest request, Path rootfs) {
+    java.util.LinkedHashSet<Long> groups = new java.util.LinkedHashSet<>(ProcessPlan.imageGroupsOf(process.uid(), rootfs));
+    groups.addAll(request.security().supplementalGroups());
+    groups.remove(process.gid());
+    return List.copyOf(groups);
   }
 
   /** The log must stay inside the sandbox's log directory, whatever the relative path says. */
@@ -185,6 +198,7 @@ public final class ContainerManager implements PodContainers {
     String pid = switch (request.pidMode()) {
       case "NODE" -> NamespacePlan.HOST;
       case "POD" -> sandbox.spec().hostPid() ? NamespacePlan.HOST : infraNs + "pid";
+      case "TARGET" -> "/proc/" + targetPid(sandbox, request.pidTargetId()) + "/ns/pid";
       default -> sandbox.spec().hostPid() ? NamespacePlan.HOST : NamespacePlan.NEW;
     };
     NamespacePlan plan = new NamespacePlan(
@@ -192,12 +206,29 @@ public final class ContainerManager implements PodContainers {
         pid,
         sandbox.spec().hostIpc() ? NamespacePlan.HOST : infraNs + "ipc",
         sandbox.spec().hostNetwork() ? NamespacePlan.HOST : infraNs + "uts");
+    SecurityRequest security = request.security();
     OciSpecBuilder builder = new OciSpecBuilder(rootfs, request.readonlyRootfs())
         .process(spec.args(), spec.env(), spec.workingDir(), spec.uid(), spec.gid(), spec.tty())
+        .additionalGids(spec.supplementalGroups())
+        .noNewPrivileges(security.noNewPrivileges())
         .oomScoreAdj((int) Math.max(spec.resources().oomScoreAdj(), parts.oomScoreAdjFloor()))
         .namespaces(plan)
         .cgroupsPath(sandbox.cgroupParent() + "/" + bundle.getParent().getFileName())
-        .resources(spec.resources());
+        .resources(spec.resources())
+        .pidsLimit(parts.pidsLimit())
+        .devices(HostDevices.resolve(request.devices()));
+    if (security.privileged()) {
+      builder.privileged(HostDevices.all());
+    } else {
+      builder.capabilities(Capabilities.resolve(security.capabilitiesAdd(), security.capabilitiesDrop()));
+      if (security.maskedPaths() != null) {
+        builder.maskedPaths(security.maskedPaths());
+      }
+      if (security.readonlyPaths() != null) {
+        builder.readonlyPaths(security.readonlyPaths());
+      }
+      SeccompProfiles.resolve(security.seccomp()).ifPresent(builder::seccomp);
+    }
     PodFiles files = new PodFiles(parts.podsDir(), sandbox.id());
     bindUnlessMounted(builder, spec, "/etc/hostname", files.hostname());
     bindUnlessMounted(builder, spec, "/etc/hosts", files.hosts());
@@ -205,6 +236,17 @@ public final class ContainerManager implements PodContainers {
     bindUnlessMounted(builder, spec, "/dev/shm", sandbox.spec().hostIpc() ? Path.of("/dev/shm") : files.shm());
     builder.mounts(spec.mounts());
     Files.write(bundle.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(builder.build()));
+  }
+
+  /** pid TARGET joins another running container of the same pod, as ephemeral debug containers do. */
+  private long targetPid(Sandbox sandbox, String targetId) {
+    Container target = find(targetId).orElseThrow(() -> new CriException.NotFound(
+        "pid namespace target container " + targetId + " not found"));
+    if (!target.sandboxId().equals(sandbox.id()) || target.state() != ContainerState.RUNNING) {
+      throw new CriException.FailedPrecondition("pid namespace target container " + targetId
+          + " is not running in pod sandbox " + sandbox.id());
+    }
+    return target.pid();
   }
 
   private static void bindUnlessMounted(OciSpecBuilder builder, ContainerSpec spec, String target, Path source) {
@@ -353,6 +395,23 @@ public final class ContainerManager implements PodContainers {
     } catch (IOException | ShimException e) {
       throw new CriException.Internal("exec in container " + container.id() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Applies new limits to a live container and records them for ContainerStatus. */
+  public void updateResources(String idOrPrefix, LinuxResources resources) {
+    String id = require(idOrPrefix).id();
+    locks.run(id, () -> {
+      Container container = require(id);
+      if (!container.isLive()) {
+        throw new CriException.FailedPrecondition("container " + id + " is not running");
+      }
+      try {
+        parts.shim().updateResources(id, JSON.writeValueAsString(LinuxResourcesJson.of(resources)));
+      } catch (IOException | ShimException e) {
+        throw new CriException.Internal("update resources of container " + id + ": " + e.getMessage(), e);
+      }
+      save(container.withResources(resources));
+    });
   }
 
   public void reopenLog(String idOrPrefix) {

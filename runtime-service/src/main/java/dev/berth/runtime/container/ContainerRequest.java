@@ -6,7 +6,7 @@ import java.util.Map;
 /**
  * A CreateContainer call in domain terms. Null run-as values mean "not set".
  *
- * @param pidMode POD, CONTAINER or NODE
+ * @param pidMode POD, CONTAINER, NODE or TARGET (then pidTargetId names the container to join)
  * @param logPath relative to the sandbox's log directory
  * @param stopSignal a signal name, empty for the image's or SIGTERM
  */
@@ -32,4 +32,6 @@ public record ContainerRequest(
     boolean readonlyRootfs,
     String pidMode,
     LinuxResources resources,
-    String stopSignal) {}
+    String stopSignal,
+    SecurityRequest security,
+    String pidTargetId) {}

@@ -23,6 +23,7 @@ public record ContainerSpec(
     String workingDir,
     long uid,
     long gid,
+    List<Long> supplementalGroups,
     List<MountSpec> mounts,
     List<DeviceSpec> devices,
     Map<String, String> labels,
@@ -37,6 +38,7 @@ public record ContainerSpec(
   public ContainerSpec {
     args = List.copyOf(args);
     env = List.copyOf(env);
+    supplementalGroups = supplementalGroups == null ? List.of() : List.copyOf(supplementalGroups);
     mounts = List.copyOf(mounts);
     devices = List.copyOf(devices);
     labels = Map.copyOf(labels);

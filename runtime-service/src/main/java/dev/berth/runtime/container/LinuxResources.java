@@ -1,5 +1,7 @@
 package dev.berth.runtime.container;
 
+import java.util.List;
+
 /** The cgroup limits a container runs with; 0 or empty means "not set". */
 public record LinuxResources(
     long cpuPeriod,
@@ -9,7 +11,17 @@ public record LinuxResources(
     long oomScoreAdj,
     String cpusetCpus,
     String cpusetMems,
-    long memorySwapLimitBytes) {
+    long memorySwapLimitBytes,
+    List<HugepageLimit> hugepageLimits) {
 
-  public static final LinuxResources NONE = new LinuxResources(0, 0, 0, 0, 0, "", "", 0);
+  /** A hugetlb limit for one page size, e.g. "2MB". */
+  public record HugepageLimit(String pageSize, long limitBytes) {}
+
+  public LinuxResources {
+    hugepageLimits = hugepageLimits == null ? List.of() : List.copyOf(hugepageLimits);
+    cpusetCpus = cpusetCpus == null ? "" : cpusetCpus;
+    cpusetMems = cpusetMems == null ? "" : cpusetMems;
+  }
+
+  public static final LinuxResources NONE = new LinuxResources(0, 0, 0, 0, 0, "", "", 0, List.of());
 }

@@ -110,6 +110,25 @@ public record ProcessPlan(List<String> args, List<String> env, String workingDir
     return new long[] {uid, gid};
   }
 
+  /** The groups /etc/group of the image lists the user (by uid's name) as a member of. */
+  public static List<Long> imageGroupsOf(long uid, Path rootfs) {
+    Optional<String> name = passwd(rootfs).stream().filter(p -> p.uid() == uid).map(PasswdEntry::name).findFirst();
+    if (name.isEmpty()) {
+      return List.of();
+    }
+    List<Long> groups = new ArrayList<>();
+    for (String[] fields : colonFile(rootfs.resolve("etc/group"))) {
+      if (fields.length >= 4 && List.of(fields[3].split(",")).contains(name.get())) {
+        try {
+          groups.add(Long.parseLong(fields[2]));
+        } catch (NumberFormatException ignored) {
+          // A malformed group line gives no group.
+        }
+      }
+    }
+    return groups;
+  }
+
   private static Optional<Long> primaryGroup(Path rootfs, long uid) {
     return passwd(rootfs).stream().filter(p -> p.uid() == uid).findFirst().map(PasswdEntry::gid);
   }

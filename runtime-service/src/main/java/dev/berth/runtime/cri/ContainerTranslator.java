@@ -19,6 +19,8 @@ import dev.berth.runtime.container.ContainerSpec;
 import dev.berth.runtime.container.DeviceSpec;
 import dev.berth.runtime.container.LinuxResources;
 import dev.berth.runtime.container.MountSpec;
+import dev.berth.runtime.container.SecurityRequest;
+import dev.berth.cri.v1.SecurityProfile;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -46,8 +48,18 @@ final class ContainerTranslator {
     String pidMode = switch (security.getNamespaceOptions().getPid()) {
       case POD -> "POD";
       case NODE -> "NODE";
+      case TARGET -> "TARGET";
       default -> "CONTAINER";
     };
+    if (pidMode.equals("TARGET") && security.getNamespaceOptions().getTargetId().isEmpty()) {
+      throw new dev.berth.runtime.model.CriException.InvalidArgument(
+          "container config linux.security_context.namespace_options.target_id is empty for pid TARGET");
+    }
+    if (security.getNamespaceOptions().hasUsernsOptions()
+        && security.getNamespaceOptions().getUsernsOptions().getMode() == NamespaceMode.POD) {
+      throw new dev.berth.runtime.model.CriException.InvalidArgument(
+          "user namespaces (userns_options mode POD) are not supported by Berth yet");
+    }
     return new ContainerRequest(name, config.getMetadata().getAttempt(), config.getImage().getImage(),
         config.getCommandList(), config.getArgsList(), config.getWorkingDir(), env, mounts, devices,
         config.getLabelsMap(), config.getAnnotationsMap(), config.getLogPath(), config.getStdin(),
@@ -56,7 +68,48 @@ final class ContainerTranslator {
         security.hasRunAsGroup() ? Long.valueOf(security.getRunAsGroup().getValue()) : null,
         security.getRunAsUsername().isEmpty() ? null : security.getRunAsUsername(),
         security.getReadonlyRootfs(), pidMode, resources(config.getLinux().getResources()),
-        config.getStopSignal() == Signal.RUNTIME_DEFAULT ? "" : config.getStopSignal().name());
+        config.getStopSignal() == Signal.RUNTIME_DEFAULT ? "" : config.getStopSignal().name(),
+        security(security), security.getNamespaceOptions().getTargetId());
+  }
+
+  private static SecurityRequest security(LinuxContainerSecurityContext security) {
+    return new SecurityRequest(
+        security.getPrivileged(),
+        security.getCapabilities().getAddCapabilitiesList(),
+        security.getCapabilities().getDropCapabilitiesList(),
+        security.getNoNewPrivs(),
+        // The kubelet sends both lists (often empty) when the pod sets procMount; an empty list
+        // from a Default procMount means "defaults", as containerd reads it.
+        security.getMaskedPathsCount() > 0 ? security.getMaskedPathsList() : null,
+        security.getReadonlyPathsCount() > 0 ? security.getReadonlyPathsList() : null,
+        security.getSupplementalGroupsList(),
+        seccomp(security));
+  }
+
+  /** The seccomp field wins over the deprecated path; an absent profile means unconfined, as in containerd. */
+  private static String seccomp(LinuxContainerSecurityContext security) {
+    if (security.hasSeccomp()) {
+      SecurityProfile profile = security.getSeccomp();
+      return switch (profile.getProfileType()) {
+        case RuntimeDefault -> SecurityRequest.RUNTIME_DEFAULT;
+        case Unconfined -> SecurityRequest.UNCONFINED;
+        case Localhost -> SecurityRequest.LOCALHOST_PREFIX + profile.getLocalhostRef();
+        default -> throw new dev.berth.runtime.model.CriException.InvalidArgument(
+            "unknown seccomp profile type " + profile.getProfileTypeValue());
+      };
+    }
+    String path = security.getSeccompProfilePath();
+    if (path.isEmpty() || path.equals("unconfined")) {
+      return SecurityRequest.UNCONFINED;
+    }
+    if (path.equals("runtime/default") || path.equals("docker/default")) {
+      return SecurityRequest.RUNTIME_DEFAULT;
+    }
+    if (path.startsWith(SecurityRequest.LOCALHOST_PREFIX)) {
+      return path;
+    }
+    throw new dev.berth.runtime.model.CriException.InvalidArgument("seccomp profile \"" + path
+        + "\" must be runtime/default, unconfined or localhost/<path>");
   }
 
   private static String propagation(MountPropagation propagation) {
@@ -76,15 +129,30 @@ final class ContainerTranslator {
   }
 
   static LinuxResources resources(LinuxContainerResources r) {
+    if (r.getCpuShares() < 0 || r.getCpuPeriod() < 0 || r.getMemoryLimitInBytes() < 0
+        || r.getMemorySwapLimitInBytes() < 0) {
+      throw new dev.berth.runtime.model.CriException.InvalidArgument(
+          "linux resources: cpu_shares, cpu_period, memory_limit_in_bytes and memory_swap_limit_in_bytes must not be negative");
+    }
+    if (r.getOomScoreAdj() < -1000 || r.getOomScoreAdj() > 1000) {
+      throw new dev.berth.runtime.model.CriException.InvalidArgument(
+          "linux resources: oom_score_adj " + r.getOomScoreAdj() + " is outside -1000..1000");
+    }
     return new LinuxResources(r.getCpuPeriod(), r.getCpuQuota(), r.getCpuShares(), r.getMemoryLimitInBytes(),
-        r.getOomScoreAdj(), r.getCpusetCpus(), r.getCpusetMems(), r.getMemorySwapLimitInBytes());
+        r.getOomScoreAdj(), r.getCpusetCpus(), r.getCpusetMems(), r.getMemorySwapLimitInBytes(),
+        r.getHugepageLimitsList().stream()
+            .map(h -> new LinuxResources.HugepageLimit(h.getPageSize(), h.getLimit()))
+            .toList());
   }
 
-  private static LinuxContainerResources resources(LinuxResources r) {
-    return LinuxContainerResources.newBuilder().setCpuPeriod(r.cpuPeriod()).setCpuQuota(r.cpuQuota())
-        .setCpuShares(r.cpuShares()).setMemoryLimitInBytes(r.memoryLimitBytes()).setOomScoreAdj(r.oomScoreAdj())
-        .setCpusetCpus(r.cpusetCpus()).setCpusetMems(r.cpusetMems())
-        .setMemorySwapLimitInBytes(r.memorySwapLimitBytes()).build();
+  static LinuxContainerResources resources(LinuxResources r) {
+    LinuxContainerResources.Builder builder = LinuxContainerResources.newBuilder().setCpuPeriod(r.cpuPeriod())
+        .setCpuQuota(r.cpuQuota()).setCpuShares(r.cpuShares()).setMemoryLimitInBytes(r.memoryLimitBytes())
+        .setOomScoreAdj(r.oomScoreAdj()).setCpusetCpus(r.cpusetCpus()).setCpusetMems(r.cpusetMems())
+        .setMemorySwapLimitInBytes(r.memorySwapLimitBytes());
+    r.hugepageLimits().forEach(h -> builder.addHugepageLimits(
+        dev.berth.cri.v1.HugepageLimit.newBuilder().setPageSize(h.pageSize()).setLimit(h.limitBytes())));
+    return builder.build();
   }
 
   static dev.berth.cri.v1.ContainerState state(dev.berth.runtime.container.ContainerState state) {
@@ -144,7 +212,8 @@ final class ContainerTranslator {
         .putAllAnnotations(spec.annotations())
         .setLogPath(spec.logPath())
         .setResources(ContainerResources.newBuilder().setLinux(resources(spec.resources())))
-        .setUser(ContainerUser.newBuilder().setLinux(LinuxContainerUser.newBuilder().setUid(spec.uid()).setGid(spec.gid())));
+        .setUser(ContainerUser.newBuilder().setLinux(LinuxContainerUser.newBuilder().setUid(spec.uid()).setGid(spec.gid())
+            .addAllSupplementalGroups(spec.supplementalGroups())));
     for (MountSpec mount : spec.mounts()) {
       status.addMounts(Mount.newBuilder().setContainerPath(mount.containerPath()).setHostPath(mount.hostPath())
           .setReadonly(mount.readonly()).setPropagation(propagation(mount.propagation())));
@@ -157,7 +226,4 @@ final class ContainerTranslator {
     return status.build();
   }
 
-  static boolean hostPid(LinuxContainerSecurityContext security) {
-    return security.getNamespaceOptions().getPid() == NamespaceMode.NODE;
-  }
 }

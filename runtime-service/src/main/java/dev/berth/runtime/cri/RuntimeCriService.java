@@ -230,6 +230,16 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   }
 
   @Override
+  public void updateContainerResources(UpdateContainerResourcesRequest request,
+      StreamObserver<UpdateContainerResourcesResponse> response) {
+    answer(response, () -> {
+      String id = Ids.requirePrefix(request.getContainerId(), "container_id");
+      containers.updateResources(id, ContainerTranslator.resources(request.getLinux()));
+      return UpdateContainerResourcesResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
   public void reopenContainerLog(ReopenContainerLogRequest request,
       StreamObserver<ReopenContainerLogResponse> response) {
     answer(response, () -> {

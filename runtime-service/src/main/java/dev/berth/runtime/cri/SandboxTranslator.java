@@ -49,6 +49,9 @@ final class SandboxTranslator {
       throw new CriException.InvalidArgument("pod sandbox config linux.cgroup_parent \"" + cgroupParent
           + "\" must be an absolute cgroupfs path without '..'");
     }
+    boolean hostNetwork = namespaces.getNetwork() == NamespaceMode.NODE;
+    boolean hostIpc = namespaces.getIpc() == NamespaceMode.NODE;
+    config.getLinux().getSysctlsMap().keySet().forEach(name -> checkSysctl(name, hostNetwork, hostIpc));
     return new SandboxSpec(pod, config.getHostname(), config.getLogDirectory(),
         config.getDnsConfig().getServersList(), config.getDnsConfig().getSearchesList(),
         config.getDnsConfig().getOptionsList(), ports, config.getLabelsMap(), config.getAnnotationsMap(),
@@ -58,6 +61,26 @@ final class SandboxTranslator {
         namespaces.getIpc() == NamespaceMode.NODE,
         config.getLinux().getSysctlsMap(),
         runtimeHandler);
+  }
+
+  /**
+   * Only sysctls that live in the pod's own namespaces can be set for a pod: net.* in its network
+   * namespace, the System V IPC and POSIX queue ones in its IPC namespace. Anything else would
+   * change the node.
+   */
+  private static void checkSysctl(String name, boolean hostNetwork, boolean hostIpc) {
+    boolean ipc = name.startsWith("kernel.shm") || name.startsWith("kernel.msg") || name.equals("kernel.sem")
+        || name.startsWith("fs.mqueue.");
+    boolean net = name.startsWith("net.");
+    if (!ipc && !net) {
+      throw new CriException.InvalidArgument("sysctl \"" + name + "\" is not namespaced and cannot be set for a pod");
+    }
+    if (net && hostNetwork) {
+      throw new CriException.InvalidArgument("sysctl \"" + name + "\" cannot be set for a pod on the host network");
+    }
+    if (ipc && hostIpc) {
+      throw new CriException.InvalidArgument("sysctl \"" + name + "\" cannot be set for a pod in the host IPC namespace");
+    }
   }
 
   static PodSandboxMetadata metadata(Sandbox sandbox) {

@@ -3,7 +3,6 @@ package dev.berth.runtime.oci;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.berth.runtime.container.DeviceSpec;
 import dev.berth.runtime.container.LinuxResources;
 import dev.berth.runtime.container.MountSpec;
 import java.nio.file.Path;
@@ -56,6 +55,88 @@ public final class OciSpecBuilder {
     return this;
   }
 
+  public OciSpecBuilder capabilities(List<String> capabilities) {
+    ObjectNode node = process.putObject("capabilities");
+    for (String set : new String[] {"bounding", "effective", "permitted"}) {
+      strings(node.putArray(set), capabilities);
+    }
+    return this;
+  }
+
+  public OciSpecBuilder noNewPrivileges(boolean value) {
+    process.put("noNewPrivileges", value);
+    return this;
+  }
+
+  public OciSpecBuilder additionalGids(List<Long> gids) {
+    if (!gids.isEmpty()) {
+      ArrayNode array = ((ObjectNode) process.get("user")).putArray("additionalGids");
+      gids.forEach(array::add);
+    }
+    return this;
+  }
+
+  public OciSpecBuilder maskedPaths(List<String> paths) {
+    strings(linux.putArray("maskedPaths"), paths);
+    return this;
+  }
+
+  public OciSpecBuilder readonlyPaths(List<String> paths) {
+    strings(linux.putArray("readonlyPaths"), paths);
+    return this;
+  }
+
+  /**
+   * A privileged container: every capability, every host device, /sys and cgroups writable, no
+   * masked or read-only /proc paths and no seccomp, as containerd and CRI-O run them.
+   */
+  public OciSpecBuilder privileged(List<HostDevice> hostDevices) {
+    capabilities(Capabilities.all());
+    linux.putArray("maskedPaths");
+    linux.putArray("readonlyPaths");
+    linux.remove("seccomp");
+    for (com.fasterxml.jackson.databind.JsonNode mount : mounts) {
+      String destination = mount.get("destination").asText();
+      if (destination.equals("/sys") || destination.equals("/sys/fs/cgroup")) {
+        ArrayNode options = (ArrayNode) mount.get("options");
+        for (int i = 0; i < options.size(); i++) {
+          if (options.get(i).asText().equals("ro")) {
+            options.set(i, JSON.getNodeFactory().textNode("rw"));
+          }
+        }
+      }
+    }
+    ArrayNode rules = ((ObjectNode) linux.get("resources")).putArray("devices");
+    rules.addObject().put("allow", true).put("access", "rwm");
+    ArrayNode nodes = linux.putArray("devices");
+    for (HostDevice device : hostDevices) {
+      nodes.addObject().put("path", device.containerPath()).put("type", device.type())
+          .put("major", device.major()).put("minor", device.minor()).put("fileMode", device.fileMode())
+          .put("uid", 0).put("gid", 0);
+    }
+    return this;
+  }
+
+  public OciSpecBuilder seccomp(ObjectNode profile) {
+    linux.set("seccomp", profile);
+    return this;
+  }
+
+  public OciSpecBuilder sysctls(java.util.Map<String, String> sysctls) {
+    if (!sysctls.isEmpty()) {
+      ObjectNode node = linux.putObject("sysctl");
+      sysctls.forEach(node::put);
+    }
+    return this;
+  }
+
+  public OciSpecBuilder pidsLimit(long limit) {
+    if (limit > 0) {
+      ((ObjectNode) linux.get("resources")).putObject("pids").put("limit", limit);
+    }
+    return this;
+  }
+
   public OciSpecBuilder oomScoreAdj(int value) {
     process.put("oomScoreAdj", value);
     return this;
@@ -83,32 +164,7 @@ public final class OciSpecBuilder {
 
   public OciSpecBuilder resources(LinuxResources resources) {
     ObjectNode node = (ObjectNode) linux.get("resources");
-    ObjectNode cpu = JSON.createObjectNode();
-    if (resources.cpuShares() > 0) {
-      cpu.put("shares", resources.cpuShares());
-    }
-    if (resources.cpuQuota() != 0) {
-      cpu.put("quota", resources.cpuQuota());
-    }
-    if (resources.cpuPeriod() > 0) {
-      cpu.put("period", resources.cpuPeriod());
-    }
-    if (!resources.cpusetCpus().isEmpty()) {
-      cpu.put("cpus", resources.cpusetCpus());
-    }
-    if (!resources.cpusetMems().isEmpty()) {
-      cpu.put("mems", resources.cpusetMems());
-    }
-    if (!cpu.isEmpty()) {
-      node.set("cpu", cpu);
-    }
-    if (resources.memoryLimitBytes() > 0) {
-      ObjectNode memory = node.putObject("memory");
-      memory.put("limit", resources.memoryLimitBytes());
-      if (resources.memorySwapLimitBytes() > 0) {
-        memory.put("swap", resources.memorySwapLimitBytes());
-      }
-    }
+    LinuxResourcesJson.fill(node, resources);
     return this;
   }
 
@@ -142,8 +198,8 @@ public final class OciSpecBuilder {
     return this;
   }
 
-  public OciSpecBuilder devices(List<DeviceSpec> devices, List<HostDevice> resolved) {
-    if (devices.isEmpty()) {
+  public OciSpecBuilder devices(List<HostDevice> resolved) {
+    if (resolved.isEmpty()) {
       return this;
     }
     ArrayNode nodes = linux.putArray("devices");

@@ -137,6 +137,7 @@ public final class SandboxManager {
         .process(List.of(InfraRootfs.INIT, "-P"), List.of("PATH=/"), "/", 0, 0, false)
         .oomScoreAdj(parts.oomScoreAdj())
         .namespaces(plan)
+        .sysctls(spec.sysctls())
         .cgroupsPath(cgroupsPath);
     if (!spec.hostNetwork()) {
       builder.hostname(hostname);

@@ -79,7 +79,7 @@ public final class Daemon {
           runtime.defaultCgroupParent(), new NetworkNamespaces(Files.createDirectories(state.resolve("netns"))),
           cni, () -> requireNetwork(probe), shim, CgroupPaths.fromMountinfo(), oomFloor));
       ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
-          state.resolve("pods"), images, shim, sandboxes, oomFloor));
+          state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit()));
       sandboxes.setContainers(containers);
 
       // Watch before recovering, so that no exit falls between the two.

@@ -79,6 +79,11 @@ public final class PodTestEnv implements AutoCloseable {
     return dir;
   }
 
+  /** The v1 cgroup directory of a container in one controller, e.g. "memory". */
+  public Path containerCgroup(String controller, String podId, String containerId) {
+    return Path.of("/sys/fs/cgroup", controller, cgroupRoot.substring(1), podId, containerId);
+  }
+
   public String subnetPrefix() {
     return network.subnetPrefix();
   }
