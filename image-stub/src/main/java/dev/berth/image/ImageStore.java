@@ -23,7 +23,7 @@ import dev.berth.image.store.Digest;
 import dev.berth.image.store.ImageCatalog;
 import dev.berth.image.store.ImageRecord;
 import dev.berth.image.store.LayerRecord;
-import dev.berth.image.sys.Syscalls;
+import dev.berth.image.store.StoreUsage;
 import dev.berth.image.unpack.FileTrees;
 import dev.berth.image.unpack.LayerStore;
 import io.grpc.BindableService;
@@ -61,10 +61,12 @@ public final class ImageStore implements AutoCloseable {
   private final ImagePuller puller;
   private final ArchiveImporter importer;
   private final ArchiveExporter exporter;
+  private final StoreUsage storeUsage;
   private final Backend backend = new Backend();
 
   private ImageStore(Path root, RegistryHosts hosts) throws IOException {
     this.root = root;
+    this.storeUsage = new StoreUsage(root, java.time.Duration.ofSeconds(5));
     Path tmp = root.resolve("tmp");
     FileTrees.deleteRecursively(tmp); // downloads of interrupted pulls
     this.blobs = new BlobStore(root.resolve("blobs").resolve("sha256"), tmp);
@@ -197,8 +199,8 @@ public final class ImageStore implements AutoCloseable {
 
     @Override
     public FsUsage fsUsage() throws IOException {
-      Syscalls.FsStats stats = Syscalls.statfs(root);
-      return new FsUsage(MountTable.mountPointOf(root), stats.usedBytes(), stats.usedInodes());
+      StoreUsage.Usage usage = storeUsage.current();
+      return new FsUsage(MountTable.mountPointOf(root), usage.bytes(), usage.inodes());
     }
 
     @Override

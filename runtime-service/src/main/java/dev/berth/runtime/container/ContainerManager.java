@@ -421,8 +421,25 @@ public final class ContainerManager implements PodContainers {
     }
     try {
       parts.shim().reopenLog(container.id());
+      awaitLogFile(Path.of(container.spec().logPath()));
     } catch (ShimException e) {
       throw new CriException.Internal("reopen log of container " + container.id() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * conmon reopens the log asynchronously after the ctl message; the kubelet's log rotation
+   * expects the new file to exist when the call returns.
+   */
+  private static void awaitLogFile(Path log) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!Files.exists(log) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 

@@ -210,7 +210,8 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   public void execSync(ExecSyncRequest request, StreamObserver<ExecSyncResponse> response) {
     answer(response, () -> {
       String id = Ids.requirePrefix(request.getContainerId(), "container_id");
-      Duration timeout = request.getTimeout() > 0 ? Duration.ofSeconds(request.getTimeout()) : Duration.ZERO;
+      // 0 means "no timeout" to the kubelet; conmon needs a number, so a year stands for none.
+      Duration timeout = request.getTimeout() > 0 ? Duration.ofSeconds(request.getTimeout()) : Duration.ofDays(365);
       ExecResult result = containers.execSync(id, request.getCmdList(), timeout);
       if (result.timedOut()) {
         throw Status.DEADLINE_EXCEEDED

@@ -49,6 +49,9 @@ final class SandboxTranslator {
       throw new CriException.InvalidArgument("pod sandbox config linux.cgroup_parent \"" + cgroupParent
           + "\" must be an absolute cgroupfs path without '..'");
     }
+    if (config.getHostname().length() > 64) {
+      throw new CriException.InvalidArgument("pod sandbox config hostname is longer than 64 characters");
+    }
     boolean hostNetwork = namespaces.getNetwork() == NamespaceMode.NODE;
     boolean hostIpc = namespaces.getIpc() == NamespaceMode.NODE;
     config.getLinux().getSysctlsMap().keySet().forEach(name -> checkSysctl(name, hostNetwork, hostIpc));
@@ -59,6 +62,7 @@ final class SandboxTranslator {
         namespaces.getNetwork() == NamespaceMode.NODE,
         namespaces.getPid() == NamespaceMode.NODE,
         namespaces.getIpc() == NamespaceMode.NODE,
+        namespaces.getPid() == NamespaceMode.POD,
         config.getLinux().getSysctlsMap(),
         runtimeHandler);
   }
@@ -113,7 +117,8 @@ final class SandboxTranslator {
     }
     NamespaceOption namespaces = NamespaceOption.newBuilder()
         .setNetwork(sandbox.spec().hostNetwork() ? NamespaceMode.NODE : NamespaceMode.POD)
-        .setPid(sandbox.spec().hostPid() ? NamespaceMode.NODE : NamespaceMode.CONTAINER)
+        .setPid(sandbox.spec().hostPid() ? NamespaceMode.NODE
+            : sandbox.spec().sharedPid() ? NamespaceMode.POD : NamespaceMode.CONTAINER)
         .setIpc(sandbox.spec().hostIpc() ? NamespaceMode.NODE : NamespaceMode.POD)
         .build();
     return PodSandboxStatus.newBuilder()

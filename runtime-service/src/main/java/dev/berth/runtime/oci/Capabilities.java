@@ -1,8 +1,8 @@
 package dev.berth.runtime.oci;
 
 import dev.berth.runtime.model.CriException;
+import dev.berth.runtime.sys.ProcFiles;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,15 +25,28 @@ public final class Capabilities {
 
   private Capabilities() {}
 
-  /** The capabilities this kernel has: runc refuses ones it does not know. */
+  /**
+   * Every capability the daemon itself may hand out: its own bounding set, as containerd gives
+   * privileged containers. A capability outside it (a node that drops one) would fail the create.
+   */
   public static List<String> all() {
-    int last = KNOWN.size() - 1;
+    long bounding = -1L;
     try {
-      last = Math.min(last, Integer.parseInt(Files.readString(Path.of("/proc/sys/kernel/cap_last_cap")).trim()));
+      for (String line : ProcFiles.read(Path.of("/proc/self/status")).split("\n")) {
+        if (line.startsWith("CapBnd:")) {
+          bounding = Long.parseUnsignedLong(line.substring(7).trim(), 16);
+        }
+      }
     } catch (IOException | NumberFormatException e) {
-      // Without /proc, offer the list as known at build time.
+      // Without /proc, offer every capability known at build time.
     }
-    return KNOWN.subList(0, last + 1);
+    List<String> all = new java.util.ArrayList<>();
+    for (int bit = 0; bit < KNOWN.size(); bit++) {
+      if ((bounding & (1L << bit)) != 0) {
+        all.add(KNOWN.get(bit));
+      }
+    }
+    return List.copyOf(all);
   }
 
   public static List<String> resolve(List<String> add, List<String> drop) {

@@ -17,6 +17,7 @@ import dev.berth.runtime.oci.NamespacePlan;
 import dev.berth.runtime.oci.OciSpecBuilder;
 import dev.berth.runtime.pod.PodFiles;
 import dev.berth.runtime.store.RecordStore;
+import dev.berth.runtime.sys.ProcFiles;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.CreateRequest;
 import dev.berth.shim.CreatedProcess;
@@ -100,10 +101,11 @@ public final class SandboxManager {
         CniResult result = network.attach(attachment);
         ips = result.ips();
       }
-      String hostname = spec.hostname().isEmpty() ? spec.pod().name() : spec.hostname();
+      // No hostname asked for: the pod's UTS namespace keeps the node's, as with containerd.
+      String hostname = spec.hostname().isEmpty() || spec.hostNetwork() ? hostHostname() : spec.hostname();
       PodFiles files = new PodFiles(parts.podsDir(), id);
       undo.push("remove pod files", files::remove);
-      files.create(spec, spec.hostNetwork() ? hostHostname() : hostname, ips, !spec.hostIpc());
+      files.create(spec, hostname, ips, !spec.hostIpc());
 
       Path bundle = parts.store().objectDir(id).resolve("bundle");
       Files.createDirectories(bundle);
@@ -139,7 +141,7 @@ public final class SandboxManager {
         .namespaces(plan)
         .sysctls(spec.sysctls())
         .cgroupsPath(cgroupsPath);
-    if (!spec.hostNetwork()) {
+    if (!spec.hostNetwork() && !spec.hostname().isEmpty()) {
       builder.hostname(hostname);
     }
     Files.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(builder.build()));
@@ -153,7 +155,7 @@ public final class SandboxManager {
   }
 
   private static String hostHostname() throws IOException {
-    return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+    return ProcFiles.read(Path.of("/proc/sys/kernel/hostname")).trim();
   }
 
   /** Stops every container, the infra process and the network; idempotent. */

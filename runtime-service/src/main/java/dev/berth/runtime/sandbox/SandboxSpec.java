@@ -3,7 +3,11 @@ package dev.berth.runtime.sandbox;
 import java.util.List;
 import java.util.Map;
 
-/** What the kubelet asked for when it ran the pod; never changes afterwards. */
+/**
+ * What the kubelet asked for when it ran the pod; never changes afterwards.
+ *
+ * @param sharedPid the pod asked for one process namespace for all its containers
+ */
 public record SandboxSpec(
     PodName pod,
     String hostname,
@@ -18,6 +22,7 @@ public record SandboxSpec(
     boolean hostNetwork,
     boolean hostPid,
     boolean hostIpc,
+    boolean sharedPid,
     Map<String, String> sysctls,
     String runtimeHandler) {
 

@@ -17,6 +17,7 @@ import dev.berth.runtime.sandbox.InfraRootfs;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.store.RecordStore;
+import dev.berth.runtime.sys.ProcFiles;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.ExitWatcher;
 import dev.berth.shim.ShimConfig;
@@ -71,7 +72,7 @@ public final class Daemon {
       NetworkConfigProbe probe = new NetworkConfigProbe(config.cni().confDir(), config.cni().binDirs());
       CniNetwork cni = new CniNetwork(config.cni().confDir(), config.cni().binDirs(),
           Files.createDirectories(root.resolve("cni-cache")));
-      int oomFloor = Integer.parseInt(Files.readString(Path.of("/proc/self/oom_score_adj")).trim());
+      int oomFloor = Integer.parseInt(ProcFiles.read(Path.of("/proc/self/oom_score_adj")).trim());
 
       SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore,
           Files.createDirectories(state.resolve("pods")),

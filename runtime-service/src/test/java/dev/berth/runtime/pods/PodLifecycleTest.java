@@ -126,6 +126,10 @@ class PodLifecycleTest {
     assertEquals("out\n", reply.getStdout().toStringUtf8());
     assertEquals("err\n", reply.getStderr().toStringUtf8());
 
+    // The kubelet's timeout 0 means "none".
+    assertEquals("no limit\n", env.runtime().execSync(ExecSyncRequest.newBuilder().setContainerId(id)
+        .addAllCmd(List.of("echo", "no limit")).build()).getStdout().toStringUtf8());
+
     StatusRuntimeException timedOut = assertThrows(StatusRuntimeException.class, () -> env.runtime().execSync(
         ExecSyncRequest.newBuilder().setContainerId(id).addAllCmd(List.of("sleep", "30")).setTimeout(1).build()));
     assertEquals(Status.Code.DEADLINE_EXCEEDED, timedOut.getStatus().getCode());

@@ -52,6 +52,7 @@ class UnimplementedRpcTest {
       "runtime.v1.RuntimeService/ContainerStatus",
       "runtime.v1.RuntimeService/ExecSync",
       "runtime.v1.RuntimeService/ReopenContainerLog",
+      "runtime.v1.RuntimeService/UpdateContainerResources",
       "runtime.v1.ImageService/ListImages",
       "runtime.v1.ImageService/ImageStatus",
       "runtime.v1.ImageService/PullImage",
