@@ -241,6 +241,16 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   }
 
   @Override
+  public void updatePodSandboxResources(UpdatePodSandboxResourcesRequest request,
+      StreamObserver<UpdatePodSandboxResourcesResponse> response) {
+    answer(response, () -> {
+      String id = Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id");
+      sandboxes.updateResources(id, ContainerTranslator.resources(request.getResources()));
+      return UpdatePodSandboxResourcesResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
   public void reopenContainerLog(ReopenContainerLogRequest request,
       StreamObserver<ReopenContainerLogResponse> response) {
     answer(response, () -> {

@@ -236,6 +236,18 @@ public final class SandboxManager {
     locks.forget(id);
   }
 
+  /** The pod's total resources (UpdatePodSandboxResources) written to its cgroup. */
+  public void updateResources(String idOrPrefix, dev.berth.runtime.container.LinuxResources resources) {
+    Sandbox sandbox = require(idOrPrefix);
+    locks.run(sandbox.id(), () -> {
+      try {
+        new dev.berth.runtime.cgroup.PodCgroupLimits(Path.of("/sys/fs/cgroup")).apply(sandbox.cgroupParent(), resources);
+      } catch (IOException e) {
+        throw new CriException.Internal("update resources of pod sandbox " + sandbox.id() + ": " + e.getMessage(), e);
+      }
+    });
+  }
+
   public Optional<Sandbox> find(String idOrPrefix) {
     return sandboxes.findByPrefix(idOrPrefix, "pod sandbox");
   }

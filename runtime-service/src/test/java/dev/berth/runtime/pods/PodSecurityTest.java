@@ -189,6 +189,19 @@ class PodSecurityTest {
     assertEquals(20_000, reported.getCpuQuota());
   }
 
+  @Test
+  void podResourcesReachThePodCgroup() throws Exception {
+    String pod = env.runPod();
+    env.runContainer(pod, env.containerConfig("member", "sleep", "600").build());
+    env.runtime().updatePodSandboxResources(dev.berth.cri.v1.UpdatePodSandboxResourcesRequest.newBuilder()
+        .setPodSandboxId(pod)
+        .setResources(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(256L << 20).setCpuShares(1024))
+        .build());
+    Path podMemory = env.containerCgroup("memory", pod, "x").getParent();
+    assertEquals(String.valueOf(256L << 20), read(podMemory.resolve("memory.limit_in_bytes")));
+    assertEquals("1024", read(env.containerCgroup("cpu", pod, "x").getParent().resolve("cpu.shares")));
+  }
+
   private static String read(Path file) throws Exception {
     return Files.readString(file).trim();
   }

@@ -53,6 +53,7 @@ class UnimplementedRpcTest {
       "runtime.v1.RuntimeService/ExecSync",
       "runtime.v1.RuntimeService/ReopenContainerLog",
       "runtime.v1.RuntimeService/UpdateContainerResources",
+      "runtime.v1.RuntimeService/UpdatePodSandboxResources",
       "runtime.v1.ImageService/ListImages",
       "runtime.v1.ImageService/ImageStatus",
       "runtime.v1.ImageService/PullImage",
