@@ -5,7 +5,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.spdy.DefaultSpdyDataFrame;
-import io.netty.handler.codec.spdy.DefaultSpdySynReplyFrame;
 import io.netty.handler.codec.spdy.SpdyDataFrame;
 import io.netty.handler.codec.spdy.SpdyRstStreamFrame;
 import io.netty.handler.codec.spdy.SpdySynStreamFrame;
@@ -99,7 +98,7 @@ final class SpdyPortForwardHandler extends ChannelInboundHandlerAdapter {
       default -> throw new StreamProtocolException("stream " + syn.streamId() + " has unknown stream type " + type);
     }
     byStream.put(syn.streamId(), pair);
-    ctx.writeAndFlush(new DefaultSpdySynReplyFrame(syn.streamId()));
+    ctx.writeAndFlush(SpdyRemoteCommandHandler.reply(syn.streamId(), type));
     if (pair.errorStream != null && pair.dataStream != null && pair.bridge == null) {
       pairs.remove(requestId);
       pair.bridge = new PortForwardBridge(dialer, netns, podId, pair.port, clientOf(pair));

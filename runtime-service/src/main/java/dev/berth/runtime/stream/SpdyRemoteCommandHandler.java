@@ -113,7 +113,7 @@ final class SpdyRemoteCommandHandler extends ChannelInboundHandlerAdapter implem
       throw new StreamProtocolException("a second " + type + " stream");
     }
     types.put(syn.streamId(), type);
-    ctx.writeAndFlush(new DefaultSpdySynReplyFrame(syn.streamId()));
+    ctx.writeAndFlush(reply(syn.streamId(), type));
     if (input == null && streams.keySet().containsAll(expected)) {
       timeout.cancel(false);
       input = bridges.apply(this);
@@ -152,6 +152,16 @@ final class SpdyRemoteCommandHandler extends ChannelInboundHandlerAdapter implem
     } else {
       input.stdinClosed();
     }
+  }
+
+  /**
+   * Netty encodes a reply without headers as no header block at all, which Go's SPDY framer
+   * cannot read (it always inflates one): echo the stream type so the block is never empty.
+   */
+  static DefaultSpdySynReplyFrame reply(int streamId, String type) {
+    DefaultSpdySynReplyFrame reply = new DefaultSpdySynReplyFrame(streamId);
+    reply.headers().set(STREAM_TYPE, type);
+    return reply;
   }
 
   @Override
