@@ -87,6 +87,62 @@ class StreamingTest {
   }
 
   @Test
+  void attachSeesTheContainersTerminalAndItsExitEndsTheStream() throws Exception {
+    String shell = env.runContainer(podId, env.containerConfig("shell", "sh").setStdin(true).setTty(true).build());
+    String url = env.runtime().attach(dev.berth.cri.v1.AttachRequest.newBuilder().setContainerId(shell)
+        .setStdin(true).setStdout(true).setTty(true).build()).getUrl();
+    try (SpdyTestClient client = new SpdyTestClient()) {
+      assertEquals(101, client.connect(url, V4));
+      int error = client.open("error");
+      int stdin = client.open("stdin");
+      int stdout = client.open("stdout");
+      client.open("resize");
+      Thread.sleep(200);
+      client.send(stdin, "echo attached-$((6*7))\n");
+      client.awaitText(stdout, "attached-42", WAIT);
+      client.send(stdin, "exit\n");
+      assertEquals("{\"metadata\":{},\"status\":\"Success\"}", client.awaitEnd(error, WAIT));
+    }
+    env.awaitExit(shell);
+  }
+
+  @Test
+  void portForwardReachesAServerInThePodOverConcurrentStreams() throws Exception {
+    env.runContainer(podId, env.containerConfig("web", "httpd", "-f", "-p", "8080", "-h", "/etc").build());
+    String url = env.runtime().portForward(dev.berth.cri.v1.PortForwardRequest.newBuilder().setPodSandboxId(podId)
+        .addPort(8080).build()).getUrl();
+    try (SpdyTestClient client = new SpdyTestClient()) {
+      assertEquals(101, client.connect(url, List.of("portforward.k8s.io")));
+      Thread.sleep(300); // httpd binding its port
+      int[] data = new int[3];
+      for (int i = 0; i < data.length; i++) {
+        client.open(java.util.Map.of("streamtype", "error", "port", "8080", "requestid", Integer.toString(i)));
+        data[i] = client.open(java.util.Map.of("streamtype", "data", "port", "8080", "requestid", Integer.toString(i)));
+      }
+      for (int stream : data) {
+        client.send(stream, "GET /hostname HTTP/1.0\r\n\r\n");
+        client.finish(stream);
+      }
+      for (int stream : data) {
+        String response = client.awaitEnd(stream, WAIT);
+        assertTrue(response.startsWith("HTTP/1.") && response.contains("pod"), response);
+      }
+    }
+  }
+
+  @Test
+  void portForwardToAClosedPortReportsOnTheErrorStream() throws Exception {
+    String url = env.runtime().portForward(dev.berth.cri.v1.PortForwardRequest.newBuilder().setPodSandboxId(podId)
+        .build()).getUrl();
+    try (SpdyTestClient client = new SpdyTestClient()) {
+      assertEquals(101, client.connect(url, List.of("portforward.k8s.io")));
+      int error = client.open(java.util.Map.of("streamtype", "error", "port", "9", "requestid", "0"));
+      client.open(java.util.Map.of("streamtype", "data", "port", "9", "requestid", "0"));
+      assertTrue(client.awaitEnd(error, WAIT).contains("error forwarding port 9"));
+    }
+  }
+
+  @Test
   void aTokenWorksOnce() throws Exception {
     String url = execUrl(false, false, "true");
     try (SpdyTestClient first = new SpdyTestClient()) {
