@@ -32,6 +32,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,15 +100,35 @@ public final class Daemon {
 
       String handler = runtime.ociRuntime().getFileName().toString();
       RuntimeInfo info = new RuntimeInfo(config, probe);
-      streaming = StreamingServer.start(
-          StreamingAddress.parse(config.streamingAddress(), "streaming_address"),
-          Duration.ofSeconds(config.streamingTokenTtlSeconds()),
-          new ContainerStreamRuntime(containers, sandboxes), new PortDialer(NSENTER, BUSYBOX));
+      // Streaming starts once the CRI socket is ours, so a second daemon is refused for the
+      // socket it would share rather than for the streaming port.
+      AtomicReference<StreamingServer> streamingServer = new AtomicReference<>();
       List<BindableService> services = List.of(
-          new RuntimeCriService(info, sandboxes, containers, Set.of(handler), streaming::url),
+          new RuntimeCriService(info, sandboxes, containers, Set.of(handler), request -> {
+            StreamingServer current = streamingServer.get();
+            if (current == null) {
+              throw new CriException.FailedPrecondition("the streaming server is not listening yet");
+            }
+            return current.url(request);
+          }),
           images.criService(),
           images.adminService());
       CriServer server = CriServer.start(config.socket(), services);
+      try {
+        streaming = StreamingServer.start(
+            StreamingAddress.parse(config.streamingAddress(), "streaming_address"),
+            Duration.ofSeconds(config.streamingTokenTtlSeconds()),
+            new ContainerStreamRuntime(containers, sandboxes), new PortDialer(NSENTER, BUSYBOX));
+      } catch (IOException | RuntimeException e) {
+        try {
+          server.stop(Duration.ZERO);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+        }
+        Files.deleteIfExists(config.socket());
+        throw e;
+      }
+      streamingServer.set(streaming);
       log.info("berth {} serving CRI on {} (root {}, state {}) after {} ms", BerthVersion.current(),
           config.socket(), config.root(), config.state(), (System.nanoTime() - started) / 1_000_000);
       return new Daemon(config, lock, server, exitWatcher, images, streaming);
