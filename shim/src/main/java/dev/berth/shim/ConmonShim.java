@@ -3,7 +3,9 @@ package dev.berth.shim;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.shim.internal.ConmonCommand;
+import dev.berth.shim.internal.AttachedExec;
 import dev.berth.shim.internal.ConmonLaunch;
+import dev.berth.shim.internal.ExecAttachLaunch;
 import dev.berth.shim.internal.CriLogSplitter;
 import dev.berth.shim.internal.ExitFiles;
 import dev.berth.shim.internal.Libc;
@@ -297,6 +299,81 @@ public final class ConmonShim {
       throw new ShimException("interrupted during exec in " + id, e);
     } finally {
       deleteQuietly(dir);
+    }
+  }
+
+  /**
+   * Runs a process in the container through its own conmon with the caller attached to its
+   * stdio: conmon binds the exec's attach socket, this connects to it, and only then is the
+   * process started, so no output is lost. The process lives until it exits or is killed; the
+   * caller closes the session when done.
+   *
+   * @param processJson an OCI runtime-spec "process" object (its {@code terminal} must match {@code tty})
+   */
+  public ExecSession execAttached(String id, String processJson, boolean tty, boolean stdin) throws ShimException {
+    ShimPaths.checkId(id);
+    String execId = "x" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    Path socketLink = config.socketDir().resolve(execId);
+    if (!ShimPaths.fitsSocketPath(socketLink.resolve("attach"))) {
+      throw new ShimException("attach socket path " + socketLink + "/attach is too long");
+    }
+    Path dir;
+    try {
+      dir = Files.createTempDirectory(config.persistDir(), id.length() > 12 ? id.substring(0, 12) + "-exec" : id + "-exec");
+      Files.writeString(dir.resolve("process.json"), processJson);
+    } catch (IOException e) {
+      throw new ShimException("preparing exec in " + id + ": " + e.getMessage(), e);
+    }
+    Path output = dir.resolve("conmon.out");
+    ExecAttachLaunch launch = null;
+    AttachConnection connection = null;
+    try {
+      launch = ExecAttachLaunch.start(commands.execAttached(id, execId, dir, dir.resolve("process.json"), tty, stdin),
+          dir, output, json);
+      SyncMessage ready = launch.awaitAttachSocket(RUNTIME_TIMEOUT);
+      if (ready.failed()) {
+        throw new ShimException("exec in " + id + ": " + describeExec(ready, output));
+      }
+      connection = AttachConnection.connect(socketLink.resolve("attach"));
+      launch.startProcess();
+      SyncMessage started = launch.next(RUNTIME_TIMEOUT);
+      if (started.failed()) {
+        throw new ShimException("exec in " + id + ": " + describeExec(started, output));
+      }
+      log.debug("exec {} in {} attached, pid {}", execId, id, started.data());
+      return new AttachedExec(launch, connection, started.data(), dir, socketLink);
+    } catch (ShimException | IOException | TimeoutException | InterruptedException | RuntimeException e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      String detail = readQuietly(output);
+      if (connection != null) {
+        connection.shutdown();
+        connection.close();
+      }
+      if (launch != null) {
+        launch.close();
+      }
+      ProcFs.readPid(dir.resolve("conmon.pid")).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+      try {
+        Files.deleteIfExists(socketLink);
+      } catch (IOException ignored) {
+        // best effort
+      }
+      deleteQuietly(dir);
+      if (e instanceof ShimException shimException) {
+        throw shimException;
+      }
+      throw new ShimException("exec in " + id + ": " + e.getMessage() + detail, e);
+    }
+  }
+
+  /** Connects to the container's own attach socket (its conmon must have been created with stdio to attach to). */
+  public AttachConnection attach(String id) throws ShimException {
+    try {
+      return AttachConnection.connect(paths.attachSocket(ShimPaths.checkId(id)));
+    } catch (IOException e) {
+      throw new ShimException("attaching to " + id + ": " + e.getMessage(), e);
     }
   }
 

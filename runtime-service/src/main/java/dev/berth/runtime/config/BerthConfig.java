@@ -15,6 +15,8 @@ public record BerthConfig(
     LogLevel logLevel,
     CgroupDriver cgroupDriver,
     int shutdownTimeoutSeconds,
+    String streamingAddress,
+    int streamingTokenTtlSeconds,
     Cni cni,
     Runtime runtime,
     Registry registry) {
@@ -46,6 +48,9 @@ public record BerthConfig(
     }
   }
 
+  /** Loopback only: the kubelet on the same node is the one client. A fixed port, so it can be firewalled. */
+  public static final String DEFAULT_STREAMING_ADDRESS = "127.0.0.1:10350";
+
   public static BerthConfig defaults() {
     return new BerthConfig(
         Path.of("/run/berth/berth.sock"),
@@ -54,6 +59,8 @@ public record BerthConfig(
         LogLevel.INFO,
         CgroupDriver.CGROUPFS,
         10,
+        DEFAULT_STREAMING_ADDRESS,
+        60,
         // /usr/lib/cni is where Debian's containernetworking-plugins installs them.
         new Cni(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"))),
         new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth", 0),
@@ -61,18 +68,22 @@ public record BerthConfig(
   }
 
   public BerthConfig withSocket(Path value) {
-    return new BerthConfig(value, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds, cni, runtime, registry);
+    return new BerthConfig(value, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds, streamingAddress, streamingTokenTtlSeconds, cni,
+        runtime, registry);
   }
 
   public BerthConfig withRoot(Path value) {
-    return new BerthConfig(socket, value, state, logLevel, cgroupDriver, shutdownTimeoutSeconds, cni, runtime, registry);
+    return new BerthConfig(socket, value, state, logLevel, cgroupDriver, shutdownTimeoutSeconds, streamingAddress, streamingTokenTtlSeconds, cni,
+        runtime, registry);
   }
 
   public BerthConfig withState(Path value) {
-    return new BerthConfig(socket, root, value, logLevel, cgroupDriver, shutdownTimeoutSeconds, cni, runtime, registry);
+    return new BerthConfig(socket, root, value, logLevel, cgroupDriver, shutdownTimeoutSeconds, streamingAddress, streamingTokenTtlSeconds, cni,
+        runtime, registry);
   }
 
   public BerthConfig withLogLevel(LogLevel value) {
-    return new BerthConfig(socket, root, state, value, cgroupDriver, shutdownTimeoutSeconds, cni, runtime, registry);
+    return new BerthConfig(socket, root, state, value, cgroupDriver, shutdownTimeoutSeconds, streamingAddress, streamingTokenTtlSeconds, cni,
+        runtime, registry);
   }
 }

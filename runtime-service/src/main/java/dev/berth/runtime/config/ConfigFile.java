@@ -14,6 +14,8 @@ record ConfigFile(
     String logLevel,
     String cgroupDriver,
     Integer shutdownTimeoutSeconds,
+    String streamingAddress,
+    Integer streamingTokenTtlSeconds,
     CniTable cni,
     RuntimeTable runtime,
     RegistryTable registry) {

@@ -40,7 +40,7 @@ public final class ConfigLoader {
       byte[] bytes = Files.readAllBytes(file);
       ConfigFile parsed = TOML.readValue(bytes, ConfigFile.class);
       // An empty file parses to null: it simply sets nothing.
-      return parsed != null ? parsed : new ConfigFile(null, null, null, null, null, null, null, null, null);
+      return parsed != null ? parsed : new ConfigFile(null, null, null, null, null, null, null, null, null, null, null);
     } catch (NoSuchFileException e) {
       throw new ConfigException("config file " + file + " does not exist");
     } catch (UnrecognizedPropertyException e) {
@@ -108,6 +108,18 @@ public final class ConfigLoader {
         throw new ConfigException(source + ": key 'shutdown_timeout_seconds' must not be negative");
       }
     }
+    String streamingAddress = base.streamingAddress();
+    if (file.streamingAddress() != null) {
+      streamingAddress = file.streamingAddress();
+      StreamingAddress.parse(streamingAddress, source + ": key 'streaming_address'");
+    }
+    int tokenTtl = base.streamingTokenTtlSeconds();
+    if (file.streamingTokenTtlSeconds() != null) {
+      tokenTtl = file.streamingTokenTtlSeconds();
+      if (tokenTtl < 1) {
+        throw new ConfigException(source + ": key 'streaming_token_ttl_seconds' must be at least 1");
+      }
+    }
     return new BerthConfig(
         file.socket() != null ? absolute(file.socket(), source, "socket") : base.socket(),
         file.root() != null ? absolute(file.root(), source, "root") : base.root(),
@@ -117,6 +129,8 @@ public final class ConfigLoader {
             ? CgroupDriver.parse(file.cgroupDriver(), source + ": key 'cgroup_driver'")
             : base.cgroupDriver(),
         shutdownTimeout,
+        streamingAddress,
+        tokenTtl,
         cni,
         runtime,
         registry);

@@ -30,6 +30,8 @@ public final class ConfigView {
     map.put("log_level", config.logLevel().configName());
     map.put("cgroup_driver", config.cgroupDriver().configName());
     map.put("shutdown_timeout_seconds", config.shutdownTimeoutSeconds());
+    map.put("streaming_address", config.streamingAddress());
+    map.put("streaming_token_ttl_seconds", config.streamingTokenTtlSeconds());
     map.put("cni", cni);
     Map<String, Object> runtime = new LinkedHashMap<>();
     runtime.put("oci_runtime", config.runtime().ociRuntime().toString());

@@ -27,7 +27,9 @@ import dev.berth.runtime.store.RecordStore;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.CreateRequest;
 import dev.berth.shim.CreatedProcess;
+import dev.berth.shim.AttachConnection;
 import dev.berth.shim.ExecResult;
+import dev.berth.shim.ExecSession;
 import dev.berth.shim.ExitRecord;
 import dev.berth.shim.ShimException;
 import java.io.IOException;
@@ -412,6 +414,65 @@ public final class ContainerManager implements PodContainers {
       }
       save(container.withResources(resources));
     });
+  }
+
+  /** Starts a process in the running container with the caller attached to its stdio (streaming exec). */
+  public ExecSession execAttached(String idOrPrefix, List<String> cmd, boolean tty, boolean stdin) {
+    Container container = require(idOrPrefix);
+    if (container.state() != ContainerState.RUNNING) {
+      throw new CriException.FailedPrecondition("container " + container.id() + " is not running");
+    }
+    if (cmd.isEmpty()) {
+      throw new CriException.InvalidArgument("exec cmd is empty");
+    }
+    try {
+      Path config = parts.store().objectDir(container.id()).resolve("bundle").resolve("config.json");
+      ObjectNode process = (ObjectNode) JSON.readTree(config.toFile()).get("process");
+      process.putArray("args").addAll(cmd.stream().map(JSON.getNodeFactory()::textNode).toList());
+      process.put("terminal", tty);
+      if (tty && !process.has("env")) {
+        process.putArray("env");
+      }
+      if (tty) {
+        boolean hasTerm = false;
+        for (var entry : process.get("env")) {
+          hasTerm |= entry.asText().startsWith("TERM=");
+        }
+        if (!hasTerm) {
+          ((com.fasterxml.jackson.databind.node.ArrayNode) process.get("env")).add("TERM=xterm");
+        }
+      }
+      process.remove("consoleSize");
+      return parts.shim().execAttached(container.id(), JSON.writeValueAsString(process), tty, stdin);
+    } catch (IOException | ShimException e) {
+      throw new CriException.Internal("exec in container " + container.id() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Connects to the running container's own stdio (it was created with stdin or tty to attach to). */
+  public AttachConnection attach(String idOrPrefix) {
+    Container container = require(idOrPrefix);
+    if (container.state() != ContainerState.RUNNING) {
+      throw new CriException.FailedPrecondition("container " + container.id() + " is not running");
+    }
+    try {
+      return parts.shim().attach(container.id());
+    } catch (ShimException e) {
+      throw new CriException.Internal(e.getMessage(), e);
+    }
+  }
+
+  /** Resizes the running container's terminal. */
+  public void resizeTerminal(String idOrPrefix, int height, int width) {
+    Container container = require(idOrPrefix);
+    if (!container.spec().tty()) {
+      return;
+    }
+    try {
+      parts.shim().resize(container.id(), height, width);
+    } catch (ShimException e) {
+      throw new CriException.Internal(e.getMessage(), e);
+    }
   }
 
   public void reopenLog(String idOrPrefix) {

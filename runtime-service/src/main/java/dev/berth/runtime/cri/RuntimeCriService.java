@@ -5,15 +5,18 @@ import dev.berth.cri.v1.*;
 import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerManager;
 import dev.berth.runtime.model.Ids;
+import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.model.LabelSelector;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
+import dev.berth.runtime.stream.StreamRequest;
 import dev.berth.shim.ExecResult;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -29,13 +32,16 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   private final SandboxManager sandboxes;
   private final ContainerManager containers;
   private final Set<String> runtimeHandlers;
+  private final Function<StreamRequest, String> streamUrls;
 
+  /** @param streamUrls issues the streaming server's URL for an Exec, Attach or PortForward */
   public RuntimeCriService(RuntimeInfo info, SandboxManager sandboxes, ContainerManager containers,
-      Set<String> runtimeHandlers) {
+      Set<String> runtimeHandlers, Function<StreamRequest, String> streamUrls) {
     this.info = info;
     this.sandboxes = sandboxes;
     this.containers = containers;
     this.runtimeHandlers = Set.copyOf(runtimeHandlers);
+    this.streamUrls = streamUrls;
   }
 
   private static <T> void answer(StreamObserver<T> response, Supplier<T> call) {
@@ -228,6 +234,68 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
 
   private static ByteString capped(byte[] output) {
     return ByteString.copyFrom(output, 0, Math.min(output.length, EXEC_OUTPUT_CAP));
+  }
+
+  @Override
+  public void exec(ExecRequest request, StreamObserver<ExecResponse> response) {
+    answer(response, () -> {
+      Container container = runningContainer(request.getContainerId());
+      if (request.getCmdCount() == 0) {
+        throw new CriException.InvalidArgument("exec cmd is empty");
+      }
+      StreamRequest.Stdio stdio = stdio(request.getStdin(), request.getStdout(), request.getStderr(), request.getTty());
+      return ExecResponse.newBuilder()
+          .setUrl(streamUrls.apply(new StreamRequest.Exec(container.id(), request.getCmdList(), stdio)))
+          .build();
+    });
+  }
+
+  @Override
+  public void attach(AttachRequest request, StreamObserver<AttachResponse> response) {
+    answer(response, () -> {
+      Container container = runningContainer(request.getContainerId());
+      StreamRequest.Stdio stdio = stdio(request.getStdin(), request.getStdout(), request.getStderr(), request.getTty());
+      if (stdio.stdin() && !container.spec().stdin()) {
+        throw new CriException.InvalidArgument("container " + container.id() + " was not created with stdin");
+      }
+      return AttachResponse.newBuilder()
+          .setUrl(streamUrls.apply(new StreamRequest.Attach(container.id(), stdio)))
+          .build();
+    });
+  }
+
+  @Override
+  public void portForward(PortForwardRequest request, StreamObserver<PortForwardResponse> response) {
+    answer(response, () -> {
+      Sandbox sandbox = sandboxes.require(Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id"));
+      for (int port : request.getPortList()) {
+        if (port < 1 || port > 65535) {
+          throw new CriException.InvalidArgument("port " + port + " is out of range");
+        }
+      }
+      return PortForwardResponse.newBuilder()
+          .setUrl(streamUrls.apply(new StreamRequest.PortForward(sandbox.id())))
+          .build();
+    });
+  }
+
+  private Container runningContainer(String containerId) {
+    Container container = containers.require(Ids.requirePrefix(containerId, "container_id"));
+    if (container.state() != dev.berth.runtime.container.ContainerState.RUNNING) {
+      throw new CriException.FailedPrecondition("container " + container.id() + " is not running");
+    }
+    return container;
+  }
+
+  /** The kubelet's checks: something to stream, and a terminal merges stderr into stdout. */
+  private static StreamRequest.Stdio stdio(boolean stdin, boolean stdout, boolean stderr, boolean tty) {
+    if (tty && stderr) {
+      throw new CriException.InvalidArgument("tty and stderr cannot both be true");
+    }
+    if (!stdin && !stdout && !stderr) {
+      throw new CriException.InvalidArgument("one of stdin, stdout, or stderr must be set");
+    }
+    return new StreamRequest.Stdio(stdin, stdout, stderr, tty);
   }
 
   @Override

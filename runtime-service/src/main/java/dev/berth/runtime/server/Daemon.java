@@ -7,6 +7,7 @@ import dev.berth.runtime.cgroup.CgroupPaths;
 import dev.berth.runtime.cni.CniNetwork;
 import dev.berth.runtime.cni.NetworkConfigProbe;
 import dev.berth.runtime.config.BerthConfig;
+import dev.berth.runtime.config.StreamingAddress;
 import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerManager;
 import dev.berth.runtime.cri.RuntimeCriService;
@@ -18,6 +19,9 @@ import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.runtime.sys.ProcFiles;
+import dev.berth.runtime.stream.ContainerStreamRuntime;
+import dev.berth.runtime.stream.PortDialer;
+import dev.berth.runtime.stream.StreamingServer;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.ExitWatcher;
 import dev.berth.shim.ShimConfig;
@@ -29,6 +33,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,19 +41,25 @@ import org.slf4j.LoggerFactory;
 public final class Daemon {
 
   private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+  /** Port forwarding enters pod network namespaces with util-linux nsenter and relays with busybox nc. */
+  private static final Path NSENTER = Path.of("/usr/bin/nsenter");
+  private static final Path BUSYBOX = Path.of("/bin/busybox");
 
   private final BerthConfig config;
   private final RootLock lock;
   private final CriServer server;
   private final ExitWatcher exitWatcher;
   private final ImageStore images;
+  private final StreamingServer streaming;
 
-  private Daemon(BerthConfig config, RootLock lock, CriServer server, ExitWatcher exitWatcher, ImageStore images) {
+  private Daemon(BerthConfig config, RootLock lock, CriServer server, ExitWatcher exitWatcher, ImageStore images,
+      StreamingServer streaming) {
     this.config = config;
     this.lock = lock;
     this.server = server;
     this.exitWatcher = exitWatcher;
     this.images = images;
+    this.streaming = streaming;
   }
 
   /** Locks the root, recovers state, then serves CRI; undoes what it did if a step fails. */
@@ -59,6 +70,7 @@ public final class Daemon {
     RootLock lock = RootLock.acquire(config.root());
     ExitWatcher exitWatcher = null;
     ImageStore images = null;
+    StreamingServer streaming = null;
     try {
       Path root = config.root();
       Path state = config.state();
@@ -89,15 +101,40 @@ public final class Daemon {
 
       String handler = runtime.ociRuntime().getFileName().toString();
       RuntimeInfo info = new RuntimeInfo(config, probe);
+      // Streaming starts once the CRI socket is ours, so a second daemon is refused for the
+      // socket it would share rather than for the streaming port.
+      AtomicReference<StreamingServer> streamingServer = new AtomicReference<>();
       List<BindableService> services = List.of(
-          new RuntimeCriService(info, sandboxes, containers, Set.of(handler)),
+          new RuntimeCriService(info, sandboxes, containers, Set.of(handler), request -> {
+            StreamingServer current = streamingServer.get();
+            if (current == null) {
+              throw new CriException.FailedPrecondition("the streaming server is not listening yet");
+            }
+            return current.url(request);
+          }),
           images.criService(),
           images.adminService());
       CriServer server = CriServer.start(config.socket(), services);
+      try {
+        streaming = StreamingServer.start(
+            StreamingAddress.parse(config.streamingAddress(), "streaming_address"),
+            Duration.ofSeconds(config.streamingTokenTtlSeconds()),
+            new ContainerStreamRuntime(containers, sandboxes), new PortDialer(NSENTER, BUSYBOX));
+      } catch (IOException | RuntimeException e) {
+        try {
+          server.stop(Duration.ZERO);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+        }
+        Files.deleteIfExists(config.socket());
+        throw e;
+      }
+      streamingServer.set(streaming);
       log.info("berth {} serving CRI on {} (root {}, state {}) after {} ms", BerthVersion.current(),
           config.socket(), config.root(), config.state(), (System.nanoTime() - started) / 1_000_000);
-      return new Daemon(config, lock, server, exitWatcher, images);
+      return new Daemon(config, lock, server, exitWatcher, images, streaming);
     } catch (IOException | RuntimeException e) {
+      closeQuietly(streaming);
       closeQuietly(exitWatcher);
       closeQuietly(images);
       lock.close();
@@ -129,6 +166,7 @@ public final class Daemon {
   /** Drains in-flight calls (bounded by the configured timeout), removes the socket, unlocks. */
   public void stop() throws IOException, InterruptedException {
     boolean drained = server.stop(Duration.ofSeconds(config.shutdownTimeoutSeconds()));
+    closeQuietly(streaming);
     closeQuietly(exitWatcher);
     closeQuietly(images);
     Files.deleteIfExists(config.socket());

@@ -60,6 +60,7 @@ public final class PodTestEnv implements AutoCloseable {
     Path config = dir.resolve("berth.toml");
     Files.writeString(config, """
         shutdown_timeout_seconds = 5
+        streaming_address = "127.0.0.1:0"
         [cni]
         conf_dir = "%s"
         [runtime]

@@ -58,6 +58,32 @@ public final class ConmonCommand {
     return argv;
   }
 
+  /**
+   * An exec that a client attaches to ({@code --exec-attach}). Its bundle ({@code -b}) is the
+   * exec's own directory, never the container's: conmon binds the attach socket and makes the
+   * ctl FIFO in its bundle, and would otherwise replace the container's own. Like every exec it
+   * gets no exit dir, and no timeout: a stream lasts as long as its client wants.
+   */
+  public List<String> execAttached(String id, String execId, Path execDir, Path processSpec, boolean terminal,
+                                   boolean stdin) {
+    List<String> argv = common(id, execId);
+    add(argv, "-b", execDir.toString());
+    add(argv, "-p", execDir.resolve("pid").toString());
+    add(argv, "-P", execDir.resolve("conmon.pid").toString());
+    add(argv, "-l", "none");
+    add(argv, "--socket-dir-path", config.socketDir().toString());
+    argv.add("-e");
+    argv.add("--exec-attach");
+    add(argv, "--exec-process-spec", processSpec.toString());
+    if (stdin) {
+      argv.add("-i");
+    }
+    if (terminal) {
+      argv.add("-t");
+    }
+    return argv;
+  }
+
   private List<String> common(String id, String uuid) {
     List<String> argv = new ArrayList<>();
     argv.add(config.conmon().toString());
