@@ -3,7 +3,9 @@ package dev.berth.runtime.server;
 import dev.berth.image.ImageStore;
 import dev.berth.image.RegistryHosts;
 import dev.berth.runtime.BerthVersion;
+import dev.berth.runtime.cgroup.CgroupLayout;
 import dev.berth.runtime.cgroup.CgroupPaths;
+import dev.berth.runtime.cgroup.HugetlbDelegation;
 import dev.berth.runtime.cni.CniNetwork;
 import dev.berth.runtime.cni.NetworkConfigProbe;
 import dev.berth.runtime.config.BerthConfig;
@@ -16,6 +18,9 @@ import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.sandbox.InfraRootfs;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
+import dev.berth.runtime.stats.NetDev;
+import dev.berth.runtime.stats.StatsCollector;
+import dev.berth.runtime.stats.WritableLayers;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.ExitWatcher;
@@ -41,14 +46,21 @@ public final class Daemon {
   private final CriServer server;
   private final ExitWatcher exitWatcher;
   private final ImageStore images;
+  /** Stats and metrics parts that hold threads or sockets; closed after the CRI server stops. */
+  private final List<AutoCloseable> observers;
 
-  private Daemon(BerthConfig config, RootLock lock, CriServer server, ExitWatcher exitWatcher, ImageStore images) {
+  private Daemon(BerthConfig config, RootLock lock, CriServer server, ExitWatcher exitWatcher, ImageStore images,
+      List<AutoCloseable> observers) {
     this.config = config;
     this.lock = lock;
     this.server = server;
     this.exitWatcher = exitWatcher;
     this.images = images;
+    this.observers = observers;
   }
+
+  /** A writable layer's size is walked again at most this often (in the background). */
+  private static final Duration LAYER_USAGE_MAX_AGE = Duration.ofSeconds(2);
 
   /** Locks the root, recovers state, then serves CRI; undoes what it did if a step fails. */
   public static Daemon start(BerthConfig config) throws IOException {
@@ -58,6 +70,7 @@ public final class Daemon {
     RootLock lock = RootLock.acquire(config.root());
     ExitWatcher exitWatcher = null;
     ImageStore images = null;
+    WritableLayers layers = null;
     try {
       Path root = config.root();
       Path state = config.state();
@@ -72,12 +85,14 @@ public final class Daemon {
       CniNetwork cni = new CniNetwork(config.cni().confDir(), config.cni().binDirs(),
           Files.createDirectories(root.resolve("cni-cache")));
       int oomFloor = Integer.parseInt(Files.readString(Path.of("/proc/self/oom_score_adj")).trim());
+      CgroupLayout cgroupLayout = CgroupLayout.detect();
 
       SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore,
           Files.createDirectories(state.resolve("pods")),
           InfraRootfs.prepare(root.resolve("infra-rootfs"), runtime.catatonit()),
           runtime.defaultCgroupParent(), new NetworkNamespaces(Files.createDirectories(state.resolve("netns"))),
-          cni, () -> requireNetwork(probe), shim, CgroupPaths.fromMountinfo(), oomFloor));
+          cni, () -> requireNetwork(probe), shim, CgroupPaths.fromMountinfo(), oomFloor,
+          HugetlbDelegation.forLayout(cgroupLayout)));
       ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
           state.resolve("pods"), images, shim, sandboxes, oomFloor));
       sandboxes.setContainers(containers);
@@ -88,17 +103,24 @@ public final class Daemon {
 
       String handler = runtime.ociRuntime().getFileName().toString();
       RuntimeInfo info = new RuntimeInfo(config, probe);
+      ImageStore imageStore = images;
+      layers = new WritableLayers(imageStore::upperDir, 
+          dev.berth.image.snapshot.MountTable.mountPointOf(root.resolve("images").toAbsolutePath()).toString(),
+          LAYER_USAGE_MAX_AGE);
+      StatsCollector stats = new StatsCollector(cgroupLayout.reader(), sandboxes, containers, layers,
+          new NetDev(Path.of("/proc")));
       List<BindableService> services = List.of(
-          new RuntimeCriService(info, sandboxes, containers, Set.of(handler)),
+          new RuntimeCriService(info, sandboxes, containers, Set.of(handler), stats),
           images.criService(),
           images.adminService());
       CriServer server = CriServer.start(config.socket(), services);
       log.info("berth {} serving CRI on {} (root {}, state {}) after {} ms", BerthVersion.current(),
           config.socket(), config.root(), config.state(), (System.nanoTime() - started) / 1_000_000);
-      return new Daemon(config, lock, server, exitWatcher, images);
+      return new Daemon(config, lock, server, exitWatcher, images, List.of(layers));
     } catch (IOException | RuntimeException e) {
       closeQuietly(exitWatcher);
       closeQuietly(images);
+      closeQuietly(layers);
       lock.close();
       throw e;
     }
@@ -130,6 +152,7 @@ public final class Daemon {
     boolean drained = server.stop(Duration.ofSeconds(config.shutdownTimeoutSeconds()));
     closeQuietly(exitWatcher);
     closeQuietly(images);
+    observers.forEach(Daemon::closeQuietly);
     Files.deleteIfExists(config.socket());
     lock.close();
     log.info("berth stopped{}", drained ? "" : " (some calls were cancelled)");

@@ -79,6 +79,18 @@ public final class PodTestEnv implements AutoCloseable {
     return dir;
   }
 
+  /** The cgroup parent every pod of this daemon gets (as "/berthtest-1234abcd"). */
+  public String cgroupRoot() {
+    return cgroupRoot;
+  }
+
+  /** A field of the pod's persisted record, read through verbose PodSandboxStatus (infraPid, cgroupParent). */
+  public String podRecordField(String podId, String field) throws IOException {
+    String info = runtime().podSandboxStatus(dev.berth.cri.v1.PodSandboxStatusRequest.newBuilder()
+        .setPodSandboxId(podId).setVerbose(true).build()).getInfoOrThrow("info");
+    return new com.fasterxml.jackson.databind.ObjectMapper().readTree(info).get(field).asText();
+  }
+
   public String subnetPrefix() {
     return network.subnetPrefix();
   }
