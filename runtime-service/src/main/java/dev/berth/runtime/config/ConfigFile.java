@@ -16,7 +16,8 @@ record ConfigFile(
     Integer shutdownTimeoutSeconds,
     CniTable cni,
     RuntimeTable runtime,
-    RegistryTable registry) {
+    RegistryTable registry,
+    String metricsAddress) {
 
   record CniTable(String confDir, List<String> binDirs) {}
 

@@ -30,6 +30,7 @@ public final class ConfigView {
     map.put("log_level", config.logLevel().configName());
     map.put("cgroup_driver", config.cgroupDriver().configName());
     map.put("shutdown_timeout_seconds", config.shutdownTimeoutSeconds());
+    map.put("metrics_address", config.metricsAddress());
     map.put("cni", cni);
     Map<String, Object> runtime = new LinkedHashMap<>();
     runtime.put("oci_runtime", config.runtime().ociRuntime().toString());

@@ -8,6 +8,7 @@ import dev.berth.runtime.model.Ids;
 import dev.berth.runtime.model.LabelSelector;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
+import dev.berth.runtime.metrics.CriMetrics;
 import dev.berth.runtime.stats.CriStats;
 import dev.berth.runtime.stats.StatsCollector;
 import dev.berth.shim.ExecResult;
@@ -33,9 +34,11 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   private final Set<String> runtimeHandlers;
   private final StatsCollector stats;
   private final CriStats criStats = new CriStats();
+  private final CriMetrics criMetrics;
 
   public RuntimeCriService(RuntimeInfo info, SandboxManager sandboxes, ContainerManager containers,
-      Set<String> runtimeHandlers, StatsCollector stats) {
+      Set<String> runtimeHandlers, StatsCollector stats, CriMetrics criMetrics) {
+    this.criMetrics = criMetrics;
     this.info = info;
     this.sandboxes = sandboxes;
     this.containers = containers;
@@ -296,6 +299,22 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
         }
       }
       forgetRemoved();
+      return reply.build();
+    });
+  }
+
+  @Override
+  public void listMetricDescriptors(ListMetricDescriptorsRequest request,
+      StreamObserver<ListMetricDescriptorsResponse> response) {
+    answer(response, () -> ListMetricDescriptorsResponse.newBuilder().addAllDescriptors(criMetrics.descriptors()).build());
+  }
+
+  @Override
+  public void listPodSandboxMetrics(ListPodSandboxMetricsRequest request,
+      StreamObserver<ListPodSandboxMetricsResponse> response) {
+    answer(response, () -> {
+      ListPodSandboxMetricsResponse.Builder reply = ListPodSandboxMetricsResponse.newBuilder();
+      stats.all().forEach(pod -> reply.addPodMetrics(criMetrics.pod(pod)));
       return reply.build();
     });
   }

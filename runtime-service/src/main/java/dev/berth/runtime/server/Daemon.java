@@ -18,6 +18,12 @@ import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.sandbox.InfraRootfs;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
+import dev.berth.runtime.metrics.CallMetricsInterceptor;
+import dev.berth.runtime.metrics.CgroupCollector;
+import dev.berth.runtime.metrics.ContainerSeries;
+import dev.berth.runtime.metrics.CriMetrics;
+import dev.berth.runtime.metrics.DaemonMeters;
+import dev.berth.runtime.metrics.MetricsServer;
 import dev.berth.runtime.stats.NetDev;
 import dev.berth.runtime.stats.StatsCollector;
 import dev.berth.runtime.stats.WritableLayers;
@@ -26,6 +32,8 @@ import dev.berth.shim.ConmonShim;
 import dev.berth.shim.ExitWatcher;
 import dev.berth.shim.ShimConfig;
 import io.grpc.BindableService;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,6 +79,9 @@ public final class Daemon {
     ExitWatcher exitWatcher = null;
     ImageStore images = null;
     WritableLayers layers = null;
+    DaemonMeters meters = null;
+    MetricsServer metricsServer = null;
+    CriServer server = null;
     try {
       Path root = config.root();
       Path state = config.state();
@@ -109,17 +120,34 @@ public final class Daemon {
           LAYER_USAGE_MAX_AGE);
       StatsCollector stats = new StatsCollector(cgroupLayout.reader(), sandboxes, containers, layers,
           new NetDev(Path.of("/proc")));
+      ContainerSeries series = new ContainerSeries();
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      registry.getPrometheusRegistry().register(new CgroupCollector(stats, series));
+      meters = new DaemonMeters(registry, containers, sandboxes);
       List<BindableService> services = List.of(
-          new RuntimeCriService(info, sandboxes, containers, Set.of(handler), stats),
+          new RuntimeCriService(info, sandboxes, containers, Set.of(handler), stats, new CriMetrics(series)),
           images.criService(),
           images.adminService());
-      CriServer server = CriServer.start(config.socket(), services);
+      server = CriServer.start(config.socket(), services, List.of(new CallMetricsInterceptor(registry)));
+      if (!config.metricsAddress().equals(BerthConfig.METRICS_OFF)) {
+        metricsServer = MetricsServer.start(socketAddress(config.metricsAddress()), registry);
+      }
       log.info("berth {} serving CRI on {} (root {}, state {}) after {} ms", BerthVersion.current(),
           config.socket(), config.root(), config.state(), (System.nanoTime() - started) / 1_000_000);
-      return new Daemon(config, lock, server, exitWatcher, images, List.of(layers));
+      return new Daemon(config, lock, server, exitWatcher, images, java.util.Arrays.asList(metricsServer, meters, layers));
     } catch (IOException | RuntimeException e) {
       closeQuietly(exitWatcher);
       closeQuietly(images);
+      closeQuietly(metricsServer);
+      if (server != null) {
+        try {
+          server.stop(Duration.ZERO); // the metrics address was taken: no CRI socket without it
+          Files.deleteIfExists(config.socket());
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      closeQuietly(meters);
       closeQuietly(layers);
       lock.close();
       throw e;
@@ -137,6 +165,15 @@ public final class Daemon {
           + " must be at most 35 characters); choose a shorter --state");
     }
     return dir;
+  }
+
+  private static java.net.InetSocketAddress socketAddress(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    String host = hostPort.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    return new java.net.InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
   }
 
   /** RunPodSandbox needs a usable CNI config; without one the pod cannot get a network. */

@@ -56,6 +56,8 @@ class UnimplementedRpcTest {
       "runtime.v1.RuntimeService/ListContainerStats",
       "runtime.v1.RuntimeService/PodSandboxStats",
       "runtime.v1.RuntimeService/ListPodSandboxStats",
+      "runtime.v1.RuntimeService/ListMetricDescriptors",
+      "runtime.v1.RuntimeService/ListPodSandboxMetrics",
       "runtime.v1.ImageService/ListImages",
       "runtime.v1.ImageService/ImageStatus",
       "runtime.v1.ImageService/PullImage",
