@@ -126,6 +126,15 @@ class MetricsScrapeTest {
         >= 20 << 20);
     assertTrue(scrape.value("container_network_transmit_bytes_total",
         l -> l.get("id").equals(env.cgroupRoot() + "/" + pod) && l.get("interface").equals("eth0")) > 0);
+    // Hybrid layout: hugetlb from the v2 mount, delegated down to the pod by the daemon.
+    Path unified = Path.of("/sys/fs/cgroup/unified").resolve(holdCgroup.substring(1));
+    Path controllers = Path.of("/sys/fs/cgroup/unified/cgroup.controllers");
+    if (Files.exists(controllers) && Files.readString(controllers).contains("hugetlb")) {
+      assertEquals(readLong(unified.resolve("hugetlb.2MB.current")), scrape.value("container_hugetlb_usage_bytes",
+          l -> l.get("name").equals(holder) && l.get("pagesize").equals("2MB")));
+      assertEquals(0, scrape.value("berth_container_hugetlb_limit_bytes",
+          l -> l.get("name").equals(holder) && l.get("pagesize").equals("1GB")));
+    }
     // The daemon's own meters on the same endpoint.
     assertTrue(scrape.value("berth_grpc_server_calls_seconds_count",
         l -> l.get("method").equals("RunPodSandbox") && l.get("code").equals("OK")) >= 1);
