@@ -138,6 +138,18 @@ public final class ImageStore implements AutoCloseable {
     }
   }
 
+  /**
+   * The directory holding the container's writes to its rootfs (the overlay upper dir), for
+   * writable-layer stats; empty when the container has no rootfs here.
+   */
+  public Optional<Path> upperDir(String containerId) {
+    if (!containerId.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")) {
+      return Optional.empty();
+    }
+    Path upper = root.resolve("containers").resolve(containerId).resolve("upper");
+    return Files.isDirectory(upper) ? Optional.of(upper) : Optional.empty();
+  }
+
   /** Unmounts and deletes the container's upper/work dirs; idempotent. */
   public void releaseRootfs(String containerId, Path mountpoint) throws IOException {
     snapshots.release(containerId, mountpoint);

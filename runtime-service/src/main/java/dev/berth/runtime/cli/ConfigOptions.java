@@ -24,6 +24,10 @@ final class ConfigOptions {
   @Option(names = "--log-level", paramLabel = "LEVEL", description = "trace, debug, info, warn or error.")
   String logLevel;
 
+  @Option(names = "--metrics-address", paramLabel = "HOST:PORT",
+      description = "Serve Prometheus /metrics here, or \"off\" (default 127.0.0.1:9767).")
+  String metricsAddress;
+
   BerthConfig effective() {
     BerthConfig config = ConfigLoader.load(configFile);
     if (socket != null) {
@@ -34,6 +38,9 @@ final class ConfigOptions {
     }
     if (state != null) {
       config = config.withState(state.toAbsolutePath().normalize());
+    }
+    if (metricsAddress != null) {
+      config = config.withMetricsAddress(ConfigLoader.metricsAddress(metricsAddress, "flag --metrics-address"));
     }
     if (logLevel != null) {
       config = config.withLogLevel(LogLevel.parse(logLevel, "flag --log-level"));

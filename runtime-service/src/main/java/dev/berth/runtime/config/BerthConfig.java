@@ -19,7 +19,11 @@ public record BerthConfig(
     int streamingTokenTtlSeconds,
     Cni cni,
     Runtime runtime,
-    Registry registry) {
+    Registry registry,
+    String metricsAddress) {
+
+  /** The metrics_address value that turns the /metrics endpoint off. */
+  public static final String METRICS_OFF = "off";
 
   /** Where CNI network configs and plugin binaries live. */
   public record Cni(Path confDir, List<Path> binDirs) {
@@ -64,26 +68,32 @@ public record BerthConfig(
         // /usr/lib/cni is where Debian's containernetworking-plugins installs them.
         new Cni(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"))),
         new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth", 0),
-        new Registry(Map.of(), List.of()));
+        new Registry(Map.of(), List.of()),
+        "127.0.0.1:9767");
   }
 
   public BerthConfig withSocket(Path value) {
-    return new BerthConfig(value, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds, streamingAddress, streamingTokenTtlSeconds, cni,
-        runtime, registry);
+    return new BerthConfig(value, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
   }
 
   public BerthConfig withRoot(Path value) {
-    return new BerthConfig(socket, value, state, logLevel, cgroupDriver, shutdownTimeoutSeconds, streamingAddress, streamingTokenTtlSeconds, cni,
-        runtime, registry);
+    return new BerthConfig(socket, value, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
   }
 
   public BerthConfig withState(Path value) {
-    return new BerthConfig(socket, root, value, logLevel, cgroupDriver, shutdownTimeoutSeconds, streamingAddress, streamingTokenTtlSeconds, cni,
-        runtime, registry);
+    return new BerthConfig(socket, root, value, logLevel, cgroupDriver, shutdownTimeoutSeconds,
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
   }
 
   public BerthConfig withLogLevel(LogLevel value) {
-    return new BerthConfig(socket, root, state, value, cgroupDriver, shutdownTimeoutSeconds, streamingAddress, streamingTokenTtlSeconds, cni,
-        runtime, registry);
+    return new BerthConfig(socket, root, state, value, cgroupDriver, shutdownTimeoutSeconds,
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
+  }
+
+  public BerthConfig withMetricsAddress(String value) {
+    return new BerthConfig(socket, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, value);
   }
 }

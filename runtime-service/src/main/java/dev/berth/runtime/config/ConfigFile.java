@@ -18,7 +18,8 @@ record ConfigFile(
     Integer streamingTokenTtlSeconds,
     CniTable cni,
     RuntimeTable runtime,
-    RegistryTable registry) {
+    RegistryTable registry,
+    String metricsAddress) {
 
   record CniTable(String confDir, List<String> binDirs) {}
 

@@ -40,7 +40,8 @@ public final class ConfigLoader {
       byte[] bytes = Files.readAllBytes(file);
       ConfigFile parsed = TOML.readValue(bytes, ConfigFile.class);
       // An empty file parses to null: it simply sets nothing.
-      return parsed != null ? parsed : new ConfigFile(null, null, null, null, null, null, null, null, null, null, null);
+      return parsed != null ? parsed
+          : new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null);
     } catch (NoSuchFileException e) {
       throw new ConfigException("config file " + file + " does not exist");
     } catch (UnrecognizedPropertyException e) {
@@ -133,7 +134,28 @@ public final class ConfigLoader {
         tokenTtl,
         cni,
         runtime,
-        registry);
+        registry,
+        file.metricsAddress() != null ? metricsAddress(file.metricsAddress(), source + ": key 'metrics_address'")
+            : base.metricsAddress());
+  }
+
+  /** "off", or HOST:PORT with a port from 0 to 65535 (0 picks a free one). */
+  public static String metricsAddress(String value, String source) {
+    if (value.equals(BerthConfig.METRICS_OFF)) {
+      return value;
+    }
+    int colon = value.lastIndexOf(':');
+    try {
+      if (colon > 0) {
+        int port = Integer.parseInt(value.substring(colon + 1));
+        if (port >= 0 && port <= 65535) {
+          return value;
+        }
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new ConfigException(source + " must be HOST:PORT or \"off\", got '" + value + "'");
   }
 
   /** Paths in the file must be absolute: the daemon's working directory means nothing to an operator. */

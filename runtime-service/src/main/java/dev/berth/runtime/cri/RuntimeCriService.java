@@ -10,6 +10,9 @@ import dev.berth.runtime.model.LabelSelector;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.stream.StreamRequest;
+import dev.berth.runtime.metrics.CriMetrics;
+import dev.berth.runtime.stats.CriStats;
+import dev.berth.runtime.stats.StatsCollector;
 import dev.berth.shim.ExecResult;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -33,15 +36,21 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   private final ContainerManager containers;
   private final Set<String> runtimeHandlers;
   private final Function<StreamRequest, String> streamUrls;
+  private final StatsCollector stats;
+  private final CriStats criStats = new CriStats();
+  private final CriMetrics criMetrics;
 
   /** @param streamUrls issues the streaming server's URL for an Exec, Attach or PortForward */
   public RuntimeCriService(RuntimeInfo info, SandboxManager sandboxes, ContainerManager containers,
-      Set<String> runtimeHandlers, Function<StreamRequest, String> streamUrls) {
+      Set<String> runtimeHandlers, Function<StreamRequest, String> streamUrls, StatsCollector stats,
+      CriMetrics criMetrics) {
+    this.criMetrics = criMetrics;
     this.info = info;
     this.sandboxes = sandboxes;
     this.containers = containers;
     this.runtimeHandlers = Set.copyOf(runtimeHandlers);
     this.streamUrls = streamUrls;
+    this.stats = stats;
   }
 
   private static <T> void answer(StreamObserver<T> response, Supplier<T> call) {
@@ -325,5 +334,86 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
       containers.reopenLog(Ids.requirePrefix(request.getContainerId(), "container_id"));
       return ReopenContainerLogResponse.getDefaultInstance();
     });
+  }
+
+  @Override
+  public void containerStats(ContainerStatsRequest request, StreamObserver<ContainerStatsResponse> response) {
+    answer(response, () -> {
+      Container container = containers.require(Ids.requirePrefix(request.getContainerId(), "container_id"));
+      return ContainerStatsResponse.newBuilder().setStats(criStats.container(stats.container(container))).build();
+    });
+  }
+
+  @Override
+  public void listContainerStats(ListContainerStatsRequest request,
+      StreamObserver<ListContainerStatsResponse> response) {
+    answer(response, () -> {
+      ContainerStatsFilter filter = request.getFilter();
+      List<Container> candidates = filter.getId().isEmpty() ? containers.list()
+          : containers.find(filter.getId()).map(List::of).orElse(List.of());
+      String sandboxPrefix = filter.getPodSandboxId();
+      ListContainerStatsResponse.Builder reply = ListContainerStatsResponse.newBuilder();
+      for (Container container : candidates) {
+        if (!sandboxPrefix.isEmpty() && !container.sandboxId().startsWith(sandboxPrefix)) {
+          continue;
+        }
+        if (!LabelSelector.matches(filter.getLabelSelectorMap(), container.spec().labels())) {
+          continue;
+        }
+        reply.addStats(criStats.container(stats.container(container)));
+      }
+      forgetRemoved();
+      return reply.build();
+    });
+  }
+
+  @Override
+  public void podSandboxStats(PodSandboxStatsRequest request, StreamObserver<PodSandboxStatsResponse> response) {
+    answer(response, () -> {
+      Sandbox sandbox = sandboxes.require(Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id"));
+      return PodSandboxStatsResponse.newBuilder().setStats(criStats.pod(stats.pod(sandbox))).build();
+    });
+  }
+
+  @Override
+  public void listPodSandboxStats(ListPodSandboxStatsRequest request,
+      StreamObserver<ListPodSandboxStatsResponse> response) {
+    answer(response, () -> {
+      PodSandboxStatsFilter filter = request.getFilter();
+      List<Sandbox> candidates = filter.getId().isEmpty() ? sandboxes.list()
+          : sandboxes.find(filter.getId()).map(List::of).orElse(List.of());
+      ListPodSandboxStatsResponse.Builder reply = ListPodSandboxStatsResponse.newBuilder();
+      for (Sandbox sandbox : candidates) {
+        if (LabelSelector.matches(filter.getLabelSelectorMap(), sandbox.spec().labels())) {
+          reply.addStats(criStats.pod(stats.pod(sandbox)));
+        }
+      }
+      forgetRemoved();
+      return reply.build();
+    });
+  }
+
+  @Override
+  public void listMetricDescriptors(ListMetricDescriptorsRequest request,
+      StreamObserver<ListMetricDescriptorsResponse> response) {
+    answer(response, () -> ListMetricDescriptorsResponse.newBuilder().addAllDescriptors(criMetrics.descriptors()).build());
+  }
+
+  @Override
+  public void listPodSandboxMetrics(ListPodSandboxMetricsRequest request,
+      StreamObserver<ListPodSandboxMetricsResponse> response) {
+    answer(response, () -> {
+      ListPodSandboxMetricsResponse.Builder reply = ListPodSandboxMetricsResponse.newBuilder();
+      stats.all().forEach(pod -> reply.addPodMetrics(criMetrics.pod(pod)));
+      return reply.build();
+    });
+  }
+
+  /** CPU-rate readings of removed containers and pods go with them. */
+  private void forgetRemoved() {
+    Set<String> live = new java.util.HashSet<>();
+    containers.list().forEach(c -> live.add(c.id()));
+    sandboxes.list().forEach(s -> live.add(s.id()));
+    criStats.retainOnly(live);
   }
 }

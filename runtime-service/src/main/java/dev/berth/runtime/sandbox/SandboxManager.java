@@ -2,6 +2,7 @@ package dev.berth.runtime.sandbox;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.runtime.cgroup.CgroupPaths;
+import dev.berth.runtime.cgroup.HugetlbDelegation;
 import dev.berth.runtime.cni.CniAttachment;
 import dev.berth.runtime.cni.CniNetwork;
 import dev.berth.runtime.cni.CniResult;
@@ -46,7 +47,7 @@ public final class SandboxManager {
   /** Paths and parts a sandbox manager works with. */
   public record Parts(RecordStore<Sandbox> store, Path podsDir, Path infraRootfs, String defaultCgroupRoot,
       NetworkNamespaces namespaces, CniNetwork network, Runnable requireNetworkReady, ConmonShim shim,
-      CgroupPaths cgroups, int oomScoreAdj) {}
+      CgroupPaths cgroups, int oomScoreAdj, HugetlbDelegation hugetlb) {}
 
   private final Parts parts;
   private final IdIndex<Sandbox> sandboxes = new IdIndex<>();
@@ -115,6 +116,8 @@ public final class SandboxManager {
       CreatedProcess infra = parts.shim().create(new CreateRequest(id, bundle, null, false, false, false,
           CREATE_TIMEOUT));
       parts.shim().start(id);
+      // runc has made the pod's v2 cgroup by now; its containers get hugetlb stats from here on.
+      parts.hugetlb().enableBelow(cgroupParent);
 
       Sandbox sandbox = new Sandbox(id, spec, SandboxState.READY, Clock.nowNanos(), netnsPath, ips, cgroupParent,
           infra.containerPid());

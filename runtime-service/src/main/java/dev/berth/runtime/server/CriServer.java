@@ -42,6 +42,12 @@ public final class CriServer {
 
   /** Binds the socket (mode 0660) and starts serving {@code services}. */
   public static CriServer start(Path socket, List<BindableService> services) throws IOException {
+    return start(socket, services, List.of());
+  }
+
+  /** As {@link #start(Path, List)}, with more interceptors (metrics) around every call. */
+  public static CriServer start(Path socket, List<BindableService> services,
+      List<io.grpc.ServerInterceptor> interceptors) throws IOException {
     SocketFile.prepare(socket);
     EpollEventLoopGroup boss = new EpollEventLoopGroup(1);
     EpollEventLoopGroup workers = new EpollEventLoopGroup(2);
@@ -54,6 +60,7 @@ public final class CriServer {
         .executor(callExecutor)
         .maxInboundMessageSize(CriClient.MAX_MESSAGE_BYTES)
         .intercept(new CallLoggingInterceptor());
+    interceptors.forEach(builder::intercept);
     services.forEach(builder::addService);
     Server server = builder.build();
     try {

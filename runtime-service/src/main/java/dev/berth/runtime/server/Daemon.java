@@ -2,8 +2,11 @@ package dev.berth.runtime.server;
 
 import dev.berth.image.ImageStore;
 import dev.berth.image.RegistryHosts;
+import dev.berth.image.snapshot.MountTable;
 import dev.berth.runtime.BerthVersion;
+import dev.berth.runtime.cgroup.CgroupLayout;
 import dev.berth.runtime.cgroup.CgroupPaths;
+import dev.berth.runtime.cgroup.HugetlbDelegation;
 import dev.berth.runtime.cni.CniNetwork;
 import dev.berth.runtime.cni.NetworkConfigProbe;
 import dev.berth.runtime.config.BerthConfig;
@@ -12,54 +15,68 @@ import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerManager;
 import dev.berth.runtime.cri.RuntimeCriService;
 import dev.berth.runtime.cri.RuntimeInfo;
+import dev.berth.runtime.metrics.CallMetricsInterceptor;
+import dev.berth.runtime.metrics.CgroupCollector;
+import dev.berth.runtime.metrics.ContainerSeries;
+import dev.berth.runtime.metrics.CriMetrics;
+import dev.berth.runtime.metrics.DaemonMeters;
+import dev.berth.runtime.metrics.MetricsServer;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.sandbox.InfraRootfs;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
+import dev.berth.runtime.stats.NetDev;
+import dev.berth.runtime.stats.StatsCollector;
+import dev.berth.runtime.stats.WritableLayers;
 import dev.berth.runtime.store.RecordStore;
-import dev.berth.runtime.sys.ProcFiles;
 import dev.berth.runtime.stream.ContainerStreamRuntime;
 import dev.berth.runtime.stream.PortDialer;
 import dev.berth.runtime.stream.StreamingServer;
+import dev.berth.runtime.sys.ProcFiles;
 import dev.berth.shim.ConmonShim;
-import dev.berth.shim.ExitWatcher;
 import dev.berth.shim.ShimConfig;
 import io.grpc.BindableService;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One running Berth daemon: its root lock, its directories, its managers and its CRI server. */
+/**
+ * One running Berth daemon: its root lock, its managers, its CRI server and the servers beside it
+ * (streaming, metrics). Start-up takes each part in order and, if a later one fails, closes the
+ * earlier ones in reverse.
+ */
 public final class Daemon {
 
   private static final Logger log = LoggerFactory.getLogger(Daemon.class);
-  /** Port forwarding enters pod network namespaces with util-linux nsenter and relays with busybox nc. */
   private static final Path NSENTER = Path.of("/usr/bin/nsenter");
   private static final Path BUSYBOX = Path.of("/bin/busybox");
+  /** A writable layer's size is walked again at most this often (in the background). */
+  private static final Duration LAYER_USAGE_MAX_AGE = Duration.ofSeconds(2);
 
   private final BerthConfig config;
   private final RootLock lock;
   private final CriServer server;
-  private final ExitWatcher exitWatcher;
-  private final ImageStore images;
-  private final StreamingServer streaming;
+  /** Everything else that holds threads, files or sockets, closed last-opened first. */
+  private final Deque<AutoCloseable> parts;
 
-  private Daemon(BerthConfig config, RootLock lock, CriServer server, ExitWatcher exitWatcher, ImageStore images,
-      StreamingServer streaming) {
+  private Daemon(BerthConfig config, RootLock lock, CriServer server, Deque<AutoCloseable> parts) {
     this.config = config;
     this.lock = lock;
     this.server = server;
-    this.exitWatcher = exitWatcher;
-    this.images = images;
-    this.streaming = streaming;
+    this.parts = parts;
   }
 
   /** Locks the root, recovers state, then serves CRI; undoes what it did if a step fails. */
@@ -68,78 +85,86 @@ public final class Daemon {
     createPrivateDirectory(config.root());
     createPrivateDirectory(config.state());
     RootLock lock = RootLock.acquire(config.root());
-    ExitWatcher exitWatcher = null;
-    ImageStore images = null;
-    StreamingServer streaming = null;
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    CriServer server = null;
     try {
       Path root = config.root();
       Path state = config.state();
       BerthConfig.Runtime runtime = config.runtime();
       ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
           state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state)));
-      images = ImageStore.open(root.resolve("images"), new RegistryHosts(config.registry().mirrors(),
+      ImageStore images = ImageStore.open(root.resolve("images"), new RegistryHosts(config.registry().mirrors(),
           Set.copyOf(config.registry().plainHttpHosts())));
+      opened.push(images);
       RecordStore<Sandbox> sandboxStore = new RecordStore<>(root.resolve("sandboxes"), Sandbox.class);
       RecordStore<Container> containerStore = new RecordStore<>(root.resolve("containers"), Container.class);
       NetworkConfigProbe probe = new NetworkConfigProbe(config.cni().confDir(), config.cni().binDirs());
       CniNetwork cni = new CniNetwork(config.cni().confDir(), config.cni().binDirs(),
           Files.createDirectories(root.resolve("cni-cache")));
       int oomFloor = Integer.parseInt(ProcFiles.read(Path.of("/proc/self/oom_score_adj")).trim());
+      CgroupLayout cgroupLayout = CgroupLayout.detect();
 
       SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore,
           Files.createDirectories(state.resolve("pods")),
           InfraRootfs.prepare(root.resolve("infra-rootfs"), runtime.catatonit()),
           runtime.defaultCgroupParent(), new NetworkNamespaces(Files.createDirectories(state.resolve("netns"))),
-          cni, () -> requireNetwork(probe), shim, CgroupPaths.fromMountinfo(), oomFloor));
+          cni, () -> requireNetwork(probe), shim, CgroupPaths.fromMountinfo(), oomFloor,
+          HugetlbDelegation.forLayout(cgroupLayout)));
       ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
           state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit()));
       sandboxes.setContainers(containers);
 
       // Watch before recovering, so that no exit falls between the two.
-      exitWatcher = shim.watchExits(containers::onExit);
+      opened.push(shim.watchExits(containers::onExit));
       Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim);
 
-      String handler = runtime.ociRuntime().getFileName().toString();
-      RuntimeInfo info = new RuntimeInfo(config, probe);
+      WritableLayers layers = new WritableLayers(images::upperDir,
+          MountTable.mountPointOf(root.resolve("images").toAbsolutePath()).toString(), LAYER_USAGE_MAX_AGE);
+      opened.push(layers);
+      StatsCollector stats = new StatsCollector(cgroupLayout.reader(), sandboxes, containers, layers,
+          new NetDev(Path.of("/proc")));
+      ContainerSeries series = new ContainerSeries();
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      registry.getPrometheusRegistry().register(new CgroupCollector(stats, series));
+      opened.push(new DaemonMeters(registry, containers, sandboxes));
+
       // Streaming starts once the CRI socket is ours, so a second daemon is refused for the
       // socket it would share rather than for the streaming port.
-      AtomicReference<StreamingServer> streamingServer = new AtomicReference<>();
+      AtomicReference<StreamingServer> streaming = new AtomicReference<>();
+      String handler = runtime.ociRuntime().getFileName().toString();
       List<BindableService> services = List.of(
-          new RuntimeCriService(info, sandboxes, containers, Set.of(handler), request -> {
-            StreamingServer current = streamingServer.get();
-            if (current == null) {
-              throw new CriException.FailedPrecondition("the streaming server is not listening yet");
-            }
-            return current.url(request);
-          }),
+          new RuntimeCriService(new RuntimeInfo(config, probe), sandboxes, containers, Set.of(handler),
+              request -> streamingUrl(streaming.get(), request), stats, new CriMetrics(series)),
           images.criService(),
           images.adminService());
-      CriServer server = CriServer.start(config.socket(), services);
-      try {
-        streaming = StreamingServer.start(
-            StreamingAddress.parse(config.streamingAddress(), "streaming_address"),
-            Duration.ofSeconds(config.streamingTokenTtlSeconds()),
-            new ContainerStreamRuntime(containers, sandboxes), new PortDialer(NSENTER, BUSYBOX));
-      } catch (IOException | RuntimeException e) {
-        try {
-          server.stop(Duration.ZERO);
-        } catch (InterruptedException interrupted) {
-          Thread.currentThread().interrupt();
-        }
-        Files.deleteIfExists(config.socket());
-        throw e;
+      server = CriServer.start(config.socket(), services, List.of(new CallMetricsInterceptor(registry)));
+      streaming.set(StreamingServer.start(
+          StreamingAddress.parse(config.streamingAddress(), "streaming_address"),
+          Duration.ofSeconds(config.streamingTokenTtlSeconds()),
+          new ContainerStreamRuntime(containers, sandboxes), new PortDialer(NSENTER, BUSYBOX)));
+      opened.push(streaming.get());
+      if (!config.metricsAddress().equals(BerthConfig.METRICS_OFF)) {
+        opened.push(MetricsServer.start(socketAddress(config.metricsAddress()), registry));
       }
-      streamingServer.set(streaming);
       log.info("berth {} serving CRI on {} (root {}, state {}) after {} ms", BerthVersion.current(),
           config.socket(), config.root(), config.state(), (System.nanoTime() - started) / 1_000_000);
-      return new Daemon(config, lock, server, exitWatcher, images, streaming);
+      return new Daemon(config, lock, server, opened);
     } catch (IOException | RuntimeException e) {
-      closeQuietly(streaming);
-      closeQuietly(exitWatcher);
-      closeQuietly(images);
+      if (server != null) {
+        stopQuietly(server);
+        Files.deleteIfExists(config.socket());
+      }
+      opened.forEach(Daemon::closeQuietly);
       lock.close();
       throw e;
     }
+  }
+
+  private static String streamingUrl(StreamingServer server, dev.berth.runtime.stream.StreamRequest request) {
+    if (server == null) {
+      throw new CriException.FailedPrecondition("the streaming server is not listening yet");
+    }
+    return server.url(request);
   }
 
   /**
@@ -155,6 +180,15 @@ public final class Daemon {
     return dir;
   }
 
+  private static InetSocketAddress socketAddress(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    String host = hostPort.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    return new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
+  }
+
   /** RunPodSandbox needs a usable CNI config; without one the pod cannot get a network. */
   private static void requireNetwork(NetworkConfigProbe probe) {
     NetworkConfigProbe.Readiness readiness = probe.probe();
@@ -166,18 +200,21 @@ public final class Daemon {
   /** Drains in-flight calls (bounded by the configured timeout), removes the socket, unlocks. */
   public void stop() throws IOException, InterruptedException {
     boolean drained = server.stop(Duration.ofSeconds(config.shutdownTimeoutSeconds()));
-    closeQuietly(streaming);
-    closeQuietly(exitWatcher);
-    closeQuietly(images);
+    parts.forEach(Daemon::closeQuietly);
     Files.deleteIfExists(config.socket());
     lock.close();
     log.info("berth stopped{}", drained ? "" : " (some calls were cancelled)");
   }
 
-  private static void closeQuietly(AutoCloseable closeable) {
-    if (closeable == null) {
-      return;
+  private static void stopQuietly(CriServer server) {
+    try {
+      server.stop(Duration.ZERO);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
     try {
       closeable.close();
     } catch (Exception e) {

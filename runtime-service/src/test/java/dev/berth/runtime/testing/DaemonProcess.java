@@ -49,6 +49,10 @@ public final class DaemonProcess implements AutoCloseable {
         "--root", dir.resolve("root").toString(),
         "--state", dir.resolve("state").toString()));
     command.addAll(List.of(extraArgs));
+    if (!command.contains("--metrics-address")) {
+      // The default address is one per node: parallel test daemons would fight over it.
+      command.addAll(List.of("--metrics-address", "off"));
+    }
     Path log = dir.resolve("daemon-" + System.nanoTime() + ".log");
     Process process = new ProcessBuilder(command)
         .redirectErrorStream(true)

@@ -44,16 +44,23 @@ public final class PodTestEnv implements AutoCloseable {
   private final TestNetwork network;
   private final String cgroupRoot;
   private final Path config;
+  private final String[] daemonArgs;
   private DaemonProcess daemon;
 
-  private PodTestEnv(Path dir, TestNetwork network, String cgroupRoot, Path config) {
+  private PodTestEnv(Path dir, TestNetwork network, String cgroupRoot, Path config, String[] daemonArgs) {
     this.dir = dir;
     this.network = network;
     this.cgroupRoot = cgroupRoot;
     this.config = config;
+    this.daemonArgs = daemonArgs;
   }
 
   public static PodTestEnv start() throws Exception {
+    return start(new String[0]);
+  }
+
+  /** With more daemon flags, such as {@code --metrics-address 127.0.0.1:PORT}. */
+  public static PodTestEnv start(String... extraDaemonArgs) throws Exception {
     Path dir = ShortTempDirs.create();
     TestNetwork network = TestNetwork.create(dir);
     String cgroupRoot = "/berthtest-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
@@ -66,8 +73,8 @@ public final class PodTestEnv implements AutoCloseable {
         [runtime]
         default_cgroup_parent = "%s"
         """.formatted(network.confDir(), cgroupRoot));
-    PodTestEnv env = new PodTestEnv(dir, network, cgroupRoot, config);
-    env.daemon = DaemonProcess.start(dir.resolve("d"), "--config", config.toString());
+    PodTestEnv env = new PodTestEnv(dir, network, cgroupRoot, config, extraDaemonArgs);
+    env.daemon = DaemonProcess.start(dir.resolve("d"), env.daemonArgs());
     TestImages.importBusybox(env.daemon.client(), dir, IMAGE);
     return env;
   }
@@ -85,6 +92,18 @@ public final class PodTestEnv implements AutoCloseable {
     return Path.of("/sys/fs/cgroup", controller, cgroupRoot.substring(1), podId, containerId);
   }
 
+  /** The cgroup parent every pod of this daemon gets (as "/berthtest-1234abcd"). */
+  public String cgroupRoot() {
+    return cgroupRoot;
+  }
+
+  /** A field of the pod's persisted record, read through verbose PodSandboxStatus (infraPid, cgroupParent). */
+  public String podRecordField(String podId, String field) throws IOException {
+    String info = runtime().podSandboxStatus(dev.berth.cri.v1.PodSandboxStatusRequest.newBuilder()
+        .setPodSandboxId(podId).setVerbose(true).build()).getInfoOrThrow("info");
+    return new com.fasterxml.jackson.databind.ObjectMapper().readTree(info).get(field).asText();
+  }
+
   public String subnetPrefix() {
     return network.subnetPrefix();
   }
@@ -98,7 +117,13 @@ public final class PodTestEnv implements AutoCloseable {
     daemon.process().destroyForcibly();
     daemon.awaitExit(Duration.ofSeconds(30));
     daemon.close();
-    daemon = DaemonProcess.start(dir.resolve("d"), "--config", config.toString());
+    daemon = DaemonProcess.start(dir.resolve("d"), daemonArgs());
+  }
+
+  private String[] daemonArgs() {
+    List<String> args = new java.util.ArrayList<>(List.of("--config", config.toString()));
+    args.addAll(List.of(daemonArgs));
+    return args.toArray(String[]::new);
   }
 
   public Path logDirectory(String podName) {

@@ -1,0 +1,150 @@
+package dev.berth.runtime.metrics;
+
+import static dev.berth.runtime.metrics.ContainerFamilies.*;
+
+import dev.berth.runtime.cgroup.CgroupStats;
+import dev.berth.runtime.container.Container;
+import dev.berth.runtime.sandbox.Sandbox;
+import dev.berth.runtime.stats.ContainerSample;
+import dev.berth.runtime.stats.InterfaceStats;
+import dev.berth.runtime.stats.PodSample;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns samples into series with cAdvisor's names and labels: the one translation that both the
+ * Prometheus collector and the CRI metrics RPCs use. Pod cgroups get container="" and name="",
+ * as cAdvisor gives them; network series belong to the pod, whose namespace they were read in.
+ */
+public final class ContainerSeries {
+
+  private static final double NANOS = 1e-9;
+
+  private final BlockDeviceNames devices;
+
+  public ContainerSeries() {
+    this(Path.of("/sys/dev/block"));
+  }
+
+  ContainerSeries(Path sysDevBlock) {
+    this.devices = new BlockDeviceNames(sysDevBlock);
+  }
+
+  /** The pod's own series (its cgroup and network), without its containers'. */
+  public List<Series> pod(PodSample pod) {
+    Sandbox sandbox = pod.sandbox();
+    List<String> base = List.of(pod.cgroupPath(), "", "", "", sandbox.spec().pod().name(),
+        sandbox.spec().pod().namespace());
+    List<Series> out = new ArrayList<>();
+    pod.cgroup().ifPresent(stats -> cgroup(stats, base, out));
+    for (InterfaceStats iface : pod.network()) {
+      add(out, NET_RX_BYTES, base, iface.rxBytes(), iface.name());
+      add(out, NET_RX_PACKETS, base, iface.rxPackets(), iface.name());
+      add(out, NET_RX_ERRORS, base, iface.rxErrors(), iface.name());
+      add(out, NET_RX_DROPPED, base, iface.rxDropped(), iface.name());
+      add(out, NET_TX_BYTES, base, iface.txBytes(), iface.name());
+      add(out, NET_TX_PACKETS, base, iface.txPackets(), iface.name());
+      add(out, NET_TX_ERRORS, base, iface.txErrors(), iface.name());
+      add(out, NET_TX_DROPPED, base, iface.txDropped(), iface.name());
+    }
+    return out;
+  }
+
+  public List<Series> container(ContainerSample sample) {
+    Container container = sample.container();
+    Sandbox sandbox = sample.sandbox();
+    List<String> base = List.of(sample.cgroupPath(), container.id(), container.spec().image(),
+        container.spec().name(), sandbox == null ? "" : sandbox.spec().pod().name(),
+        sandbox == null ? "" : sandbox.spec().pod().namespace());
+    List<Series> out = new ArrayList<>();
+    sample.cgroup().ifPresent(stats -> cgroup(stats, base, out));
+    sample.writableLayer().ifPresent(layer -> {
+      add(out, FS_USAGE, base, layer.bytes(), layer.mountpoint());
+      add(out, FS_INODES, base, layer.inodes(), layer.mountpoint());
+    });
+    if (container.startedAtNanos() > 0) {
+      add(out, START_TIME, base, container.startedAtNanos() * NANOS);
+    }
+    return out;
+  }
+
+  private void cgroup(CgroupStats stats, List<String> base, List<Series> out) {
+    stats.cpu().ifPresent(cpu -> {
+      add(out, CPU_USAGE, base, cpu.usageNanos() * NANOS, "total");
+      for (int i = 0; i < cpu.perCpuNanos().size(); i++) {
+        add(out, CPU_PER_CPU, base, cpu.perCpuNanos().get(i) * NANOS, String.format("cpu%02d", i));
+      }
+      add(out, CPU_USER, base, cpu.userNanos() * NANOS);
+      add(out, CPU_SYSTEM, base, cpu.systemNanos() * NANOS);
+      add(out, CFS_PERIODS, base, cpu.periods());
+      add(out, CFS_THROTTLED_PERIODS, base, cpu.throttledPeriods());
+      add(out, CFS_THROTTLED_SECONDS, base, cpu.throttledNanos() * NANOS);
+    });
+    stats.memory().ifPresent(memory -> {
+      add(out, MEMORY_USAGE, base, memory.usage());
+      add(out, MEMORY_WORKING_SET, base, memory.workingSet());
+      add(out, MEMORY_LIMIT, base, memory.limit());
+      if (memory.maxUsage() >= 0) {
+        add(out, MEMORY_MAX_USAGE, base, memory.maxUsage());
+      }
+      add(out, MEMORY_FAILCNT, base, memory.failcnt());
+      add(out, MEMORY_CACHE, base, memory.cache());
+      add(out, MEMORY_RSS, base, memory.rss());
+      add(out, MEMORY_SWAP, base, memory.swap());
+      add(out, MEMORY_KERNEL, base, memory.kernel());
+      add(out, MEMORY_MAPPED, base, memory.mappedFile());
+      add(out, MEMORY_FAILURES, base, memory.pageFaults(), "pgfault", "hierarchy");
+      add(out, MEMORY_FAILURES, base, memory.majorPageFaults(), "pgmajfault", "hierarchy");
+      if (memory.ownPageFaults() >= 0) {
+        add(out, MEMORY_FAILURES, base, memory.ownPageFaults(), "pgfault", "container");
+        add(out, MEMORY_FAILURES, base, memory.ownMajorPageFaults(), "pgmajfault", "container");
+      }
+      add(out, OOM_EVENTS, base, memory.oomKills());
+    });
+    for (CgroupStats.BlockDevice device : stats.blockDevices()) {
+      String name = devices.name(device.major(), device.minor());
+      String major = Integer.toString(device.major());
+      String minor = Integer.toString(device.minor());
+      perOperation(out, BLKIO_BYTES, base, device.bytes(), 1, name, major, minor);
+      perOperation(out, BLKIO_IOS, base, device.ios(), 1, name, major, minor);
+      perOperation(out, BLKIO_QUEUED, base, device.queued(), 1, name, major, minor);
+      perOperation(out, BLKIO_SERVICE, base, device.serviceNanos(), NANOS, name, major, minor);
+      perOperation(out, BLKIO_WAIT, base, device.waitNanos(), NANOS, name, major, minor);
+      add(out, FS_READ_BYTES, base, device.bytes().getOrDefault("Read", 0L), name);
+      add(out, FS_WRITE_BYTES, base, device.bytes().getOrDefault("Write", 0L), name);
+      add(out, FS_READS, base, device.ios().getOrDefault("Read", 0L), name);
+      add(out, FS_WRITES, base, device.ios().getOrDefault("Write", 0L), name);
+    }
+    stats.pids().ifPresent(pids -> {
+      add(out, THREADS, base, pids.current());
+      add(out, THREADS_MAX, base, pids.limit());
+    });
+    for (CgroupStats.Hugetlb hugetlb : stats.hugetlb()) {
+      add(out, HUGETLB_USAGE, base, hugetlb.usage(), hugetlb.pageSize());
+      if (hugetlb.maxUsage() >= 0) {
+        add(out, HUGETLB_MAX, base, hugetlb.maxUsage(), hugetlb.pageSize());
+      }
+      add(out, HUGETLB_FAILCNT, base, hugetlb.failcnt(), hugetlb.pageSize());
+      add(out, HUGETLB_LIMIT, base, hugetlb.limit(), hugetlb.pageSize());
+    }
+  }
+
+  private static void perOperation(List<Series> out, Family family, List<String> base, Map<String, Long> values,
+      double scale, String device, String major, String minor) {
+    values.forEach((op, value) -> add(out, family, base, value * scale, device, major, minor, op));
+  }
+
+  private static void add(List<Series> out, Family family, List<String> base, double value, String... extra) {
+    List<String> labels;
+    if (extra.length == 0) {
+      labels = base;
+    } else {
+      labels = new ArrayList<>(base.size() + extra.length);
+      labels.addAll(base);
+      labels.addAll(List.of(extra));
+    }
+    out.add(new Series(family, labels, value));
+  }
+}

@@ -1,0 +1,19 @@
+package dev.berth.runtime.stats;
+
+import dev.berth.runtime.cgroup.CgroupStats;
+import dev.berth.runtime.sandbox.Sandbox;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One pod's statistics at one moment: its own cgroup (the sum over its containers and infra),
+ * its network interfaces and each of its containers.
+ */
+public record PodSample(Sandbox sandbox, String cgroupPath, long timestampNanos, Optional<CgroupStats> cgroup,
+    List<InterfaceStats> network, List<ContainerSample> containers) {
+
+  public PodSample {
+    network = List.copyOf(network);
+    containers = List.copyOf(containers);
+  }
+}

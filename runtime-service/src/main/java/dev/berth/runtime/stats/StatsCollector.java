@@ -1,0 +1,112 @@
+package dev.berth.runtime.stats;
+
+import dev.berth.runtime.cgroup.CgroupReader;
+import dev.berth.runtime.cgroup.CgroupStats;
+import dev.berth.runtime.container.Container;
+import dev.berth.runtime.container.ContainerManager;
+import dev.berth.runtime.model.Clock;
+import dev.berth.runtime.sandbox.Sandbox;
+import dev.berth.runtime.sandbox.SandboxManager;
+import dev.berth.runtime.sandbox.SandboxState;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes samples of containers and pods from the domain model and the cgroup reader. Every
+ * cgroup in a sample is read once; {@link #all} reads each pod's and container's cgroup once
+ * for a whole scrape.
+ */
+public final class StatsCollector {
+
+  private static final Logger log = LoggerFactory.getLogger(StatsCollector.class);
+
+  private final CgroupReader reader;
+  private final SandboxManager sandboxes;
+  private final ContainerManager containers;
+  private final WritableLayers layers;
+  private final NetDev netDev;
+
+  public StatsCollector(CgroupReader reader, SandboxManager sandboxes, ContainerManager containers,
+      WritableLayers layers, NetDev netDev) {
+    this.reader = reader;
+    this.sandboxes = sandboxes;
+    this.containers = containers;
+    this.layers = layers;
+    this.netDev = netDev;
+  }
+
+  public List<Container> containers() {
+    return containers.list();
+  }
+
+  public List<Sandbox> sandboxes() {
+    return sandboxes.list();
+  }
+
+  public ContainerSample container(Container container) {
+    return container(container, sandboxes.find(container.sandboxId()).orElse(null));
+  }
+
+  private ContainerSample container(Container container, Sandbox sandbox) {
+    String cgroupPath = sandbox == null ? "" : sandbox.cgroupParent() + "/" + container.id();
+    Optional<CgroupStats> cgroup = sandbox == null ? Optional.empty() : read(cgroupPath);
+    return new ContainerSample(container, sandbox, cgroupPath, Clock.nowNanos(), cgroup,
+        layers.usage(container.id()));
+  }
+
+  /** The pod with every container it holds. */
+  public PodSample pod(Sandbox sandbox) {
+    List<Container> members = containers.list().stream().filter(c -> c.sandboxId().equals(sandbox.id())).toList();
+    return pod(sandbox, members);
+  }
+
+  private PodSample pod(Sandbox sandbox, List<Container> members) {
+    Optional<CgroupStats> cgroup = read(sandbox.cgroupParent());
+    List<InterfaceStats> network = List.of();
+    if (!sandbox.spec().hostNetwork() && sandbox.state() == SandboxState.READY) {
+      try {
+        network = netDev.read(sandbox.infraPid());
+      } catch (IOException e) {
+        log.debug("network stats of pod {}: {}", sandbox.id(), e.toString());
+      }
+    }
+    long timestamp = Clock.nowNanos();
+    List<ContainerSample> samples = new ArrayList<>(members.size());
+    for (Container member : members) {
+      samples.add(container(member, sandbox));
+    }
+    return new PodSample(sandbox, sandbox.cgroupParent(), timestamp, cgroup, network, samples);
+  }
+
+  /** Every pod and container of the node, for one scrape; also drops cache entries of removed containers. */
+  public List<PodSample> all() {
+    List<Container> all = containers.list();
+    Map<String, List<Container>> bySandbox = new HashMap<>();
+    for (Container container : all) {
+      bySandbox.computeIfAbsent(container.sandboxId(), id -> new ArrayList<>()).add(container);
+    }
+    List<PodSample> pods = new ArrayList<>();
+    for (Sandbox sandbox : sandboxes.list()) {
+      pods.add(pod(sandbox, bySandbox.getOrDefault(sandbox.id(), List.of())));
+    }
+    layers.retainOnly(all.stream().map(Container::id).collect(Collectors.toSet()));
+    return pods;
+  }
+
+  private Optional<CgroupStats> read(String cgroupPath) {
+    try {
+      return reader.read(cgroupPath);
+    } catch (UncheckedIOException | IllegalArgumentException e) {
+      log.debug("cgroup {}: {}", cgroupPath, e.toString());
+      return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,226 @@
+package dev.berth.runtime.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.cri.v1.ListContainerStatsRequest;
+import dev.berth.cri.v1.ListMetricDescriptorsRequest;
+import dev.berth.cri.v1.ListPodSandboxMetricsRequest;
+import dev.berth.cri.v1.Metric;
+import dev.berth.cri.v1.MetricDescriptor;
+import dev.berth.cri.v1.PodSandboxMetrics;
+import dev.berth.cri.v1.RemoveContainerRequest;
+import dev.berth.runtime.testing.PodTestEnv;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** /metrics of a real daemon with real containers, parsed as Prometheus text and checked against cgroup files. */
+@Timeout(120)
+class MetricsScrapeTest {
+
+  static PodTestEnv env;
+  static int port;
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    env = PodTestEnv.start("--metrics-address", "127.0.0.1:" + port);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    env.close();
+  }
+
+  static String scrapeText() throws IOException, InterruptedException {
+    HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode());
+    assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
+    return response.body();
+  }
+
+  static Path cgroupFile(String controller, String cgroupPath, String file) {
+    return Path.of("/sys/fs/cgroup", controller).resolve(cgroupPath.substring(1)).resolve(file);
+  }
+
+  static long readLong(Path file) {
+    try {
+      return Long.parseLong(Files.readString(file).trim());
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  static long blkioWrite(Path file, String device) {
+    try {
+      return Files.readAllLines(file).stream().filter(l -> l.startsWith(device + " Write "))
+          .mapToLong(l -> Long.parseLong(l.split(" ")[2])).findFirst().orElse(0);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** One scrape between two reads of each file; asserts every scraped value lies within its file's two reads. */
+  static ScrapedSamples scrapeBetween(Map<String, LongSupplier> files, Map<String, java.util.function.ToDoubleFunction<ScrapedSamples>> values,
+      double scale) throws Exception {
+    Map<String, Long> before = new java.util.HashMap<>();
+    files.forEach((what, file) -> before.put(what, file.getAsLong()));
+    ScrapedSamples scrape = ScrapedSamples.parse(scrapeText());
+    for (var entry : files.entrySet()) {
+      long after = entry.getValue().getAsLong();
+      double reported = values.get(entry.getKey()).applyAsDouble(scrape);
+      double low = Math.min(before.get(entry.getKey()), after) * scale;
+      double high = Math.max(before.get(entry.getKey()), after) * scale;
+      assertTrue(reported >= low - 1e-9 && reported <= high + 1e-9,
+          entry.getKey() + ": " + reported + " not within [" + low + ", " + high + "]");
+    }
+    return scrape;
+  }
+
+  @Test
+  void containerSeriesCarryCadvisorNamesAndLabelsAndEqualTheCgroupFiles() throws Exception {
+    String pod = env.runPod();
+    String burner = env.runContainer(pod, env.containerConfig("burn", "sh", "-c", "while :; do :; done").build());
+    String holder = env.runContainer(pod, env.containerConfig("hold", "sh", "-c",
+        "head -c 20971520 /dev/zero > /dev/shm/fill; for i in 1 2 3 4; do sleep 600 & done; wait").build());
+    Thread.sleep(800);
+    String burnCgroup = env.cgroupRoot() + "/" + pod + "/" + burner;
+    String holdCgroup = env.cgroupRoot() + "/" + pod + "/" + holder;
+
+    ScrapedSamples scrape = scrapeBetween(Map.of(
+            "cpu", () -> readLong(cgroupFile("cpuacct", burnCgroup, "cpuacct.usage"))),
+        Map.of("cpu", s -> s.value("container_cpu_usage_seconds_total",
+            l -> l.get("name").equals(burner) && l.get("cpu").equals("total"))), 1e-9);
+    scrapeBetween(Map.of("memory", () -> readLong(cgroupFile("memory", holdCgroup, "memory.usage_in_bytes")),
+            "threads", () -> readLong(cgroupFile("pids", holdCgroup, "pids.current"))),
+        Map.of("memory", s -> s.value("container_memory_usage_bytes", l -> l.get("name").equals(holder)),
+            "threads", s -> s.value("container_threads", l -> l.get("name").equals(holder))), 1);
+
+    Map<String, String> labels = scrape.named("container_memory_working_set_bytes",
+        l -> l.get("name").equals(holder)).getFirst().labels();
+    assertEquals(Map.of("id", holdCgroup, "name", holder, "image", PodTestEnv.IMAGE, "container", "hold",
+        "pod", labels.get("pod"), "namespace", "berth-test"), labels);
+    assertTrue(labels.get("pod").startsWith("pod"), labels.toString());
+    assertEquals("counter", scrape.named("container_cpu_usage_seconds_total", l -> true).getFirst().type());
+    assertEquals("gauge", scrape.named("container_memory_working_set_bytes", l -> true).getFirst().type());
+    // The pod's own cgroup, with container="" as cAdvisor gives it, and its network.
+    assertTrue(scrape.value("container_memory_usage_bytes", l -> l.get("id").equals(env.cgroupRoot() + "/" + pod))
+        >= 20 << 20);
+    assertTrue(scrape.value("container_network_transmit_bytes_total",
+        l -> l.get("id").equals(env.cgroupRoot() + "/" + pod) && l.get("interface").equals("eth0")) > 0);
+    // Hybrid layout: hugetlb from the v2 mount, delegated down to the pod by the daemon.
+    Path unified = Path.of("/sys/fs/cgroup/unified").resolve(holdCgroup.substring(1));
+    Path controllers = Path.of("/sys/fs/cgroup/unified/cgroup.controllers");
+    if (Files.exists(controllers) && Files.readString(controllers).contains("hugetlb")) {
+      assertEquals(readLong(unified.resolve("hugetlb.2MB.current")), scrape.value("container_hugetlb_usage_bytes",
+          l -> l.get("name").equals(holder) && l.get("pagesize").equals("2MB")));
+      assertEquals(0, scrape.value("berth_container_hugetlb_limit_bytes",
+          l -> l.get("name").equals(holder) && l.get("pagesize").equals("1GB")));
+    }
+    // The daemon's own meters on the same endpoint.
+    assertTrue(scrape.value("berth_grpc_server_calls_seconds_count",
+        l -> l.get("method").equals("RunPodSandbox") && l.get("code").equals("OK")) >= 1);
+    assertTrue(!scrape.named("berth_grpc_server_calls_seconds_bucket", l -> l.get("method").equals("StartContainer"))
+        .isEmpty());
+    assertTrue(scrape.value("berth_containers", l -> l.get("state").equals("running")) >= 2);
+    assertTrue(scrape.value("berth_pods", l -> l.get("state").equals("ready")) >= 1);
+    assertTrue(!scrape.named("jvm_memory_used_bytes", l -> true).isEmpty());
+  }
+
+  @Test
+  void blockIoOfAnFsyncedWriteMatchesTheBlkioCgroup() throws Exception {
+    String pod = env.runPod();
+    String writer = env.runContainer(pod, env.containerConfig("fsync", "sh", "-c",
+        "sleep 1; dd if=/dev/zero of=/blob bs=65536 count=64 conv=fsync; echo done; sleep 600").build());
+    // This kernel counts v1 blkio only for cgroups with a throttle rule: give it a limit it never reaches.
+    long dev = (long) Files.getAttribute(env.dir(), "unix:dev");
+    String device = (((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL)) + ":" + ((dev & 0xff) | ((dev >>> 12) & ~0xffL));
+    String cgroup = env.cgroupRoot() + "/" + pod + "/" + writer;
+    Files.writeString(cgroupFile("blkio", cgroup, "blkio.throttle.write_bps_device"), device + " 1099511627776");
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (!env.logLines(env.status(writer)).contains("done") && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    Path file = cgroupFile("blkio", cgroup, "blkio.throttle.io_service_bytes_recursive");
+    ScrapedSamples scrape = scrapeBetween(Map.of("write", () -> blkioWrite(file, device)),
+        Map.of("write", s -> s.value("container_blkio_device_usage_total",
+            l -> l.get("name").equals(writer) && l.get("operation").equals("Write"))), 1);
+    double written = scrape.value("container_fs_writes_bytes_total", l -> l.get("name").equals(writer));
+    assertTrue(written >= 4 << 20, "fsync wrote 4 MiB, blkio says " + written);
+  }
+
+  @Test
+  void removedContainersSeriesDisappear() throws Exception {
+    String pod = env.runPod();
+    String id = env.runContainer(pod, env.containerConfig("brief", "sleep", "600").build());
+    assertTrue(!ScrapedSamples.parse(scrapeText()).named("container_memory_usage_bytes",
+        l -> l.get("name").equals(id)).isEmpty());
+    env.runtime().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
+    ScrapedSamples after = ScrapedSamples.parse(scrapeText());
+    assertEquals(List.of(), after.samples().stream().filter(s -> id.equals(s.labels().get("name"))).toList());
+  }
+
+  @Test
+  void criMetricsUseTheSameNamesLabelsAndValues() throws Exception {
+    String pod = env.runPod();
+    String id = env.runContainer(pod, env.containerConfig("metered", "sleep", "600").build());
+    List<MetricDescriptor> descriptors = env.runtime().listMetricDescriptors(
+        ListMetricDescriptorsRequest.getDefaultInstance()).getDescriptorsList();
+    MetricDescriptor workingSet = descriptors.stream()
+        .filter(d -> d.getName().equals("container_memory_working_set_bytes")).findFirst().orElseThrow();
+    assertEquals(List.of("id", "name", "image", "container", "pod", "namespace"), workingSet.getLabelKeysList());
+    PodSandboxMetrics metrics = env.runtime().listPodSandboxMetrics(ListPodSandboxMetricsRequest.getDefaultInstance())
+        .getPodMetricsList().stream().filter(m -> m.getPodSandboxId().equals(pod)).findFirst().orElseThrow();
+    List<Metric> containerMetrics = metrics.getContainerMetricsList().stream()
+        .filter(c -> c.getContainerId().equals(id)).findFirst().orElseThrow().getMetricsList();
+    Metric threads = containerMetrics.stream().filter(m -> m.getName().equals("container_threads")).findFirst()
+        .orElseThrow();
+    assertEquals(1, threads.getValue().getValue());
+    for (Metric metric : containerMetrics) {
+      MetricDescriptor descriptor = descriptors.stream().filter(d -> d.getName().equals(metric.getName()))
+          .findFirst().orElseThrow();
+      assertEquals(descriptor.getLabelKeysCount(), metric.getLabelValuesCount(), metric.getName());
+    }
+  }
+
+  @Test
+  void scrapeAndListContainerStatsTimes() throws Exception {
+    String pod = env.runPod();
+    for (int i = 0; i < 3; i++) {
+      env.runContainer(pod, env.containerConfig("timed" + i, "sleep", "600").build());
+    }
+    int containers = env.runtime().listContainerStats(ListContainerStatsRequest.getDefaultInstance()).getStatsCount();
+    long scrape = Long.MAX_VALUE;
+    long list = Long.MAX_VALUE;
+    for (int i = 0; i < 20; i++) {
+      long t0 = System.nanoTime();
+      scrapeText();
+      long t1 = System.nanoTime();
+      env.runtime().listContainerStats(ListContainerStatsRequest.getDefaultInstance());
+      long t2 = System.nanoTime();
+      scrape = Math.min(scrape, t1 - t0);
+      list = Math.min(list, t2 - t1);
+    }
+    System.out.printf("berth-timing: %d containers: best of 20 scrape %.2f ms, ListContainerStats %.2f ms%n",
+        containers, scrape / 1e6, list / 1e6);
+    assertTrue(scrape < 1_000_000_000L && list < 1_000_000_000L);
+  }
+}
