@@ -14,8 +14,7 @@ import java.nio.file.Path;
  * @param rootfsContainers containers created and removed in one pod by rootfs
  * @param pulls pull + remove cycles in image-pull
  * @param image the busybox image every pod's container runs (already in each runtime)
- * @param cgroupParent the cgroupfs parent of every pod, or empty for the runtime's default
  * @param work a scratch directory: pod log directories, the registry's storage
  */
 public record BenchOptions(int runs, int parallel, int pods, int pollLoops, int scrapes, int memorySamples,
-    int rootfsContainers, int pulls, String image, String cgroupParent, Path work) {}
+    int rootfsContainers, int pulls, String image, Path work) {}

@@ -42,7 +42,7 @@ final class RunCommand implements Callable<Integer> {
   private static final Set<String> FLEET_WORKLOADS = Set.of(KubeletPoll.NAME, Scrape.NAME, Memory.NAME);
 
   @Option(names = "--target", required = true, paramLabel = "SPEC",
-      description = "name=N,socket=PATH[,pid=PID][,shim=EXE,shim-marker=S][,metrics=URL]; repeat to compare.")
+      description = "name=N,socket=PATH[,pid=PID][,shim=EXE,shim-marker=S][,metrics=URL][,cgroup-parent=P]; repeat to compare.")
   List<String> targets;
 
   @Option(names = "--workloads", split = ",", defaultValue = "pod-start,kubelet-poll,scrape,memory",
@@ -86,9 +86,6 @@ final class RunCommand implements Callable<Integer> {
       description = "The busybox image, already in every target (default ${DEFAULT-VALUE}).")
   String image;
 
-  @Option(names = "--cgroup-parent", defaultValue = "", description = "cgroupfs parent of every pod.")
-  String cgroupParent;
-
   @Option(names = "--work", description = "Scratch directory (default: a new one under /tmp).")
   Path work;
 
@@ -105,7 +102,7 @@ final class RunCommand implements Callable<Integer> {
     List<Target> parsed = targets.stream().map(Target::parse).toList();
     Path scratch = work != null ? Files.createDirectories(work) : Files.createTempDirectory("bench");
     BenchOptions options = new BenchOptions(runs, parallel, pods, pollLoops, scrapes, memorySamples,
-        rootfsContainers, pulls, image, cgroupParent, scratch);
+        rootfsContainers, pulls, image, scratch);
     Recorder recorder = new Recorder();
     LocalRegistry registry = null;
     String pullReference = null;
@@ -149,7 +146,7 @@ final class RunCommand implements Callable<Integer> {
   private void runRound(Target target, int round, BenchOptions options, Recorder recorder, String pullReference)
       throws Exception {
     try (CriClient client = CriClient.connect(target.socket())) {
-      CriPods pods = new CriPods(client, options, target.name());
+      CriPods pods = new CriPods(client, options, target);
       String name = target.name();
       if (workloads.contains(PodStart.NAME)) {
         log("round %d %s: pod-start (%d sequential, %d at a time)", round, name, runs, parallel);

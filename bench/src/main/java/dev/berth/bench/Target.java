@@ -10,15 +10,17 @@ import java.util.Set;
 /**
  * One runtime under test: its CRI socket and, for the memory and scrape workloads, where to find
  * its daemon, its shims and its metrics. Written on the command line as
- * {@code name=berth,socket=/run/x.sock,pid=123,shim=conmon,shim-marker=/tmp/x,metrics=http://...}.
+ * {@code name=berth,socket=/run/x.sock,pid=123,shim=conmon,shim-marker=/tmp/x,metrics=http://...,cgroup-parent=/p}.
  *
  * @param shim the basename of the shim executable (argv[0]), e.g. conmon or containerd-shim-runc-v2
  * @param shimMarker a string in every shim's command line that tells this runtime's shims apart
  *     from any other runtime's on the machine (its state directory or socket path)
+ * @param cgroupParent the cgroupfs parent given to every pod, or empty for the runtime's default
  */
-public record Target(String name, Path socket, OptionalLong daemonPid, String shim, String shimMarker, URI metrics) {
+public record Target(String name, Path socket, OptionalLong daemonPid, String shim, String shimMarker, URI metrics,
+    String cgroupParent) {
 
-  private static final Set<String> KEYS = Set.of("name", "socket", "pid", "shim", "shim-marker", "metrics");
+  private static final Set<String> KEYS = Set.of("name", "socket", "pid", "shim", "shim-marker", "metrics", "cgroup-parent");
 
   public static Target parse(String spec) {
     Map<String, String> fields = new LinkedHashMap<>();
@@ -43,6 +45,7 @@ public record Target(String name, Path socket, OptionalLong daemonPid, String sh
         fields.containsKey("pid") ? OptionalLong.of(Long.parseLong(fields.get("pid"))) : OptionalLong.empty(),
         fields.get("shim"),
         fields.get("shim-marker"),
-        fields.containsKey("metrics") ? URI.create(fields.get("metrics")) : null);
+        fields.containsKey("metrics") ? URI.create(fields.get("metrics")) : null,
+        fields.getOrDefault("cgroup-parent", ""));
   }
 }

@@ -1,6 +1,7 @@
 package dev.berth.bench.workload;
 
 import dev.berth.bench.BenchOptions;
+import dev.berth.bench.Target;
 import dev.berth.cri.client.CriClient;
 import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.cri.v1.ContainerMetadata;
@@ -39,13 +40,15 @@ public final class CriPods {
 
   private final CriClient client;
   private final BenchOptions options;
+  private final String cgroupParent;
   private final String prefix;
   private final AtomicInteger counter = new AtomicInteger();
 
-  public CriPods(CriClient client, BenchOptions options, String targetName) {
+  public CriPods(CriClient client, BenchOptions options, Target target) {
     this.client = client;
     this.options = options;
-    this.prefix = "bench-" + targetName + "-" + UUID.randomUUID().toString().substring(0, 6);
+    this.cgroupParent = target.cgroupParent();
+    this.prefix = "bench-" + target.name() + "-" + UUID.randomUUID().toString().substring(0, 6);
   }
 
   public RuntimeServiceBlockingStub runtime() {
@@ -65,8 +68,8 @@ public final class CriPods {
             .setUid(UUID.randomUUID().toString()))
         .setHostname(name)
         .setLogDirectory(logs.toString());
-    if (!options.cgroupParent().isEmpty()) {
-      config.setLinux(LinuxPodSandboxConfig.newBuilder().setCgroupParent(options.cgroupParent()));
+    if (!cgroupParent.isEmpty()) {
+      config.setLinux(LinuxPodSandboxConfig.newBuilder().setCgroupParent(cgroupParent));
     }
     return config.build();
   }
