@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -117,7 +118,7 @@ final class RunCommand implements Callable<Integer> {
       for (int round = 1; round <= rounds; round++) {
         List<Target> order = new ArrayList<>(parsed);
         if (round % 2 == 0) {
-          java.util.Collections.reverse(order);
+          Collections.reverse(order);
         }
         for (Target target : order) {
           runRound(target, round, options, recorder, pullReference);

@@ -3,7 +3,6 @@ package dev.berth.bench.proc;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,10 +22,6 @@ public final class ProcessMemory {
   private static final Path PROC = Path.of("/proc");
 
   private ProcessMemory() {}
-
-  public static OptionalLong rss(long pid) {
-    return field(PROC.resolve(Long.toString(pid)).resolve("status"), "VmRSS:");
-  }
 
   public static Usage usage(long pid) {
     Path dir = PROC.resolve(Long.toString(pid));
@@ -71,10 +66,8 @@ public final class ProcessMemory {
           return OptionalLong.of(Long.parseLong(line.substring(prefix.length()).trim().split("\\s+")[0]));
         }
       }
-    } catch (NoSuchFileException e) {
-      return OptionalLong.empty();
     } catch (IOException e) {
-      return OptionalLong.empty();
+      return OptionalLong.empty(); // the process exited between listing and reading
     }
     return OptionalLong.empty();
   }
