@@ -1,0 +1,115 @@
+package dev.berth.bench.workload;
+
+import dev.berth.bench.BenchOptions;
+import dev.berth.bench.Target;
+import dev.berth.cri.client.CriClient;
+import dev.berth.cri.v1.ContainerConfig;
+import dev.berth.cri.v1.ContainerMetadata;
+import dev.berth.cri.v1.CreateContainerRequest;
+import dev.berth.cri.v1.ImageSpec;
+import dev.berth.cri.v1.LinuxPodSandboxConfig;
+import dev.berth.cri.v1.PodSandboxConfig;
+import dev.berth.cri.v1.PodSandboxMetadata;
+import dev.berth.cri.v1.RemoveContainerRequest;
+import dev.berth.cri.v1.RemovePodSandboxRequest;
+import dev.berth.cri.v1.RunPodSandboxRequest;
+import dev.berth.cri.v1.RuntimeServiceGrpc.RuntimeServiceBlockingStub;
+import dev.berth.cri.v1.StartContainerRequest;
+import dev.berth.cri.v1.StopContainerRequest;
+import dev.berth.cri.v1.StopPodSandboxRequest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Pods the way the kubelet makes them: a sandbox with a log directory (created first, as the
+ * kubelet does, since containerd will not create it), one busybox {@code sleep} container, and
+ * the kubelet's teardown order (StopContainer, StopPodSandbox, RemovePodSandbox).
+ */
+public final class CriPods {
+
+  /** A started pod: what teardown needs. */
+  public record Pod(String sandboxId, String containerId, PodSandboxConfig config) {}
+
+  private static final Duration DEADLINE = Duration.ofMinutes(2);
+
+  private final CriClient client;
+  private final BenchOptions options;
+  private final String cgroupParent;
+  private final String prefix;
+  private final AtomicInteger counter = new AtomicInteger();
+
+  public CriPods(CriClient client, BenchOptions options, Target target) {
+    this.client = client;
+    this.options = options;
+    this.cgroupParent = target.cgroupParent();
+    this.prefix = "bench-" + target.name() + "-" + UUID.randomUUID().toString().substring(0, 6);
+  }
+
+  public RuntimeServiceBlockingStub runtime() {
+    return client.runtime(DEADLINE);
+  }
+
+  public PodSandboxConfig podConfig() {
+    String name = prefix + "-" + counter.incrementAndGet();
+    Path logs = options.work().resolve("logs").resolve(name);
+    try {
+      Files.createDirectories(logs);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    PodSandboxConfig.Builder config = PodSandboxConfig.newBuilder()
+        .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("bench")
+            .setUid(UUID.randomUUID().toString()))
+        .setHostname(name)
+        .setLogDirectory(logs.toString());
+    if (!cgroupParent.isEmpty()) {
+      config.setLinux(LinuxPodSandboxConfig.newBuilder().setCgroupParent(cgroupParent));
+    }
+    return config.build();
+  }
+
+  public String runSandbox(PodSandboxConfig config) {
+    return runtime().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).build()).getPodSandboxId();
+  }
+
+  public String createContainer(String sandboxId, PodSandboxConfig podConfig, String name) {
+    ContainerConfig container = ContainerConfig.newBuilder()
+        .setMetadata(ContainerMetadata.newBuilder().setName(name))
+        .setImage(ImageSpec.newBuilder().setImage(options.image()))
+        .addAllCommand(List.of("sleep", "3600"))
+        .setLogPath(name + ".log")
+        .build();
+    return runtime().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(sandboxId)
+        .setConfig(container).setSandboxConfig(podConfig).build()).getContainerId();
+  }
+
+  /** RunPodSandbox + CreateContainer + StartContainer: what pod-start times. */
+  public Pod start() {
+    PodSandboxConfig config = podConfig();
+    String sandboxId = runSandbox(config);
+    String containerId = createContainer(sandboxId, config, "sleep");
+    runtime().startContainer(StartContainerRequest.newBuilder().setContainerId(containerId).build());
+    return new Pod(sandboxId, containerId, config);
+  }
+
+  /** Timeout 0 kills at once: {@code sleep} as pid 1 ignores SIGTERM and would wait out any grace period. */
+  public void teardown(Pod pod) {
+    runtime().stopContainer(StopContainerRequest.newBuilder().setContainerId(pod.containerId()).setTimeout(0).build());
+    removeSandbox(pod.sandboxId());
+  }
+
+  public void removeSandbox(String sandboxId) {
+    runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(sandboxId).build());
+    runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(sandboxId).build());
+  }
+
+  public void removeContainer(String containerId) {
+    runtime().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(containerId).build());
+  }
+}

@@ -1,0 +1,75 @@
+package dev.berth.bench.workload;
+
+import dev.berth.bench.BenchOptions;
+import dev.berth.bench.report.Recorder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * pod-start: RunPodSandbox + CreateContainer + StartContainer of a busybox sleep, first one pod at
+ * a time, then {@code parallel} at a time; each sample is one pod's latency. Teardowns are timed
+ * the same way, after all pods of the phase are up, so starts and teardowns never overlap.
+ */
+public final class PodStart {
+
+  public static final String NAME = "pod-start";
+
+  private final CriPods pods;
+  private final BenchOptions options;
+  private final Recorder recorder;
+  private final String target;
+
+  public PodStart(CriPods pods, BenchOptions options, Recorder recorder, String target) {
+    this.pods = pods;
+    this.options = options;
+    this.recorder = recorder;
+    this.target = target;
+  }
+
+  public void run() throws Exception {
+    List<CriPods.Pod> started = new ArrayList<>();
+    for (int i = 0; i < options.runs(); i++) {
+      started.add(timedStart("sequential"));
+    }
+    for (CriPods.Pod pod : started) {
+      timedTeardown(pod, "teardown sequential");
+    }
+    // Whole waves, so that every sample really had parallel-1 others beside it.
+    int waves = Math.max(1, (options.runs() + options.parallel() - 1) / options.parallel());
+    try (ExecutorService pool = Executors.newFixedThreadPool(options.parallel())) {
+      for (int wave = 0; wave < waves; wave++) {
+        List<Future<CriPods.Pod>> starting = new ArrayList<>();
+        for (int i = 0; i < options.parallel(); i++) {
+          starting.add(pool.submit(() -> timedStart("parallel " + options.parallel())));
+        }
+        List<CriPods.Pod> wavePods = new ArrayList<>();
+        for (Future<CriPods.Pod> future : starting) {
+          wavePods.add(future.get());
+        }
+        List<Future<?>> stopping = new ArrayList<>();
+        for (CriPods.Pod pod : wavePods) {
+          stopping.add(pool.submit(() -> timedTeardown(pod, "teardown parallel " + options.parallel())));
+        }
+        for (Future<?> future : stopping) {
+          future.get();
+        }
+      }
+    }
+  }
+
+  private CriPods.Pod timedStart(String metric) {
+    long start = System.nanoTime();
+    CriPods.Pod pod = pods.start();
+    recorder.addNanos(target, NAME, metric, System.nanoTime() - start);
+    return pod;
+  }
+
+  private void timedTeardown(CriPods.Pod pod, String metric) {
+    long start = System.nanoTime();
+    pods.teardown(pod);
+    recorder.addNanos(target, NAME, metric, System.nanoTime() - start);
+  }
+}
