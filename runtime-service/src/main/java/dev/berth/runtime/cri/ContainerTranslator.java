@@ -73,6 +73,7 @@ final class ContainerTranslator {
   }
 
   private static SecurityRequest security(LinuxContainerSecurityContext security) {
+    UnsupportedLsm.note(security);
     return new SecurityRequest(
         security.getPrivileged(),
         security.getCapabilities().getAddCapabilitiesList(),
