@@ -381,6 +381,15 @@ public final class ContainerManager implements PodContainers {
   }
 
   public ExecResult execSync(String idOrPrefix, List<String> cmd, Duration timeout) {
+    Container container = runningContainer(idOrPrefix, cmd);
+    try {
+      return parts.shim().execSync(container.id(), execProcess(container, cmd, false), timeout);
+    } catch (IOException | ShimException e) {
+      throw new CriException.Internal("exec in container " + container.id() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Container runningContainer(String idOrPrefix, List<String> cmd) {
     Container container = require(idOrPrefix);
     if (container.state() != ContainerState.RUNNING) {
       throw new CriException.FailedPrecondition("container " + container.id() + " is not running");
@@ -388,15 +397,32 @@ public final class ContainerManager implements PodContainers {
     if (cmd.isEmpty()) {
       throw new CriException.InvalidArgument("exec cmd is empty");
     }
-    try {
-      Path config = parts.store().objectDir(container.id()).resolve("bundle").resolve("config.json");
-      ObjectNode process = (ObjectNode) JSON.readTree(config.toFile()).get("process");
-      process.putArray("args").addAll(cmd.stream().map(JSON.getNodeFactory()::textNode).toList());
-      process.put("terminal", false);
-      return parts.shim().execSync(container.id(), JSON.writeValueAsString(process), timeout);
-    } catch (IOException | ShimException e) {
-      throw new CriException.Internal("exec in container " + container.id() + ": " + e.getMessage(), e);
+    return container;
+  }
+
+  /**
+   * An exec runs as the container's own process does (user, env, capabilities, cwd), read back
+   * from its bundle, with the exec's command; a terminal also needs a TERM.
+   */
+  private String execProcess(Container container, List<String> cmd, boolean tty) throws IOException {
+    Path config = parts.store().objectDir(container.id()).resolve("bundle").resolve("config.json");
+    ObjectNode process = (ObjectNode) JSON.readTree(config.toFile()).get("process");
+    process.putArray("args").addAll(cmd.stream().map(JSON.getNodeFactory()::textNode).toList());
+    process.put("terminal", tty);
+    process.remove("consoleSize");
+    if (tty) {
+      if (!process.has("env")) {
+        process.putArray("env");
+      }
+      boolean hasTerm = false;
+      for (var entry : process.get("env")) {
+        hasTerm |= entry.asText().startsWith("TERM=");
+      }
+      if (!hasTerm) {
+        ((com.fasterxml.jackson.databind.node.ArrayNode) process.get("env")).add("TERM=xterm");
+      }
     }
+    return JSON.writeValueAsString(process);
   }
 
   /** Applies new limits to a live container and records them for ContainerStatus. */
@@ -418,32 +444,9 @@ public final class ContainerManager implements PodContainers {
 
   /** Starts a process in the running container with the caller attached to its stdio (streaming exec). */
   public ExecSession execAttached(String idOrPrefix, List<String> cmd, boolean tty, boolean stdin) {
-    Container container = require(idOrPrefix);
-    if (container.state() != ContainerState.RUNNING) {
-      throw new CriException.FailedPrecondition("container " + container.id() + " is not running");
-    }
-    if (cmd.isEmpty()) {
-      throw new CriException.InvalidArgument("exec cmd is empty");
-    }
+    Container container = runningContainer(idOrPrefix, cmd);
     try {
-      Path config = parts.store().objectDir(container.id()).resolve("bundle").resolve("config.json");
-      ObjectNode process = (ObjectNode) JSON.readTree(config.toFile()).get("process");
-      process.putArray("args").addAll(cmd.stream().map(JSON.getNodeFactory()::textNode).toList());
-      process.put("terminal", tty);
-      if (tty && !process.has("env")) {
-        process.putArray("env");
-      }
-      if (tty) {
-        boolean hasTerm = false;
-        for (var entry : process.get("env")) {
-          hasTerm |= entry.asText().startsWith("TERM=");
-        }
-        if (!hasTerm) {
-          ((com.fasterxml.jackson.databind.node.ArrayNode) process.get("env")).add("TERM=xterm");
-        }
-      }
-      process.remove("consoleSize");
-      return parts.shim().execAttached(container.id(), JSON.writeValueAsString(process), tty, stdin);
+      return parts.shim().execAttached(container.id(), execProcess(container, cmd, tty), tty, stdin);
     } catch (IOException | ShimException e) {
       throw new CriException.Internal("exec in container " + container.id() + ": " + e.getMessage(), e);
     }

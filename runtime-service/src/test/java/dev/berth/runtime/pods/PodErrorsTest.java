@@ -18,30 +18,17 @@ import dev.berth.cri.v1.StopContainerRequest;
 import dev.berth.cri.v1.StopPodSandboxRequest;
 import dev.berth.runtime.model.Ids;
 import dev.berth.runtime.testing.Leftovers;
-import dev.berth.runtime.testing.PodTestEnv;
+import dev.berth.runtime.testing.PodTestCase;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.function.Executable;
 
 /** The answers the kubelet relies on for missing objects, taken names and bad input. */
 @Timeout(300)
-class PodErrorsTest {
+class PodErrorsTest extends PodTestCase {
 
-  static PodTestEnv env;
-
-  @BeforeAll
-  static void start() throws Exception {
-    env = PodTestEnv.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    env.close();
-  }
 
   @Test
   void statusOfAMissingObjectIsNotFound() {

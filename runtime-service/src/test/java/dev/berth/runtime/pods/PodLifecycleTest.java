@@ -27,33 +27,20 @@ import dev.berth.cri.v1.RemovePodSandboxRequest;
 import dev.berth.cri.v1.ReopenContainerLogRequest;
 import dev.berth.cri.v1.StopContainerRequest;
 import dev.berth.cri.v1.StopPodSandboxRequest;
-import dev.berth.runtime.testing.PodTestEnv;
+import dev.berth.runtime.testing.PodTestCase;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Pods and containers on real runc, conmon, CNI, overlayfs and cgroups, through the socket. */
 @Timeout(300)
-class PodLifecycleTest {
+class PodLifecycleTest extends PodTestCase {
 
-  static PodTestEnv env;
-
-  @BeforeAll
-  static void start() throws Exception {
-    env = PodTestEnv.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    env.close();
-  }
 
   @Test
   void podAndContainerRunToCompletionWithTheirLog() throws Exception {

@@ -8,32 +8,19 @@ import dev.berth.cri.v1.ExecSyncResponse;
 import dev.berth.cri.v1.PodSandboxStatusRequest;
 import dev.berth.cri.v1.PortMapping;
 import dev.berth.cri.v1.Protocol;
-import dev.berth.runtime.testing.PodTestEnv;
+import dev.berth.runtime.testing.PodTestCase;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Pod networking through the real bridge, host-local and portmap plugins. */
 @Timeout(300)
-class PodNetworkTest {
+class PodNetworkTest extends PodTestCase {
 
-  static PodTestEnv env;
-
-  @BeforeAll
-  static void start() throws Exception {
-    env = PodTestEnv.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    env.close();
-  }
 
   private static String httpdPod(String name, PortMapping... ports) {
     String pod = env.runPod(env.podConfig(name).addAllPortMappings(List.of(ports)).build());

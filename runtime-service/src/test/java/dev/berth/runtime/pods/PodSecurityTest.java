@@ -18,32 +18,19 @@ import dev.berth.cri.v1.NamespaceOption;
 import dev.berth.cri.v1.SecurityProfile;
 import dev.berth.cri.v1.UpdateContainerResourcesRequest;
 import dev.berth.runtime.sys.ProcFiles;
-import dev.berth.runtime.testing.PodTestEnv;
+import dev.berth.runtime.testing.PodTestCase;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** What the process inside the container observes of its security context and resources. */
 @Timeout(300)
-class PodSecurityTest {
+class PodSecurityTest extends PodTestCase {
 
-  static PodTestEnv env;
-
-  @BeforeAll
-  static void start() throws Exception {
-    env = PodTestEnv.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    env.close();
-  }
 
   private static List<String> run(String pod, String name, LinuxContainerSecurityContext.Builder security,
       String script) throws Exception {

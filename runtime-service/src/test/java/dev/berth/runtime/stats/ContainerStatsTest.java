@@ -12,7 +12,7 @@ import dev.berth.cri.v1.NetworkInterfaceUsage;
 import dev.berth.cri.v1.PodSandboxStats;
 import dev.berth.cri.v1.PodSandboxStatsFilter;
 import dev.berth.cri.v1.PodSandboxStatsRequest;
-import dev.berth.runtime.testing.PodTestEnv;
+import dev.berth.runtime.testing.PodTestCase;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
@@ -20,8 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.LongSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -30,19 +28,8 @@ import org.junit.jupiter.api.Timeout;
  * read of the file just before the call and one just after (the movement between two reads).
  */
 @Timeout(120)
-class ContainerStatsTest {
+class ContainerStatsTest extends PodTestCase {
 
-  static PodTestEnv env;
-
-  @BeforeAll
-  static void start() throws Exception {
-    env = PodTestEnv.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    env.close();
-  }
 
   static Path cgroupFile(String controller, String cgroupPath, String file) {
     return Path.of("/sys/fs/cgroup", controller).resolve(cgroupPath.substring(1)).resolve(file);
