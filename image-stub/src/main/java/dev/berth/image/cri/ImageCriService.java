@@ -179,4 +179,14 @@ public final class ImageCriService extends ImageServiceGrpc.ImageServiceImplBase
     response.onNext(result);
     response.onCompleted();
   }
+
+  /** StreamImages: ListImages' answer, in pages. */
+  @Override
+  public void streamImages(dev.berth.cri.v1.StreamImagesRequest request,
+      StreamObserver<dev.berth.cri.v1.StreamImagesResponse> response) {
+    dev.berth.cri.paging.Pages.stream(
+        out -> listImages(ListImagesRequest.newBuilder().setFilter(request.getFilter()).build(), out),
+        ListImagesResponse::getImagesList,
+        page -> dev.berth.cri.v1.StreamImagesResponse.newBuilder().addAllImages(page).build(), response);
+  }
 }

@@ -3,6 +3,7 @@ package dev.berth.runtime.cli;
 import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.config.ConfigLoader;
 import dev.berth.runtime.config.LogLevel;
+import dev.berth.runtime.config.StreamingAddress;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -24,6 +25,10 @@ final class ConfigOptions {
   @Option(names = "--log-level", paramLabel = "LEVEL", description = "trace, debug, info, warn or error.")
   String logLevel;
 
+  @Option(names = "--streaming-address", paramLabel = "HOST:PORT",
+      description = "Where exec/attach/port-forward are served (default 127.0.0.1:10350; port 0 picks one).")
+  String streamingAddress;
+
   @Option(names = "--metrics-address", paramLabel = "HOST:PORT",
       description = "Serve Prometheus /metrics here, or \"off\" (default 127.0.0.1:9767).")
   String metricsAddress;
@@ -38,6 +43,10 @@ final class ConfigOptions {
     }
     if (state != null) {
       config = config.withState(state.toAbsolutePath().normalize());
+    }
+    if (streamingAddress != null) {
+      StreamingAddress.parse(streamingAddress, "flag --streaming-address");
+      config = config.withStreamingAddress(streamingAddress);
     }
     if (metricsAddress != null) {
       config = config.withMetricsAddress(ConfigLoader.metricsAddress(metricsAddress, "flag --metrics-address"));

@@ -92,6 +92,11 @@ public record BerthConfig(
         streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
   }
 
+  public BerthConfig withStreamingAddress(String value) {
+    return new BerthConfig(socket, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
+        value, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
+  }
+
   public BerthConfig withMetricsAddress(String value) {
     return new BerthConfig(socket, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
         streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, value);

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.image.ImageNotFoundException;
 import dev.berth.image.ImageStore;
 import dev.berth.image.ResolvedImage;
+import dev.berth.runtime.events.ContainerEvent;
+import dev.berth.runtime.events.ContainerEvents;
 import dev.berth.runtime.model.Clock;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.model.IdIndex;
@@ -60,7 +62,7 @@ public final class ContainerManager implements PodContainers {
 
   /** Paths and parts a container manager works with. */
   public record Parts(RecordStore<Container> store, Path podsDir, ImageStore images, ConmonShim shim,
-      SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit) {}
+      SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit, ContainerEvents events) {}
 
   private final Parts parts;
   private final IdIndex<Container> containers = new IdIndex<>();
@@ -146,6 +148,7 @@ public final class ContainerManager implements PodContainers {
       exits.put(id, new CompletableFuture<>());
       parts.store().save(id, container);
       containers.put(id, container);
+      publish(container, ContainerEvent.Type.CREATED, container.createdAtNanos());
       return container;
     } catch (IOException | ShimException e) {
       throw new CriException.Internal("create container " + request.name() + ": " + e.getMessage(), e);
@@ -274,6 +277,7 @@ public final class ContainerManager implements PodContainers {
       }
       Container started = container.started(startedAt, container.pid());
       save(started);
+      publish(started, ContainerEvent.Type.STARTED, startedAt);
       // A process that exits at once may have been reported before it was marked running.
       parts.shim().exit(id).ifPresent(exit -> recordExit(id, exit));
     });
@@ -298,6 +302,7 @@ public final class ContainerManager implements PodContainers {
     long finishedAt = Math.max(Clock.toNanos(exit.finishedAt()), container.startedAtNanos());
     Container exited = container.exited(finishedAt, exit.exitCode(), reason, "");
     save(exited);
+    publish(exited, ContainerEvent.Type.STOPPED, finishedAt);
     CompletableFuture<Void> done = exits.remove(id);
     if (done != null) {
       done.complete(null);
@@ -375,6 +380,7 @@ public final class ContainerManager implements PodContainers {
       }
       containers.remove(id);
       exits.remove(id);
+      publish(container, ContainerEvent.Type.DELETED, Clock.nowNanos());
       names.release(nameKey(container.spec().name(), container.spec().attempt(), container.sandboxId()), id);
     });
     locks.forget(id);
@@ -535,6 +541,10 @@ public final class ContainerManager implements PodContainers {
 
   public List<Container> list() {
     return containers.values();
+  }
+
+  private void publish(Container container, ContainerEvent.Type type, long atNanos) {
+    parts.events().publish(new ContainerEvent(container.id(), container.sandboxId(), type, atNanos));
   }
 
   private void save(Container container) {

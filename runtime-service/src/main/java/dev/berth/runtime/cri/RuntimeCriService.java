@@ -2,7 +2,11 @@ package dev.berth.runtime.cri;
 
 import com.google.protobuf.ByteString;
 import dev.berth.cri.v1.*;
+import dev.berth.cri.paging.Pages;
 import dev.berth.runtime.container.Container;
+import dev.berth.runtime.events.ContainerEvent;
+import dev.berth.runtime.events.ContainerEvents;
+import io.grpc.stub.ServerCallStreamObserver;
 import dev.berth.runtime.container.ContainerManager;
 import dev.berth.runtime.model.Ids;
 import dev.berth.runtime.model.CriException;
@@ -35,6 +39,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   private final SandboxManager sandboxes;
   private final ContainerManager containers;
   private final Set<String> runtimeHandlers;
+  private final ContainerEvents events;
   private final Function<StreamRequest, String> streamUrls;
   private final StatsCollector stats;
   private final CriStats criStats = new CriStats();
@@ -43,7 +48,8 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   /** @param streamUrls issues the streaming server's URL for an Exec, Attach or PortForward */
   public RuntimeCriService(RuntimeInfo info, SandboxManager sandboxes, ContainerManager containers,
       Set<String> runtimeHandlers, Function<StreamRequest, String> streamUrls, StatsCollector stats,
-      CriMetrics criMetrics) {
+      CriMetrics criMetrics, ContainerEvents events) {
+    this.events = events;
     this.criMetrics = criMetrics;
     this.info = info;
     this.sandboxes = sandboxes;
@@ -415,5 +421,95 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
     containers.list().forEach(c -> live.add(c.id()));
     sandboxes.list().forEach(s -> live.add(s.id()));
     criStats.retainOnly(live);
+  }
+
+  // The streaming list calls: the unary twin's answer, in pages.
+
+  @Override
+  public void streamPodSandboxes(StreamPodSandboxesRequest request, StreamObserver<StreamPodSandboxesResponse> response) {
+    Pages.stream(out -> listPodSandbox(ListPodSandboxRequest.newBuilder().setFilter(request.getFilter()).build(), out),
+        ListPodSandboxResponse::getItemsList,
+        page -> StreamPodSandboxesResponse.newBuilder().addAllPodSandboxes(page).build(), response);
+  }
+
+  @Override
+  public void streamContainers(StreamContainersRequest request, StreamObserver<StreamContainersResponse> response) {
+    Pages.stream(out -> listContainers(ListContainersRequest.newBuilder().setFilter(request.getFilter()).build(), out),
+        ListContainersResponse::getContainersList,
+        page -> StreamContainersResponse.newBuilder().addAllContainers(page).build(), response);
+  }
+
+  @Override
+  public void streamContainerStats(StreamContainerStatsRequest request,
+      StreamObserver<StreamContainerStatsResponse> response) {
+    Pages.stream(out -> listContainerStats(
+            ListContainerStatsRequest.newBuilder().setFilter(request.getFilter()).build(), out),
+        ListContainerStatsResponse::getStatsList,
+        page -> StreamContainerStatsResponse.newBuilder().addAllContainerStats(page).build(), response);
+  }
+
+  @Override
+  public void streamPodSandboxStats(StreamPodSandboxStatsRequest request,
+      StreamObserver<StreamPodSandboxStatsResponse> response) {
+    Pages.stream(out -> listPodSandboxStats(
+            ListPodSandboxStatsRequest.newBuilder().setFilter(request.getFilter()).build(), out),
+        ListPodSandboxStatsResponse::getStatsList,
+        page -> StreamPodSandboxStatsResponse.newBuilder().addAllPodSandboxStats(page).build(), response);
+  }
+
+  @Override
+  public void streamPodSandboxMetrics(StreamPodSandboxMetricsRequest request,
+      StreamObserver<StreamPodSandboxMetricsResponse> response) {
+    Pages.stream(out -> listPodSandboxMetrics(ListPodSandboxMetricsRequest.getDefaultInstance(), out),
+        ListPodSandboxMetricsResponse::getPodMetricsList,
+        page -> StreamPodSandboxMetricsResponse.newBuilder().addAllPodSandboxMetrics(page).build(), response);
+  }
+
+  /** Per subscriber: a kubelet reads continuously; one that falls this far behind is cut off. */
+  private static final int EVENT_BUFFER = 1024;
+
+  /**
+   * The evented PLEG's feed: each container state change with the pod's status and its
+   * containers' statuses at the time of sending, from the state changes themselves (no polling).
+   */
+  @Override
+  public void getContainerEvents(GetEventsRequest request, StreamObserver<ContainerEventResponse> response) {
+    ServerCallStreamObserver<ContainerEventResponse> out = (ServerCallStreamObserver<ContainerEventResponse>) response;
+    ContainerEvents.Subscription subscription = events.subscribe(EVENT_BUFFER);
+    out.setOnCancelHandler(subscription::close);
+    try (subscription) {
+      while (!out.isCancelled()) {
+        ContainerEvent event = subscription.next(500);
+        if (event == null) {
+          if (subscription.overflowed()) {
+            out.onError(io.grpc.Status.RESOURCE_EXHAUSTED
+                .withDescription("container event subscriber fell " + EVENT_BUFFER + " events behind").asRuntimeException());
+            return;
+          }
+          continue;
+        }
+        out.onNext(eventResponse(event));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      out.onError(io.grpc.Status.CANCELLED.withDescription("berth is stopping").asRuntimeException());
+    }
+  }
+
+  private ContainerEventResponse eventResponse(ContainerEvent event) {
+    ContainerEventResponse.Builder reply = ContainerEventResponse.newBuilder()
+        .setContainerId(event.containerId())
+        .setContainerEventType(switch (event.type()) {
+          case CREATED -> ContainerEventType.CONTAINER_CREATED_EVENT;
+          case STARTED -> ContainerEventType.CONTAINER_STARTED_EVENT;
+          case STOPPED -> ContainerEventType.CONTAINER_STOPPED_EVENT;
+          case DELETED -> ContainerEventType.CONTAINER_DELETED_EVENT;
+        })
+        .setCreatedAt(event.atNanos());
+    sandboxes.find(event.sandboxId()).ifPresent(sandbox -> reply.setPodSandboxStatus(SandboxTranslator.status(sandbox)));
+    containers.list().stream()
+        .filter(container -> container.sandboxId().equals(event.sandboxId()))
+        .forEach(container -> reply.addContainersStatuses(ContainerTranslator.status(container)));
+    return reply.build();
   }
 }

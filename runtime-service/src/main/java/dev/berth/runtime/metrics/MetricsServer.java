@@ -30,7 +30,12 @@ public final class MetricsServer implements AutoCloseable {
   }
 
   public static MetricsServer start(InetSocketAddress address, PrometheusMeterRegistry registry) throws IOException {
-    HttpServer server = HttpServer.create(address, 16);
+    HttpServer server;
+    try {
+      server = HttpServer.create(address, 16);
+    } catch (IOException e) {
+      throw new IOException("metrics server cannot listen on " + address + " (metrics_address): " + e.getMessage(), e);
+    }
     ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("metrics-", 0).factory());
     server.setExecutor(executor);
     server.createContext("/metrics", exchange -> serve(exchange, registry));

@@ -15,6 +15,7 @@ import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerManager;
 import dev.berth.runtime.cri.RuntimeCriService;
 import dev.berth.runtime.cri.RuntimeInfo;
+import dev.berth.runtime.events.ContainerEvents;
 import dev.berth.runtime.metrics.CallMetricsInterceptor;
 import dev.berth.runtime.metrics.CgroupCollector;
 import dev.berth.runtime.metrics.ContainerSeries;
@@ -104,6 +105,7 @@ public final class Daemon {
       int oomFloor = Integer.parseInt(ProcFiles.read(Path.of("/proc/self/oom_score_adj")).trim());
       CgroupLayout cgroupLayout = CgroupLayout.detect();
 
+      ContainerEvents events = new ContainerEvents();
       SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore,
           Files.createDirectories(state.resolve("pods")),
           InfraRootfs.prepare(root.resolve("infra-rootfs"), runtime.catatonit()),
@@ -111,7 +113,7 @@ public final class Daemon {
           cni, () -> requireNetwork(probe), shim, CgroupPaths.fromMountinfo(), oomFloor,
           HugetlbDelegation.forLayout(cgroupLayout)));
       ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
-          state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit()));
+          state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit(), events));
       sandboxes.setContainers(containers);
 
       // Watch before recovering, so that no exit falls between the two.
@@ -134,7 +136,7 @@ public final class Daemon {
       String handler = runtime.ociRuntime().getFileName().toString();
       List<BindableService> services = List.of(
           new RuntimeCriService(new RuntimeInfo(config, probe), sandboxes, containers, Set.of(handler),
-              request -> streamingUrl(streaming.get(), request), stats, new CriMetrics(series)),
+              request -> streamingUrl(streaming.get(), request), stats, new CriMetrics(series), events),
           images.criService(),
           images.adminService());
       server = CriServer.start(config.socket(), services, List.of(new CallMetricsInterceptor(registry)));

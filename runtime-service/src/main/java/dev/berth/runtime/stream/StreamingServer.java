@@ -68,9 +68,11 @@ public final class StreamingServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS);
       throw new IOException("interrupted while binding " + address, e);
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      // Netty rethrows the bind's own IOException (address in use) unchecked from sync().
       group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS);
-      throw new IOException("streaming server cannot listen on " + address + ": " + e.getMessage(), e);
+      throw new IOException("streaming server cannot listen on " + address + " (streaming_address): "
+          + e.getMessage(), e);
     }
   }
 

@@ -49,6 +49,10 @@ public final class DaemonProcess implements AutoCloseable {
         "--root", dir.resolve("root").toString(),
         "--state", dir.resolve("state").toString()));
     command.addAll(List.of(extraArgs));
+    // Test daemons run side by side with each other and with other suites: no fixed ports.
+    if (!command.contains("--streaming-address")) {
+      command.addAll(List.of("--streaming-address", "127.0.0.1:0"));
+    }
     if (!command.contains("--metrics-address")) {
       // The default address is one per node: parallel test daemons would fight over it.
       command.addAll(List.of("--metrics-address", "off"));
