@@ -479,6 +479,10 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
     out.setOnCancelHandler(subscription::close);
     try (subscription) {
       while (!out.isCancelled()) {
+        if (events.closed()) {
+          out.onCompleted();
+          return;
+        }
         ContainerEvent event = subscription.next(500);
         if (event == null) {
           if (subscription.overflowed()) {

@@ -11,9 +11,20 @@ import java.util.concurrent.TimeUnit;
  * bounded queue, and one that falls behind is cut off (its stream ends with an error) rather
  * than slowing the runtime down.
  */
-public final class ContainerEvents {
+public final class ContainerEvents implements AutoCloseable {
 
   private final Set<Subscription> subscriptions = new CopyOnWriteArraySet<>();
+  private volatile boolean closed;
+
+  /** The daemon is stopping: every subscriber's stream ends, so shutdown need not wait for them. */
+  @Override
+  public void close() {
+    closed = true;
+  }
+
+  public boolean closed() {
+    return closed;
+  }
 
   public void publish(ContainerEvent event) {
     for (Subscription subscription : subscriptions) {

@@ -72,8 +72,11 @@ public final class Daemon {
   private final CriServer server;
   /** Everything else that holds threads, files or sockets, closed last-opened first. */
   private final Deque<AutoCloseable> parts;
+  private final ContainerEvents events;
 
-  private Daemon(BerthConfig config, RootLock lock, CriServer server, Deque<AutoCloseable> parts) {
+  private Daemon(BerthConfig config, RootLock lock, CriServer server, Deque<AutoCloseable> parts,
+      ContainerEvents events) {
+    this.events = events;
     this.config = config;
     this.lock = lock;
     this.server = server;
@@ -150,7 +153,7 @@ public final class Daemon {
       }
       log.info("berth {} serving CRI on {} (root {}, state {}) after {} ms", BerthVersion.current(),
           config.socket(), config.root(), config.state(), (System.nanoTime() - started) / 1_000_000);
-      return new Daemon(config, lock, server, opened);
+      return new Daemon(config, lock, server, opened, events);
     } catch (IOException | RuntimeException e) {
       if (server != null) {
         stopQuietly(server);
@@ -201,6 +204,8 @@ public final class Daemon {
 
   /** Drains in-flight calls (bounded by the configured timeout), removes the socket, unlocks. */
   public void stop() throws IOException, InterruptedException {
+    // Event streams never finish on their own; end them so that the drain does not wait for them.
+    events.close();
     boolean drained = server.stop(Duration.ofSeconds(config.shutdownTimeoutSeconds()));
     parts.forEach(Daemon::closeQuietly);
     Files.deleteIfExists(config.socket());
