@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Berth, a Kubernetes container runtime (CRI v1).",
     subcommands = {ServeCommand.class, ConfigCommand.class, VersionCommand.class, StatusCommand.class,
-        ImagesCommand.class, PodDemoCommand.class})
+        ImagesCommand.class, PodDemoCommand.class, CheckCommand.class})
 public final class Main implements Runnable {
 
   /** Exit code for a bad flag or configuration, as for any usage error. */
@@ -51,7 +51,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (serve, config, version, status)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (serve, config, version, status, check)");
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -65,4 +65,11 @@ class MainTest {
     assertEquals(1, run("version", "--socket", socket.toString()));
     assertTrue(err.toString().contains("call to " + socket + " failed: UNAVAILABLE"), err.toString());
   }
+
+  @Test
+  void checkOnAnEmptyHostNamesWhatIsMissingAndFails() {
+    assertEquals(1, run("check", "--host-root", dir.toString()));
+    assertTrue(out.toString().contains("MISSING OCI runtime"), out.toString());
+    assertTrue(out.toString().contains("required things missing"), out.toString());
+  }
 }
