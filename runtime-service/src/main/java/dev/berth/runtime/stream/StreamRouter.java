@@ -147,7 +147,9 @@ final class StreamRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       if (netns.isEmpty()) {
         return;
       }
-      protocolHandler = new WebSocketPortForwardHandler(dialer, netns.get(), forward.sandboxId(), ports);
+      Optional<Path> namespace = netns.get();
+      protocolHandler = new WebSocketPortForwardHandler(
+          (port, client) -> new PortForwardBridge(dialer, namespace, forward.sandboxId(), port, client), ports);
     } else {
       protocolHandler = new WebSocketRemoteCommandHandler(chosen.get().version(), stdio(streamRequest),
           bridges(streamRequest));

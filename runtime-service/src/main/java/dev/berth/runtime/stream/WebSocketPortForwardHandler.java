@@ -6,9 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,23 +19,19 @@ import org.slf4j.LoggerFactory;
 final class WebSocketPortForwardHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(WebSocketPortForwardHandler.class);
 
-  private final PortDialer dialer;
-  private final Optional<Path> netns;
-  private final String podId;
+  private final PortConnection.Opener opener;
   private final List<Integer> ports;
-  private final PortForwardBridge[] bridges;
+  private final PortConnection[] connections;
   private ChannelHandlerContext ctx;
   private int ended;
 
-  WebSocketPortForwardHandler(PortDialer dialer, Optional<Path> netns, String podId, List<Integer> ports) {
+  WebSocketPortForwardHandler(PortConnection.Opener opener, List<Integer> ports) {
     if (ports.isEmpty()) {
       throw new IllegalArgumentException("no ports to forward");
     }
-    this.dialer = dialer;
-    this.netns = netns;
-    this.podId = podId;
+    this.opener = opener;
     this.ports = List.copyOf(ports);
-    this.bridges = new PortForwardBridge[ports.size()];
+    this.connections = new PortConnection[ports.size()];
   }
 
   static byte[] portBytes(int port) {
@@ -54,7 +48,7 @@ final class WebSocketPortForwardHandler extends ChannelInboundHandlerAdapter {
     }
     ctx.flush();
     for (int i = 0; i < ports.size(); i++) {
-      bridges[i] = new PortForwardBridge(dialer, netns, podId, ports.get(i), clientOf(i));
+      connections[i] = opener.open(ports.get(i), clientOf(i));
     }
   }
 
@@ -91,21 +85,21 @@ final class WebSocketPortForwardHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     int index = message.channel() / 2;
-    if (message.channel() % 2 != 0 || index >= bridges.length) {
+    if (message.channel() % 2 != 0 || index >= connections.length) {
       log.debug("port forward client {} wrote to channel {}, which the server does not read",
           ctx.channel().remoteAddress(), message.channel());
       return;
     }
     if (message.data().length > 0) {
-      bridges[index].write(message.data());
+      connections[index].write(message.data());
     }
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    for (PortForwardBridge bridge : bridges) {
-      if (bridge != null) {
-        bridge.close();
+    for (PortConnection connection : connections) {
+      if (connection != null) {
+        connection.close();
       }
     }
     ctx.fireChannelInactive();

@@ -107,6 +107,31 @@ class WebSocketStreamingTest {
   }
 
   @Test
+  void execWithTtyTakesResizesFromTheResizeChannel() throws Exception {
+    String url = env.runtime().exec(ExecRequest.newBuilder().setContainerId(sleeper).addAllCmd(List.of("sh"))
+        .setStdin(true).setStdout(true).setTty(true).build()).getUrl();
+    try (WebSocketTestClient client = new WebSocketTestClient()) {
+      assertEquals(101, client.connect(url, List.of("v5.channel.k8s.io")));
+      client.send(4, "{\"Width\":123,\"Height\":45}");
+      Thread.sleep(200);
+      client.send(0, "stty size; exit 7\n");
+      client.awaitText(1, "45 123", WAIT);
+      assertEquals(1000, client.awaitClosed(WAIT));
+      assertTrue(client.text(3).contains("\"message\":\"7\""), client.text(3));
+    }
+  }
+
+  @Test
+  void portForwardToAClosedPortReportsOnTheErrorChannel() throws Exception {
+    String url = env.runtime().portForward(PortForwardRequest.newBuilder().setPodSandboxId(podId).build()).getUrl();
+    try (WebSocketTestClient client = new WebSocketTestClient()) {
+      assertEquals(101, client.connect(url + "?port=9", List.of("v4.channel.k8s.io")));
+      assertEquals(1000, client.awaitClosed(WAIT));
+      assertTrue(client.text(1).contains("error forwarding port 9"), client.text(1));
+    }
+  }
+
+  @Test
   void aPortForwardWithoutPortsIsRefused() throws Exception {
     String url = env.runtime().portForward(PortForwardRequest.newBuilder().setPodSandboxId(podId).build()).getUrl();
     try (WebSocketTestClient client = new WebSocketTestClient()) {
