@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * One forwarded connection: the client's data to the pod's port and back. Pipe I/O runs on
  * virtual threads; the protocol handler is told of data, the end, and errors.
  */
-final class PortForwardBridge {
+final class PortForwardBridge implements PortConnection {
   private static final Logger log = LoggerFactory.getLogger(PortForwardBridge.class);
 
   /** What the bridge tells the client side. Callable from any thread. */
@@ -70,7 +70,8 @@ final class PortForwardBridge {
     client.end();
   }
 
-  void write(byte[] data) {
+  @Override
+  public void write(byte[] data) {
     submit(out -> {
       try {
         out.write(data);
@@ -82,7 +83,8 @@ final class PortForwardBridge {
   }
 
   /** The client sent all it will: the port sees end of stream. */
-  void closeInput() {
+  @Override
+  public void closeInput() {
     submit(out -> {
       try {
         out.close();
@@ -93,7 +95,8 @@ final class PortForwardBridge {
   }
 
   /** The client is gone: end the relay. */
-  void close() {
+  @Override
+  public void close() {
     try {
       serial.execute(() -> {
         if (relay != null) {

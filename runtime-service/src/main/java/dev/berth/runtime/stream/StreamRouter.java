@@ -16,17 +16,19 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.spdy.SpdyFrameCodec;
 import io.netty.handler.codec.spdy.SpdyVersion;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP request that opens a stream: {@code /exec|attach|portforward/<token>}. Redeems the
  * token (404 when it is unknown, used, expired or for another kind of stream), negotiates the
- * protocol and upgrades the connection to SPDY/3.1, replacing the HTTP handlers with the SPDY
- * ones.
+ * protocol and upgrades the connection to SPDY/3.1 or WebSocket (as the request asks),
+ * replacing the HTTP handlers with that transport's framing in front of the protocol handler.
  */
 final class StreamRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final Logger log = LoggerFactory.getLogger(StreamRouter.class);
@@ -63,13 +65,17 @@ final class StreamRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       refuse(ctx, HttpResponseStatus.NOT_FOUND, "not found");
       return;
     }
+    StreamRequest streamRequest = redeemed.get();
+    if (WebSocketUpgrade.requested(request)) {
+      upgradeToWebSocket(ctx, request, streamRequest);
+      return;
+    }
     String upgrade = request.headers().get(HttpHeaderNames.UPGRADE, "");
     if (!upgrade.equalsIgnoreCase("SPDY/3.1")) {
-      refuse(ctx, HttpResponseStatus.BAD_REQUEST, "upgrade to SPDY/3.1 required");
+      refuse(ctx, HttpResponseStatus.BAD_REQUEST, "upgrade to SPDY/3.1 or websocket required");
       return;
     }
     List<String> offered = request.headers().getAll(PROTOCOL_HEADER);
-    StreamRequest streamRequest = redeemed.get();
     ChannelHandler protocolHandler;
     String chosen;
     if (streamRequest instanceof StreamRequest.PortForward forward) {
@@ -79,15 +85,12 @@ final class StreamRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             + ", server supports [" + PORT_FORWARD_PROTOCOL + "]");
         return;
       }
-      Optional<java.nio.file.Path> netns;
-      try {
-        netns = runtime.networkNamespace(forward.sandboxId());
-      } catch (RuntimeException e) {
-        refuse(ctx, HttpResponseStatus.NOT_FOUND, e.getMessage());
+      Optional<Optional<Path>> netns = networkNamespace(ctx, forward);
+      if (netns.isEmpty()) {
         return;
       }
       chosen = PORT_FORWARD_PROTOCOL;
-      protocolHandler = new SpdyPortForwardHandler(dialer, netns, forward.sandboxId());
+      protocolHandler = new SpdyPortForwardHandler(dialer, netns.get(), forward.sandboxId());
     } else {
       RemoteCommandProtocol protocol;
       if (offered.isEmpty()) {
@@ -102,13 +105,8 @@ final class StreamRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         protocol = negotiated.get();
         chosen = protocol.id();
       }
-      protocolHandler = switch (streamRequest) {
-        case StreamRequest.Exec exec -> new SpdyRemoteCommandHandler(protocol, exec.stdio(),
-            output -> new ExecBridge(runtime, exec, output), STREAM_CREATION_TIMEOUT);
-        case StreamRequest.Attach attach -> new SpdyRemoteCommandHandler(protocol, attach.stdio(),
-            output -> new AttachBridge(runtime, attach, output), STREAM_CREATION_TIMEOUT);
-        case StreamRequest.PortForward ignored -> throw new IllegalStateException();
-      };
+      protocolHandler = new SpdyRemoteCommandHandler(protocol, stdio(streamRequest), bridges(streamRequest),
+          STREAM_CREATION_TIMEOUT);
     }
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
     response.headers().set(HttpHeaderNames.CONNECTION, "Upgrade").set(HttpHeaderNames.UPGRADE, "SPDY/3.1");
@@ -126,7 +124,67 @@ final class StreamRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     pipeline.remove(this);
   }
 
-  private static void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
+  private void upgradeToWebSocket(ChannelHandlerContext ctx, FullHttpRequest request, StreamRequest streamRequest) {
+    List<String> offered = WebSocketUpgrade.offered(request);
+    List<WebSocketUpgrade.Subprotocol> supported = streamRequest instanceof StreamRequest.PortForward
+        ? WebSocketUpgrade.PORT_FORWARD : WebSocketUpgrade.REMOTE_COMMAND;
+    Optional<WebSocketUpgrade.Subprotocol> chosen = WebSocketUpgrade.negotiate(offered, supported);
+    if (chosen.isEmpty()) {
+      refuse(ctx, HttpResponseStatus.FORBIDDEN, "unable to negotiate protocol: client supports " + offered
+          + ", server supports " + supported.stream().map(WebSocketUpgrade.Subprotocol::id).toList());
+      return;
+    }
+    ChannelHandler protocolHandler;
+    if (streamRequest instanceof StreamRequest.PortForward forward) {
+      List<Integer> ports;
+      try {
+        ports = WebSocketUpgrade.ports(request.uri());
+      } catch (StreamProtocolException e) {
+        refuse(ctx, HttpResponseStatus.BAD_REQUEST, e.getMessage());
+        return;
+      }
+      Optional<Optional<Path>> netns = networkNamespace(ctx, forward);
+      if (netns.isEmpty()) {
+        return;
+      }
+      Optional<Path> namespace = netns.get();
+      protocolHandler = new WebSocketPortForwardHandler(
+          (port, client) -> new PortForwardBridge(dialer, namespace, forward.sandboxId(), port, client), ports);
+    } else {
+      protocolHandler = new WebSocketRemoteCommandHandler(chosen.get().version(), stdio(streamRequest),
+          bridges(streamRequest));
+    }
+    WebSocketUpgrade.upgrade(ctx, request, chosen.get(), protocolHandler);
+  }
+
+  /** The pod's network namespace; empty (and the client told) when the pod is gone. */
+  private Optional<Optional<Path>> networkNamespace(ChannelHandlerContext ctx, StreamRequest.PortForward forward) {
+    try {
+      return Optional.of(runtime.networkNamespace(forward.sandboxId()));
+    } catch (RuntimeException e) {
+      refuse(ctx, HttpResponseStatus.NOT_FOUND, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  private static StreamRequest.Stdio stdio(StreamRequest request) {
+    return switch (request) {
+      case StreamRequest.Exec exec -> exec.stdio();
+      case StreamRequest.Attach attach -> attach.stdio();
+      case StreamRequest.PortForward ignored -> throw new IllegalArgumentException("a port forward has no stdio");
+    };
+  }
+
+  private Function<CommandOutput, CommandInput> bridges(StreamRequest request) {
+    return switch (request) {
+      case StreamRequest.Exec exec -> output -> new ExecBridge(runtime, exec, output);
+      case StreamRequest.Attach attach -> output -> new AttachBridge(runtime, attach, output);
+      case StreamRequest.PortForward ignored -> throw new IllegalArgumentException("a port forward runs no command");
+    };
+  }
+
+  private static void refuse(
+ChannelHandlerContext ctx, HttpResponseStatus status, String message) {
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
         Unpooled.copiedBuffer(message + "\n", StandardCharsets.UTF_8));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
