@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
@@ -421,6 +422,21 @@ public final class ConmonShim {
 
   public void resume(String id) throws ShimException {
     check(runtime(ShimPaths.checkId(id), "resume", id));
+  }
+
+  /**
+   * Dumps the container's processes with CRIU into {@code imageDir} ({@code runtime checkpoint});
+   * with {@code leaveRunning} they continue afterwards. runc freezes the container while CRIU dumps.
+   */
+  public void checkpoint(String id, Path imageDir, Path workDir, boolean leaveRunning) throws ShimException {
+    ShimPaths.checkId(id);
+    List<String> args = new java.util.ArrayList<>(List.of("checkpoint", "--image-path", imageDir.toString(),
+        "--work-path", workDir.toString()));
+    if (leaveRunning) {
+      args.add("--leave-running");
+    }
+    args.add(id);
+    check(runtime(id, args.toArray(String[]::new)));
   }
 
   /** Applies an OCI {@code linux.resources} object to the running container ({@code runtime update -r -}). */
