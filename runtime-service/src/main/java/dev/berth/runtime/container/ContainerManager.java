@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.image.ImageNotFoundException;
 import dev.berth.image.ImageStore;
 import dev.berth.image.ResolvedImage;
+import dev.berth.runtime.checkpoint.CheckpointArchive;
+import dev.berth.runtime.checkpoint.CriuSupport;
 import dev.berth.runtime.events.ContainerEvent;
 import dev.berth.runtime.events.ContainerEvents;
 import dev.berth.runtime.model.Clock;
@@ -62,7 +64,7 @@ public final class ContainerManager implements PodContainers {
 
   /** Paths and parts a container manager works with. */
   public record Parts(RecordStore<Container> store, Path podsDir, ImageStore images, ConmonShim shim,
-      SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit, ContainerEvents events) {}
+      SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit, ContainerEvents events, CriuSupport criu) {}
 
   private final Parts parts;
   private final IdIndex<Container> containers = new IdIndex<>();
@@ -104,6 +106,12 @@ public final class ContainerManager implements PodContainers {
   }
 
   private Container createLocked(String id, Sandbox sandbox, ContainerRequest request, Undo undo) {
+    if (CheckpointArchive.isArchivePath(request.image())) {
+      requireCriu("restore container " + request.name() + " from checkpoint archive " + request.image());
+      // CRIU works here but the restore through conmon --restore has not landed; say so rather than start afresh.
+      throw new CriException.FailedPrecondition("restore container " + request.name() + " from checkpoint archive "
+          + request.image() + ": restoring checkpoints is not supported by this Berth yet");
+    }
     ResolvedImage image;
     try {
       image = parts.images().resolve(request.image());
@@ -280,6 +288,36 @@ public final class ContainerManager implements PodContainers {
       publish(started, ContainerEvent.Type.STARTED, startedAt);
       // A process that exits at once may have been reported before it was marked running.
       parts.shim().exit(id).ifPresent(exit -> recordExit(id, exit));
+    });
+  }
+
+  /**
+   * Checkpoints a running container into a tar at {@code location} (see {@link CheckpointArchive});
+   * the container is frozen while CRIU dumps it and keeps running afterwards.
+   */
+  public void checkpoint(String idOrPrefix, Path location) {
+    String id = require(idOrPrefix).id();
+    locks.run(id, () -> {
+      Container container = require(id);
+      if (container.state() != ContainerState.RUNNING) {
+        throw new CriException.FailedPrecondition("checkpoint container " + id + ": it is "
+            + container.state().name().toLowerCase() + ", not running");
+      }
+      requireCriu("checkpoint container " + id);
+      Path bundle = parts.store().objectDir(id).resolve("bundle");
+      try {
+        CheckpointArchive.write(parts.shim(), bundle, parts.images().upperDir(id),
+            new CheckpointArchive.Metadata(id, container.spec().name(), container.spec().image(),
+                container.spec().imageId()), location);
+      } catch (IOException | ShimException e) {
+        throw new CriException.Internal("checkpoint container " + id + " to " + location + ": " + e.getMessage(), e);
+      }
+    });
+  }
+
+  private void requireCriu(String what) {
+    parts.criu().unavailableReason().ifPresent(reason -> {
+      throw new CriException.FailedPrecondition(what + ": CRIU cannot work on this node: " + reason);
     });
   }
 

@@ -227,6 +227,27 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
     });
   }
 
+  /**
+   * Writes a checkpoint archive of a running container to {@code location}; it keeps running.
+   * The request's timeout is not applied: runc checkpoint has no deadline of its own to hand it.
+   */
+  @Override
+  public void checkpointContainer(CheckpointContainerRequest request,
+      StreamObserver<CheckpointContainerResponse> response) {
+    answer(response, () -> {
+      String id = Ids.requirePrefix(request.getContainerId(), "container_id");
+      String location = request.getLocation();
+      if (location.isEmpty()) {
+        throw new CriException.InvalidArgument("checkpoint location is empty");
+      }
+      if (!location.startsWith("/")) {
+        throw new CriException.InvalidArgument("checkpoint location \"" + location + "\" is not an absolute path");
+      }
+      containers.checkpoint(id, java.nio.file.Path.of(location).normalize());
+      return CheckpointContainerResponse.getDefaultInstance();
+    });
+  }
+
   @Override
   public void execSync(ExecSyncRequest request, StreamObserver<ExecSyncResponse> response) {
     answer(response, () -> {

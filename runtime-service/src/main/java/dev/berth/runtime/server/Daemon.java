@@ -5,6 +5,7 @@ import dev.berth.image.RegistryHosts;
 import dev.berth.image.snapshot.MountTable;
 import dev.berth.runtime.BerthVersion;
 import dev.berth.runtime.cgroup.CgroupLayout;
+import dev.berth.runtime.checkpoint.CriuSupport;
 import dev.berth.runtime.cgroup.CgroupPaths;
 import dev.berth.runtime.cgroup.HugetlbDelegation;
 import dev.berth.runtime.cni.CniNetwork;
@@ -64,6 +65,8 @@ public final class Daemon {
   private static final Logger log = LoggerFactory.getLogger(Daemon.class);
   private static final Path NSENTER = Path.of("/usr/bin/nsenter");
   private static final Path BUSYBOX = Path.of("/bin/busybox");
+  /** Debian's criu; runc finds it on PATH, this is only asked whether it works here. */
+  private static final Path CRIU = Path.of("/usr/sbin/criu");
   /** A writable layer's size is walked again at most this often (in the background). */
   private static final Duration LAYER_USAGE_MAX_AGE = Duration.ofSeconds(2);
 
@@ -116,7 +119,8 @@ public final class Daemon {
           cni, () -> requireNetwork(probe), shim, CgroupPaths.fromMountinfo(), oomFloor,
           HugetlbDelegation.forLayout(cgroupLayout)));
       ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
-          state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit(), events));
+          state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit(), events,
+          new CriuSupport(CRIU)));
       sandboxes.setContainers(containers);
 
       // Watch before recovering, so that no exit falls between the two.

@@ -69,6 +69,7 @@ class UnimplementedRpcTest {
       "runtime.v1.RuntimeService/StreamPodSandboxStats",
       "runtime.v1.RuntimeService/StreamPodSandboxMetrics",
       "runtime.v1.RuntimeService/GetContainerEvents",
+      "runtime.v1.RuntimeService/CheckpointContainer",
       "runtime.v1.ImageService/StreamImages",
       "runtime.v1.ImageService/ListImages",
       "runtime.v1.ImageService/ImageStatus",

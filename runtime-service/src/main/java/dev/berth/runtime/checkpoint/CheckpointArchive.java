@@ -1,0 +1,119 @@
+package dev.berth.runtime.checkpoint;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.shim.ConmonShim;
+import dev.berth.shim.ShimException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A container checkpoint as one tar, laid out as CRI-O's: the CRIU image directory
+ * ({@value #CRIU_DIR}/), the OCI {@value #CONFIG}, the rootfs changes as a tar of the overlay
+ * upper dir ({@value #ROOTFS_DIFF}) and what the restore needs to know ({@value #METADATA}). A
+ * CreateContainer whose image is the path of such a file restores it, CRI-O's convention.
+ */
+public final class CheckpointArchive {
+
+  public static final String CRIU_DIR = "checkpoint";
+  public static final String CONFIG = "config.json";
+  public static final String ROOTFS_DIFF = "rootfs-diff.tar";
+  public static final String METADATA = "berth-checkpoint.json";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long TAR_TIMEOUT_MINUTES = 30;
+
+  /** What a restore needs besides the CRIU images: the image the container ran and its name. */
+  public record Metadata(String containerId, String name, String image, String imageId) {}
+
+  private CheckpointArchive() {}
+
+  /** CRI-O's test: an image reference that is an absolute path to an existing file is a checkpoint archive. */
+  public static boolean isArchivePath(String image) {
+    if (!image.startsWith("/")) {
+      return false;
+    }
+    return Files.isRegularFile(Path.of(image));
+  }
+
+  /**
+   * Pauses the container (cgroup freezer), dumps it leaving it running, archives the dump with
+   * its bundle config and rootfs changes while it is still frozen (so the files match the
+   * memory), then resumes it whatever happened.
+   */
+  public static void write(ConmonShim shim, Path bundle, Optional<Path> upperDir, Metadata metadata, Path location)
+      throws IOException, ShimException {
+    Path parent = location.toAbsolutePath().getParent();
+    Files.createDirectories(parent);
+    Path staging = Files.createTempDirectory(parent, ".berth-checkpoint-");
+    try {
+      shim.pause(metadata.containerId());
+      try {
+        shim.checkpoint(metadata.containerId(), staging.resolve(CRIU_DIR), staging.resolve("work"), true);
+        Files.copy(bundle.resolve(CONFIG), staging.resolve(CONFIG));
+        if (upperDir.isPresent()) {
+          tar(List.of("--xattrs", "--numeric-owner", "-C", upperDir.get().toString(), "-cf",
+              staging.resolve(ROOTFS_DIFF).toString(), "."));
+        }
+        Files.write(staging.resolve(METADATA), JSON.writeValueAsBytes(metadata));
+      } finally {
+        shim.resume(metadata.containerId());
+      }
+      deleteTree(staging.resolve("work"));
+      Path partial = parent.resolve(location.getFileName() + ".partial");
+      tar(List.of("--numeric-owner", "-C", staging.toString(), "-cf", partial.toString(), "."));
+      Files.move(partial, location, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      deleteTree(staging);
+    }
+  }
+
+  /** Reads the metadata of an archive without unpacking the rest. */
+  public static Metadata readMetadata(Path archive) throws IOException {
+    byte[] json = tar(List.of("-xOf", archive.toString(), "./" + METADATA));
+    return JSON.readValue(json, Metadata.class);
+  }
+
+  private static byte[] tar(List<String> args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add("tar");
+    command.addAll(args);
+    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.PIPE).start();
+    process.getOutputStream().close();
+    byte[] output = process.getInputStream().readAllBytes();
+    String errors = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    try {
+      if (!process.waitFor(TAR_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+        process.destroyForcibly();
+        throw new IOException(String.join(" ", command) + " did not finish");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+      throw new IOException("interrupted: " + String.join(" ", command), e);
+    }
+    if (process.exitValue() != 0) {
+      throw new IOException(String.join(" ", command) + " failed (exit " + process.exitValue() + "): " + errors);
+    }
+    return output;
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
+  }
+}
