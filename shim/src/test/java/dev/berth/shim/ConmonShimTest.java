@@ -267,6 +267,29 @@ class ConmonShimTest {
     shim.kill("paused", 9, true);
   }
 
+  /** On a kernel CRIU does not support (this VM's), runc's dump fails and the process runs on. */
+  @Test
+  void checkpointWithoutAWorkingCriuFailsAndTheContainerRunsOn() throws Exception {
+    Process check = new ProcessBuilder("criu", "check").redirectErrorStream(true).start();
+    check.getInputStream().readAllBytes();
+    org.junit.jupiter.api.Assumptions.assumeTrue(check.waitFor() != 0, "criu check passes here");
+    run("ckpt", "sleep", "60");
+    Path images = Files.createTempDirectory("berth-ckpt-test");
+    try {
+      ShimException e = assertThrows(ShimException.class,
+          () -> shim.checkpoint("ckpt", images.resolve("image"), images.resolve("work"), true));
+      assertTrue(e.getMessage().contains("criu failed: type DUMP"), e.getMessage());
+      assertEquals(RuntimeState.Status.RUNNING, shim.state("ckpt").orElseThrow().status());
+    } finally {
+      shim.kill("ckpt", 9, true);
+      try (var walk = Files.walk(images)) {
+        for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(path);
+        }
+      }
+    }
+  }
+
   @Test
   void updateResourcesWritesTheCgroup() throws Exception {
     run("limits", "sleep", "60");
