@@ -49,6 +49,11 @@ final class SandboxTranslator {
       throw new CriException.InvalidArgument("pod sandbox config linux.cgroup_parent \"" + cgroupParent
           + "\" must be an absolute cgroupfs path without '..'");
     }
+    String logDirectory = config.getLogDirectory();
+    if (!logDirectory.isEmpty() && (!logDirectory.startsWith("/") || logDirectory.contains("\0"))) {
+      throw new CriException.InvalidArgument("pod sandbox config log_directory \"" + logDirectory
+          + "\" must be an absolute path");
+    }
     if (config.getHostname().length() > 64) {
       throw new CriException.InvalidArgument("pod sandbox config hostname is longer than 64 characters");
     }
