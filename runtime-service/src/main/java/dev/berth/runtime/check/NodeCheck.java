@@ -3,9 +3,8 @@ package dev.berth.runtime.check;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.runtime.config.BerthConfig;
-import java.io.ByteArrayOutputStream;
+import dev.berth.runtime.sys.ProcFiles;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -277,19 +276,10 @@ public final class NodeCheck {
     return text.isEmpty() ? List.of() : text.lines().toList();
   }
 
-  /**
-   * Reads a whole file with big reads. Files.readString is wrong for /proc/sys: those files report
-   * size 0, the JDK then probes with a short first read, and an integer sysctl read at an offset
-   * other than 0 is at its end ("96365" came back as "9").
-   */
+  /** A whole procfs/sysfs file (see ProcFiles for why not Files.readString), or "" when unreadable. */
   static String read(Path file) {
-    try (InputStream in = Files.newInputStream(file)) {
-      ByteArrayOutputStream text = new ByteArrayOutputStream();
-      byte[] buffer = new byte[65536];
-      for (int n; (n = in.read(buffer)) != -1; ) {
-        text.write(buffer, 0, n);
-      }
-      return text.toString(StandardCharsets.UTF_8);
+    try {
+      return ProcFiles.read(file);
     } catch (IOException e) {
       return "";
     }

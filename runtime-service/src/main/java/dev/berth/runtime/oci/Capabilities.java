@@ -30,6 +30,15 @@ public final class Capabilities {
    * privileged containers. A capability outside it (a node that drops one) would fail the create.
    */
   public static List<String> all() {
+    return DaemonBoundingSet.CAPABILITIES;
+  }
+
+  /** Read once, on first use: the daemon's bounding set does not change while it runs. */
+  private static final class DaemonBoundingSet {
+    static final List<String> CAPABILITIES = read();
+  }
+
+  private static List<String> read() {
     long bounding = -1L;
     try {
       for (String line : ProcFiles.read(Path.of("/proc/self/status")).split("\n")) {

@@ -4,34 +4,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.cri.v1.ExecRequest;
-import dev.berth.runtime.testing.PodTestEnv;
+import dev.berth.runtime.testing.PodTestCase;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Exec, attach and port forward through the streaming server against real containers. */
-class StreamingTest {
+class StreamingTest extends PodTestCase {
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static final List<String> V4 = List.of("v4.channel.k8s.io", "v3.channel.k8s.io");
 
-  private static PodTestEnv env;
   private static String podId;
   private static String sleeper;
 
   @BeforeAll
-  static void start() throws Exception {
-    env = PodTestEnv.start();
+  static void startSleeper() {
     podId = env.runPod();
     sleeper = env.runContainer(podId, env.containerConfig("sleeper", "sleep", "3600").build());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (env != null) {
-      env.close();
-    }
   }
 
   private static String execUrl(boolean stdin, boolean tty, String... cmd) {

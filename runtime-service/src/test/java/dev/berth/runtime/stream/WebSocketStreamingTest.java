@@ -7,34 +7,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.berth.cri.v1.AttachRequest;
 import dev.berth.cri.v1.ExecRequest;
 import dev.berth.cri.v1.PortForwardRequest;
-import dev.berth.runtime.testing.PodTestEnv;
+import dev.berth.runtime.testing.PodTestCase;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Exec, attach and port forward over the WebSocket forms of the protocols, against real containers. */
-class WebSocketStreamingTest {
+class WebSocketStreamingTest extends PodTestCase {
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static final String SUCCESS = "{\"metadata\":{},\"status\":\"Success\"}";
 
-  private static PodTestEnv env;
   private static String podId;
   private static String sleeper;
 
   @BeforeAll
-  static void start() throws Exception {
-    env = PodTestEnv.start();
+  static void startSleeper() {
     podId = env.runPod();
     sleeper = env.runContainer(podId, env.containerConfig("sleeper", "sleep", "3600").build());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (env != null) {
-      env.close();
-    }
   }
 
   private static String execUrl(boolean stdin, String... cmd) {
