@@ -93,6 +93,24 @@ class DaemonKillFaultTest {
   }
 
   @Test
+  void runPodSandboxKilledDuringTheInfraCreateIsUndoneAndTheRetrySucceeds() throws Exception {
+    PodSandboxConfig config = env.podConfig("crash-infra").build();
+    stalls.arm(StallPoints.RUNC_CREATE);
+    CompletableFuture<?> call = inFlight(() -> env.runPod(config));
+    // By now: netns pinned, CNI added (an IP handed out), pod files and /dev/shm mounted, conmon up.
+    String halfMade = stalls.awaitReached(StallPoints.RUNC_CREATE);
+
+    killAndRestart(call, () -> stalls.release(StallPoints.RUNC_CREATE));
+
+    assertTrue(pods().stream().noneMatch(p -> p.getId().equals(halfMade)
+        || p.getMetadata().getName().equals("crash-infra")), pods().toString());
+    assertEquals(List.of(), ObjectTraces.of(env, halfMade), "left by the half-made pod");
+    String retried = env.runPod(config);
+    assertEquals(PodSandboxState.SANDBOX_READY, pod(retried).getState());
+    removePod(retried);
+  }
+
+  @Test
   void createContainerKilledDuringRuncCreateIsUndoneAndTheRetrySucceeds() throws Exception {
     String pod = env.runPod();
     var config = env.containerConfig("crash-create", "sleep", "600").build();
