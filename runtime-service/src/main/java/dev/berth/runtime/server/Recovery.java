@@ -21,6 +21,8 @@ import org.slf4j.LoggerFactory;
  * Start-up: every sandbox and container on disk is loaded and reconciled with what is really
  * running before the socket opens. A live shim means the container still runs; an exit file
  * gives its real exit code and time; neither means it is gone, reported with reason Unknown.
+ * Objects whose create was cut short are undone first ({@link HalfMadeObjects}), and a container
+ * started after its record was last saved is recorded as running ({@link StartedWhileDown}).
  */
 final class Recovery {
 

@@ -14,13 +14,14 @@ import dev.berth.cri.v1.ListPodSandboxRequest;
 import dev.berth.cri.v1.PodSandbox;
 import dev.berth.cri.v1.PodSandboxConfig;
 import dev.berth.cri.v1.PodSandboxState;
+import dev.berth.cri.v1.PodSandboxStatusRequest;
 import dev.berth.cri.v1.PullImageRequest;
 import dev.berth.cri.v1.RemoveContainerRequest;
 import dev.berth.cri.v1.RemoveImageRequest;
 import dev.berth.cri.v1.RemovePodSandboxRequest;
-import dev.berth.cri.v1.RunPodSandboxRequest;
 import dev.berth.cri.v1.StartContainerRequest;
 import dev.berth.cri.v1.StopContainerRequest;
+import dev.berth.cri.v1.StopPodSandboxRequest;
 import dev.berth.runtime.testing.ObjectTraces;
 import dev.berth.runtime.testing.PodTestEnv;
 import dev.berth.runtime.testing.StallPoints;
@@ -85,7 +86,7 @@ class DaemonKillFaultTest {
     assertEquals(List.of(), ObjectTraces.of(env, halfMade), "left by the half-made pod");
     String retried = env.runPod(config);
     assertEquals(PodSandboxState.SANDBOX_READY, pod(retried).getState());
-    String ip = env.runtime().podSandboxStatus(dev.berth.cri.v1.PodSandboxStatusRequest.newBuilder()
+    String ip = env.runtime().podSandboxStatus(PodSandboxStatusRequest.newBuilder()
         .setPodSandboxId(retried).build()).getStatus().getNetwork().getIp();
     assertTrue(ip.startsWith(env.subnetPrefix() + "."), ip);
     removePod(retried);
@@ -303,7 +304,7 @@ class DaemonKillFaultTest {
   }
 
   private static void removePod(String pod) {
-    env.runtime().stopPodSandbox(dev.berth.cri.v1.StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+    env.runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
     env.runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
   }
 
