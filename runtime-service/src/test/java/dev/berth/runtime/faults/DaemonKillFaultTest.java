@@ -165,6 +165,28 @@ class DaemonKillFaultTest {
   }
 
   @Test
+  void aContainerStartedAndExitedWhileTheDaemonWasDownIsRecordedWithItsExit() throws Exception {
+    String pod = env.runPod();
+    String id = env.createContainer(pod, env.containerConfig("crash-quick", "sh", "-c", "exit 7").build());
+    stalls.arm(StallPoints.RUNC_START);
+    CompletableFuture<?> call = inFlight(() -> env.runtime().startContainer(
+        StartContainerRequest.newBuilder().setContainerId(id).build()));
+    stalls.awaitReached(StallPoints.RUNC_START);
+
+    killAndRestart(call, () -> {
+      stalls.release(StallPoints.RUNC_START);
+      // conmon outlives the daemon and writes the exit file for it.
+      Thread.sleep(500);
+    });
+
+    ContainerStatus status = env.awaitExit(id);
+    assertEquals(7, status.getExitCode(), status.toString());
+    assertTrue(status.getStartedAt() > 0 && status.getStartedAt() <= status.getFinishedAt(), status.toString());
+    removePod(pod);
+    assertEquals(List.of(), ObjectTraces.of(env, id));
+  }
+
+  @Test
   void stopContainerKilledDuringTheGracePeriodIsFinishedByTheRetry() throws Exception {
     String pod = env.runPod();
     // sh as pid 1 with SIGTERM ignored: only the SIGKILL after the timeout ends it.
