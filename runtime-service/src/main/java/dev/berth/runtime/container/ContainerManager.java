@@ -27,6 +27,7 @@ import dev.berth.runtime.sandbox.PodContainers;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.sandbox.SandboxState;
+import dev.berth.runtime.store.CreationIntent;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.CreateRequest;
@@ -122,8 +123,11 @@ public final class ContainerManager implements PodContainers {
     try {
       Path bundle = parts.store().objectDir(id).resolve("bundle");
       Path rootfs = bundle.resolve("rootfs");
-      Files.createDirectories(rootfs);
+      // Before the first side effect: a daemon killed from here on leaves a note of what to undo.
+      CreationIntent.write(parts.store().objectDir(id),
+          new ContainerIntent(sandbox.id(), sandbox.cgroupParent() + "/" + id));
       undo.push("remove container dir", () -> parts.store().delete(id));
+      Files.createDirectories(rootfs);
       parts.images().mountRootfs(id, image.id(), rootfs);
       undo.push("release rootfs", () -> parts.images().releaseRootfs(id, rootfs));
 
@@ -155,6 +159,7 @@ public final class ContainerManager implements PodContainers {
           0, 0, 0, "", "", created.containerPid());
       exits.put(id, new CompletableFuture<>());
       parts.store().save(id, container);
+      CreationIntent.remove(parts.store().objectDir(id));
       containers.put(id, container);
       publish(container, ContainerEvent.Type.CREATED, container.createdAtNanos());
       return container;

@@ -17,6 +17,7 @@ import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.oci.NamespacePlan;
 import dev.berth.runtime.oci.OciSpecBuilder;
 import dev.berth.runtime.pod.PodFiles;
+import dev.berth.runtime.store.CreationIntent;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.runtime.sys.ProcFiles;
 import dev.berth.shim.ConmonShim;
@@ -90,6 +91,10 @@ public final class SandboxManager {
       if (spec.cgroupParent().isEmpty()) {
         undo.push("remove pod cgroup", () -> parts.cgroups().remove(cgroupParent));
       }
+      // Before the first side effect: a daemon killed from here on leaves a note of what to undo.
+      CreationIntent.write(parts.store().objectDir(id),
+          new SandboxIntent(spec, spec.cgroupParent().isEmpty() ? cgroupParent : ""));
+      undo.push("remove sandbox dir", () -> parts.store().delete(id));
       String netnsPath = "";
       List<String> ips = List.of();
       if (!spec.hostNetwork()) {
@@ -110,7 +115,6 @@ public final class SandboxManager {
 
       Path bundle = parts.store().objectDir(id).resolve("bundle");
       Files.createDirectories(bundle);
-      undo.push("remove sandbox dir", () -> parts.store().delete(id));
       writeInfraSpec(bundle, spec, hostname, netnsPath, cgroupParent + "/" + id);
       undo.push("delete infra", () -> parts.shim().delete(id));
       CreatedProcess infra = parts.shim().create(new CreateRequest(id, bundle, null, false, false, false,
@@ -122,6 +126,7 @@ public final class SandboxManager {
       Sandbox sandbox = new Sandbox(id, spec, SandboxState.READY, Clock.nowNanos(), netnsPath, ips, cgroupParent,
           infra.containerPid());
       parts.store().save(id, sandbox);
+      CreationIntent.remove(parts.store().objectDir(id));
       sandboxes.put(id, sandbox);
       log.info("pod sandbox {} ({}) ready, ips {}", id, spec.pod().key(), ips);
       return sandbox;

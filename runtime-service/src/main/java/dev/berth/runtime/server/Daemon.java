@@ -25,6 +25,8 @@ import dev.berth.runtime.metrics.DaemonMeters;
 import dev.berth.runtime.metrics.MetricsServer;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.netns.NetworkNamespaces;
+import dev.berth.runtime.recovery.HalfMadeObjects;
+import dev.berth.runtime.recovery.StartedWhileDown;
 import dev.berth.runtime.sandbox.InfraRootfs;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
@@ -112,11 +114,13 @@ public final class Daemon {
       CgroupLayout cgroupLayout = CgroupLayout.detect();
 
       ContainerEvents events = new ContainerEvents();
-      SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore,
-          Files.createDirectories(state.resolve("pods")),
+      Path podsDir = Files.createDirectories(state.resolve("pods"));
+      NetworkNamespaces namespaces = new NetworkNamespaces(Files.createDirectories(state.resolve("netns")));
+      CgroupPaths cgroupPaths = CgroupPaths.fromMountinfo();
+      SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore, podsDir,
           InfraRootfs.prepare(root.resolve("infra-rootfs"), runtime.catatonit()),
-          runtime.defaultCgroupParent(), new NetworkNamespaces(Files.createDirectories(state.resolve("netns"))),
-          cni, () -> requireNetwork(probe), shim, CgroupPaths.fromMountinfo(), oomFloor,
+          runtime.defaultCgroupParent(), namespaces,
+          cni, () -> requireNetwork(probe), shim, cgroupPaths, oomFloor,
           HugetlbDelegation.forLayout(cgroupLayout)));
       ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
           state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit(), events,
@@ -125,7 +129,10 @@ public final class Daemon {
 
       // Watch before recovering, so that no exit falls between the two.
       opened.push(shim.watchExits(containers::onExit));
-      Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim);
+      Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim,
+          new HalfMadeObjects(new HalfMadeObjects.Parts(sandboxStore, containerStore, shim, images, namespaces, cni,
+              podsDir, cgroupPaths)),
+          new StartedWhileDown(shim, state.resolve("runc")));
 
       WritableLayers layers = new WritableLayers(images::upperDir,
           MountTable.mountPointOf(root.resolve("images").toAbsolutePath()).toString(), LAYER_USAGE_MAX_AGE);

@@ -3,6 +3,8 @@ package dev.berth.runtime.server;
 import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerManager;
 import dev.berth.runtime.model.Clock;
+import dev.berth.runtime.recovery.HalfMadeObjects;
+import dev.berth.runtime.recovery.StartedWhileDown;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.sandbox.SandboxState;
@@ -19,6 +21,8 @@ import org.slf4j.LoggerFactory;
  * Start-up: every sandbox and container on disk is loaded and reconciled with what is really
  * running before the socket opens. A live shim means the container still runs; an exit file
  * gives its real exit code and time; neither means it is gone, reported with reason Unknown.
+ * Objects whose create was cut short are undone first ({@link HalfMadeObjects}), and a container
+ * started after its record was last saved is recorded as running ({@link StartedWhileDown}).
  */
 final class Recovery {
 
@@ -27,7 +31,10 @@ final class Recovery {
   private Recovery() {}
 
   static void run(RecordStore<Sandbox> sandboxStore, RecordStore<Container> containerStore,
-      SandboxManager sandboxes, ContainerManager containers, ConmonShim shim) throws IOException {
+      SandboxManager sandboxes, ContainerManager containers, ConmonShim shim, HalfMadeObjects halfMade,
+      StartedWhileDown startedWhileDown) throws IOException {
+    // Before loading: a half-made object is no object, and must not be adopted or leak.
+    halfMade.undoAll();
     RecordStore.Loaded<Sandbox> loadedSandboxes = sandboxStore.loadAll();
     for (Sandbox sandbox : loadedSandboxes.records()) {
       Sandbox current = sandbox;
@@ -40,9 +47,12 @@ final class Recovery {
     }
     RecordStore.Loaded<Container> loadedContainers = containerStore.loadAll();
     for (Container container : loadedContainers.records()) {
-      Container current = container;
-      if (container.isLive() && shim.exit(container.id()).isEmpty() && !shim.isShimAlive(container.id())) {
-        current = container.exited(Clock.nowNanos(), 255, "Unknown",
+      Container current = startedWhileDown.reconcile(container);
+      if (current != container) {
+        containerStore.save(current.id(), current);
+      }
+      if (current.isLive() && shim.exit(container.id()).isEmpty() && !shim.isShimAlive(container.id())) {
+        current = current.exited(Clock.nowNanos(), 255, "Unknown",
             "the container's shim was gone when berth restarted");
         containerStore.save(current.id(), current);
         log.warn("container {}: shim is gone; marked exited (Unknown)", container.id());

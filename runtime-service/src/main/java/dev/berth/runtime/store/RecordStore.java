@@ -34,6 +34,11 @@ public final class RecordStore<T> {
     this.type = type;
   }
 
+  /** The directory that holds every object's directory. */
+  public Path dir() {
+    return dir;
+  }
+
   /** The directory that belongs to one object (its bundle, its files); made on first use. */
   public Path objectDir(String id) {
     if (!Ids.isFullId(id)) {
@@ -44,6 +49,11 @@ public final class RecordStore<T> {
 
   public void save(String id, T record) throws IOException {
     AtomicFiles.write(objectDir(id).resolve(FILE), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
+  }
+
+  /** Whether the object has a saved record (a finished create). */
+  public boolean exists(String id) {
+    return Files.exists(objectDir(id).resolve(FILE));
   }
 
   /** Removes the object's whole directory. */
@@ -63,6 +73,10 @@ public final class RecordStore<T> {
           continue;
         }
         Path file = entry.resolve(FILE);
+        if (!Files.exists(file) && CreationIntent.exists(entry)) {
+          // Half made, and its undo did not finish: kept, with its note, for the next start.
+          continue;
+        }
         if (!Files.exists(file)) {
           // Created but never saved: a crash between mkdir and the first save. Nothing to keep.
           deleteTree(entry);
@@ -91,6 +105,14 @@ public final class RecordStore<T> {
   static void deleteTree(Path root) throws IOException {
     if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return;
+    }
+    // A walk would descend into a mount still below (a container's overlay rootfs), delete
+    // through it and leave the mount: detach those first, deepest first.
+    Path absolute = root.toAbsolutePath().normalize();
+    for (Path mount : dev.berth.image.snapshot.MountTable.mountPoints().stream()
+        .filter(m -> m.startsWith(absolute)).sorted(Comparator.reverseOrder()).toList()) {
+      dev.berth.image.sys.Syscalls.umount2(mount, dev.berth.image.sys.Syscalls.MNT_DETACH);
+      log.warn("unmounted {} left below {} before deleting it", mount, absolute);
     }
     try (Stream<Path> walk = Files.walk(root)) {
       for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {

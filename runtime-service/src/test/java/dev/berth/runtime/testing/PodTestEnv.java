@@ -61,6 +61,12 @@ public final class PodTestEnv implements AutoCloseable {
 
   /** With more daemon flags, such as {@code --metrics-address 127.0.0.1:PORT}. */
   public static PodTestEnv start(String... extraDaemonArgs) throws Exception {
+    return startWithConfig("", "", extraDaemonArgs);
+  }
+
+  /** With more lines for the config's [cni] and [runtime] tables, such as another bin_dirs or oci_runtime. */
+  public static PodTestEnv startWithConfig(String cniLines, String runtimeLines, String... extraDaemonArgs)
+      throws Exception {
     Path dir = ShortTempDirs.create();
     TestNetwork network = TestNetwork.create(dir);
     String cgroupRoot = "/berthtest-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
@@ -70,9 +76,11 @@ public final class PodTestEnv implements AutoCloseable {
         streaming_address = "127.0.0.1:0"
         [cni]
         conf_dir = "%s"
+        %s
         [runtime]
         default_cgroup_parent = "%s"
-        """.formatted(network.confDir(), cgroupRoot));
+        %s
+        """.formatted(network.confDir(), cniLines, cgroupRoot, runtimeLines));
     PodTestEnv env = new PodTestEnv(dir, network, cgroupRoot, config, extraDaemonArgs);
     env.daemon = DaemonProcess.start(dir.resolve("d"), env.daemonArgs());
     TestImages.importBusybox(env.daemon.client(), dir, IMAGE);
@@ -114,10 +122,19 @@ public final class PodTestEnv implements AutoCloseable {
 
   /** Kills the daemon with SIGKILL and starts a new one on the same root, as after a crash. */
   public void restartAfterKill() throws Exception {
+    restartAfterKill(() -> null);
+  }
+
+  /** As {@link #restartAfterKill()}, doing {@code whileDown} between the kill and the new start. */
+  public void restartAfterKill(java.util.concurrent.Callable<?> whileDown) throws Exception {
     daemon.process().destroyForcibly();
     daemon.awaitExit(Duration.ofSeconds(30));
     daemon.close();
-    daemon = DaemonProcess.start(dir.resolve("d"), daemonArgs());
+    try {
+      whileDown.call();
+    } finally {
+      daemon = DaemonProcess.start(dir.resolve("d"), daemonArgs());
+    }
   }
 
   private String[] daemonArgs() {
