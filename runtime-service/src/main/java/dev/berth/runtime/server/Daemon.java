@@ -45,7 +45,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -69,6 +68,8 @@ public final class Daemon {
   private static final Path CRIU = Path.of("/usr/sbin/criu");
   /** A writable layer's size is walked again at most this often (in the background). */
   private static final Duration LAYER_USAGE_MAX_AGE = Duration.ofSeconds(2);
+  /** The pause container's "/": the only directory below the root that keeps a mode others may search. */
+  private static final String INFRA_ROOTFS = "infra-rootfs";
 
   private final BerthConfig config;
   private final RootLock lock;
@@ -89,8 +90,8 @@ public final class Daemon {
   /** Locks the root, recovers state, then serves CRI; undoes what it did if a step fails. */
   public static Daemon start(BerthConfig config) throws IOException {
     long started = System.nanoTime();
-    createPrivateDirectory(config.root());
-    createPrivateDirectory(config.state());
+    PrivateDirectories.create(config.root());
+    PrivateDirectories.create(config.state());
     RootLock lock = RootLock.acquire(config.root());
     Deque<AutoCloseable> opened = new ArrayDeque<>();
     CriServer server = null;
@@ -114,7 +115,7 @@ public final class Daemon {
       ContainerEvents events = new ContainerEvents();
       SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore,
           Files.createDirectories(state.resolve("pods")),
-          InfraRootfs.prepare(root.resolve("infra-rootfs"), runtime.catatonit()),
+          InfraRootfs.prepare(root.resolve(INFRA_ROOTFS), runtime.catatonit()),
           runtime.defaultCgroupParent(), new NetworkNamespaces(Files.createDirectories(state.resolve("netns"))),
           cni, () -> requireNetwork(probe), shim, CgroupPaths.fromMountinfo(), oomFloor,
           HugetlbDelegation.forLayout(cgroupLayout)));
@@ -126,6 +127,8 @@ public final class Daemon {
       // Watch before recovering, so that no exit falls between the two.
       opened.push(shim.watchExits(containers::onExit));
       Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim);
+      PrivateDirectories.restrictChildren(root, Set.of(INFRA_ROOTFS));
+      PrivateDirectories.restrictChildren(state, Set.of());
 
       WritableLayers layers = new WritableLayers(images::upperDir,
           MountTable.mountPointOf(root.resolve("images").toAbsolutePath()).toString(), LAYER_USAGE_MAX_AGE);
@@ -230,12 +233,6 @@ public final class Daemon {
       closeable.close();
     } catch (Exception e) {
       log.warn("closing {}: {}", closeable.getClass().getSimpleName(), e.toString());
-    }
-  }
-
-  private static void createPrivateDirectory(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(SocketFile.DIRECTORY_MODE));
     }
   }
 }
