@@ -61,6 +61,11 @@ public final class PodTestEnv implements AutoCloseable {
 
   /** With more daemon flags, such as {@code --metrics-address 127.0.0.1:PORT}. */
   public static PodTestEnv start(String... extraDaemonArgs) throws Exception {
+    return startWithConfig("", extraDaemonArgs);
+  }
+
+  /** With more top-level config keys (TOML lines, such as {@code streaming_token_ttl_seconds = 3}). */
+  public static PodTestEnv startWithConfig(String extraConfig, String... extraDaemonArgs) throws Exception {
     Path dir = ShortTempDirs.create();
     TestNetwork network = TestNetwork.create(dir);
     String cgroupRoot = "/berthtest-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
@@ -68,11 +73,12 @@ public final class PodTestEnv implements AutoCloseable {
     Files.writeString(config, """
         shutdown_timeout_seconds = 5
         streaming_address = "127.0.0.1:0"
+        %s
         [cni]
         conf_dir = "%s"
         [runtime]
         default_cgroup_parent = "%s"
-        """.formatted(network.confDir(), cgroupRoot));
+        """.formatted(extraConfig, network.confDir(), cgroupRoot));
     PodTestEnv env = new PodTestEnv(dir, network, cgroupRoot, config, extraDaemonArgs);
     env.daemon = DaemonProcess.start(dir.resolve("d"), env.daemonArgs());
     TestImages.importBusybox(env.daemon.client(), dir, IMAGE);
