@@ -518,6 +518,15 @@ public final class ContainerManager implements PodContainers {
     if (container.state() != ContainerState.RUNNING) {
       throw new CriException.FailedPrecondition("container " + container.id() + " is not running");
     }
+    if (!container.spec().logPath().isEmpty()) {
+      // conmon reopens the path by name: check again that no link has appeared on the way since create.
+      Path dir = Path.of(parts.sandboxes().require(container.sandboxId()).spec().logDirectory()).normalize();
+      try {
+        ContainerLogPath.prepare(dir.toString(), dir.relativize(Path.of(container.spec().logPath())).toString());
+      } catch (CriException.InvalidArgument e) {
+        throw new CriException.FailedPrecondition("reopen log of container " + container.id() + ": " + e.getMessage());
+      }
+    }
     try {
       parts.shim().reopenLog(container.id());
       awaitLogFile(Path.of(container.spec().logPath()));

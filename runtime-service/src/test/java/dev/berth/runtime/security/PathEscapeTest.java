@@ -12,6 +12,7 @@ import dev.berth.cri.v1.ImageSpec;
 import dev.berth.cri.v1.LinuxContainerConfig;
 import dev.berth.cri.v1.LinuxContainerSecurityContext;
 import dev.berth.cri.v1.Mount;
+import dev.berth.cri.v1.ReopenContainerLogRequest;
 import dev.berth.image.archive.ImageArchiveBuilder;
 import dev.berth.runtime.testing.Leftovers;
 import dev.berth.runtime.testing.PodTestCase;
@@ -103,6 +104,24 @@ class PathEscapeTest extends PodTestCase {
     var status = env.awaitExit(id);
     assertEquals(env.logDirectory("kubeletstyle").resolve("c/0.log").toString(), status.getLogPath());
     assertEquals(List.of("hello"), env.logLines(status));
+  }
+
+  @Test
+  void aLinkPutInPlaceOfTheLogBeforeAReopenIsRefused() throws Exception {
+    String pod = podWithLogDirectory("reopen");
+    String id = env.runContainer(pod, env.containerConfig("c", "sleep", "3600").setLogPath("c/0.log").build());
+    Path log = env.logDirectory("reopen").resolve("c/0.log");
+    Path victim = elsewhere("reopen").resolve("victim");
+    Files.writeString(victim, "precious\n");
+    // What the kubelet's rotation does (rename, then reopen), with a link in between.
+    Files.move(log, log.resolveSibling("0.log.rotated"));
+    Files.createSymbolicLink(log, victim);
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> env.runtime().reopenContainerLog(
+        ReopenContainerLogRequest.newBuilder().setContainerId(id).build()));
+    assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), e.getStatus().toString());
+    assertTrue(e.getStatus().getDescription().contains("c/0.log") && e.getStatus().getDescription().contains("symbolic link"),
+        e.getStatus().getDescription());
+    assertEquals("precious\n", Files.readString(victim));
   }
 
   @Test
