@@ -171,6 +171,22 @@ class PathEscapeTest extends PodTestCase {
   }
 
   @Test
+  void aContainerPathWithDotDotStaysInsideTheRootfs() throws Exception {
+    Path hostSide = elsewhere("dotdot-target");
+    Path source = elsewhere("dotdot-source");
+    Files.writeString(source.resolve("hello"), "mounted\n");
+    String containerPath = "/../../../../.." + hostSide;
+    String pod = env.runPod();
+    var status = env.awaitExit(env.runContainer(pod, env.containerConfig("c", "cat", hostSide + "/hello")
+        .addMounts(Mount.newBuilder().setHostPath(source.toString()).setContainerPath(containerPath))
+        .build()));
+    assertEquals(List.of("mounted"), env.logLines(status), "inside, the mount is at the path with .. dropped");
+    try (var left = Files.list(hostSide)) {
+      assertEquals(List.of(), left.toList(), "the host directory of that name is untouched");
+    }
+  }
+
+  @Test
   void theImagesUserFilesAreReadInsideTheRootfsEvenThroughALink() throws Exception {
     // An image whose /etc points at a directory of the node: user lookups must not read the node's files.
     Path hostEtc = elsewhere("host-etc");
