@@ -35,12 +35,13 @@ import org.junit.jupiter.api.Timeout;
 class FilePermissionsTest extends PodTestCase {
 
   private static final String PRIVATE = "rwx------";
+  private static final String POD_NAME = "permissions";
   private static String pod;
   private static String container;
 
   @BeforeAll
   static void runANonRootContainer() {
-    pod = env.runPod();
+    pod = env.runPod(env.podConfig(POD_NAME).build());
     container = env.runContainer(pod, env.containerConfig("nonroot", "sleep", "3600")
         .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(LinuxContainerSecurityContext.newBuilder()
             .setRunAsUser(Int64Value.newBuilder().setValue(1000)))).build());
@@ -107,7 +108,7 @@ class FilePermissionsTest extends PodTestCase {
       }
     }
     // The probe would report nothing if it could see nothing at all: the pod's logs are public.
-    Path logDirectory = env.logDirectory("pod1");
+    Path logDirectory = env.logDirectory(POD_NAME);
     assertTrue(Files.isDirectory(logDirectory), logDirectory.toString());
     assertTrue(paths.stream().anyMatch(p -> p.toString().contains(container) && p.endsWith("attach")),
         "the attach socket is among the paths probed");
@@ -125,7 +126,7 @@ class FilePermissionsTest extends PodTestCase {
             + " ls /bin/busybox; touch /tmp/mine && echo wrote-tmp; touch /dev/shm/x && echo wrote-shm"))
         .setTimeout(30).build());
     assertEquals(0, response.getExitCode(), response.getStderr().toStringUtf8());
-    assertEquals(List.of("1000", "pod1", "hosts", "/bin/busybox", "wrote-tmp", "wrote-shm"),
+    assertEquals(List.of("1000", POD_NAME, "hosts", "/bin/busybox", "wrote-tmp", "wrote-shm"),
         response.getStdout().toStringUtf8().lines().toList());
   }
 
