@@ -149,9 +149,6 @@ public final class ContainerManager implements PodContainers {
           request.tty(), stopSignal, request.resources());
 
       writeSpec(bundle, rootfs, sandbox, spec, request);
-      if (logPath != null) {
-        Files.createDirectories(logPath.getParent());
-      }
       undo.push("delete runtime container", () -> parts.shim().delete(id));
       CreatedProcess created = parts.shim().create(new CreateRequest(id, bundle, logPath, request.stdin(),
           request.stdinOnce(), request.tty(), CREATE_TIMEOUT));
@@ -176,18 +173,12 @@ public final class ContainerManager implements PodContainers {
     return List.copyOf(groups);
   }
 
-  /** The log must stay inside the sandbox's log directory, whatever the relative path says. */
+  /** The log must stay inside the sandbox's log directory, whatever the relative path or links there say. */
   private static Path logPath(Sandbox sandbox, String relative) {
     if (relative.isEmpty() || sandbox.spec().logDirectory().isEmpty()) {
       return null;
     }
-    Path dir = Path.of(sandbox.spec().logDirectory()).normalize();
-    Path path = dir.resolve(relative).normalize();
-    if (Path.of(relative).isAbsolute() || !path.startsWith(dir) || path.equals(dir)) {
-      throw new CriException.InvalidArgument("container config log_path \"" + relative
-          + "\" leaves the sandbox log directory " + dir);
-    }
-    return path;
+    return ContainerLogPath.prepare(sandbox.spec().logDirectory(), relative);
   }
 
   /** Host paths are used as the kernel will see them: symlinks resolved, missing dirs created. */
@@ -531,6 +522,15 @@ public final class ContainerManager implements PodContainers {
     Container container = require(idOrPrefix);
     if (container.state() != ContainerState.RUNNING) {
       throw new CriException.FailedPrecondition("container " + container.id() + " is not running");
+    }
+    if (!container.spec().logPath().isEmpty()) {
+      // conmon reopens the path by name: check again that no link has appeared on the way since create.
+      Path dir = Path.of(parts.sandboxes().require(container.sandboxId()).spec().logDirectory()).normalize();
+      try {
+        ContainerLogPath.prepare(dir.toString(), dir.relativize(Path.of(container.spec().logPath())).toString());
+      } catch (CriException.InvalidArgument e) {
+        throw new CriException.FailedPrecondition("reopen log of container " + container.id() + ": " + e.getMessage());
+      }
     }
     try {
       parts.shim().reopenLog(container.id());

@@ -117,7 +117,7 @@ public record ProcessPlan(List<String> args, List<String> env, String workingDir
       return List.of();
     }
     List<Long> groups = new ArrayList<>();
-    for (String[] fields : colonFile(rootfs.resolve("etc/group"))) {
+    for (String[] fields : colonFile(rootfs, "/etc/group")) {
       if (fields.length >= 4 && List.of(fields[3].split(",")).contains(name.get())) {
         try {
           groups.add(Long.parseLong(fields[2]));
@@ -137,7 +137,7 @@ public record ProcessPlan(List<String> args, List<String> env, String workingDir
 
   private static List<PasswdEntry> passwd(Path rootfs) {
     List<PasswdEntry> entries = new ArrayList<>();
-    for (String[] fields : colonFile(rootfs.resolve("etc/passwd"))) {
+    for (String[] fields : colonFile(rootfs, "/etc/passwd")) {
       if (fields.length >= 4) {
         try {
           entries.add(new PasswdEntry(fields[0], Long.parseLong(fields[2]), Long.parseLong(fields[3])));
@@ -150,7 +150,7 @@ public record ProcessPlan(List<String> args, List<String> env, String workingDir
   }
 
   private static long groupId(Path rootfs, String name) {
-    for (String[] fields : colonFile(rootfs.resolve("etc/group"))) {
+    for (String[] fields : colonFile(rootfs, "/etc/group")) {
       if (fields.length >= 3 && fields[0].equals(name)) {
         return Long.parseLong(fields[2]);
       }
@@ -158,12 +158,14 @@ public record ProcessPlan(List<String> args, List<String> env, String workingDir
     throw new CriException.InvalidArgument("group \"" + name + "\" not found in the image's /etc/group");
   }
 
-  private static List<String[]> colonFile(Path file) {
-    // Never follow a symlink out of the rootfs: the image controls these files.
-    if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return List.of();
-    }
+  private static List<String[]> colonFile(Path rootfs, String path) {
     try {
+      // Links are the image's, resolved inside its rootfs: an /etc pointing at the node's /etc
+      // must not make the daemon read the node's users.
+      Path file = RootfsPath.resolve(rootfs, path);
+      if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        return List.of();
+      }
       return Files.readAllLines(file).stream().map(line -> line.split(":", -1)).toList();
     } catch (IOException e) {
       return List.of();

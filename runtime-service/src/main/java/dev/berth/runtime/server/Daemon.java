@@ -47,7 +47,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -71,6 +70,8 @@ public final class Daemon {
   private static final Path CRIU = Path.of("/usr/sbin/criu");
   /** A writable layer's size is walked again at most this often (in the background). */
   private static final Duration LAYER_USAGE_MAX_AGE = Duration.ofSeconds(2);
+  /** The pause container's "/": the only directory below the root that keeps a mode others may search. */
+  private static final String INFRA_ROOTFS = "infra-rootfs";
 
   private final BerthConfig config;
   private final RootLock lock;
@@ -91,8 +92,8 @@ public final class Daemon {
   /** Locks the root, recovers state, then serves CRI; undoes what it did if a step fails. */
   public static Daemon start(BerthConfig config) throws IOException {
     long started = System.nanoTime();
-    createPrivateDirectory(config.root());
-    createPrivateDirectory(config.state());
+    PrivateDirectories.create(config.root());
+    PrivateDirectories.create(config.state());
     RootLock lock = RootLock.acquire(config.root());
     Deque<AutoCloseable> opened = new ArrayDeque<>();
     CriServer server = null;
@@ -118,7 +119,7 @@ public final class Daemon {
       NetworkNamespaces namespaces = new NetworkNamespaces(Files.createDirectories(state.resolve("netns")));
       CgroupPaths cgroupPaths = CgroupPaths.fromMountinfo();
       SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore, podsDir,
-          InfraRootfs.prepare(root.resolve("infra-rootfs"), runtime.catatonit()),
+          InfraRootfs.prepare(root.resolve(INFRA_ROOTFS), runtime.catatonit()),
           runtime.defaultCgroupParent(), namespaces,
           cni, () -> requireNetwork(probe), shim, cgroupPaths, oomFloor,
           HugetlbDelegation.forLayout(cgroupLayout)));
@@ -133,6 +134,8 @@ public final class Daemon {
           new HalfMadeObjects(new HalfMadeObjects.Parts(sandboxStore, containerStore, shim, images, namespaces, cni,
               podsDir, cgroupPaths)),
           new StartedWhileDown(shim, state.resolve("runc")));
+      PrivateDirectories.restrictChildren(root, Set.of(INFRA_ROOTFS));
+      PrivateDirectories.restrictChildren(state, Set.of());
 
       WritableLayers layers = new WritableLayers(images::upperDir,
           MountTable.mountPointOf(root.resolve("images").toAbsolutePath()).toString(), LAYER_USAGE_MAX_AGE);
@@ -237,12 +240,6 @@ public final class Daemon {
       closeable.close();
     } catch (Exception e) {
       log.warn("closing {}: {}", closeable.getClass().getSimpleName(), e.toString());
-    }
-  }
-
-  private static void createPrivateDirectory(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(SocketFile.DIRECTORY_MODE));
     }
   }
 }

@@ -1,6 +1,9 @@
 package dev.berth.runtime.stream;
 
+import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerManager;
+import dev.berth.runtime.container.ContainerState;
+import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.shim.AttachConnection;
@@ -31,6 +34,14 @@ public final class ContainerStreamRuntime implements StreamRuntime {
   @Override
   public void resize(String containerId, TerminalSize size) {
     containers.resizeTerminal(containerId, size.height(), size.width());
+  }
+
+  @Override
+  public void requireRunning(String containerId) {
+    Container container = containers.require(containerId);
+    if (container.state() != ContainerState.RUNNING) {
+      throw new CriException.FailedPrecondition("container " + containerId + " is not running");
+    }
   }
 
   @Override

@@ -66,6 +66,9 @@ final class StreamRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       return;
     }
     StreamRequest streamRequest = redeemed.get();
+    if (!targetRuns(ctx, streamRequest)) {
+      return;
+    }
     if (WebSocketUpgrade.requested(request)) {
       upgradeToWebSocket(ctx, request, streamRequest);
       return;
@@ -155,6 +158,25 @@ final class StreamRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
           bridges(streamRequest));
     }
     WebSocketUpgrade.upgrade(ctx, request, chosen.get(), protocolHandler);
+  }
+
+  /** Whether the exec's or attach's container still runs; the client is told when it does not. */
+  private boolean targetRuns(ChannelHandlerContext ctx, StreamRequest request) {
+    String containerId = switch (request) {
+      case StreamRequest.Exec exec -> exec.containerId();
+      case StreamRequest.Attach attach -> attach.containerId();
+      case StreamRequest.PortForward ignored -> null;
+    };
+    if (containerId == null) {
+      return true;
+    }
+    try {
+      runtime.requireRunning(containerId);
+      return true;
+    } catch (RuntimeException e) {
+      refuse(ctx, HttpResponseStatus.NOT_FOUND, e.getMessage());
+      return false;
+    }
   }
 
   /** The pod's network namespace; empty (and the client told) when the pod is gone. */

@@ -13,6 +13,12 @@ public interface StreamRuntime {
 
   void resize(String containerId, TerminalSize size);
 
+  /**
+   * Fails, with a message for the client, unless the container exists and runs. Asked before a
+   * stream is upgraded, so that a URL outliving its container is refused rather than accepted.
+   */
+  void requireRunning(String containerId);
+
   /** The pod's network namespace file; empty for a pod in the host's network. */
   Optional<Path> networkNamespace(String sandboxId);
 }

@@ -58,7 +58,7 @@ class DaemonKillFaultTest {
   @BeforeAll
   static void start() throws Exception {
     stalls = StallPoints.create();
-    env = PodTestEnv.startWithConfig(stalls.cniConfigLines(), stalls.runtimeConfigLines());
+    env = PodTestEnv.startWithConfig("", stalls.cniConfigLines(), stalls.runtimeConfigLines());
     stalls.chainInto(env.dir().resolve("net.d").resolve("10-berth-test.conflist"));
   }
 

@@ -61,12 +61,20 @@ public final class PodTestEnv implements AutoCloseable {
 
   /** With more daemon flags, such as {@code --metrics-address 127.0.0.1:PORT}. */
   public static PodTestEnv start(String... extraDaemonArgs) throws Exception {
-    return startWithConfig("", "", extraDaemonArgs);
+    return startWithConfig("", "", "", extraDaemonArgs);
   }
 
-  /** With more lines for the config's [cni] and [runtime] tables, such as another bin_dirs or oci_runtime. */
-  public static PodTestEnv startWithConfig(String cniLines, String runtimeLines, String... extraDaemonArgs)
-      throws Exception {
+  /** With more top-level config keys (TOML lines, such as {@code streaming_token_ttl_seconds = 3}). */
+  public static PodTestEnv startWithTopLevelConfig(String topLevelLines, String... extraDaemonArgs) throws Exception {
+    return startWithConfig(topLevelLines, "", "", extraDaemonArgs);
+  }
+
+  /**
+   * With more lines for the config's top level and its [cni] and [runtime] tables, such as
+   * another bin_dirs or oci_runtime.
+   */
+  public static PodTestEnv startWithConfig(String topLevelLines, String cniLines, String runtimeLines,
+      String... extraDaemonArgs) throws Exception {
     Path dir = ShortTempDirs.create();
     TestNetwork network = TestNetwork.create(dir);
     String cgroupRoot = "/berthtest-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
@@ -74,13 +82,14 @@ public final class PodTestEnv implements AutoCloseable {
     Files.writeString(config, """
         shutdown_timeout_seconds = 5
         streaming_address = "127.0.0.1:0"
+        %s
         [cni]
         conf_dir = "%s"
         %s
         [runtime]
         default_cgroup_parent = "%s"
         %s
-        """.formatted(network.confDir(), cniLines, cgroupRoot, runtimeLines));
+        """.formatted(topLevelLines, network.confDir(), cniLines, cgroupRoot, runtimeLines));
     PodTestEnv env = new PodTestEnv(dir, network, cgroupRoot, config, extraDaemonArgs);
     env.daemon = DaemonProcess.start(dir.resolve("d"), env.daemonArgs());
     TestImages.importBusybox(env.daemon.client(), dir, IMAGE);
