@@ -347,6 +347,48 @@ public final class ContainerManager implements PodContainers {
     }
   }
 
+  /**
+   * Called when a live container's conmon is found dead (by the ShimMonitor, or by a stop). With
+   * an exit file the container simply exited and the watcher is late. Without one the shim died:
+   * nobody would ever record the exit, so the orphaned processes are killed through the runtime
+   * and the exit is recorded here, with the init's real status if it can still be read.
+   */
+  public void onShimDeath(String id) {
+    if (containers.get(id).isEmpty()) {
+      return;
+    }
+    locks.run(id, () -> {
+      Container container = containers.get(id).orElse(null);
+      if (container == null || !container.isLive() || parts.shim().isShimAlive(id)) {
+        return;
+      }
+      Optional<ExitRecord> exit = parts.shim().exit(id);
+      if (exit.isPresent()) {
+        recordExit(id, exit.get());
+        return;
+      }
+      String shim = "conmon" + parts.shim().shimPid(id).map(pid -> " (pid " + pid + ")").orElse("");
+      try {
+        OrphanedProcesses.kill(parts.shim(), id);
+      } catch (ShimException e) {
+        throw new CriException.Internal("container " + id + ": its shim " + shim + " died and its processes could "
+            + "not be killed: " + e.getMessage(), e);
+      }
+      var code = OrphanedProcesses.zombieExitCode(container.pid());
+      String message = "the container's shim " + shim + " died; "
+          + (container.state() == ContainerState.RUNNING ? "its processes were killed" : "it never started");
+      Container exited = container.exited(Math.max(Clock.nowNanos(), container.startedAtNanos()), code.orElse(255),
+          "Error", message);
+      save(exited);
+      log.warn("container {}: {} (exit code {})", id, message, exited.exitCode());
+      publish(exited, ContainerEvent.Type.STOPPED, exited.finishedAtNanos());
+      CompletableFuture<Void> done = exits.remove(id);
+      if (done != null) {
+        done.complete(null);
+      }
+    });
+  }
+
   /** Sends the stop signal, then SIGKILL after {@code timeout}; returns once every process is gone. */
   public void stop(String idOrPrefix, Duration timeout) {
     Optional<Container> found = find(idOrPrefix);
@@ -357,6 +399,13 @@ public final class ContainerManager implements PodContainers {
     Container container = found.get();
     if (!container.isLive()) {
       return;
+    }
+    if (!parts.shim().isShimAlive(id)) {
+      // No conmon will report this exit: settle it now rather than wait for the monitor.
+      onShimDeath(id);
+      if (!find(id).map(Container::isLive).orElse(false)) {
+        return;
+      }
     }
     CompletableFuture<Void> exited = exits.computeIfAbsent(id, k -> new CompletableFuture<>());
     try {

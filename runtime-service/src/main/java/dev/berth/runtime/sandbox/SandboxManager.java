@@ -161,6 +161,35 @@ public final class SandboxManager {
     return ProcFiles.read(Path.of("/proc/sys/kernel/hostname")).trim();
   }
 
+  /**
+   * Called when a ready sandbox's infra conmon is found dead (by the ShimMonitor): the pod can no
+   * longer be trusted, so it becomes NOT_READY and the kubelet will recreate it. An infra left
+   * running without its shim is killed, as for a container whose shim died.
+   */
+  public void onInfraShimDeath(String id) {
+    if (sandboxes.get(id).isEmpty()) {
+      return;
+    }
+    locks.run(id, () -> {
+      Sandbox sandbox = sandboxes.get(id).orElse(null);
+      if (sandbox == null || sandbox.state() != SandboxState.READY || parts.shim().isShimAlive(id)) {
+        return;
+      }
+      String why = parts.shim().exit(id).map(exit -> "its infra process exited with code " + exit.exitCode())
+          .orElse("its infra shim (conmon) died");
+      try {
+        dev.berth.runtime.container.OrphanedProcesses.kill(parts.shim(), id);
+        Sandbox notReady = sandbox.withState(SandboxState.NOT_READY);
+        parts.store().save(id, notReady);
+        sandboxes.put(id, notReady);
+      } catch (IOException | ShimException e) {
+        throw new CriException.Internal("pod sandbox " + id + ": " + why + ", and marking it not ready failed: "
+            + e.getMessage(), e);
+      }
+      log.warn("pod sandbox {} ({}): {}; marked not ready", id, sandbox.spec().pod().key(), why);
+    });
+  }
+
   /** Stops every container, the infra process and the network; idempotent. */
   public void stop(String idOrPrefix) {
     Optional<Sandbox> found = find(idOrPrefix);

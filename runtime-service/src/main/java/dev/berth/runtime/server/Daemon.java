@@ -14,6 +14,7 @@ import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.config.StreamingAddress;
 import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerManager;
+import dev.berth.runtime.container.ShimMonitor;
 import dev.berth.runtime.cri.RuntimeCriService;
 import dev.berth.runtime.cri.RuntimeInfo;
 import dev.berth.runtime.events.ContainerEvents;
@@ -69,6 +70,8 @@ public final class Daemon {
   private static final Path CRIU = Path.of("/usr/sbin/criu");
   /** A writable layer's size is walked again at most this often (in the background). */
   private static final Duration LAYER_USAGE_MAX_AGE = Duration.ofSeconds(2);
+  /** How soon a dead conmon is noticed without any CRI call. */
+  private static final Duration SHIM_CHECK_PERIOD = Duration.ofSeconds(1);
 
   private final BerthConfig config;
   private final RootLock lock;
@@ -126,6 +129,7 @@ public final class Daemon {
       // Watch before recovering, so that no exit falls between the two.
       opened.push(shim.watchExits(containers::onExit));
       Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim);
+      opened.push(ShimMonitor.start(shim, containers, sandboxes, SHIM_CHECK_PERIOD));
 
       WritableLayers layers = new WritableLayers(images::upperDir,
           MountTable.mountPointOf(root.resolve("images").toAbsolutePath()).toString(), LAYER_USAGE_MAX_AGE);
