@@ -196,7 +196,7 @@ public final class CniNetwork {
     try {
       cache.write(entry);
     } catch (IOException e) {
-      throw new CniException("cannot write CNI cache of sandbox " + entry.sandboxId() + ": " + e, e);
+      throw new CniException("cannot write CNI cache of sandbox " + entry.sandboxId() + ": " + e.getMessage(), e);
     }
   }
 

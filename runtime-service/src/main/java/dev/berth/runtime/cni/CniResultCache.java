@@ -66,6 +66,11 @@ public final class CniResultCache {
           channel.write(bytes);
         }
         channel.force(true);
+      } catch (IOException e) {
+        // Name the cache file: "No space left on device" alone does not say which disk is full.
+        throw new java.nio.file.FileSystemException(file.toString(), null,
+            e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null ? fs.getReason()
+                : e.getMessage());
       }
       try {
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

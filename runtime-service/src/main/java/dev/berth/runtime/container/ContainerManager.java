@@ -27,6 +27,7 @@ import dev.berth.runtime.sandbox.PodContainers;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.sandbox.SandboxState;
+import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.CreateRequest;
@@ -248,7 +249,7 @@ public final class ContainerManager implements PodContainers {
     bindUnlessMounted(builder, spec, "/etc/resolv.conf", files.resolvConf());
     bindUnlessMounted(builder, spec, "/dev/shm", sandbox.spec().hostIpc() ? Path.of("/dev/shm") : files.shm());
     builder.mounts(spec.mounts());
-    Files.write(bundle.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(builder.build()));
+    PlainFiles.write(bundle.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(builder.build()));
   }
 
   /** pid TARGET joins another running container of the same pod, as ephemeral debug containers do. */
@@ -339,7 +340,7 @@ public final class ContainerManager implements PodContainers {
     // The exit file's mtime comes from the kernel's coarse clock and can trail our start stamp.
     long finishedAt = Math.max(Clock.toNanos(exit.finishedAt()), container.startedAtNanos());
     Container exited = container.exited(finishedAt, exit.exitCode(), reason, "");
-    save(exited);
+    saveExit(exited);
     publish(exited, ContainerEvent.Type.STOPPED, finishedAt);
     CompletableFuture<Void> done = exits.remove(id);
     if (done != null) {
@@ -375,11 +376,11 @@ public final class ContainerManager implements PodContainers {
             + "not be killed: " + e.getMessage(), e);
       }
       var code = OrphanedProcesses.zombieExitCode(container.pid());
-      String message = "the container's shim " + shim + " died; "
+      String message = "the container's shim " + shim + " died without recording an exit; "
           + (container.state() == ContainerState.RUNNING ? "its processes were killed" : "it never started");
       Container exited = container.exited(Math.max(Clock.nowNanos(), container.startedAtNanos()), code.orElse(255),
           "Error", message);
-      save(exited);
+      saveExit(exited);
       log.warn("container {}: {} (exit code {})", id, message, exited.exitCode());
       publish(exited, ContainerEvent.Type.STOPPED, exited.finishedAtNanos());
       CompletableFuture<Void> done = exits.remove(id);
@@ -641,6 +642,21 @@ public final class ContainerManager implements PodContainers {
       throw new CriException.Internal("persist container " + container.id() + ": " + e.getMessage(), e);
     }
     containers.put(container.id(), container);
+  }
+
+  /**
+   * An exit is a fact whatever the disk says: it is kept in memory even when the record cannot be
+   * written (a full disk), or the container would be reported running forever. The old record on
+   * disk still says live, and a restart settles it again from conmon's exit file or a dead shim.
+   */
+  private void saveExit(Container exited) {
+    try {
+      parts.store().save(exited.id(), exited);
+    } catch (IOException e) {
+      log.error("container {} exited (code {}) but its record could not be saved: {}", exited.id(),
+          exited.exitCode(), e.getMessage());
+    }
+    containers.put(exited.id(), exited);
   }
 
   private static String nameKey(String name, int attempt, String sandboxId) {

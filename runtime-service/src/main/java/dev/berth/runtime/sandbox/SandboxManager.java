@@ -17,6 +17,7 @@ import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.oci.NamespacePlan;
 import dev.berth.runtime.oci.OciSpecBuilder;
 import dev.berth.runtime.pod.PodFiles;
+import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.runtime.sys.ProcFiles;
 import dev.berth.shim.ConmonShim;
@@ -147,7 +148,7 @@ public final class SandboxManager {
     if (!spec.hostNetwork() && !spec.hostname().isEmpty()) {
       builder.hostname(hostname);
     }
-    Files.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(builder.build()));
+    PlainFiles.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(builder.build()));
   }
 
   private static CniAttachment attachment(String id, SandboxSpec spec, Path netns) {
