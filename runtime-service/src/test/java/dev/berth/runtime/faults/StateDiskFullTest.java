@@ -64,7 +64,7 @@ class StateDiskFullTest {
     String pod = env.runPod(env.podConfig("before").build());
     String running = env.runContainer(pod, env.containerConfig("running", "sleep", "600").build());
     String stopped = env.runContainer(pod, env.containerConfig("stopped", "sleep", "600").build());
-    Snapshot before = Snapshot.take(env, disk.dir());
+    Footprint before = Footprint.take(disk.dir(), disk.dir(), env.cgroupRoot());
 
     Path filler = disk.dir().resolve("filler");
     assertTrue(disk.fill(filler) > 0);
@@ -76,7 +76,7 @@ class StateDiskFullTest {
         CreateContainerRequest.newBuilder().setPodSandboxId(pod).setConfig(env.containerConfig("late", "true"))
             .build()));
     assertNoSpace(create);
-    assertEquals(before, Snapshot.take(env, disk.dir()), "a failed create left something behind");
+    assertEquals(before, Footprint.take(disk.dir(), disk.dir(), env.cgroupRoot()), "a failed create left something behind");
     assertEquals(List.of(pod), env.runtime().listPodSandbox(ListPodSandboxRequest.getDefaultInstance())
         .getItemsList().stream().map(PodSandbox::getId).toList());
 
@@ -119,24 +119,6 @@ class StateDiskFullTest {
           json.readTree(file.toFile());
         }
       }
-    }
-  }
-
-  /** What a create could leave behind: object dirs, netns, shim dirs, mounts, cgroups. */
-  private record Snapshot(List<String> objects, List<String> mounts, List<String> cgroups) {
-
-    static Snapshot take(PodTestEnv env, Path disk) throws IOException {
-      List<String> objects = new java.util.ArrayList<>();
-      for (String dir : List.of("root/sandboxes", "root/containers", "state/netns", "state/shims", "state/pods",
-          "state/runc", "root/cni-cache")) {
-        Path path = disk.resolve(dir);
-        if (Files.isDirectory(path)) {
-          try (Stream<Path> entries = Files.list(path)) {
-            entries.map(p -> dir + "/" + p.getFileName()).sorted().forEach(objects::add);
-          }
-        }
-      }
-      return new Snapshot(objects, Leftovers.mounts(disk), Leftovers.cgroups(env.cgroupRoot()));
     }
   }
 }

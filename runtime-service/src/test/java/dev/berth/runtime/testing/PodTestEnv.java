@@ -61,6 +61,11 @@ public final class PodTestEnv implements AutoCloseable {
 
   /** With more daemon flags, such as {@code --metrics-address 127.0.0.1:PORT}. */
   public static PodTestEnv start(String... extraDaemonArgs) throws Exception {
+    return startWithRuntimeConfig("", extraDaemonArgs);
+  }
+
+  /** With more lines for the config file's [runtime] table, such as {@code oci_runtime = "..."}. */
+  public static PodTestEnv startWithRuntimeConfig(String runtimeLines, String... extraDaemonArgs) throws Exception {
     Path dir = ShortTempDirs.create();
     TestNetwork network = TestNetwork.create(dir);
     String cgroupRoot = "/berthtest-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
@@ -72,7 +77,8 @@ public final class PodTestEnv implements AutoCloseable {
         conf_dir = "%s"
         [runtime]
         default_cgroup_parent = "%s"
-        """.formatted(network.confDir(), cgroupRoot));
+        %s
+        """.formatted(network.confDir(), cgroupRoot, runtimeLines));
     PodTestEnv env = new PodTestEnv(dir, network, cgroupRoot, config, extraDaemonArgs);
     env.daemon = DaemonProcess.start(dir.resolve("d"), env.daemonArgs());
     TestImages.importBusybox(env.daemon.client(), dir, IMAGE);
