@@ -96,6 +96,19 @@ public final class CniResultCache {
     }
   }
 
+  /**
+   * Moves an unreadable entry to {@code <dir>.quarantine/} for the operator to look at, so that
+   * it no longer stands in the way of the sandbox's DEL; returns where it went.
+   */
+  public Path quarantine(String sandboxId) throws IOException {
+    Path target = directory.resolveSibling(directory.getFileName() + ".quarantine").resolve(file(sandboxId)
+        .getFileName());
+    Files.createDirectories(target.getParent());
+    Files.move(file(sandboxId), target, StandardCopyOption.REPLACE_EXISTING);
+    syncDirectory();
+    return target;
+  }
+
   public void remove(String sandboxId) throws IOException {
     if (Files.deleteIfExists(file(sandboxId))) {
       syncDirectory();

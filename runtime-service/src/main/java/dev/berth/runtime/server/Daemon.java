@@ -129,6 +129,11 @@ public final class Daemon {
       // Watch before recovering, so that no exit falls between the two.
       opened.push(shim.watchExits(containers::onExit));
       Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim);
+      QuarantinedObjects.cleanUp(
+          new QuarantinedObjects.SandboxParts(sandboxStore.quarantineDir(), shim, cni,
+              new NetworkNamespaces(state.resolve("netns")), state.resolve("pods"), CgroupPaths.fromMountinfo(),
+              runtime.defaultCgroupParent(), sandboxes, containers),
+          new QuarantinedObjects.ContainerParts(containerStore.quarantineDir(), shim, images));
       opened.push(ShimMonitor.start(shim, containers, sandboxes, SHIM_CHECK_PERIOD));
 
       WritableLayers layers = new WritableLayers(images::upperDir,

@@ -126,6 +126,20 @@ public final class PodTestEnv implements AutoCloseable {
     daemon = DaemonProcess.start(dir.resolve("d"), daemonArgs());
   }
 
+  /** Something done to the daemon's files while it is down. */
+  public interface WhileStopped {
+    void run() throws Exception;
+  }
+
+  /** Stops the daemon as systemd would (SIGTERM), runs {@code whileStopped}, starts it again on the same root. */
+  public void restartAfter(WhileStopped whileStopped) throws Exception {
+    daemon.terminate();
+    assertEquals(0, daemon.awaitExit(Duration.ofSeconds(60)), daemon.output());
+    daemon.close();
+    whileStopped.run();
+    daemon = DaemonProcess.start(dir.resolve("d"), daemonArgs());
+  }
+
   private String[] daemonArgs() {
     List<String> args = new java.util.ArrayList<>(List.of("--config", config.toString()));
     args.addAll(List.of(daemonArgs));
