@@ -56,13 +56,14 @@ final class QuarantinedObjects {
           dir.resolve("bundle").resolve("rootfs")));
       finish("container", id, dir, failures);
     }
+    // Before the pods: a pod's cgroup can only go once its containers' processes have.
+    stopContainersWithoutPod(sandboxParts);
     for (String id : uncleaned(sandboxParts.quarantine())) {
       Path dir = sandboxParts.quarantine().resolve(id);
       List<String> failures = new ArrayList<>();
       cleanSandbox(sandboxParts, id, failures);
       finish("pod sandbox", id, dir, failures);
     }
-    stopContainersWithoutPod(sandboxParts);
   }
 
   private static void cleanSandbox(SandboxParts parts, String id, List<String> failures) {
@@ -117,8 +118,8 @@ final class QuarantinedObjects {
   private static void finish(String kind, String id, Path dir, List<String> failures) throws IOException {
     if (failures.isEmpty()) {
       Files.writeString(dir.resolve(CLEANED), "");
-      log.warn("{} {}: its record was unreadable; its processes, mounts and network were taken down "
-          + "(the record is kept in {})", kind, id, dir);
+      log.warn("{} {}: its record was unreadable; what still ran or was mounted for it "
+          + "was taken down (the record is kept in {})", kind, id, dir);
     } else {
       log.error("{} {}: its record was unreadable and cleaning up after it failed (tried again at the next "
           + "start): {}", kind, id, String.join("; ", failures));

@@ -70,7 +70,10 @@ class CorruptStateTest extends PodTestCase {
     // The unreadable records are kept aside for the operator, and the log names them.
     assertTrue(Files.isRegularFile(root.resolve("containers.quarantine").resolve(truncated).resolve("record.json")));
     assertTrue(Files.isRegularFile(root.resolve("sandboxes.quarantine").resolve(lostPod).resolve("record.json")));
-    assertTrue(log.contains(truncated) && log.contains(lostPod), log);
+    assertTrue(log.contains("container " + truncated + ": its record was unreadable; what still ran or was "
+        + "mounted for it was taken down"), log);
+    assertTrue(log.contains("pod sandbox " + lostPod + ": its record was unreadable; what still ran or was "
+        + "mounted for it was taken down"), log);
 
     // What lived behind them is taken down, not leaked.
     for (long pid : List.of(truncatedShim, truncatedProcess, lostInfraShim, lostInfra)) {
@@ -105,7 +108,7 @@ class CorruptStateTest extends PodTestCase {
     assertEquals(Set.of(healthy), pods());
     assertEquals(ContainerState.CONTAINER_RUNNING, env.status(kept).getState());
     assertEquals(ContainerState.CONTAINER_RUNNING, env.status(fresh).getState());
-    assertFalse(env.daemon().output().contains("were taken down"), "cleaned again: " + env.daemon().output());
+    assertFalse(env.daemon().output().contains("was taken down"), "cleaned again: " + env.daemon().output());
   }
 
   private static void truncateToHalf(Path file) throws IOException {
