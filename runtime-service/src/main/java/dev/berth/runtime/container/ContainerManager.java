@@ -27,6 +27,7 @@ import dev.berth.runtime.sandbox.PodContainers;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.sandbox.SandboxState;
+import dev.berth.runtime.shims.OrphanedProcesses;
 import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.shim.ConmonShim;

@@ -17,6 +17,7 @@ import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.oci.NamespacePlan;
 import dev.berth.runtime.oci.OciSpecBuilder;
 import dev.berth.runtime.pod.PodFiles;
+import dev.berth.runtime.shims.OrphanedProcesses;
 import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.runtime.sys.ProcFiles;
@@ -179,14 +180,19 @@ public final class SandboxManager {
       String why = parts.shim().exit(id).map(exit -> "its infra process exited with code " + exit.exitCode())
           .orElse("its infra shim (conmon) died");
       try {
-        dev.berth.runtime.container.OrphanedProcesses.kill(parts.shim(), id);
-        Sandbox notReady = sandbox.withState(SandboxState.NOT_READY);
-        parts.store().save(id, notReady);
-        sandboxes.put(id, notReady);
-      } catch (IOException | ShimException e) {
-        throw new CriException.Internal("pod sandbox " + id + ": " + why + ", and marking it not ready failed: "
+        OrphanedProcesses.kill(parts.shim(), id);
+      } catch (ShimException e) {
+        throw new CriException.Internal("pod sandbox " + id + ": " + why + ", and its infra could not be killed: "
             + e.getMessage(), e);
       }
+      Sandbox notReady = sandbox.withState(SandboxState.NOT_READY);
+      try {
+        parts.store().save(id, notReady);
+      } catch (IOException e) {
+        // The infra is gone whatever the disk says; a restart finds it gone again.
+        log.error("pod sandbox {} is not ready but its record could not be saved: {}", id, e.getMessage());
+      }
+      sandboxes.put(id, notReady);
       log.warn("pod sandbox {} ({}): {}; marked not ready", id, sandbox.spec().pod().key(), why);
     });
   }

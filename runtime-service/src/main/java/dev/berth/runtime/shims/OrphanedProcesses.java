@@ -1,4 +1,4 @@
-package dev.berth.runtime.container;
+package dev.berth.runtime.shims;
 
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.RuntimeState;

@@ -1,5 +1,7 @@
-package dev.berth.runtime.container;
+package dev.berth.runtime.shims;
 
+import dev.berth.runtime.container.Container;
+import dev.berth.runtime.container.ContainerManager;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.sandbox.SandboxState;
