@@ -454,6 +454,11 @@ public final class ConmonShim {
     return paths.attachSocket(id);
   }
 
+  /** The pid conmon wrote to its {@code -P} pid file, if there is one (it may be long dead). */
+  public Optional<Long> shimPid(String id) {
+    return ProcFs.readPid(paths.conmonPidFile(id));
+  }
+
   /** Whether the container's conmon (from its {@code -P} pid file) is still alive. */
   public boolean isShimAlive(String id) {
     return ProcFs.readPid(paths.conmonPidFile(id)).map(pid -> ProcFs.isConmonFor(pid, id)).orElse(false);

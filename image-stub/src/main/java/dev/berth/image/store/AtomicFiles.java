@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -30,7 +31,9 @@ public final class AtomicFiles {
       ch.force(true);
     } catch (IOException e) {
       Files.deleteIfExists(temp);
-      throw e;
+      // Name the target: a failing write(2) says only "No space left on device", not which disk.
+      throw new FileSystemException(target.toString(), null,
+          e instanceof FileSystemException fs && fs.getReason() != null ? fs.getReason() : e.getMessage());
     }
     moveIntoPlace(temp, target);
   }

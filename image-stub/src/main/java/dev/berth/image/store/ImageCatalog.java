@@ -1,5 +1,6 @@
 package dev.berth.image.store;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -42,13 +43,34 @@ public final class ImageCatalog {
   public static ImageCatalog load(Path file) throws IOException {
     ImageCatalog catalog = new ImageCatalog(file);
     if (Files.exists(file)) {
-      List<ImageRecord> records = JSON.readValue(file.toFile(), new TypeReference<List<ImageRecord>>() {});
+      List<ImageRecord> records;
+      try {
+        records = JSON.readValue(file.toFile(), new TypeReference<List<ImageRecord>>() {});
+      } catch (JsonProcessingException e) {
+        return setAside(catalog, file, e.getOriginalMessage());
+      }
+      if (records == null || records.contains(null)) {
+        return setAside(catalog, file, "not a list of images");
+      }
       for (ImageRecord r : records) {
         catalog.images.put(r.id(), r);
       }
       log.info("loaded {} images from {}", records.size(), file);
     }
     return catalog;
+  }
+
+  /**
+   * A catalog that cannot be read must not keep the daemon (and every running pod's management)
+   * down: it is moved aside for the operator and the store starts empty. Images are pulled again
+   * on demand; running containers keep their mounted layers, which stay in use.
+   */
+  private static ImageCatalog setAside(ImageCatalog empty, Path file, String why) throws IOException {
+    Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + System.currentTimeMillis());
+    Files.move(file, aside);
+    log.error("image catalog {} is unreadable ({}); moved to {}; starting with no images, pull them again",
+        file, why, aside);
+    return empty;
   }
 
   public synchronized List<ImageRecord> all() {

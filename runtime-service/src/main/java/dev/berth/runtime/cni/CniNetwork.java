@@ -106,7 +106,13 @@ public final class CniNetwork {
    * succeeded, so a failed DEL can be retried.
    */
   public void detach(CniAttachment attachment) throws CniException {
-    Optional<CniResultCache.Entry> cached = readCache(attachment.sandboxId());
+    Optional<CniResultCache.Entry> cached;
+    try {
+      cached = cache.read(attachment.sandboxId());
+    } catch (IOException e) {
+      detachWithoutCache(attachment, e);
+      return;
+    }
     if (cached.isEmpty()) {
       log.debug("sandbox {} has no CNI attachment to delete", attachment.sandboxId());
       return;
@@ -125,6 +131,32 @@ public final class CniNetwork {
       throw new CniException("cannot remove CNI cache of sandbox " + attachment.sandboxId() + ": " + e, e);
     }
     log.debug("sandbox {} detached from network {}", attachment.sandboxId(), network.name());
+  }
+
+  /**
+   * A cache entry that cannot be read must not keep the pod from ever being stopped: it is moved
+   * aside and DEL runs with the network configured now and no prevResult, as containerd does
+   * without a cache. What that DEL cannot undo goes with the namespace, except perhaps an IPAM
+   * reservation, which the log names.
+   */
+  private void detachWithoutCache(CniAttachment attachment, IOException unreadable) throws CniException {
+    String id = attachment.sandboxId();
+    try {
+      Path aside = cache.quarantine(id);
+      log.error("CNI cache of sandbox {} is unreadable ({}); moved to {}; deleting with the current network config",
+          id, unreadable.getMessage(), aside);
+    } catch (IOException e) {
+      throw new CniException("CNI cache of sandbox " + id + " is unreadable (" + unreadable.getMessage()
+          + ") and cannot be moved aside: " + e.getMessage(), e);
+    }
+    try {
+      CniConfigList network = loadNetwork();
+      runDel(network, id, delNetns(attachment.netns()), attachment.ifName(), cniArgs(attachment),
+          capabilityArgs(attachment.portMappings()), null);
+    } catch (CniException | RuntimeException e) {
+      log.error("CNI DEL of sandbox {} without its cache failed; its IP address may stay reserved: {}", id,
+          e.getMessage());
+    }
   }
 
   private void runDel(CniConfigList network, String containerId, String netns, String ifName, String args,
@@ -196,7 +228,7 @@ public final class CniNetwork {
     try {
       cache.write(entry);
     } catch (IOException e) {
-      throw new CniException("cannot write CNI cache of sandbox " + entry.sandboxId() + ": " + e, e);
+      throw new CniException("cannot write CNI cache of sandbox " + entry.sandboxId() + ": " + e.getMessage(), e);
     }
   }
 

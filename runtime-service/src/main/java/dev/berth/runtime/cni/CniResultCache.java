@@ -66,6 +66,11 @@ public final class CniResultCache {
           channel.write(bytes);
         }
         channel.force(true);
+      } catch (IOException e) {
+        // Name the cache file: "No space left on device" alone does not say which disk is full.
+        throw new java.nio.file.FileSystemException(file.toString(), null,
+            e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null ? fs.getReason()
+                : e.getMessage());
       }
       try {
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -89,6 +94,19 @@ public final class CniResultCache {
     } catch (NoSuchFileException e) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * Moves an unreadable entry to {@code <dir>.quarantine/} for the operator to look at, so that
+   * it no longer stands in the way of the sandbox's DEL; returns where it went.
+   */
+  public Path quarantine(String sandboxId) throws IOException {
+    Path target = directory.resolveSibling(directory.getFileName() + ".quarantine").resolve(file(sandboxId)
+        .getFileName());
+    Files.createDirectories(target.getParent());
+    Files.move(file(sandboxId), target, StandardCopyOption.REPLACE_EXISTING);
+    syncDirectory();
+    return target;
   }
 
   public void remove(String sandboxId) throws IOException {

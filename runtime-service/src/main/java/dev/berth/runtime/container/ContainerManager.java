@@ -28,6 +28,8 @@ import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.sandbox.SandboxState;
 import dev.berth.runtime.store.CreationIntent;
+import dev.berth.runtime.shims.OrphanedProcesses;
+import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.CreateRequest;
@@ -244,7 +246,7 @@ public final class ContainerManager implements PodContainers {
     bindUnlessMounted(builder, spec, "/etc/resolv.conf", files.resolvConf());
     bindUnlessMounted(builder, spec, "/dev/shm", sandbox.spec().hostIpc() ? Path.of("/dev/shm") : files.shm());
     builder.mounts(spec.mounts());
-    Files.write(bundle.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(builder.build()));
+    PlainFiles.write(bundle.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(builder.build()));
   }
 
   /** pid TARGET joins another running container of the same pod, as ephemeral debug containers do. */
@@ -335,12 +337,54 @@ public final class ContainerManager implements PodContainers {
     // The exit file's mtime comes from the kernel's coarse clock and can trail our start stamp.
     long finishedAt = Math.max(Clock.toNanos(exit.finishedAt()), container.startedAtNanos());
     Container exited = container.exited(finishedAt, exit.exitCode(), reason, "");
-    save(exited);
+    saveExit(exited);
     publish(exited, ContainerEvent.Type.STOPPED, finishedAt);
     CompletableFuture<Void> done = exits.remove(id);
     if (done != null) {
       done.complete(null);
     }
+  }
+
+  /**
+   * Called when a live container's conmon is found dead (by the ShimMonitor, or by a stop). With
+   * an exit file the container simply exited and the watcher is late. Without one the shim died:
+   * nobody would ever record the exit, so the orphaned processes are killed through the runtime
+   * and the exit is recorded here, with the init's real status if it can still be read.
+   */
+  public void onShimDeath(String id) {
+    if (containers.get(id).isEmpty()) {
+      return;
+    }
+    locks.run(id, () -> {
+      Container container = containers.get(id).orElse(null);
+      if (container == null || !container.isLive() || parts.shim().isShimAlive(id)) {
+        return;
+      }
+      Optional<ExitRecord> exit = parts.shim().exit(id);
+      if (exit.isPresent()) {
+        recordExit(id, exit.get());
+        return;
+      }
+      String shim = "conmon" + parts.shim().shimPid(id).map(pid -> " (pid " + pid + ")").orElse("");
+      try {
+        OrphanedProcesses.kill(parts.shim(), id);
+      } catch (ShimException e) {
+        throw new CriException.Internal("container " + id + ": its shim " + shim + " died and its processes could "
+            + "not be killed: " + e.getMessage(), e);
+      }
+      var code = OrphanedProcesses.zombieExitCode(container.pid());
+      String message = "the container's shim " + shim + " died without recording an exit; "
+          + (container.state() == ContainerState.RUNNING ? "its processes were killed" : "it never started");
+      Container exited = container.exited(Math.max(Clock.nowNanos(), container.startedAtNanos()), code.orElse(255),
+          "Error", message);
+      saveExit(exited);
+      log.warn("container {}: {} (exit code {})", id, message, exited.exitCode());
+      publish(exited, ContainerEvent.Type.STOPPED, exited.finishedAtNanos());
+      CompletableFuture<Void> done = exits.remove(id);
+      if (done != null) {
+        done.complete(null);
+      }
+    });
   }
 
   /** Sends the stop signal, then SIGKILL after {@code timeout}; returns once every process is gone. */
@@ -353,6 +397,13 @@ public final class ContainerManager implements PodContainers {
     Container container = found.get();
     if (!container.isLive()) {
       return;
+    }
+    if (!parts.shim().isShimAlive(id)) {
+      // No conmon will report this exit: settle it now rather than wait for the monitor.
+      onShimDeath(id);
+      if (!find(id).map(Container::isLive).orElse(false)) {
+        return;
+      }
     }
     CompletableFuture<Void> exited = exits.computeIfAbsent(id, k -> new CompletableFuture<>());
     try {
@@ -597,6 +648,21 @@ public final class ContainerManager implements PodContainers {
       throw new CriException.Internal("persist container " + container.id() + ": " + e.getMessage(), e);
     }
     containers.put(container.id(), container);
+  }
+
+  /**
+   * An exit is a fact whatever the disk says: it is kept in memory even when the record cannot be
+   * written (a full disk), or the container would be reported running forever. The old record on
+   * disk still says live, and a restart settles it again from conmon's exit file or a dead shim.
+   */
+  private void saveExit(Container exited) {
+    try {
+      parts.store().save(exited.id(), exited);
+    } catch (IOException e) {
+      log.error("container {} exited (code {}) but its record could not be saved: {}", exited.id(),
+          exited.exitCode(), e.getMessage());
+    }
+    containers.put(exited.id(), exited);
   }
 
   private static String nameKey(String name, int attempt, String sandboxId) {

@@ -101,7 +101,9 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
         throw new dev.berth.runtime.model.CriException.InvalidArgument(
             "runtime handler \"" + handler + "\" is not configured (known: " + runtimeHandlers + ")");
       }
-      Sandbox sandbox = sandboxes.run(SandboxTranslator.spec(request.getConfig(), handler));
+      var spec = SandboxTranslator.spec(request.getConfig(), handler);
+      info.requireRuntimeReady();
+      Sandbox sandbox = sandboxes.run(spec);
       return RunPodSandboxResponse.newBuilder().setPodSandboxId(sandbox.id()).build();
     });
   }
@@ -160,7 +162,9 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
     answer(response, () -> {
       String sandboxId = Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id");
       Validate.present(request.hasConfig(), "container config");
-      Container container = containers.create(sandboxId, ContainerTranslator.request(request.getConfig()));
+      var containerRequest = ContainerTranslator.request(request.getConfig());
+      info.requireRuntimeReady();
+      Container container = containers.create(sandboxId, containerRequest);
       return CreateContainerResponse.newBuilder().setContainerId(container.id()).build();
     });
   }

@@ -16,10 +16,16 @@ import dev.berth.runtime.BerthVersion;
 import dev.berth.runtime.cni.NetworkConfigProbe;
 import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.config.ConfigView;
+import dev.berth.runtime.model.CriException;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The answers about the runtime itself: Version, Status, RuntimeConfig and UpdateRuntimeConfig. */
 public final class RuntimeInfo {
+
+  private static final Logger log = LoggerFactory.getLogger(RuntimeInfo.class);
 
   static final String RUNTIME_NAME = "berth";
   static final String CRI_API_VERSION = "v1";
@@ -28,11 +34,22 @@ public final class RuntimeInfo {
 
   private final BerthConfig config;
   private final NetworkConfigProbe network;
+  private final RuntimeBinaries binaries;
   private final AtomicReference<String> podCidr = new AtomicReference<>("");
 
   public RuntimeInfo(BerthConfig config, NetworkConfigProbe network) {
     this.config = config;
     this.network = network;
+    this.binaries = new RuntimeBinaries(config.runtime());
+    binaries.problem().ifPresent(problem -> log.error("runtime not ready: {}; pods cannot run until it is fixed",
+        problem));
+  }
+
+  /** Pods and containers cannot be made without the runtime's binaries: fail before touching anything. */
+  void requireRuntimeReady() {
+    binaries.problem().ifPresent(problem -> {
+      throw new CriException.FailedPrecondition("runtime is not ready: " + problem);
+    });
   }
 
   VersionResponse version(VersionRequest request) {
@@ -47,7 +64,7 @@ public final class RuntimeInfo {
   StatusResponse status(StatusRequest request) {
     NetworkConfigProbe.Readiness networkReadiness = network.probe();
     RuntimeStatus status = RuntimeStatus.newBuilder()
-        .addConditions(RuntimeCondition.newBuilder().setType("RuntimeReady").setStatus(true))
+        .addConditions(runtimeReady())
         .addConditions(RuntimeCondition.newBuilder()
             .setType("NetworkReady")
             .setStatus(networkReadiness.ready())
@@ -60,6 +77,14 @@ public final class RuntimeInfo {
       reply.putInfo("podCIDR", podCidr.get());
     }
     return reply.build();
+  }
+
+  private RuntimeCondition runtimeReady() {
+    Optional<String> problem = binaries.problem();
+    RuntimeCondition.Builder condition = RuntimeCondition.newBuilder().setType("RuntimeReady")
+        .setStatus(problem.isEmpty());
+    problem.ifPresent(message -> condition.setReason(RuntimeBinaries.REASON).setMessage(message));
+    return condition.build();
   }
 
   RuntimeConfigResponse runtimeConfig(RuntimeConfigRequest request) {

@@ -2,6 +2,7 @@ package dev.berth.runtime.pod;
 
 import dev.berth.runtime.sandbox.SandboxSpec;
 import dev.berth.image.sys.Syscalls;
+import dev.berth.runtime.store.PlainFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,9 +47,9 @@ public final class PodFiles {
   /** Writes the files and mounts the shm tmpfs (unless the pod uses the host's IPC). */
   public void create(SandboxSpec spec, String hostname, List<String> podIps, boolean privateShm) throws IOException {
     Files.createDirectories(dir);
-    Files.writeString(hostname(), hostname + "\n", StandardCharsets.UTF_8);
-    Files.writeString(hosts(), hostsFile(hostname, podIps), StandardCharsets.UTF_8);
-    Files.writeString(resolvConf(), resolvConf(spec), StandardCharsets.UTF_8);
+    PlainFiles.writeString(hostname(), hostname + "\n");
+    PlainFiles.writeString(hosts(), hostsFile(hostname, podIps));
+    PlainFiles.writeString(resolvConf(), resolvConf(spec));
     if (privateShm) {
       Files.createDirectories(shm());
       Syscalls.mount("shm", shm(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, SHM_OPTIONS);

@@ -18,6 +18,8 @@ import dev.berth.runtime.oci.NamespacePlan;
 import dev.berth.runtime.oci.OciSpecBuilder;
 import dev.berth.runtime.pod.PodFiles;
 import dev.berth.runtime.store.CreationIntent;
+import dev.berth.runtime.shims.OrphanedProcesses;
+import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.runtime.sys.ProcFiles;
 import dev.berth.shim.ConmonShim;
@@ -152,7 +154,7 @@ public final class SandboxManager {
     if (!spec.hostNetwork() && !spec.hostname().isEmpty()) {
       builder.hostname(hostname);
     }
-    Files.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(builder.build()));
+    PlainFiles.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(builder.build()));
   }
 
   private static CniAttachment attachment(String id, SandboxSpec spec, Path netns) {
@@ -164,6 +166,40 @@ public final class SandboxManager {
 
   private static String hostHostname() throws IOException {
     return ProcFiles.read(Path.of("/proc/sys/kernel/hostname")).trim();
+  }
+
+  /**
+   * Called when a ready sandbox's infra conmon is found dead (by the ShimMonitor): the pod can no
+   * longer be trusted, so it becomes NOT_READY and the kubelet will recreate it. An infra left
+   * running without its shim is killed, as for a container whose shim died.
+   */
+  public void onInfraShimDeath(String id) {
+    if (sandboxes.get(id).isEmpty()) {
+      return;
+    }
+    locks.run(id, () -> {
+      Sandbox sandbox = sandboxes.get(id).orElse(null);
+      if (sandbox == null || sandbox.state() != SandboxState.READY || parts.shim().isShimAlive(id)) {
+        return;
+      }
+      String why = parts.shim().exit(id).map(exit -> "its infra process exited with code " + exit.exitCode())
+          .orElse("its infra shim (conmon) died");
+      try {
+        OrphanedProcesses.kill(parts.shim(), id);
+      } catch (ShimException e) {
+        throw new CriException.Internal("pod sandbox " + id + ": " + why + ", and its infra could not be killed: "
+            + e.getMessage(), e);
+      }
+      Sandbox notReady = sandbox.withState(SandboxState.NOT_READY);
+      try {
+        parts.store().save(id, notReady);
+      } catch (IOException e) {
+        // The infra is gone whatever the disk says; a restart finds it gone again.
+        log.error("pod sandbox {} is not ready but its record could not be saved: {}", id, e.getMessage());
+      }
+      sandboxes.put(id, notReady);
+      log.warn("pod sandbox {} ({}): {}; marked not ready", id, sandbox.spec().pod().key(), why);
+    });
   }
 
   /** Stops every container, the infra process and the network; idempotent. */

@@ -14,6 +14,7 @@ import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.config.StreamingAddress;
 import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerManager;
+import dev.berth.runtime.shims.ShimMonitor;
 import dev.berth.runtime.cri.RuntimeCriService;
 import dev.berth.runtime.cri.RuntimeInfo;
 import dev.berth.runtime.events.ContainerEvents;
@@ -72,6 +73,8 @@ public final class Daemon {
   private static final Duration LAYER_USAGE_MAX_AGE = Duration.ofSeconds(2);
   /** The pause container's "/": the only directory below the root that keeps a mode others may search. */
   private static final String INFRA_ROOTFS = "infra-rootfs";
+  /** How soon a dead conmon is noticed without any CRI call. */
+  private static final Duration SHIM_CHECK_PERIOD = Duration.ofSeconds(1);
 
   private final BerthConfig config;
   private final RootLock lock;
@@ -136,6 +139,11 @@ public final class Daemon {
           new StartedWhileDown(shim, state.resolve("runc")));
       PrivateDirectories.restrictChildren(root, Set.of(INFRA_ROOTFS));
       PrivateDirectories.restrictChildren(state, Set.of());
+      QuarantinedObjects.cleanUp(
+          new QuarantinedObjects.SandboxParts(sandboxStore.quarantineDir(), shim, cni, namespaces, podsDir, cgroupPaths,
+              runtime.defaultCgroupParent(), sandboxes, containers),
+          new QuarantinedObjects.ContainerParts(containerStore.quarantineDir(), shim, images));
+      opened.push(ShimMonitor.start(shim, containers, sandboxes, SHIM_CHECK_PERIOD));
 
       WritableLayers layers = new WritableLayers(images::upperDir,
           MountTable.mountPointOf(root.resolve("images").toAbsolutePath()).toString(), LAYER_USAGE_MAX_AGE);

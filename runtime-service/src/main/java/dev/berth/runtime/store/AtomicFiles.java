@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -29,6 +30,11 @@ public final class AtomicFiles {
         channel.write(buffer);
       }
       channel.force(true);
+    } catch (IOException e) {
+      // The target is untouched; a half-written temp file would only hold on to space a full disk lacks.
+      Files.deleteIfExists(temp);
+      throw new FileSystemException(target.toString(), null,
+          e instanceof FileSystemException fs && fs.getReason() != null ? fs.getReason() : e.getMessage());
     }
     try {
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

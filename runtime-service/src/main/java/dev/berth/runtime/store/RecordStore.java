@@ -93,8 +93,13 @@ public final class RecordStore<T> {
     return new Loaded<>(records, quarantined);
   }
 
+  /** Where unreadable records are moved, one directory per object id, kept for the operator. */
+  public Path quarantineDir() {
+    return dir.resolveSibling(dir.getFileName() + ".quarantine");
+  }
+
   private void quarantine(Path entry, IOException cause) throws IOException {
-    Path target = dir.resolveSibling(dir.getFileName() + ".quarantine").resolve(entry.getFileName());
+    Path target = quarantineDir().resolve(entry.getFileName());
     Files.createDirectories(target.getParent());
     deleteTree(target);
     Files.move(entry, target, StandardCopyOption.ATOMIC_MOVE);

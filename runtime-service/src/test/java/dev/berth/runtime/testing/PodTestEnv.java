@@ -69,6 +69,11 @@ public final class PodTestEnv implements AutoCloseable {
     return startWithConfig(topLevelLines, "", "", extraDaemonArgs);
   }
 
+  /** With more lines for the config file's [runtime] table, such as {@code oci_runtime = "..."}. */
+  public static PodTestEnv startWithRuntimeConfig(String runtimeLines, String... extraDaemonArgs) throws Exception {
+    return startWithConfig("", "", runtimeLines, extraDaemonArgs);
+  }
+
   /**
    * With more lines for the config's top level and its [cni] and [runtime] tables, such as
    * another bin_dirs or oci_runtime.
@@ -144,6 +149,20 @@ public final class PodTestEnv implements AutoCloseable {
     } finally {
       daemon = DaemonProcess.start(dir.resolve("d"), daemonArgs());
     }
+  }
+
+  /** Something done to the daemon's files while it is down. */
+  public interface WhileStopped {
+    void run() throws Exception;
+  }
+
+  /** Stops the daemon as systemd would (SIGTERM), runs {@code whileStopped}, starts it again on the same root. */
+  public void restartAfter(WhileStopped whileStopped) throws Exception {
+    daemon.terminate();
+    assertEquals(0, daemon.awaitExit(Duration.ofSeconds(60)), daemon.output());
+    daemon.close();
+    whileStopped.run();
+    daemon = DaemonProcess.start(dir.resolve("d"), daemonArgs());
   }
 
   private String[] daemonArgs() {
