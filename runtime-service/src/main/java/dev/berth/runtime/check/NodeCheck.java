@@ -50,7 +50,7 @@ public final class NodeCheck {
     findings.add(program("OCI runtime", config.runtime().ociRuntime(), true));
     findings.add(program("conmon", config.runtime().conmon(), true));
     findings.add(program("catatonit (pod infra)", config.runtime().catatonit(), true));
-    findings.add(program("unshare (pod network namespaces)", Path.of("/usr/bin/unshare"), true));
+    findings.add(program("nsenter (port forwarding)", Path.of("/usr/bin/nsenter"), false));
     findings.add(program("iptables (CNI port mappings)", Path.of("/usr/sbin/iptables"), false));
     findings.addAll(cni());
     findings.addAll(cgroups());
@@ -85,7 +85,7 @@ public final class NodeCheck {
       case "crun" -> " (Debian: apt-get install crun)";
       case "conmon" -> " (Debian: apt-get install conmon)";
       case "catatonit" -> " (Debian: apt-get install catatonit)";
-      case "unshare" -> " (Debian: apt-get install util-linux)";
+      case "nsenter" -> " (Debian: apt-get install util-linux)";
       case "iptables" -> " (Debian: apt-get install iptables)";
       default -> "";
     };

@@ -9,6 +9,7 @@ import dev.berth.runtime.checkpoint.CheckpointArchive;
 import dev.berth.runtime.checkpoint.CriuSupport;
 import dev.berth.runtime.events.ContainerEvent;
 import dev.berth.runtime.events.ContainerEvents;
+import dev.berth.runtime.metrics.StepTimes;
 import dev.berth.runtime.model.Clock;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.model.IdIndex;
@@ -109,6 +110,7 @@ public final class ContainerManager implements PodContainers {
   }
 
   private Container createLocked(String id, Sandbox sandbox, ContainerRequest request, Undo undo) {
+    StepTimes times = new StepTimes("create container " + id);
     if (CheckpointArchive.isArchivePath(request.image())) {
       requireCriu("restore container " + request.name() + " from checkpoint archive " + request.image());
       // CRIU works here but the restore through conmon --restore has not landed; say so rather than start afresh.
@@ -126,12 +128,15 @@ public final class ContainerManager implements PodContainers {
       Path bundle = parts.store().objectDir(id).resolve("bundle");
       Path rootfs = bundle.resolve("rootfs");
       // Before the first side effect: a daemon killed from here on leaves a note of what to undo.
+      // Pushed first: a note that fails half-written (a full disk) must not leave its directory.
+      undo.push("remove container dir", () -> parts.store().delete(id));
       CreationIntent.write(parts.store().objectDir(id),
           new ContainerIntent(sandbox.id(), sandbox.cgroupParent() + "/" + id));
-      undo.push("remove container dir", () -> parts.store().delete(id));
       Files.createDirectories(rootfs);
+      times.mark("image and dirs");
       parts.images().mountRootfs(id, image.id(), rootfs);
       undo.push("release rootfs", () -> parts.images().releaseRootfs(id, rootfs));
+      times.mark("rootfs mount");
 
       ProcessPlan process = ProcessPlan.merge(
           new ProcessPlan.ImageDefaults(image.config().entrypoint(), image.config().cmd(), image.config().env(),
@@ -151,9 +156,11 @@ public final class ContainerManager implements PodContainers {
           request.tty(), stopSignal, request.resources());
 
       writeSpec(bundle, rootfs, sandbox, spec, request);
+      times.mark("bundle");
       undo.push("delete runtime container", () -> parts.shim().delete(id));
       CreatedProcess created = parts.shim().create(new CreateRequest(id, bundle, logPath, request.stdin(),
           request.stdinOnce(), request.tty(), CREATE_TIMEOUT));
+      times.mark("conmon + runc create");
       Container container = new Container(id, sandbox.id(), spec, ContainerState.CREATED, dev.berth.runtime.model.Clock.nowNanos(),
           0, 0, 0, "", "", created.containerPid());
       exits.put(id, new CompletableFuture<>());
@@ -161,6 +168,8 @@ public final class ContainerManager implements PodContainers {
       CreationIntent.remove(parts.store().objectDir(id));
       containers.put(id, container);
       publish(container, ContainerEvent.Type.CREATED, container.createdAtNanos());
+      times.mark("record");
+      times.log(log);
       return container;
     } catch (IOException | ShimException e) {
       throw new CriException.Internal("create container " + request.name() + ": " + e.getMessage(), e);
@@ -276,16 +285,20 @@ public final class ContainerManager implements PodContainers {
       }
       // Taken before the start: a process that exits at once must not finish before it started.
       long startedAt = Clock.nowNanos();
+      StepTimes times = new StepTimes("start container " + id);
       try {
         parts.shim().start(id);
+        times.mark("runc start");
       } catch (ShimException e) {
         throw new CriException.Internal("start container " + id + ": " + e.getMessage(), e);
       }
       Container started = container.started(startedAt, container.pid());
       save(started);
       publish(started, ContainerEvent.Type.STARTED, startedAt);
+      times.mark("record");
       // A process that exits at once may have been reported before it was marked running.
       parts.shim().exit(id).ifPresent(exit -> recordExit(id, exit));
+      times.log(log);
     });
   }
 

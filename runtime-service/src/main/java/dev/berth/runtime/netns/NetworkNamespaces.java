@@ -2,13 +2,10 @@ package dev.berth.runtime.netns;
 
 import dev.berth.image.sys.Syscalls;
 import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,9 +15,8 @@ import org.slf4j.LoggerFactory;
  * {@code <state>/netns/<sandboxId>}), so that a pod's network outlives every process in it and
  * the daemon itself.
  *
- * <p>Namespaces are made by util-linux {@code unshare --net=FILE true}: Linux namespace calls act
- * on the calling thread, and a JVM thread that entered another network namespace would carry it
- * into whatever task the pool gives it next, so this class never calls unshare or setns itself.
+ * <p>Namespaces are made by {@link ThreadNetnsPinner}: unshare(2) and a bind mount on a thread
+ * of their own, since Linux namespace calls act on the calling thread.
  */
 public final class NetworkNamespaces {
 
@@ -29,19 +25,22 @@ public final class NetworkNamespaces {
   /** A sandbox id becomes a file name: no separators, no dot-dot, nothing hidden. */
   private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
 
-  private static final long UNSHARE_TIMEOUT_SECONDS = 10;
-
-  private final Path directory;
-  private final String unshare;
-
-  public NetworkNamespaces(Path directory) {
-    this(directory, "unshare");
+  /** Makes a new network namespace and bind-mounts it on an existing file. */
+  interface Pinner {
+    void pin(Path file) throws IOException;
   }
 
-  /** For tests: another program in place of {@code unshare}, to make creation fail. */
-  NetworkNamespaces(Path directory, String unshare) {
+  private final Path directory;
+  private final Pinner pinner;
+
+  public NetworkNamespaces(Path directory) {
+    this(directory, new ThreadNetnsPinner());
+  }
+
+  /** For tests: another pinner, to make creation fail. */
+  NetworkNamespaces(Path directory, Pinner pinner) {
     this.directory = directory.toAbsolutePath();
-    this.unshare = unshare;
+    this.pinner = pinner;
   }
 
   public Path path(String sandboxId) {
@@ -60,12 +59,12 @@ public final class NetworkNamespaces {
   public Path create(String sandboxId) throws IOException {
     Path file = path(sandboxId);
     Files.createDirectories(directory);
-    // unshare bind-mounts onto an existing file; creating it ourselves also claims the name.
+    // A bind mount needs an existing file; creating it ourselves also claims the name.
     Files.createFile(file);
     try {
-      runUnshare(file);
+      pinner.pin(file);
       if (!isPinned(file)) {
-        throw new IOException(unshare + " --net=" + file + " exited 0 but no namespace is mounted there");
+        throw new IOException("no network namespace is mounted on " + file + " after pinning it");
       }
     } catch (IOException | RuntimeException e) {
       undo(file, e);
@@ -107,29 +106,6 @@ public final class NetworkNamespaces {
     } catch (IOException e) {
       log.debug("cannot stat {}: {}", file, e.toString());
       return false;
-    }
-  }
-
-  private void runUnshare(Path file) throws IOException {
-    Process process = new ProcessBuilder(unshare, "--net=" + file, "true")
-        .redirectErrorStream(true)
-        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-        .start();
-    try {
-      if (!process.waitFor(UNSHARE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor();
-        throw new IOException(unshare + " --net=" + file + " did not finish in " + UNSHARE_TIMEOUT_SECONDS + " s");
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while creating network namespace " + file);
-    }
-    if (process.exitValue() != 0) {
-      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      throw new IOException(unshare + " --net=" + file + " failed with exit status "
-          + process.exitValue() + (output.isEmpty() ? "" : ": " + output));
     }
   }
 

@@ -5,7 +5,7 @@ import dev.berth.runtime.cgroup.CgroupPaths;
 import dev.berth.runtime.cgroup.HugetlbDelegation;
 import dev.berth.runtime.cni.CniAttachment;
 import dev.berth.runtime.cni.CniNetwork;
-import dev.berth.runtime.cni.CniResult;
+import dev.berth.runtime.metrics.StepTimes;
 import dev.berth.runtime.model.Clock;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.model.IdIndex;
@@ -88,48 +88,68 @@ public final class SandboxManager {
   }
 
   private Sandbox create(String id, SandboxSpec spec, Undo undo) {
+    StepTimes times = new StepTimes("run pod sandbox " + id);
     try {
       String cgroupParent = spec.cgroupParent().isEmpty() ? parts.defaultCgroupRoot() + "/" + id : spec.cgroupParent();
       if (spec.cgroupParent().isEmpty()) {
         undo.push("remove pod cgroup", () -> parts.cgroups().remove(cgroupParent));
       }
       // Before the first side effect: a daemon killed from here on leaves a note of what to undo.
+      // Pushed first: a note that fails half-written (a full disk) must not leave its directory.
+      undo.push("remove sandbox dir", () -> parts.store().delete(id));
       CreationIntent.write(parts.store().objectDir(id),
           new SandboxIntent(spec, spec.cgroupParent().isEmpty() ? cgroupParent : ""));
-      undo.push("remove sandbox dir", () -> parts.store().delete(id));
       String netnsPath = "";
-      List<String> ips = List.of();
+      BackgroundAttach cni = null;
       if (!spec.hostNetwork()) {
         parts.requireNetworkReady().run();
         netnsPath = parts.namespaces().create(id).toString();
         undo.push("remove netns", () -> parts.namespaces().remove(id));
-        CniAttachment attachment = attachment(id, spec, Path.of(netnsPath));
-        CniNetwork network = parts.network();
-        undo.push("CNI DEL", () -> network.detach(attachment));
-        CniResult result = network.attach(attachment);
-        ips = result.ips();
+        times.mark("netns");
+        cni = BackgroundAttach.start(parts.network(), attachment(id, spec, Path.of(netnsPath)));
+        undo.push("CNI DEL", cni::detach);
+        if (setsNetworkSysctls(spec)) {
+          // runc writes them in the namespace as it creates the infra; a key like
+          // net.ipv4.conf.eth0.* needs the pod's interface there first, as before.
+          cni.await();
+          times.mark("cni add before infra (net sysctls)");
+        }
       }
       // No hostname asked for: the pod's UTS namespace keeps the node's, as with containerd.
       String hostname = spec.hostname().isEmpty() || spec.hostNetwork() ? hostHostname() : spec.hostname();
-      PodFiles files = new PodFiles(parts.podsDir(), id);
-      undo.push("remove pod files", files::remove);
-      files.create(spec, hostname, ips, !spec.hostIpc());
-
       Path bundle = parts.store().objectDir(id).resolve("bundle");
       Files.createDirectories(bundle);
       writeInfraSpec(bundle, spec, hostname, netnsPath, cgroupParent + "/" + id);
+      times.mark("bundle");
       undo.push("delete infra", () -> parts.shim().delete(id));
       CreatedProcess infra = parts.shim().create(new CreateRequest(id, bundle, null, false, false, false,
           CREATE_TIMEOUT));
+      times.mark("infra create");
       parts.shim().start(id);
+      times.mark("infra start");
       // runc has made the pod's v2 cgroup by now; its containers get hugetlb stats from here on.
       parts.hugetlb().enableBelow(cgroupParent);
+      times.mark("hugetlb");
+
+      List<String> ips = List.of();
+      if (cni != null) {
+        ips = cni.await().ips();
+        times.mark("cni add wait");
+        times.add("cni add", cni.nanos());
+      }
+      // After the network: /etc/hosts names the pod's IPs. The infra never reads these files.
+      PodFiles files = new PodFiles(parts.podsDir(), id);
+      undo.push("remove pod files", files::remove);
+      files.create(spec, hostname, ips, !spec.hostIpc());
+      times.mark("pod files");
 
       Sandbox sandbox = new Sandbox(id, spec, SandboxState.READY, Clock.nowNanos(), netnsPath, ips, cgroupParent,
           infra.containerPid());
       parts.store().save(id, sandbox);
       CreationIntent.remove(parts.store().objectDir(id));
       sandboxes.put(id, sandbox);
+      times.mark("record");
+      times.log(log);
       log.info("pod sandbox {} ({}) ready, ips {}", id, spec.pod().key(), ips);
       return sandbox;
     } catch (IOException | ShimException | dev.berth.runtime.cni.CniException e) {
@@ -155,6 +175,10 @@ public final class SandboxManager {
       builder.hostname(hostname);
     }
     PlainFiles.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(builder.build()));
+  }
+
+  private static boolean setsNetworkSysctls(SandboxSpec spec) {
+    return spec.sysctls().keySet().stream().anyMatch(key -> key.startsWith("net.") || key.startsWith("net/"));
   }
 
   private static CniAttachment attachment(String id, SandboxSpec spec, Path netns) {

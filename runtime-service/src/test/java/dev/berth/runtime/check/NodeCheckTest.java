@@ -134,7 +134,7 @@ class NodeCheckTest {
   }
 
   private void completeV2Host() throws IOException {
-    for (String program : List.of("usr/sbin/runc", "usr/bin/conmon", "usr/bin/catatonit", "usr/bin/unshare",
+    for (String program : List.of("usr/sbin/runc", "usr/bin/conmon", "usr/bin/catatonit", "usr/bin/nsenter",
         "usr/sbin/iptables", "usr/lib/cni/loopback", "usr/lib/cni/bridge", "usr/lib/cni/host-local",
         "usr/lib/cni/portmap")) {
       Path file = write(program, "#!/bin/sh\n");

@@ -103,10 +103,38 @@ class NetworkNamespacesTest {
 
   @Test
   void aFailedCreateLeavesNothingBehind() {
-    NetworkNamespaces failing = new NetworkNamespaces(dir.resolve("netns"), "false");
+    NetworkNamespaces failing = new NetworkNamespaces(dir.resolve("netns"), file -> {
+      throw new IOException("refused");
+    });
     IOException e = assertThrows(IOException.class, () -> failing.create("a"));
-    assertTrue(e.getMessage().contains("exit status 1"), e.getMessage());
+    assertTrue(e.getMessage().contains("refused"), e.getMessage());
     assertFalse(Files.exists(namespaces.path("a")));
+    NetworkNamespaces pinsNothing = new NetworkNamespaces(dir.resolve("netns"), file -> {});
+    e = assertThrows(IOException.class, () -> pinsNothing.create("a"));
+    assertTrue(e.getMessage().contains("no network namespace is mounted"), e.getMessage());
+    assertFalse(Files.exists(namespaces.path("a")));
+  }
+
+  @Test
+  void creatingNamespacesLeavesTheDaemonInItsOwn() throws Exception {
+    String before = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+    String threadBefore = Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString();
+    Path a = namespaces.create("a");
+    Path b = namespaces.create("b");
+    assertEquals(before, Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString());
+    assertEquals(threadBefore, Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString());
+    // Every thread of this JVM is still in the namespace it started in.
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          assertEquals(before, Files.readSymbolicLink(task.resolve("ns/net")).toString(), task.toString());
+        } catch (java.nio.file.NoSuchFileException ended) {
+          // A thread that ended between the listing and the read.
+        }
+      }
+    }
+    assertNotEquals(before, run("nsenter", "--net=" + a, "readlink", "/proc/self/ns/net"));
+    assertNotEquals(before, run("nsenter", "--net=" + b, "readlink", "/proc/self/ns/net"));
   }
 
   @Test
