@@ -26,14 +26,21 @@ import dev.berth.cri.v1.RemovePodSandboxRequest;
 import dev.berth.cri.v1.StartContainerRequest;
 import dev.berth.cri.v1.StopContainerRequest;
 import dev.berth.cri.v1.StopPodSandboxRequest;
+import dev.berth.cri.berth.v1.ImagesGrpc;
+import dev.berth.cri.berth.v1.ImportRequest;
+import dev.berth.image.archive.ImageArchiveBuilder;
+import dev.berth.image.unpack.FileTrees;
 import dev.berth.runtime.testing.Leftovers;
 import dev.berth.runtime.testing.PodTestCase;
 import dev.berth.runtime.testing.PodTestEnv;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -139,6 +146,49 @@ class SlowCallIsolationTest extends PodTestCase {
         .setFilter(ContainerFilter.newBuilder().setPodSandboxId(bigPod)).build()).getContainersList());
     removePod(otherPod);
     removePod(bigPod);
+  }
+
+  @Test
+  void removingAnImageWithABigLayerHoldsUpNoCreate() throws Exception {
+    // 30 000 directories in one layer: the garbage collection that follows RemoveImage takes seconds to delete them.
+    Path rootfs = Files.createDirectories(env.dir().resolve("big-layer"));
+    for (int i = 0; i < 30_000; i++) {
+      Files.createDirectory(rootfs.resolve(Integer.toString(i)));
+    }
+    Path archive = env.dir().resolve("big-layer.tar");
+    ImageArchiveBuilder.fromDirectory(rootfs).name("berth.test/big-layer:v1").cmd(List.of("sh")).writeTo(archive);
+    FileTrees.deleteRecursively(rootfs);
+    String image = ImagesGrpc.newBlockingStub(env.daemon().client().channel()).withDeadlineAfter(5, TimeUnit.MINUTES)
+        .import_(ImportRequest.newBuilder().setPath(archive.toString()).build()).getImages(0).getId();
+    Files.delete(archive);
+    String pod = env.runPod();
+    Path layers = env.daemon().root().resolve("images").resolve("layers");
+
+    CompletableFuture<Void> removal = CompletableFuture.runAsync(() -> env.daemon().client()
+        .images(Duration.ofMinutes(3)).removeImage(RemoveImageRequest.newBuilder()
+            .setImage(ImageSpec.newBuilder().setImage(image)).build()));
+    // A layer renamed away for deletion: the collection has decided and is deleting it.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!hasEntryStartingWith(layers, ".tmp-del-") && !removal.isDone() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    // A create leases its image's layers from the collector, which a deletion under its lock would hold up.
+    String container = env.createContainer(pod, env.containerConfig("meanwhile", "sh", "-c", "echo hi").build());
+    assertFalse(removal.isDone(), "the image removal returned before another pod's container was created;"
+        + " or it failed: " + removal);
+
+    removal.get(3, TimeUnit.MINUTES);
+    assertFalse(env.daemon().client().images(Duration.ofSeconds(60)).imageStatus(ImageStatusRequest.newBuilder()
+        .setImage(ImageSpec.newBuilder().setImage(image)).build()).hasImage());
+    assertFalse(hasEntryStartingWith(layers, ".tmp-del-"), "a deleted layer left behind");
+    env.runtime().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(container).build());
+    removePod(pod);
+  }
+
+  private static boolean hasEntryStartingWith(Path dir, String prefix) throws Exception {
+    try (Stream<Path> entries = Files.list(dir)) {
+      return entries.anyMatch(p -> p.getFileName().toString().startsWith(prefix));
+    }
   }
 
   /**
