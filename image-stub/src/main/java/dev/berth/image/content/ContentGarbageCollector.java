@@ -7,10 +7,14 @@ import dev.berth.image.store.ImageCatalog;
 import dev.berth.image.store.ImageRecord;
 import dev.berth.image.store.LayerRecord;
 import dev.berth.image.unpack.LayerStore;
+import dev.berth.image.unpack.FileTrees;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -46,7 +50,25 @@ public final class ContentGarbageCollector {
     return new Lease(Set.copyOf(digests));
   }
 
-  public synchronized void collect() throws IOException {
+  /**
+   * Deletes what nothing uses. What to delete is decided, and unpacked layers are renamed away,
+   * under the lock; the layers' files, which can be many, are deleted after it is released, so
+   * that leases (pulls, imports, rootfs mounts) never wait behind a big deletion.
+   */
+  public void collect() throws IOException {
+    List<Path> retired = new ArrayList<>();
+    try {
+      synchronized (this) {
+        collect(retired);
+      }
+    } finally {
+      for (Path layer : retired) {
+        FileTrees.deleteRecursively(layer);
+      }
+    }
+  }
+
+  private void collect(List<Path> retired) throws IOException {
     Set<Digest> keepBlobs = new HashSet<>(leases.keySet());
     Set<Digest> keepLayers = new HashSet<>(leases.keySet());
     for (ImageRecord image : catalog.all()) {
@@ -68,7 +90,7 @@ public final class ContentGarbageCollector {
     int layerCount = 0;
     for (Digest d : layers.list()) {
       if (!keepLayers.contains(d)) {
-        layers.delete(d);
+        layers.retire(d).ifPresent(retired::add);
         layerCount++;
       }
     }

@@ -8,7 +8,9 @@ import dev.berth.image.unpack.FileTrees;
 import dev.berth.image.unpack.LayerStore;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -32,6 +34,11 @@ public final class OverlaySnapshotter {
   private static final Pattern CONTAINER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
   /** The kernel takes at most one page of mount options. */
   private static final int MAX_MOUNT_DATA = 4095;
+  /**
+   * A removed container's directory is renamed to this prefix and its id before it is deleted;
+   * container ids never start with a dot, so the name cannot be taken for a container's.
+   */
+  private static final String REMOVING = ".removing-";
 
   /** What a container's rootfs is made of; persisted so that it outlives the daemon. */
   public record SnapshotRecord(String imageId, List<Digest> layers) {}
@@ -42,6 +49,7 @@ public final class OverlaySnapshotter {
   public OverlaySnapshotter(Path dir, LayerStore layers) throws IOException {
     this.dir = Files.createDirectories(dir);
     this.layers = layers;
+    deleteInterruptedRemovals();
   }
 
   /**
@@ -84,18 +92,43 @@ public final class OverlaySnapshotter {
     log.debug("mounted rootfs of {} at {} ({} layers)", containerId, mountpoint, diffIds.size());
   }
 
-  /** Unmounts (every stacked mount) and deletes the container's upper and work dirs; idempotent. */
-  public synchronized void release(String containerId, Path mountpoint) throws IOException {
+  /**
+   * Unmounts (every stacked mount) and deletes the container's upper and work dirs; idempotent.
+   * Only the unmount and a rename are done under the lock: a big writable layer takes seconds to
+   * delete, and the mounts and removals of every other container must not wait for it.
+   */
+  public void release(String containerId, Path mountpoint) throws IOException {
     Path home = containerDir(containerId);
-    if (mountpoint != null) {
-      int guard = 0;
-      while (MountTable.isMountPoint(mountpoint) && guard++ < 16) {
-        // Detach: a process still holding a file in the rootfs must not keep the container from
-        // being removed; the kernel frees the mount when the last reference goes.
-        Syscalls.umount2(mountpoint, Syscalls.MNT_DETACH);
+    Path doomed;
+    synchronized (this) {
+      if (mountpoint != null) {
+        int guard = 0;
+        while (MountTable.isMountPoint(mountpoint) && guard++ < 16) {
+          // Detach: a process still holding a file in the rootfs must not keep the container from
+          // being removed; the kernel frees the mount when the last reference goes.
+          Syscalls.umount2(mountpoint, Syscalls.MNT_DETACH);
+        }
+      }
+      if (!Files.exists(home, LinkOption.NOFOLLOW_LINKS)) {
+        return;
+      }
+      // The record goes first: the layers are no longer used, and a collection listing the
+      // containers must not find a record that is being deleted.
+      Files.deleteIfExists(home.resolve("snapshot.json"));
+      doomed = dir.resolve(REMOVING + containerId + "-" + System.nanoTime());
+      Files.move(home, doomed, StandardCopyOption.ATOMIC_MOVE);
+    }
+    FileTrees.deleteRecursively(doomed);
+  }
+
+  /** Deletes what removals interrupted by a crash left behind; at start-up, before any mount. */
+  private void deleteInterruptedRemovals() throws IOException {
+    try (Stream<Path> homes = Files.list(dir)) {
+      for (Path home : homes.filter(h -> h.getFileName().toString().startsWith(REMOVING)).toList()) {
+        log.info("deleting {}, left by a removal that did not finish", home);
+        FileTrees.deleteRecursively(home);
       }
     }
-    FileTrees.deleteRecursively(home);
   }
 
   /** Layers that some container's rootfs is made of; never to be deleted while it exists. */

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -110,13 +111,24 @@ public final class LayerStore {
 
   /** Deletes a layer; renamed away first so that a crash half way never leaves a partial layer. */
   public void delete(Digest diffId) throws IOException {
+    Optional<Path> doomed = retire(diffId);
+    if (doomed.isPresent()) {
+      FileTrees.deleteRecursively(doomed.get());
+    }
+  }
+
+  /**
+   * Renames a layer away (it is gone from this store at once) and returns where it went, for the
+   * caller to delete; what a crash leaves there is swept at start-up.
+   */
+  public Optional<Path> retire(Digest diffId) throws IOException {
     Path target = path(diffId);
     if (!Files.exists(target)) {
-      return;
+      return Optional.empty();
     }
     Path doomed = dir.resolve(AtomicFiles.TEMP_PREFIX + "del-" + UUID.randomUUID());
     Files.move(target, doomed, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    FileTrees.deleteRecursively(doomed);
+    return Optional.of(doomed);
   }
 
   /** Removes what interrupted unpacks and deletes left behind. */
