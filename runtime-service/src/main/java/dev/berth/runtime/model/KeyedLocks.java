@@ -6,19 +6,28 @@ import java.util.function.Supplier;
 
 /**
  * One lock per object id, so that calls for one pod or container never wait behind another's
- * slow call. Locks are few and small; they live as long as the daemon.
+ * slow call. A removed object's lock is forgotten when no call wants it; a call that took it
+ * just as it was forgotten takes the id's current lock instead, so two calls never hold "the"
+ * lock of one id at once.
  */
 public final class KeyedLocks {
 
   private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
   public <T> T with(String id, Supplier<T> action) {
-    ReentrantLock lock = locks.computeIfAbsent(id, k -> new ReentrantLock());
-    lock.lock();
-    try {
-      return action.get();
-    } finally {
-      lock.unlock();
+    while (true) {
+      ReentrantLock lock = locks.computeIfAbsent(id, k -> new ReentrantLock());
+      lock.lock();
+      if (locks.get(id) != lock) {
+        // Forgotten while we waited: a later caller may already hold a fresh lock for this id.
+        lock.unlock();
+        continue;
+      }
+      try {
+        return action.get();
+      } finally {
+        lock.unlock();
+      }
     }
   }
 
@@ -29,7 +38,11 @@ public final class KeyedLocks {
     });
   }
 
+  /**
+   * Drops the lock of a removed object unless a call holds or waits for it (that call will find
+   * the object gone; its lock then stays, a few bytes, rather than be shared by two holders).
+   */
   public void forget(String id) {
-    locks.remove(id);
+    locks.computeIfPresent(id, (key, lock) -> lock.isLocked() || lock.hasQueuedThreads() ? lock : null);
   }
 }
