@@ -20,9 +20,10 @@ import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 /**
- * Reports each exit file conmon writes into the exit dir, once, on a virtual thread. Only files
- * that appear after {@link ConmonShim#watchExits} returns are reported; exits from before (a
- * daemon restart) are read with {@link ConmonShim#exit}.
+ * Reports each exit file conmon writes into the exit dir, once, each on a virtual thread of its
+ * own: a callback that waits (for a container's lock, say) never holds up other containers'
+ * exits. Only files that appear after {@link ConmonShim#watchExits} returns are reported; exits
+ * from before (a daemon restart) are read with {@link ConmonShim#exit}.
  */
 public final class ExitWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ExitWatcher.class);
@@ -39,7 +40,8 @@ public final class ExitWatcher implements AutoCloseable {
     this.exitDir = exitDir;
     this.onExit = onExit;
     this.watcher = exitDir.getFileSystem().newWatchService();
-    exitDir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+    exitDir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+        StandardWatchEventKinds.ENTRY_DELETE);
     // Files already there are old news, except that a rewrite of one is a new exit.
     try (DirectoryStream<Path> files = Files.newDirectoryStream(exitDir)) {
       for (Path file : files) {
@@ -56,6 +58,9 @@ public final class ExitWatcher implements AutoCloseable {
         for (WatchEvent<?> event : key.pollEvents()) {
           if (event.kind() == StandardWatchEventKinds.OVERFLOW) {
             rescan();
+          } else if (event.kind() == StandardWatchEventKinds.ENTRY_DELETE && event.context() instanceof Path name) {
+            // The container was deleted: forget it, or the map grows with every container ever run.
+            reported.remove(name.toString());
           } else if (event.context() instanceof Path name) {
             consider(name.toString());
           }
@@ -89,11 +94,13 @@ public final class ExitWatcher implements AutoCloseable {
       if (exit.finishedAt().equals(previous)) {
         return;
       }
-      try {
-        onExit.accept(name, exit);
-      } catch (RuntimeException e) {
-        log.warn("exit callback for {} failed", name, e);
-      }
+      Thread.ofVirtual().name("exit-" + name).start(() -> {
+        try {
+          onExit.accept(name, exit);
+        } catch (RuntimeException e) {
+          log.warn("exit callback for {} failed", name, e);
+        }
+      });
     });
   }
 
