@@ -33,6 +33,7 @@ import dev.berth.image.unpack.FileTrees;
 import dev.berth.runtime.testing.Leftovers;
 import dev.berth.runtime.testing.PodTestCase;
 import dev.berth.runtime.testing.PodTestEnv;
+import dev.berth.runtime.testing.StallingRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,8 +86,8 @@ class SlowCallIsolationTest extends PodTestCase {
 
   @Test
   void aPullStuckOnItsRegistryHoldsUpNoPodAndNoImageCall() throws Exception {
-    try (StallingRegistry registry = StallingRegistry.start()) {
-      String reference = registry.reference();
+    try (StallingRegistry registry = StallingRegistry.start(env.dir())) {
+      String reference = registry.host() + "/slow/app:v1";
       CompletableFuture<String> pull = CompletableFuture.supplyAsync(() -> env.daemon().client()
           .images(Duration.ofMinutes(4)).pullImage(PullImageRequest.newBuilder()
               .setImage(ImageSpec.newBuilder().setImage(reference)).build()).getImageRef());

@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A registry on loopback (plain HTTP, no auth) serving one busybox image from an OCI archive,
  * whose layer blob can be made to stall half way through its body: headers and the first half
- * are sent, then nothing until {@link #close}. A pull of it is in flight for as long as a test
- * wants.
+ * are sent, then nothing until {@link #release} (the rest follows) or {@link #close}. A pull of it
+ * is in flight for as long as a test wants.
  */
 public final class StallingRegistry implements AutoCloseable {
 
@@ -30,6 +30,7 @@ public final class StallingRegistry implements AutoCloseable {
   private final AtomicBoolean stall = new AtomicBoolean(true);
   private final CountDownLatch stalled = new CountDownLatch(1);
   private final CountDownLatch closed = new CountDownLatch(1);
+  private final CountDownLatch released = new CountDownLatch(1);
 
   private StallingRegistry(HttpServer server, Path blobs, ImageArchiveBuilder.BuiltImage image) {
     this.server = server;
@@ -74,6 +75,12 @@ public final class StallingRegistry implements AutoCloseable {
     stall.set(false);
   }
 
+  /** Lets a stalled download send the rest of its layer, and later ones send it whole. */
+  public void release() {
+    stopStalling();
+    released.countDown();
+  }
+
   /** Waits until a layer download has stalled half way. */
   public boolean awaitStalled(long seconds) throws InterruptedException {
     return stalled.await(seconds, TimeUnit.SECONDS);
@@ -112,7 +119,12 @@ public final class StallingRegistry implements AutoCloseable {
     out.flush();
     stalled.countDown();
     try {
-      closed.await();
+      while (!closed.await(10, TimeUnit.MILLISECONDS)) {
+        if (released.await(10, TimeUnit.MILLISECONDS)) {
+          out.write(body, body.length / 2, body.length - body.length / 2);
+          return;
+        }
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
