@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
 public final class RuncCli {
   private static final Logger log = LoggerFactory.getLogger(RuncCli.class);
   /** runc logs errors as logfmt: {@code time="..." level=error msg="container does not exist"}. */
+  private static final Pattern LOGFMT_LEVEL = Pattern.compile("(^|\\s)level=");
+  private static final Pattern LOGFMT_ERROR_LEVEL = Pattern.compile("(^|\\s)level=(error|fatal|panic)\\b");
   private static final Pattern LOGFMT_MSG = Pattern.compile("msg=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
   private final Path runtime;
@@ -52,12 +54,25 @@ public final class RuncCli {
 
   /** The messages of runc's logfmt error lines, or the text as it is when it has none. */
   public static String errorText(String stderr) {
-    Matcher m = LOGFMT_MSG.matcher(stderr);
-    List<String> messages = new ArrayList<>();
-    while (m.find()) {
-      messages.add(m.group(1).replace("\\\"", "\"").replace("\\\\", "\\"));
+    List<String> errors = new ArrayList<>();
+    List<String> all = new ArrayList<>();
+    // One logfmt record per line from runc; conmon may hand them over joined on one line.
+    for (String line : stderr.split("\n|(?=time=\")")) {
+      Matcher m = LOGFMT_MSG.matcher(line);
+      if (!m.find()) {
+        continue;
+      }
+      String message = m.group(1).replace("\\\"", "\"").replace("\\\\", "\\");
+      all.add(message);
+      // runc warns about its clean-up (freezer, missing paths) before it names the real failure.
+      if (!LOGFMT_LEVEL.matcher(line).find() || LOGFMT_ERROR_LEVEL.matcher(line).find()) {
+        errors.add(message);
+      }
     }
-    return messages.isEmpty() ? stderr.strip() : String.join("; ", messages);
+    if (all.isEmpty()) {
+      return stderr.strip();
+    }
+    return String.join("; ", errors.isEmpty() ? all : errors);
   }
 
   public RuncCli(Path runtime, Path root, Duration timeout) {
