@@ -73,8 +73,12 @@ final class Recovery {
       Optional<RuntimeState> state = shim.state(id);
       return state.isPresent() && state.get().status() == RuntimeState.Status.RUNNING;
     } catch (ShimException e) {
-      log.warn("pod sandbox {}: runtime state unknown: {}", id, e.getMessage());
-      return false;
+      // runc itself failing (its binary missing after an upgrade, say) is no proof the pod is gone:
+      // its conmon, alive, still holds the infra. Marking it not ready would be for good.
+      boolean shimAlive = shim.isShimAlive(id);
+      log.warn("pod sandbox {}: runtime state unknown ({}); its shim is {}", id, e.getMessage(),
+          shimAlive ? "alive, so it stays ready" : "gone");
+      return shimAlive;
     }
   }
 }
