@@ -9,6 +9,8 @@ import dev.berth.cri.v1.ContainerState;
 import dev.berth.cri.v1.CreateContainerRequest;
 import dev.berth.cri.v1.LinuxPodSandboxConfig;
 import dev.berth.cri.v1.Mount;
+import dev.berth.cri.v1.PodSandboxState;
+import dev.berth.cri.v1.PodSandboxStatusRequest;
 import dev.berth.cri.v1.RunPodSandboxRequest;
 import dev.berth.cri.v1.RuntimeCondition;
 import dev.berth.cri.v1.StatusRequest;
@@ -104,6 +106,15 @@ class RuncFailureTest {
       String pod = missing.runPod();
       String id = missing.runContainer(pod, missing.containerConfig("healed", "true").build());
       assertEquals(0, missing.awaitExit(id).getExitCode());
+
+      // Gone again across a restart: the pod, whose shim still holds its infra, stays ready.
+      String sleeper = missing.runContainer(pod, missing.containerConfig("sleeper", "sleep", "600").build());
+      missing.restartAfter(() -> Files.delete(runc));
+      assertFalse(runtimeReady(missing).getStatus());
+      assertEquals(PodSandboxState.SANDBOX_READY, missing.runtime().podSandboxStatus(
+          PodSandboxStatusRequest.newBuilder().setPodSandboxId(pod).build()).getStatus().getState());
+      assertEquals(ContainerState.CONTAINER_RUNNING, missing.status(sleeper).getState());
+      Files.createSymbolicLink(runc, Path.of("/usr/sbin/runc"));
     } finally {
       Files.deleteIfExists(runc);
       Files.delete(bin);
