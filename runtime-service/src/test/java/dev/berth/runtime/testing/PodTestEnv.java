@@ -80,6 +80,7 @@ public final class PodTestEnv implements AutoCloseable {
    */
   public static PodTestEnv startWithConfig(String topLevelLines, String cniLines, String runtimeLines,
       String... extraDaemonArgs) throws Exception {
+    runtimeLines = withInfraMode(runtimeLines);
     Path dir = ShortTempDirs.create();
     TestNetwork network = TestNetwork.create(dir);
     String cgroupRoot = "/berthtest-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
@@ -99,6 +100,21 @@ public final class PodTestEnv implements AutoCloseable {
     env.daemon = DaemonProcess.start(dir.resolve("d"), env.daemonArgs());
     TestImages.importBusybox(env.daemon.client(), dir, IMAGE);
     return env;
+  }
+
+  /**
+   * Runs whole pod suites in another infra mode: {@code -Dberth.test.infraContainer=when-needed}
+   * adds {@code infra_container = "when-needed"} to every daemon's [runtime] table, unless a test
+   * names the mode itself.
+   */
+  public static final String INFRA_MODE_PROPERTY = "berth.test.infraContainer";
+
+  private static String withInfraMode(String runtimeLines) {
+    String mode = System.getProperty(INFRA_MODE_PROPERTY, "");
+    if (mode.isEmpty() || runtimeLines.contains("infra_container")) {
+      return runtimeLines;
+    }
+    return runtimeLines + "\ninfra_container = \"" + mode + "\"\n";
   }
 
   public DaemonProcess daemon() {
