@@ -198,7 +198,8 @@ public final class SandboxManager {
 
   /**
    * The namespace file a container of the pod joins: the infra's, or the pin of a pod without
-   * one. {@code type} is "ipc", "uts" or "pid".
+   * one. {@code type} is "ipc", "uts" or "pid" (a pod without an infra shares no PID namespace:
+   * {@link NamespacePlan#NEW}).
    */
   public String namespacePath(Sandbox sandbox, String type) {
     if (sandbox.infraPid() > 0) {
@@ -207,8 +208,10 @@ public final class SandboxManager {
     return switch (type) {
       case "ipc" -> parts.pins().ipc(sandbox.id()).toString();
       case "uts" -> parts.pins().uts(sandbox.id()).toString();
-      default -> throw new CriException.FailedPrecondition("pod sandbox " + sandbox.id()
-          + " has no shared " + type + " namespace (it was run without one)");
+      // The pod said its containers do not share one PID namespace (else it would have an
+      // infra); a container asking for "the pod's" gets its own, as the pod declared.
+      case "pid" -> NamespacePlan.NEW;
+      default -> throw new IllegalArgumentException("no pod namespace of type " + type);
     };
   }
 

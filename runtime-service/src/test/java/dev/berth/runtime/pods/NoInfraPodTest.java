@@ -47,6 +47,13 @@ class NoInfraPodTest {
     env.close();
   }
 
+  /** A pod as the kubelet sends one without shareProcessNamespace: one PID namespace per container. */
+  private static dev.berth.cri.v1.PodSandboxConfig.Builder pod(String name) {
+    return env.podConfig(name).setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(
+        LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(
+            NamespaceOption.newBuilder().setPid(NamespaceMode.CONTAINER))));
+  }
+
   private static String exec(String container, String script) {
     ExecSyncResponse reply = env.runtime().execSync(ExecSyncRequest.newBuilder().setContainerId(container)
         .addAllCmd(List.of("sh", "-c", script)).setTimeout(20).build());
@@ -85,7 +92,7 @@ class NoInfraPodTest {
 
   @Test
   void containersShareHostnameIpcAndNetworkWithNoInfraProcess() throws Exception {
-    String pod = env.runPod(env.podConfig("shared").build());
+    String pod = env.runPod(pod("shared").build());
     assertEquals("0", env.podRecordField(pod, "infraPid"));
     assertEquals(List.of(), processesNaming(pod), "a pod without an infra runs no process of its own");
     assertTrue(Files.isRegularFile(pins(pod).resolve("ipc")) && Files.isRegularFile(pins(pod).resolve("uts")));
@@ -129,7 +136,7 @@ class NoInfraPodTest {
 
   @Test
   void podCgroupExistsBeforeAnyContainer() throws Exception {
-    String pod = env.runPod();
+    String pod = env.runPod(pod("cgroup").build());
     assertTrue(Files.isDirectory(Path.of("/sys/fs/cgroup/memory", env.cgroupRoot().substring(1), pod)));
     assertTrue(Files.isDirectory(Path.of("/sys/fs/cgroup/unified", env.cgroupRoot().substring(1), pod)));
     env.removeAllPods();
@@ -138,7 +145,7 @@ class NoInfraPodTest {
 
   @Test
   void podStaysReadyAcrossADaemonKill() throws Exception {
-    String pod = env.runPod(env.podConfig("survivor").build());
+    String pod = env.runPod(pod("survivor").build());
     String first = env.runContainer(pod, env.containerConfig("first", "sleep", "600").build());
     String ipc = exec(first, "readlink /proc/self/ns/ipc");
 
@@ -161,7 +168,8 @@ class NoInfraPodTest {
     assertNotEquals("0", env.podRecordField(shared, "infraPid"));
     assertFalse(Files.exists(pins(shared)), "a pod with an infra has no pins");
     String sysctl = env.runPod(env.podConfig("sysctl").setLinux(LinuxPodSandboxConfig.newBuilder()
-        .putSysctls("kernel.shmmni", "2048")).build());
+        .putSysctls("kernel.shmmni", "2048").setSecurityContext(LinuxSandboxSecurityContext.newBuilder()
+            .setNamespaceOptions(NamespaceOption.newBuilder().setPid(NamespaceMode.CONTAINER)))).build());
     assertNotEquals("0", env.podRecordField(sysctl, "infraPid"));
     env.removeAllPods();
   }
@@ -170,7 +178,7 @@ class NoInfraPodTest {
   void hostNetworkPodPinsOnlyItsIpcNamespace() throws Exception {
     String pod = env.runPod(env.podConfig("hostnet").setLinux(LinuxPodSandboxConfig.newBuilder()
         .setSecurityContext(LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(
-            NamespaceOption.newBuilder().setNetwork(NamespaceMode.NODE)))).build());
+            NamespaceOption.newBuilder().setNetwork(NamespaceMode.NODE).setPid(NamespaceMode.CONTAINER)))).build());
     assertEquals("0", env.podRecordField(pod, "infraPid"));
     assertTrue(Files.exists(pins(pod).resolve("ipc")));
     assertFalse(Files.exists(pins(pod).resolve("uts")));

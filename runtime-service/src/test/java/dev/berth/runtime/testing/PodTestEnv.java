@@ -192,10 +192,18 @@ public final class PodTestEnv implements AutoCloseable {
   }
 
   public PodSandboxConfig.Builder podConfig(String name) {
-    return PodSandboxConfig.newBuilder()
+    PodSandboxConfig.Builder builder = PodSandboxConfig.newBuilder()
         .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setUid("uid-" + name).setNamespace("berth-test"))
         .setHostname(name)
         .setLogDirectory(logDirectory(name).toString());
+    if (!System.getProperty(INFRA_MODE_PROPERTY, "").isEmpty()) {
+      // As the kubelet sends a pod without shareProcessNamespace: the CRI default (POD) would
+      // ask for a shared PID namespace, which always gets an infra.
+      builder.setLinux(dev.berth.cri.v1.LinuxPodSandboxConfig.newBuilder().setSecurityContext(
+          dev.berth.cri.v1.LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(
+              dev.berth.cri.v1.NamespaceOption.newBuilder().setPid(dev.berth.cri.v1.NamespaceMode.CONTAINER))));
+    }
+    return builder;
   }
 
   /** Runs a pod with a fresh name and returns its id. */
