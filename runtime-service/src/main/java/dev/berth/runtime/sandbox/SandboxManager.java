@@ -306,13 +306,15 @@ public final class SandboxManager {
       try {
         if (sandbox.infraPid() > 0) {
           killInfra(id);
+        } else {
+          // What killing the infra is to other pods: from here a restart finds the pod not ready.
+          parts.pins().remove(id);
         }
         if (!sandbox.spec().hostNetwork()) {
           Path netns = parts.namespaces().exists(id) ? parts.namespaces().path(id) : null;
           parts.network().detach(attachment(id, sandbox.spec(), netns));
           parts.namespaces().remove(id);
         }
-        parts.pins().remove(id);
         new PodFiles(parts.podsDir(), id).remove();
         if (sandbox.state() != SandboxState.NOT_READY) {
           Sandbox stopped = sandbox.withState(SandboxState.NOT_READY);

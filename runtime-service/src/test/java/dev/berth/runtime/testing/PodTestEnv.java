@@ -206,6 +206,16 @@ public final class PodTestEnv implements AutoCloseable {
     return builder;
   }
 
+  /**
+   * A pod whose containers share one PID namespace (shareProcessNamespace): it gets an infra
+   * process in every infra mode, for tests about the infra itself.
+   */
+  public PodSandboxConfig.Builder sharedPidPodConfig(String name) {
+    return podConfig(name).setLinux(dev.berth.cri.v1.LinuxPodSandboxConfig.newBuilder().setSecurityContext(
+        dev.berth.cri.v1.LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(
+            dev.berth.cri.v1.NamespaceOption.newBuilder().setPid(dev.berth.cri.v1.NamespaceMode.POD))));
+  }
+
   /** Runs a pod with a fresh name and returns its id. */
   public String runPod() {
     return runPod(podConfig("pod" + PODS.incrementAndGet()).build());
