@@ -143,7 +143,7 @@ public final class Daemon {
       PrivateDirectories.restrictChildren(state, Set.of());
       QuarantinedObjects.cleanUp(
           new QuarantinedObjects.SandboxParts(sandboxStore.quarantineDir(), shim, cni, namespaces, podsDir, cgroupPaths,
-              runtime.defaultCgroupParent(), sandboxes, containers),
+              runtime.defaultCgroupParent(), sandboxes, containers, pins),
           new QuarantinedObjects.ContainerParts(containerStore.quarantineDir(), shim, images));
       opened.push(ShimMonitor.start(shim, containers, sandboxes, SHIM_CHECK_PERIOD));
 
