@@ -7,7 +7,12 @@ import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.cri.v1.ContainerMetadata;
 import dev.berth.cri.v1.CreateContainerRequest;
 import dev.berth.cri.v1.ImageSpec;
+import dev.berth.cri.v1.LinuxContainerConfig;
+import dev.berth.cri.v1.LinuxContainerSecurityContext;
 import dev.berth.cri.v1.LinuxPodSandboxConfig;
+import dev.berth.cri.v1.LinuxSandboxSecurityContext;
+import dev.berth.cri.v1.NamespaceMode;
+import dev.berth.cri.v1.NamespaceOption;
 import dev.berth.cri.v1.PodSandboxConfig;
 import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.cri.v1.RemoveContainerRequest;
@@ -32,6 +37,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the kubelet's teardown order (StopContainer, StopPodSandbox, RemovePodSandbox).
  */
 public final class CriPods {
+
+  /** Network and IPC shared by the pod, PID namespace per container: the kubelet's default. */
+  private static final NamespaceOption OWN_PID_NAMESPACE = NamespaceOption.newBuilder()
+      .setPid(NamespaceMode.CONTAINER).build();
 
   /** A started pod: what teardown needs. */
   public record Pod(String sandboxId, String containerId, PodSandboxConfig config) {}
@@ -68,10 +77,14 @@ public final class CriPods {
             .setUid(UUID.randomUUID().toString()))
         .setHostname(name)
         .setLogDirectory(logs.toString());
+    // As the kubelet sends a pod without shareProcessNamespace (most pods): the CRI default
+    // (POD) would ask for one PID namespace shared by the pod's containers.
+    LinuxPodSandboxConfig.Builder linux = LinuxPodSandboxConfig.newBuilder().setSecurityContext(
+        LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(OWN_PID_NAMESPACE));
     if (!cgroupParent.isEmpty()) {
-      config.setLinux(LinuxPodSandboxConfig.newBuilder().setCgroupParent(cgroupParent));
+      linux.setCgroupParent(cgroupParent);
     }
-    return config.build();
+    return config.setLinux(linux).build();
   }
 
   public String runSandbox(PodSandboxConfig config) {
@@ -84,6 +97,8 @@ public final class CriPods {
         .setImage(ImageSpec.newBuilder().setImage(options.image()))
         .addAllCommand(List.of("sleep", "3600"))
         .setLogPath(name + ".log")
+        .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(
+            LinuxContainerSecurityContext.newBuilder().setNamespaceOptions(OWN_PID_NAMESPACE)))
         .build();
     return runtime().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(sandboxId)
         .setConfig(container).setSandboxConfig(podConfig).build()).getContainerId();

@@ -41,6 +41,20 @@ public final class CgroupPaths {
   }
 
   /**
+   * Creates {@code cgroupPath} (e.g. "/berth/podX") in every hierarchy, as runc does for the
+   * cgroups it places a process in; for a pod cgroup made before any process runs in it.
+   */
+  public void create(String cgroupPath) throws IOException {
+    String relative = cgroupPath.startsWith("/") ? cgroupPath.substring(1) : cgroupPath;
+    if (relative.isEmpty() || relative.contains("..")) {
+      throw new IllegalArgumentException("refusing to create cgroup '" + cgroupPath + "'");
+    }
+    for (Path root : hierarchyRoots) {
+      Files.createDirectories(root.resolve(relative));
+    }
+  }
+
+  /**
    * Removes {@code cgroupPath} (e.g. "/berth/podX") and its empty children from every hierarchy.
    * A cgroup that still holds processes stays, and the first such failure is reported.
    */

@@ -38,8 +38,37 @@ public record BerthConfig(
    * @param ociRuntime runc (or crun) binary, the default runtime handler
    * @param defaultCgroupParent where pods go when the kubelet names no cgroup parent
    * @param pidsLimit the most processes one container may have, 0 for no limit
+   * @param infraContainer whether every pod gets an infra process, or only pods that need one
    */
-  public record Runtime(Path ociRuntime, Path conmon, Path catatonit, String defaultCgroupParent, long pidsLimit) {}
+  public record Runtime(Path ociRuntime, Path conmon, Path catatonit, String defaultCgroupParent, long pidsLimit,
+      InfraContainer infraContainer) {}
+
+  /**
+   * When a pod gets an infra process (catatonit under conmon) to hold its namespaces.
+   * {@code ALWAYS}: every pod, as a pause container does. {@code WHEN_NEEDED}: only pods whose
+   * containers share one PID namespace (the infra is their pid 1) or that set sysctls (runc
+   * applies them as it creates the infra); the others get their IPC and UTS namespaces pinned
+   * as bind-mounted files beside the network namespace, which saves a conmon and a runc
+   * create/start per pod.
+   */
+  public enum InfraContainer {
+    ALWAYS("always"), WHEN_NEEDED("when-needed");
+
+    private final String configValue;
+
+    InfraContainer(String configValue) {
+      this.configValue = configValue;
+    }
+
+    public String configValue() {
+      return configValue;
+    }
+
+    /** The mode a config value names, or empty for an unknown value. */
+    public static java.util.Optional<InfraContainer> fromConfig(String value) {
+      return java.util.Arrays.stream(values()).filter(v -> v.configValue.equals(value)).findFirst();
+    }
+  }
 
   /**
    * How images are pulled: mirrors per registry host (tried in order before the host) and hosts
@@ -67,7 +96,8 @@ public record BerthConfig(
         60,
         // /usr/lib/cni is where Debian's containernetworking-plugins installs them.
         new Cni(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"))),
-        new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth", 0),
+        new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth", 0,
+            InfraContainer.ALWAYS),
         new Registry(Map.of(), List.of()),
         "127.0.0.1:9767");
   }

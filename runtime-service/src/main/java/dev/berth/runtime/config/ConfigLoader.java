@@ -84,7 +84,11 @@ public final class ConfigLoader {
           table.conmon() != null ? absolute(table.conmon(), source, "runtime.conmon") : runtime.conmon(),
           table.catatonit() != null ? absolute(table.catatonit(), source, "runtime.catatonit") : runtime.catatonit(),
           cgroupParent,
-          table.pidsLimit() != null ? table.pidsLimit() : runtime.pidsLimit());
+          table.pidsLimit() != null ? table.pidsLimit() : runtime.pidsLimit(),
+          table.infraContainer() != null ? BerthConfig.InfraContainer.fromConfig(table.infraContainer())
+              .orElseThrow(() -> new ConfigException(source + ": key 'runtime.infra_container' must be \"always\" or"
+                  + " \"when-needed\", got '" + table.infraContainer() + "'"))
+              : runtime.infraContainer());
       if (runtime.pidsLimit() < 0) {
         throw new ConfigException(source + ": key 'runtime.pids_limit' must not be negative");
       }

@@ -40,6 +40,7 @@ public final class ConfigView {
     runtime.put("catatonit", config.runtime().catatonit().toString());
     runtime.put("default_cgroup_parent", config.runtime().defaultCgroupParent());
     runtime.put("pids_limit", config.runtime().pidsLimit());
+    runtime.put("infra_container", config.runtime().infraContainer().configValue());
     map.put("runtime", runtime);
     Map<String, Object> registry = new LinkedHashMap<>();
     registry.put("plain_http_hosts", config.registry().plainHttpHosts());

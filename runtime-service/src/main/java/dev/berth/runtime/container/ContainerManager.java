@@ -214,18 +214,18 @@ public final class ContainerManager implements PodContainers {
 
   private void writeSpec(Path bundle, Path rootfs, Sandbox sandbox, ContainerSpec spec, ContainerRequest request)
       throws IOException {
-    String infraNs = "/proc/" + sandbox.infraPid() + "/ns/";
+    SandboxManager pod = parts.sandboxes();
     String pid = switch (request.pidMode()) {
       case "NODE" -> NamespacePlan.HOST;
-      case "POD" -> sandbox.spec().hostPid() ? NamespacePlan.HOST : infraNs + "pid";
+      case "POD" -> sandbox.spec().hostPid() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "pid");
       case "TARGET" -> "/proc/" + targetPid(sandbox, request.pidTargetId()) + "/ns/pid";
       default -> sandbox.spec().hostPid() ? NamespacePlan.HOST : NamespacePlan.NEW;
     };
     NamespacePlan plan = new NamespacePlan(
         sandbox.spec().hostNetwork() ? NamespacePlan.HOST : sandbox.netnsPath(),
         pid,
-        sandbox.spec().hostIpc() ? NamespacePlan.HOST : infraNs + "ipc",
-        sandbox.spec().hostNetwork() ? NamespacePlan.HOST : infraNs + "uts");
+        sandbox.spec().hostIpc() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "ipc"),
+        sandbox.spec().hostNetwork() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "uts"));
     SecurityRequest security = request.security();
     OciSpecBuilder builder = new OciSpecBuilder(rootfs, request.readonlyRootfs())
         .process(spec.args(), spec.env(), spec.workingDir(), spec.uid(), spec.gid(), spec.tty())

@@ -8,6 +8,7 @@ import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerIntent;
 import dev.berth.runtime.model.Ids;
 import dev.berth.runtime.netns.NetworkNamespaces;
+import dev.berth.runtime.netns.PodNamespacePins;
 import dev.berth.runtime.pod.PodFiles;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxIntent;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * short by a daemon that died (its {@link CreationIntent} note is there, its record is not). Each
  * step is idempotent and harmless when its side effect never happened, so the steps run in full
  * whatever point the create had reached: runtime container and shim, CNI attachment (from the
- * CNI cache, written before ADD), network namespace, pod files, rootfs mount and snapshot,
+ * CNI cache, written before ADD), network namespace, IPC/UTS pins, pod files, rootfs mount and snapshot,
  * cgroups, and last the object's directory with its note. A note beside a record is only a kill
  * between the record's save and the note's removal: the object is complete and kept.
  *
@@ -41,7 +42,8 @@ public final class HalfMadeObjects {
 
   /** What the undo steps work with: the same parts the managers create objects with. */
   public record Parts(RecordStore<Sandbox> sandboxes, RecordStore<Container> containers, ConmonShim shim,
-      ImageStore images, NetworkNamespaces namespaces, CniNetwork network, Path podsDir, CgroupPaths cgroups) {}
+      ImageStore images, NetworkNamespaces namespaces, CniNetwork network, Path podsDir, CgroupPaths cgroups,
+      PodNamespacePins pins) {}
 
   @FunctionalInterface
   private interface UndoSteps {
@@ -113,6 +115,7 @@ public final class HalfMadeObjects {
           intent.map(i -> i.spec().pod().uid()).orElse(""), List.of()));
       parts.namespaces().remove(id);
     }
+    parts.pins().remove(id);
     new PodFiles(parts.podsDir(), id).remove();
     if (intent.isPresent() && !intent.get().ownedCgroup().isEmpty()) {
       parts.cgroups().remove(intent.get().ownedCgroup());

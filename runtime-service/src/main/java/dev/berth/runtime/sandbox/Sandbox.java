@@ -8,7 +8,8 @@ import java.util.List;
  *
  * @param netnsPath the pinned network namespace, empty for host-network pods
  * @param cgroupParent the pod cgroup its containers live under (cgroupfs path)
- * @param infraPid pid of the infra process (catatonit) that holds the pod's namespaces
+ * @param infraPid pid of the infra process (catatonit) that holds the pod's namespaces; 0 for a pod run
+ *     without one, whose namespaces are pinned files (runtime.infra_container = "when-needed")
  */
 public record Sandbox(
     String id,

@@ -5,6 +5,7 @@ import dev.berth.runtime.cgroup.CgroupPaths;
 import dev.berth.runtime.cgroup.HugetlbDelegation;
 import dev.berth.runtime.cni.CniAttachment;
 import dev.berth.runtime.cni.CniNetwork;
+import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.metrics.StepTimes;
 import dev.berth.runtime.model.Clock;
 import dev.berth.runtime.model.CriException;
@@ -14,6 +15,7 @@ import dev.berth.runtime.model.KeyedLocks;
 import dev.berth.runtime.model.NameRegistry;
 import dev.berth.runtime.model.Undo;
 import dev.berth.runtime.netns.NetworkNamespaces;
+import dev.berth.runtime.netns.PodNamespacePins;
 import dev.berth.runtime.oci.NamespacePlan;
 import dev.berth.runtime.oci.OciSpecBuilder;
 import dev.berth.runtime.pod.PodFiles;
@@ -50,7 +52,8 @@ public final class SandboxManager {
   /** Paths and parts a sandbox manager works with. */
   public record Parts(RecordStore<Sandbox> store, Path podsDir, Path infraRootfs, String defaultCgroupRoot,
       NetworkNamespaces namespaces, CniNetwork network, Runnable requireNetworkReady, ConmonShim shim,
-      CgroupPaths cgroups, int oomScoreAdj, HugetlbDelegation hugetlb) {}
+      CgroupPaths cgroups, int oomScoreAdj, HugetlbDelegation hugetlb, BerthConfig.InfraContainer infraMode,
+      PodNamespacePins pins) {}
 
   private final Parts parts;
   private final IdIndex<Sandbox> sandboxes = new IdIndex<>();
@@ -117,17 +120,19 @@ public final class SandboxManager {
       }
       // No hostname asked for: the pod's UTS namespace keeps the node's, as with containerd.
       String hostname = spec.hostname().isEmpty() || spec.hostNetwork() ? hostHostname() : spec.hostname();
-      Path bundle = parts.store().objectDir(id).resolve("bundle");
-      Files.createDirectories(bundle);
-      writeInfraSpec(bundle, spec, hostname, netnsPath, cgroupParent + "/" + id);
-      times.mark("bundle");
-      undo.push("delete infra", () -> parts.shim().delete(id));
-      CreatedProcess infra = parts.shim().create(new CreateRequest(id, bundle, null, false, false, false,
-          CREATE_TIMEOUT));
-      times.mark("infra create");
-      parts.shim().start(id);
-      times.mark("infra start");
-      // runc has made the pod's v2 cgroup by now; its containers get hugetlb stats from here on.
+      long infraPid = 0;
+      if (needsInfra(spec)) {
+        undo.push("delete infra", () -> parts.shim().delete(id));
+        infraPid = startInfra(id, spec, hostname, netnsPath, cgroupParent, times);
+      } else {
+        // No process holds the pod's namespaces: files do, and runc would have made the cgroup.
+        undo.push("unpin IPC/UTS namespaces", () -> parts.pins().remove(id));
+        parts.pins().create(id, pinsIpc(spec), pinsUts(spec), spec.hostname());
+        times.mark("ipc/uts pins");
+        parts.cgroups().create(cgroupParent);
+        times.mark("pod cgroup");
+      }
+      // The pod's v2 cgroup exists by now (runc or we made it); its containers get hugetlb stats from here on.
       parts.hugetlb().enableBelow(cgroupParent);
       times.mark("hugetlb");
 
@@ -144,7 +149,7 @@ public final class SandboxManager {
       times.mark("pod files");
 
       Sandbox sandbox = new Sandbox(id, spec, SandboxState.READY, Clock.nowNanos(), netnsPath, ips, cgroupParent,
-          infra.containerPid());
+          infraPid);
       parts.store().save(id, sandbox);
       CreationIntent.remove(parts.store().objectDir(id));
       sandboxes.put(id, sandbox);
@@ -155,6 +160,65 @@ public final class SandboxManager {
     } catch (IOException | ShimException | dev.berth.runtime.cni.CniException e) {
       throw new CriException.Internal("run pod sandbox " + spec.pod().key() + ": " + e.getMessage(), e);
     }
+  }
+
+  private long startInfra(String id, SandboxSpec spec, String hostname, String netnsPath, String cgroupParent,
+      StepTimes times) throws IOException, ShimException {
+    Path bundle = parts.store().objectDir(id).resolve("bundle");
+    Files.createDirectories(bundle);
+    writeInfraSpec(bundle, spec, hostname, netnsPath, cgroupParent + "/" + id);
+    times.mark("bundle");
+    CreatedProcess infra = parts.shim().create(new CreateRequest(id, bundle, null, false, false, false,
+        CREATE_TIMEOUT));
+    times.mark("infra create");
+    parts.shim().start(id);
+    times.mark("infra start");
+    return infra.containerPid();
+  }
+
+  /**
+   * A pod needs an infra process when its containers share a PID namespace (the infra is their
+   * pid 1 and reaper) or it sets sysctls (runc writes them as it creates the infra); in the
+   * "always" mode every pod gets one.
+   */
+  private boolean needsInfra(SandboxSpec spec) {
+    return parts.infraMode() == BerthConfig.InfraContainer.ALWAYS
+        || (spec.sharedPid() && !spec.hostPid())
+        || !spec.sysctls().isEmpty();
+  }
+
+  private static boolean pinsIpc(SandboxSpec spec) {
+    return !spec.hostIpc();
+  }
+
+  /** Host-network pods keep the node's UTS namespace, as their containers do. */
+  private static boolean pinsUts(SandboxSpec spec) {
+    return !spec.hostNetwork();
+  }
+
+  /**
+   * The namespace file a container of the pod joins: the infra's, or the pin of a pod without
+   * one. {@code type} is "ipc", "uts" or "pid" (a pod without an infra shares no PID namespace:
+   * {@link NamespacePlan#NEW}).
+   */
+  public String namespacePath(Sandbox sandbox, String type) {
+    if (sandbox.infraPid() > 0) {
+      return "/proc/" + sandbox.infraPid() + "/ns/" + type;
+    }
+    return switch (type) {
+      case "ipc" -> parts.pins().ipc(sandbox.id()).toString();
+      case "uts" -> parts.pins().uts(sandbox.id()).toString();
+      // The pod said its containers do not share one PID namespace (else it would have an
+      // infra); a container asking for "the pod's" gets its own, as the pod declared.
+      case "pid" -> NamespacePlan.NEW;
+      default -> throw new IllegalArgumentException("no pod namespace of type " + type);
+    };
+  }
+
+  /** For a pod without an infra: whether the namespaces it was made with are all still pinned. */
+  public boolean namespacesPinned(Sandbox sandbox) {
+    return (sandbox.spec().hostNetwork() || parts.namespaces().exists(sandbox.id()))
+        && parts.pins().pinned(sandbox.id(), pinsIpc(sandbox.spec()), pinsUts(sandbox.spec()));
   }
 
   private void writeInfraSpec(Path bundle, SandboxSpec spec, String hostname, String netnsPath, String cgroupsPath)
@@ -240,7 +304,12 @@ public final class SandboxManager {
       }
       containers.stopAll(id);
       try {
-        killInfra(id);
+        if (sandbox.infraPid() > 0) {
+          killInfra(id);
+        } else {
+          // What killing the infra is to other pods: from here a restart finds the pod not ready.
+          parts.pins().remove(id);
+        }
         if (!sandbox.spec().hostNetwork()) {
           Path netns = parts.namespaces().exists(id) ? parts.namespaces().path(id) : null;
           parts.network().detach(attachment(id, sandbox.spec(), netns));

@@ -26,6 +26,7 @@ import dev.berth.runtime.metrics.DaemonMeters;
 import dev.berth.runtime.metrics.MetricsServer;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.netns.NetworkNamespaces;
+import dev.berth.runtime.netns.PodNamespacePins;
 import dev.berth.runtime.recovery.HalfMadeObjects;
 import dev.berth.runtime.recovery.StartedWhileDown;
 import dev.berth.runtime.sandbox.InfraRootfs;
@@ -121,11 +122,12 @@ public final class Daemon {
       Path podsDir = Files.createDirectories(state.resolve("pods"));
       NetworkNamespaces namespaces = new NetworkNamespaces(Files.createDirectories(state.resolve("netns")));
       CgroupPaths cgroupPaths = CgroupPaths.fromMountinfo();
+      PodNamespacePins pins = new PodNamespacePins(Files.createDirectories(state.resolve("podns")));
       SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore, podsDir,
           InfraRootfs.prepare(root.resolve(INFRA_ROOTFS), runtime.catatonit()),
           runtime.defaultCgroupParent(), namespaces,
           cni, () -> requireNetwork(probe), shim, cgroupPaths, oomFloor,
-          HugetlbDelegation.forLayout(cgroupLayout)));
+          HugetlbDelegation.forLayout(cgroupLayout), runtime.infraContainer(), pins));
       ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
           state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit(), events,
           new CriuSupport(CRIU)));
@@ -135,13 +137,13 @@ public final class Daemon {
       opened.push(shim.watchExits(containers::onExit));
       Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim,
           new HalfMadeObjects(new HalfMadeObjects.Parts(sandboxStore, containerStore, shim, images, namespaces, cni,
-              podsDir, cgroupPaths)),
+              podsDir, cgroupPaths, pins)),
           new StartedWhileDown(shim, state.resolve("runc")));
       PrivateDirectories.restrictChildren(root, Set.of(INFRA_ROOTFS));
       PrivateDirectories.restrictChildren(state, Set.of());
       QuarantinedObjects.cleanUp(
           new QuarantinedObjects.SandboxParts(sandboxStore.quarantineDir(), shim, cni, namespaces, podsDir, cgroupPaths,
-              runtime.defaultCgroupParent(), sandboxes, containers),
+              runtime.defaultCgroupParent(), sandboxes, containers, pins),
           new QuarantinedObjects.ContainerParts(containerStore.quarantineDir(), shim, images));
       opened.push(ShimMonitor.start(shim, containers, sandboxes, SHIM_CHECK_PERIOD));
 

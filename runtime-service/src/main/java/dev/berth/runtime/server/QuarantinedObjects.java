@@ -8,6 +8,7 @@ import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerManager;
 import dev.berth.runtime.model.Ids;
 import dev.berth.runtime.netns.NetworkNamespaces;
+import dev.berth.runtime.netns.PodNamespacePins;
 import dev.berth.runtime.pod.PodFiles;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.shim.ConmonShim;
@@ -40,7 +41,7 @@ final class QuarantinedObjects {
   /** What a sandbox's leftovers are found with. */
   record SandboxParts(Path quarantine, ConmonShim shim, CniNetwork network, NetworkNamespaces namespaces,
       Path podsDir, CgroupPaths cgroups, String defaultCgroupParent, SandboxManager sandboxes,
-      ContainerManager containers) {}
+      ContainerManager containers, PodNamespacePins pins) {}
 
   /** What a container's leftovers are found with. */
   record ContainerParts(Path quarantine, ConmonShim shim, ImageStore images) {}
@@ -73,6 +74,7 @@ final class QuarantinedObjects {
       parts.network().detach(new CniAttachment(id, netns, "eth0", "", "", "", List.of()));
     });
     step(failures, "remove its network namespace", () -> parts.namespaces().remove(id));
+    step(failures, "unpin its IPC and UTS namespaces", () -> parts.pins().remove(id));
     step(failures, "remove its pod files", () -> new PodFiles(parts.podsDir(), id).remove());
     step(failures, "remove its cgroup", () -> parts.cgroups().remove(parts.defaultCgroupParent() + "/" + id));
   }

@@ -38,10 +38,13 @@ final class Recovery {
     RecordStore.Loaded<Sandbox> loadedSandboxes = sandboxStore.loadAll();
     for (Sandbox sandbox : loadedSandboxes.records()) {
       Sandbox current = sandbox;
-      if (sandbox.state() == SandboxState.READY && !isRunning(shim, sandbox.id())) {
+      // A pod without an infra (infraPid 0) lives as long as its pinned namespaces do.
+      boolean alive = sandbox.infraPid() > 0 ? isRunning(shim, sandbox.id()) : sandboxes.namespacesPinned(sandbox);
+      if (sandbox.state() == SandboxState.READY && !alive) {
         current = sandbox.withState(SandboxState.NOT_READY);
         sandboxStore.save(current.id(), current);
-        log.warn("pod sandbox {}: infra process is gone; marked not ready", sandbox.id());
+        log.warn("pod sandbox {}: {} gone; marked not ready", sandbox.id(),
+            sandbox.infraPid() > 0 ? "infra process is" : "pinned namespaces are");
       }
       sandboxes.adopt(current);
     }

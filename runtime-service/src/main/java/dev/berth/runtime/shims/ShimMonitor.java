@@ -52,7 +52,8 @@ public final class ShimMonitor implements AutoCloseable {
       }
     }
     for (Sandbox sandbox : sandboxes.list()) {
-      if (sandbox.state() == SandboxState.READY && !shim.isShimAlive(sandbox.id())) {
+      // A pod without an infra (infraPid 0) has no shim: its namespaces are pinned files.
+      if (sandbox.state() == SandboxState.READY && sandbox.infraPid() > 0 && !shim.isShimAlive(sandbox.id())) {
         settle("pod sandbox " + sandbox.id(), () -> sandboxes.onInfraShimDeath(sandbox.id()));
       }
     }

@@ -73,7 +73,7 @@ public final class StatsCollector {
     List<InterfaceStats> network = List.of();
     if (!sandbox.spec().hostNetwork() && sandbox.state() == SandboxState.READY) {
       try {
-        network = netDev.read(sandbox.infraPid());
+        network = netDev.read(networkPid(sandbox, members));
       } catch (IOException e) {
         log.debug("network stats of pod {}: {}", sandbox.id(), e.toString());
       }
@@ -84,6 +84,18 @@ public final class StatsCollector {
       samples.add(container(member, sandbox));
     }
     return new PodSample(sandbox, sandbox.cgroupParent(), timestamp, cgroup, network, samples);
+  }
+
+  /**
+   * A process in the pod's network namespace: the infra, or for a pod without one any running
+   * container (all join the pinned netns); 0 when there is none, which reads as no interfaces.
+   */
+  private static long networkPid(Sandbox sandbox, List<Container> members) {
+    if (sandbox.infraPid() > 0) {
+      return sandbox.infraPid();
+    }
+    return members.stream().filter(c -> c.state() == dev.berth.runtime.container.ContainerState.RUNNING)
+        .mapToLong(Container::pid).filter(pid -> pid > 0).findFirst().orElse(0);
   }
 
   /** Every pod and container of the node, for one scrape; also drops cache entries of removed containers. */

@@ -71,6 +71,15 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void infraContainerModeIsReadAndAnUnknownOneNamed() throws IOException {
+    assertEquals(BerthConfig.InfraContainer.ALWAYS, BerthConfig.defaults().runtime().infraContainer());
+    assertEquals(BerthConfig.InfraContainer.WHEN_NEEDED,
+        load("[runtime]\ninfra_container = \"when-needed\"\n").runtime().infraContainer());
+    assertMessage("key 'runtime.infra_container' must be \"always\" or \"when-needed\", got 'never'",
+        "[runtime]\ninfra_container = \"never\"\n");
+  }
+
+  @Test
   void relativePathsAreRefused() {
     assertMessage("key 'root' must be an absolute path, got 'var/lib'", "root = \"var/lib\"\n");
   }

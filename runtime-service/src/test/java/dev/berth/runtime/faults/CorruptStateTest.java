@@ -46,8 +46,9 @@ class CorruptStateTest extends PodTestCase {
 
     long truncatedShim = Shims.conmonPid(env, truncated);
     long truncatedProcess = Shims.containerPid(env, truncated);
-    long lostInfraShim = Shims.conmonPid(env, lostPod);
+    // 0 for a pod run without an infra (infra_container = "when-needed"): no infra, no shim.
     long lostInfra = Long.parseLong(env.podRecordField(lostPod, "infraPid"));
+    long lostInfraShim = lostInfra > 0 ? Shims.conmonPid(env, lostPod) : 0;
     long orphanProcess = Shims.containerPid(env, orphan);
     Path root = env.daemon().root();
     Path state = env.daemon().dir().resolve("state");
@@ -76,10 +77,12 @@ class CorruptStateTest extends PodTestCase {
         + "mounted for it was taken down"), log);
 
     // What lived behind them is taken down, not leaked.
-    for (long pid : List.of(truncatedShim, truncatedProcess, lostInfraShim, lostInfra)) {
+    for (long pid : List.of(truncatedShim, truncatedProcess, lostInfraShim, lostInfra).stream()
+        .filter(pid -> pid > 0).toList()) {
       assertFalse(Shims.isRunning(pid), "process " + pid + " behind a lost record still runs");
     }
     assertFalse(Files.exists(state.resolve("netns").resolve(lostPod)), "the lost pod's netns is still pinned");
+    assertFalse(Files.exists(state.resolve("podns").resolve(lostPod)), "the lost pod's IPC/UTS are still pinned");
     assertEquals(List.of(), Leftovers.mounts(env.dir()).stream()
         .filter(m -> m.contains(truncated) || m.contains(lostPod)).toList());
     assertEquals(List.of(), Leftovers.cgroups(env.cgroupRoot()).stream()

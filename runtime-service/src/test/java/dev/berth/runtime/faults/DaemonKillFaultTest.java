@@ -95,7 +95,7 @@ class DaemonKillFaultTest {
 
   @Test
   void runPodSandboxKilledDuringTheInfraCreateIsUndoneAndTheRetrySucceeds() throws Exception {
-    PodSandboxConfig config = env.podConfig("crash-infra").build();
+    PodSandboxConfig config = env.sharedPidPodConfig("crash-infra").build();
     stalls.arm(StallPoints.RUNC_CREATE);
     CompletableFuture<?> call = inFlight(() -> env.runPod(config));
     // By now: netns pinned, CNI added (an IP handed out), pod files and /dev/shm mounted, conmon up.

@@ -74,7 +74,7 @@ class ShimDeathTest extends PodTestCase {
 
   @Test
   void aPodWhoseInfraShimDiesBecomesNotReadyAndCanBeRemoved() throws Exception {
-    String pod = env.runPod();
+    String pod = env.runPod(env.sharedPidPodConfig("infra-shim").build());
     String id = env.runContainer(pod, env.containerConfig("tenant", "sleep", "600").build());
     long infra = Long.parseLong(env.podRecordField(pod, "infraPid"));
 

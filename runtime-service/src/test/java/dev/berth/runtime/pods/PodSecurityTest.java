@@ -124,7 +124,7 @@ class PodSecurityTest extends PodTestCase {
 
   @Test
   void podPidNamespaceShowsTheInfraProcessAsPidOne() throws Exception {
-    String pod = env.runPod();
+    String pod = env.runPod(env.sharedPidPodConfig("pidns").build());
     List<String> lines = run(pod, "pidns", LinuxContainerSecurityContext.newBuilder()
         .setNamespaceOptions(NamespaceOption.newBuilder().setPid(NamespaceMode.POD)), "cat /proc/1/cmdline | tr '\\0' ' '");
     assertEquals("/catatonit -P", lines.getFirst().trim());

@@ -35,7 +35,7 @@ class ContainerIsolationTest extends PodTestCase {
 
   @BeforeAll
   static void runAContainerSharingThePodsPidNamespace() {
-    pod = env.runPod();
+    pod = env.runPod(env.sharedPidPodConfig("isolation").build());
     container = env.runContainer(pod, env.containerConfig("inside", "sleep", "3600")
         .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(LinuxContainerSecurityContext.newBuilder()
             .setNamespaceOptions(NamespaceOption.newBuilder().setPid(NamespaceMode.POD)))).build());

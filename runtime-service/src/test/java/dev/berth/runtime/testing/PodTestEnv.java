@@ -80,6 +80,7 @@ public final class PodTestEnv implements AutoCloseable {
    */
   public static PodTestEnv startWithConfig(String topLevelLines, String cniLines, String runtimeLines,
       String... extraDaemonArgs) throws Exception {
+    runtimeLines = withInfraMode(runtimeLines);
     Path dir = ShortTempDirs.create();
     TestNetwork network = TestNetwork.create(dir);
     String cgroupRoot = "/berthtest-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
@@ -99,6 +100,21 @@ public final class PodTestEnv implements AutoCloseable {
     env.daemon = DaemonProcess.start(dir.resolve("d"), env.daemonArgs());
     TestImages.importBusybox(env.daemon.client(), dir, IMAGE);
     return env;
+  }
+
+  /**
+   * Runs whole pod suites in another infra mode: {@code -Dberth.test.infraContainer=when-needed}
+   * adds {@code infra_container = "when-needed"} to every daemon's [runtime] table, unless a test
+   * names the mode itself.
+   */
+  public static final String INFRA_MODE_PROPERTY = "berth.test.infraContainer";
+
+  private static String withInfraMode(String runtimeLines) {
+    String mode = System.getProperty(INFRA_MODE_PROPERTY, "");
+    if (mode.isEmpty() || runtimeLines.contains("infra_container")) {
+      return runtimeLines;
+    }
+    return runtimeLines + "\ninfra_container = \"" + mode + "\"\n";
   }
 
   public DaemonProcess daemon() {
@@ -176,10 +192,28 @@ public final class PodTestEnv implements AutoCloseable {
   }
 
   public PodSandboxConfig.Builder podConfig(String name) {
-    return PodSandboxConfig.newBuilder()
+    PodSandboxConfig.Builder builder = PodSandboxConfig.newBuilder()
         .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setUid("uid-" + name).setNamespace("berth-test"))
         .setHostname(name)
         .setLogDirectory(logDirectory(name).toString());
+    if (!System.getProperty(INFRA_MODE_PROPERTY, "").isEmpty()) {
+      // As the kubelet sends a pod without shareProcessNamespace: the CRI default (POD) would
+      // ask for a shared PID namespace, which always gets an infra.
+      builder.setLinux(dev.berth.cri.v1.LinuxPodSandboxConfig.newBuilder().setSecurityContext(
+          dev.berth.cri.v1.LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(
+              dev.berth.cri.v1.NamespaceOption.newBuilder().setPid(dev.berth.cri.v1.NamespaceMode.CONTAINER))));
+    }
+    return builder;
+  }
+
+  /**
+   * A pod whose containers share one PID namespace (shareProcessNamespace): it gets an infra
+   * process in every infra mode, for tests about the infra itself.
+   */
+  public PodSandboxConfig.Builder sharedPidPodConfig(String name) {
+    return podConfig(name).setLinux(dev.berth.cri.v1.LinuxPodSandboxConfig.newBuilder().setSecurityContext(
+        dev.berth.cri.v1.LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(
+            dev.berth.cri.v1.NamespaceOption.newBuilder().setPid(dev.berth.cri.v1.NamespaceMode.POD))));
   }
 
   /** Runs a pod with a fresh name and returns its id. */
