@@ -72,9 +72,9 @@ class ConfigLoaderTest {
 
   @Test
   void infraContainerModeIsReadAndAnUnknownOneNamed() throws IOException {
-    assertEquals(BerthConfig.InfraContainer.ALWAYS, BerthConfig.defaults().runtime().infraContainer());
-    assertEquals(BerthConfig.InfraContainer.WHEN_NEEDED,
-        load("[runtime]\ninfra_container = \"when-needed\"\n").runtime().infraContainer());
+    assertEquals(BerthConfig.InfraContainer.WHEN_NEEDED, BerthConfig.defaults().runtime().infraContainer());
+    assertEquals(BerthConfig.InfraContainer.ALWAYS,
+        load("[runtime]\ninfra_container = \"always\"\n").runtime().infraContainer());
     assertMessage("key 'runtime.infra_container' must be \"always\" or \"when-needed\", got 'never'",
         "[runtime]\ninfra_container = \"never\"\n");
   }
