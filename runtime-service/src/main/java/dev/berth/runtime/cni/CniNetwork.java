@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * The pod network: CNI ADD and DEL of the configured network (the first config in the conf dir)
  * for one sandbox at a time, with what DEL needs cached on disk so it works after a restart.
  *
- * <p>The pod's {@code lo} is brought up by the {@code loopback} plugin before the configured
+ * <p>The pod's {@code lo} is brought up by the {@code loopback} plugin beside the configured
  * network, as containerd does; it is not part of the operator's config, has no host-side state,
  * and dies with the namespace, so it is neither cached nor deleted.
  */
@@ -31,8 +31,6 @@ public final class CniNetwork {
 
   /** Long enough for a slow IPAM; short of the kubelet's 2 minute runtime request timeout. */
   public static final Duration DEFAULT_PLUGIN_TIMEOUT = Duration.ofSeconds(60);
-
-  private static final String LOOPBACK = "loopback";
 
   private final Path confDir;
   private final CniPluginExec exec;
@@ -74,27 +72,27 @@ public final class CniNetwork {
       detach(attachment);
     }
 
-    bringUpLoopback(attachment, network.cniVersion(), args);
-    writeCache(pending);
-    String netns = attachment.netns().toString();
-    JsonNode result = null;
-    for (int i = 0; i < network.plugins().size(); i++) {
-      CniPluginExec.Invocation add =
-          new CniPluginExec.Invocation("ADD", attachment.sandboxId(), netns, attachment.ifName(), args);
-      try {
-        JsonNode output = exec.run(network.type(i), add, network.pluginConfig(i, result, capabilityArgs));
-        if (output != null) {
-          result = output;
-        }
-      } catch (CniException failure) {
-        undoPartialAdd(network, i, attachment, args, capabilityArgs, result, failure);
-        throw failure;
-      }
+    // lo and the configured network touch different interfaces, and lo has no host-side state
+    // to undo: it comes up beside the chain instead of before it (a plugin process each, ~5 ms).
+    LoopbackAdd loopback = LoopbackAdd.start(exec, attachment, network.cniVersion(), args);
+    JsonNode result;
+    try {
+      writeCache(pending);
+      result = runAdd(network, attachment, args, capabilityArgs);
+    } catch (CniException | RuntimeException failure) {
+      loopback.awaitQuietly(failure);
+      throw failure;
     }
-    if (result == null) {
-      result = JSON.createObjectNode().put("cniVersion", network.cniVersion());
+    try {
+      loopback.await();
+    } catch (CniException failure) {
+      undoPartialAdd(network, network.plugins().size() - 1, attachment, args, capabilityArgs, result, failure);
+      throw failure;
     }
-    writeCache(pending.withResult(result));
+    // Not fsynced: the pending entry above already is, and it holds all a DEL needs but the
+    // prevResult. Only a crash of the whole node can lose this write, and that takes the
+    // namespace and its interfaces with it; DEL then runs without prevResult, as plugins allow.
+    writeCache(pending.withResult(result), false);
     CniResult attached = CniResult.from(result);
     log.debug("sandbox {} attached to network {} with {}", attachment.sandboxId(), network.name(), attached.ips());
     return attached;
@@ -192,13 +190,24 @@ public final class CniNetwork {
     }
   }
 
-  private void bringUpLoopback(CniAttachment attachment, String cniVersion, String args) throws CniException {
-    ObjectNode config = JSON.createObjectNode()
-        .put("cniVersion", cniVersion)
-        .put("name", "cni-loopback")
-        .put("type", LOOPBACK);
-    exec.run(LOOPBACK, new CniPluginExec.Invocation("ADD", attachment.sandboxId(),
-        attachment.netns().toString(), "lo", args), config);
+  /** The configured plugins in order, each given the previous one's result; a failure undoes them. */
+  private JsonNode runAdd(CniConfigList network, CniAttachment attachment, String args,
+      Map<String, JsonNode> capabilityArgs) throws CniException {
+    CniPluginExec.Invocation add = new CniPluginExec.Invocation(
+        "ADD", attachment.sandboxId(), attachment.netns().toString(), attachment.ifName(), args);
+    JsonNode result = null;
+    for (int i = 0; i < network.plugins().size(); i++) {
+      try {
+        JsonNode output = exec.run(network.type(i), add, network.pluginConfig(i, result, capabilityArgs));
+        if (output != null) {
+          result = output;
+        }
+      } catch (CniException failure) {
+        undoPartialAdd(network, i, attachment, args, capabilityArgs, result, failure);
+        throw failure;
+      }
+    }
+    return result != null ? result : JSON.createObjectNode().put("cniVersion", network.cniVersion());
   }
 
   private CniConfigList loadNetwork() throws CniException {
@@ -225,8 +234,12 @@ public final class CniNetwork {
   }
 
   private void writeCache(CniResultCache.Entry entry) throws CniException {
+    writeCache(entry, true);
+  }
+
+  private void writeCache(CniResultCache.Entry entry, boolean durable) throws CniException {
     try {
-      cache.write(entry);
+      cache.write(entry, durable);
     } catch (IOException e) {
       throw new CniException("cannot write CNI cache of sandbox " + entry.sandboxId() + ": " + e.getMessage(), e);
     }

@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * arguments, and the final result, which DEL hands back as prevResult.
  *
  * <p>Files are replaced atomically (temp file, fsync, rename, fsync of the directory) so a crash
- * leaves either the old entry or the new one, never half of one.
+ * leaves either the old entry or the new one, never half of one. A write that need not survive
+ * a node crash may skip the fsyncs (see {@link #write(Entry, boolean)}).
  */
 public final class CniResultCache {
 
@@ -56,6 +57,14 @@ public final class CniResultCache {
   }
 
   public void write(Entry entry) throws IOException {
+    write(entry, true);
+  }
+
+  /**
+   * @param durable false skips both fsyncs: the replacement is still atomic (never half an
+   *     entry), but a crash of the whole node may bring back the entry it replaced
+   */
+  public void write(Entry entry, boolean durable) throws IOException {
     Path file = file(entry.sandboxId());
     Files.createDirectories(directory);
     Path temp = directory.resolve("." + file.getFileName() + "." + UUID.randomUUID() + ".tmp");
@@ -65,7 +74,9 @@ public final class CniResultCache {
         while (bytes.hasRemaining()) {
           channel.write(bytes);
         }
-        channel.force(true);
+        if (durable) {
+          channel.force(true);
+        }
       } catch (IOException e) {
         // Name the cache file: "No space left on device" alone does not say which disk is full.
         throw new java.nio.file.FileSystemException(file.toString(), null,
@@ -80,7 +91,9 @@ public final class CniResultCache {
     } finally {
       Files.deleteIfExists(temp);
     }
-    syncDirectory();
+    if (durable) {
+      syncDirectory();
+    }
   }
 
   /**
