@@ -9,6 +9,8 @@ import java.nio.file.Path;
  * @param parallel pods started at the same time in pod-start's parallel phase
  * @param pods pods running while kubelet-poll, scrape and memory measure
  * @param pollLoops relist iterations in kubelet-poll
+ * @param warmupLoops unrecorded iterations before kubelet-poll's relists and scrape's GETs (the
+ *     first of them is recorded apart, as the cold cost)
  * @param scrapes metrics scrapes in scrape
  * @param memorySamples RSS readings, one a second, in memory
  * @param rootfsContainers containers created and removed in one pod by rootfs
@@ -16,5 +18,5 @@ import java.nio.file.Path;
  * @param image the busybox image every pod's container runs (already in each runtime)
  * @param work a scratch directory: pod log directories, the registry's storage
  */
-public record BenchOptions(int runs, int parallel, int pods, int pollLoops, int scrapes, int memorySamples,
-    int rootfsContainers, int pulls, String image, Path work) {}
+public record BenchOptions(int runs, int parallel, int pods, int pollLoops, int warmupLoops, int scrapes,
+    int memorySamples, int rootfsContainers, int pulls, String image, Path work) {}

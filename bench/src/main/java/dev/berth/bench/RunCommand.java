@@ -65,6 +65,12 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--poll-loops", defaultValue = "20", description = "kubelet-poll: relist iterations per round.")
   int pollLoops;
 
+  @Option(names = "--warmup-loops", defaultValue = "5",
+      description = "kubelet-poll and scrape: unrecorded iterations (relists, GETs) before the recorded ones, "
+          + "for every target alike and in every round; the first is reported apart as 'relist first', "
+          + "'relist+stats first' and 'GET first ...' (the cold cost). 0: none (default ${DEFAULT-VALUE}).")
+  int warmupLoops;
+
   @Option(names = "--scrapes", defaultValue = "20", description = "scrape: GETs per round.")
   int scrapes;
 
@@ -102,7 +108,7 @@ final class RunCommand implements Callable<Integer> {
     }
     List<Target> parsed = targets.stream().map(Target::parse).toList();
     Path scratch = work != null ? Files.createDirectories(work) : Files.createTempDirectory("bench");
-    BenchOptions options = new BenchOptions(runs, parallel, pods, pollLoops, scrapes, memorySamples,
+    BenchOptions options = new BenchOptions(runs, parallel, pods, pollLoops, warmupLoops, scrapes, memorySamples,
         rootfsContainers, pulls, image, scratch);
     Recorder recorder = new Recorder();
     LocalRegistry registry = null;
@@ -165,10 +171,11 @@ final class RunCommand implements Callable<Integer> {
         log("round %d %s: starting %d pods", round, name, options.pods());
         try (PodFleet fleet = PodFleet.start(pods, options.pods())) {
           if (workloads.contains(KubeletPoll.NAME)) {
-            log("round %d %s: kubelet-poll (%d relists)", round, name, pollLoops);
+            log("round %d %s: kubelet-poll (%d warm-up and %d recorded relists)", round, name, warmupLoops, pollLoops);
             new KubeletPoll(pods, options, recorder, name).run(fleet);
           }
           if (workloads.contains(Scrape.NAME)) {
+            log("round %d %s: scrape (%d warm-up and %d recorded GETs)", round, name, warmupLoops, scrapes);
             new Scrape(options, recorder, target).run(fleet);
           }
           if (workloads.contains(Memory.NAME)) {
@@ -190,6 +197,8 @@ final class RunCommand implements Callable<Integer> {
     settings.put("parallel", parallel);
     settings.put("pods", pods);
     settings.put("pollLoops", pollLoops);
+    settings.put("warmupLoops", warmupLoops);
+    settings.put("scrapes", scrapes);
     settings.put("rootfsContainers", rootfsContainers);
     settings.put("pulls", pulls);
     settings.put("imageSizeMb", imageSizeMb);

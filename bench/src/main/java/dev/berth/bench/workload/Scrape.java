@@ -9,10 +9,23 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
-/** scrape: a Prometheus-style GET of the runtime's metrics endpoint while N pods run. */
+/**
+ * scrape: a Prometheus-style GET of the runtime's metrics endpoint while N pods run. Prometheus
+ * scrapes forever, so the recorded GETs come after {@code warmupLoops} unrecorded ones (see
+ * {@link WarmedLoop}); the first of those is recorded as "GET first with N pods", the cold cost.
+ */
 public final class Scrape {
 
   public static final String NAME = "scrape";
+
+  /** Why the endpoint could not be scraped; ends the workload for this target with a skip line. */
+  private static final class Unscrapable extends RuntimeException {
+    Unscrapable(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+
+  private record Get(long nanos, int bytes) {}
 
   private final BenchOptions options;
   private final Recorder recorder;
@@ -29,27 +42,34 @@ public final class Scrape {
       recorder.skip(target.name(), NAME, "scrape", "no metrics endpoint given (metrics=URL in --target)");
       return;
     }
+    String pods = " with " + fleet.pods().size() + " pods";
     // One connection reused, as Prometheus keeps one per target.
     try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
       HttpRequest request = HttpRequest.newBuilder(target.metrics()).timeout(Duration.ofSeconds(30))
           .header("Accept", "text/plain;version=0.0.4").GET().build();
-      for (int i = 0; i < options.scrapes(); i++) {
-        long start = System.nanoTime();
-        HttpResponse<byte[]> response;
-        try {
-          response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-          recorder.skip(target.name(), NAME, "scrape", "metrics endpoint unreachable: " + e);
-          return;
-        }
-        long nanos = System.nanoTime() - start;
-        if (response.statusCode() != 200) {
-          recorder.skip(target.name(), NAME, "scrape", "metrics endpoint answered HTTP " + response.statusCode());
-          return;
-        }
-        recorder.addNanos(target.name(), NAME, "GET with " + fleet.pods().size() + " pods", nanos);
-        recorder.add(target.name(), NAME, "body size", "KB", response.body().length / 1024.0);
-      }
+      WarmedLoop.run(options.warmupLoops(), options.scrapes(), () -> get(http, request),
+          get -> recorder.addNanos(target.name(), NAME, "GET first" + pods, get.nanos()),
+          get -> {
+            recorder.addNanos(target.name(), NAME, "GET" + pods, get.nanos());
+            recorder.add(target.name(), NAME, "body size", "KB", get.bytes() / 1024.0);
+          });
+    } catch (Unscrapable e) {
+      recorder.skip(target.name(), NAME, "scrape", e.getMessage());
     }
+  }
+
+  private static Get get(HttpClient http, HttpRequest request) throws InterruptedException {
+    long start = System.nanoTime();
+    HttpResponse<byte[]> response;
+    try {
+      response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+    } catch (IOException e) {
+      throw new Unscrapable("metrics endpoint unreachable: " + e);
+    }
+    long nanos = System.nanoTime() - start;
+    if (response.statusCode() != 200) {
+      throw new Unscrapable("metrics endpoint answered HTTP " + response.statusCode());
+    }
+    return new Get(nanos, response.body().length);
   }
 }
