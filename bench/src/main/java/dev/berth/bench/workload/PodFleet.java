@@ -27,7 +27,7 @@ public final class PodFleet implements AutoCloseable {
     try (ExecutorService pool = Executors.newFixedThreadPool(SETUP_THREADS)) {
       List<Future<CriPods.Pod>> futures = new ArrayList<>();
       for (int i = 0; i < count; i++) {
-        futures.add(pool.submit(pods::start));
+        futures.add(pool.submit(() -> pods.start()));
       }
       Exception failure = null;
       for (Future<CriPods.Pod> future : futures) {
