@@ -44,16 +44,23 @@ public final class PodFiles {
     return dir.resolve("shm");
   }
 
-  /** Writes the files and mounts the shm tmpfs (unless the pod uses the host's IPC). */
-  public void create(SandboxSpec spec, String hostname, List<String> podIps, boolean privateShm) throws IOException {
+  /**
+   * Writes every file but /etc/hosts, which names the pod's IPs (so this part can be done while
+   * the network is still being set up), and mounts the shm tmpfs unless the pod uses the host's IPC.
+   */
+  public void createAllButHosts(SandboxSpec spec, String hostname, boolean privateShm) throws IOException {
     Files.createDirectories(dir);
     PlainFiles.writeString(hostname(), hostname + "\n");
-    PlainFiles.writeString(hosts(), hostsFile(hostname, podIps));
     PlainFiles.writeString(resolvConf(), resolvConf(spec));
     if (privateShm) {
       Files.createDirectories(shm());
       Syscalls.mount("shm", shm(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, SHM_OPTIONS);
     }
+  }
+
+  /** /etc/hosts, once the pod's IPs are known; the directory must exist. */
+  public void writeHosts(String hostname, List<String> podIps) throws IOException {
+    PlainFiles.writeString(hosts(), hostsFile(hostname, podIps));
   }
 
   /** Unmounts the shm and deletes the files; safe to call more than once. */

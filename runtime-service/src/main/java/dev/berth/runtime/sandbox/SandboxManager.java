@@ -102,10 +102,12 @@ public final class SandboxManager {
       undo.push("remove sandbox dir", () -> parts.store().delete(id));
       CreationIntent.write(parts.store().objectDir(id),
           new SandboxIntent(spec, spec.cgroupParent().isEmpty() ? cgroupParent : ""));
+      times.mark("creation note");
       String netnsPath = "";
       BackgroundAttach cni = null;
       if (!spec.hostNetwork()) {
         parts.requireNetworkReady().run();
+        times.mark("network ready check");
         netnsPath = parts.namespaces().create(id).toString();
         undo.push("remove netns", () -> parts.namespaces().remove(id));
         times.mark("netns");
@@ -136,17 +138,21 @@ public final class SandboxManager {
       parts.hugetlb().enableBelow(cgroupParent);
       times.mark("hugetlb");
 
+      // The infra never reads these files; all but /etc/hosts (it names the pod's IPs) are
+      // written while the network is still being set up.
+      PodFiles files = new PodFiles(parts.podsDir(), id);
+      undo.push("remove pod files", files::remove);
+      files.createAllButHosts(spec, hostname, !spec.hostIpc());
+      times.mark("pod files");
+
       List<String> ips = List.of();
       if (cni != null) {
         ips = cni.await().ips();
         times.mark("cni add wait");
         times.add("cni add", cni.nanos());
       }
-      // After the network: /etc/hosts names the pod's IPs. The infra never reads these files.
-      PodFiles files = new PodFiles(parts.podsDir(), id);
-      undo.push("remove pod files", files::remove);
-      files.create(spec, hostname, ips, !spec.hostIpc());
-      times.mark("pod files");
+      files.writeHosts(hostname, ips);
+      times.mark("hosts file");
 
       Sandbox sandbox = new Sandbox(id, spec, SandboxState.READY, Clock.nowNanos(), netnsPath, ips, cgroupParent,
           infraPid);
