@@ -1,6 +1,7 @@
 package dev.berth.runtime.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.Counter;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The endpoint's HTTP side, with a registry of its own: methods, status, type and a streamed body. */
+/** The endpoint's HTTP side, with a registry of its own: methods, status, type and the body. */
 class MetricsServerTest {
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -38,8 +39,8 @@ class MetricsServerTest {
   }
 
   @Test
-  void getStreamsEverySeriesOfALargeRegistry() throws Exception {
-    // Big enough to span many chunks of the streamed body (~1 MB of text).
+  void getAnswersEverySeriesOfALargeRegistry() throws Exception {
+    // ~1 MB of text: far more than the scrape buffer starts with.
     IntStream.range(0, 5000).forEach(i ->
         Counter.builder("berth_test_series_total").tag("index", Integer.toString(i)).register(registry).increment(i));
 
@@ -51,6 +52,29 @@ class MetricsServerTest {
     long lines = response.body().lines().filter(line -> line.startsWith("berth_test_series_total{")).count();
     assertEquals(5000, lines);
     assertTrue(response.body().contains("berth_test_series_total{index=\"4999\"} 4999.0"), "last series present");
+  }
+
+  @Test
+  void aScrapeShowsOnlyWhatIsRegisteredNowNotWhatAnEarlierOneWrote() throws Exception {
+    IntStream.range(0, 2000).forEach(i ->
+        Counter.builder("berth_test_gone_total").tag("index", Integer.toString(i)).register(registry).increment());
+    String first = get();
+    registry.clear();
+    Counter.builder("berth_test_kept_total").register(registry).increment(7);
+
+    String second = get();
+
+    assertTrue(first.contains("berth_test_gone_total{index=\"1999\"}"), "first scrape complete");
+    assertTrue(second.contains("berth_test_kept_total 7.0"), second);
+    assertFalse(second.contains("berth_test_gone_total"), "the buffer kept an earlier scrape's series");
+    assertTrue(second.length() < 1000, "second scrape is small: " + second.length());
+  }
+
+  private String get() throws Exception {
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode());
+    return response.body();
   }
 
   @Test
