@@ -67,7 +67,7 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--poll-loops", defaultValue = "20", description = "kubelet-poll: relist iterations per round.")
   int pollLoops;
 
-  @Option(names = "--warmup-loops", defaultValue = "5",
+  @Option(names = "--warmup-loops", defaultValue = "20",
       description = "kubelet-poll and scrape: unrecorded iterations (relists, GETs) before the recorded ones, "
           + "for every target alike and in every round; the first is reported apart as 'relist first', "
           + "'relist+stats first' and 'GET first ...' (the cold cost). 0: none (default ${DEFAULT-VALUE}).")
