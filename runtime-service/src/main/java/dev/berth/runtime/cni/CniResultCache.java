@@ -2,17 +2,13 @@ package dev.berth.runtime.cni;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.runtime.store.AtomicFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
@@ -20,9 +16,9 @@ import java.util.regex.Pattern;
  * config as it was at ADD (the conf dir may have changed since), the CNI_ARGS and capability
  * arguments, and the final result, which DEL hands back as prevResult.
  *
- * <p>Files are replaced atomically (temp file, fsync, rename, fsync of the directory) so a crash
- * leaves either the old entry or the new one, never half of one. A write that need not survive
- * a node crash may skip the fsyncs (see {@link #write(Entry, boolean)}).
+ * <p>Files are replaced through {@link AtomicFiles} (temp file, fsync, rename, fsync of the
+ * directory) so a crash leaves either the old entry or the new one, never half of one. A write
+ * that need not survive a node crash may skip the fsyncs (see {@link #write(Entry, boolean)}).
  */
 public final class CniResultCache {
 
@@ -65,35 +61,7 @@ public final class CniResultCache {
    *     entry), but a crash of the whole node may bring back the entry it replaced
    */
   public void write(Entry entry, boolean durable) throws IOException {
-    Path file = file(entry.sandboxId());
-    Files.createDirectories(directory);
-    Path temp = directory.resolve("." + file.getFileName() + "." + UUID.randomUUID() + ".tmp");
-    try {
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        ByteBuffer bytes = ByteBuffer.wrap(JSON.writeValueAsBytes(entry));
-        while (bytes.hasRemaining()) {
-          channel.write(bytes);
-        }
-        if (durable) {
-          channel.force(true);
-        }
-      } catch (IOException e) {
-        // Name the cache file: "No space left on device" alone does not say which disk is full.
-        throw new java.nio.file.FileSystemException(file.toString(), null,
-            e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null ? fs.getReason()
-                : e.getMessage());
-      }
-      try {
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        throw new IOException("cannot atomically replace " + file, e);
-      }
-    } finally {
-      Files.deleteIfExists(temp);
-    }
-    if (durable) {
-      syncDirectory();
-    }
+    AtomicFiles.write(file(entry.sandboxId()), JSON.writeValueAsBytes(entry), durable);
   }
 
   /**
@@ -135,10 +103,8 @@ public final class CniResultCache {
     return directory.resolve(sandboxId + ".json");
   }
 
-  /** The rename is durable only once the directory entry itself is on disk. */
+  /** The rename or removal is durable only once the directory entry itself is on disk. */
   private void syncDirectory() throws IOException {
-    try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
-      dir.force(true);
-    }
+    AtomicFiles.fsyncDirectory(directory);
   }
 }

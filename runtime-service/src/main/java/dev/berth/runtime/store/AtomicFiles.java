@@ -12,13 +12,22 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * Writes a file so that a crash at any moment leaves either the old or the new content:
- * temp file in the same directory, fsync, rename over the target, fsync the directory.
+ * temp file in the same directory, fsync, rename over the target, fsync the directory. A write
+ * that need not survive a crash of the whole node may skip the fsyncs and stays atomic.
  */
 public final class AtomicFiles {
 
   private AtomicFiles() {}
 
   public static void write(Path target, byte[] content) throws IOException {
+    write(target, content, true);
+  }
+
+  /**
+   * @param durable false skips both fsyncs: the replacement is still atomic (never half a file),
+   *     but a crash of the whole node may bring back the content it replaced
+   */
+  public static void write(Path target, byte[] content, boolean durable) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path temp = dir.resolve("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
@@ -29,7 +38,9 @@ public final class AtomicFiles {
       while (buffer.hasRemaining()) {
         channel.write(buffer);
       }
-      channel.force(true);
+      if (durable) {
+        channel.force(true);
+      }
     } catch (IOException e) {
       // The target is untouched; a half-written temp file would only hold on to space a full disk lacks.
       Files.deleteIfExists(temp);
@@ -42,7 +53,9 @@ public final class AtomicFiles {
       Files.deleteIfExists(temp);
       throw e;
     }
-    fsyncDirectory(dir);
+    if (durable) {
+      fsyncDirectory(dir);
+    }
   }
 
   public static void fsyncDirectory(Path dir) throws IOException {
