@@ -4,9 +4,8 @@ import dev.berth.runtime.cni.CniAttachment;
 import dev.berth.runtime.cni.CniException;
 import dev.berth.runtime.cni.CniNetwork;
 import dev.berth.runtime.cni.CniResult;
+import dev.berth.runtime.cni.CniTask;
 import java.io.InterruptedIOException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 
 /**
  * The CNI ADD of a new pod, run on its own thread while the infra container is created and
@@ -22,60 +21,34 @@ final class BackgroundAttach {
 
   private final CniNetwork network;
   private final CniAttachment attachment;
-  private final CompletableFuture<CniResult> result = new CompletableFuture<>();
-  private volatile long nanos;
+  private final CniTask<CniResult> add;
 
-  private BackgroundAttach(CniNetwork network, CniAttachment attachment) {
+  private BackgroundAttach(CniNetwork network, CniAttachment attachment, CniTask<CniResult> add) {
     this.network = network;
     this.attachment = attachment;
+    this.add = add;
   }
 
   /** Starts CNI ADD of {@code attachment} on a new virtual thread. */
   static BackgroundAttach start(CniNetwork network, CniAttachment attachment) {
-    BackgroundAttach attach = new BackgroundAttach(network, attachment);
-    Thread.ofVirtual().name("cni-add-" + attachment.sandboxId().substring(0, 12)).start(attach::run);
-    return attach;
-  }
-
-  private void run() {
-    long started = System.nanoTime();
-    try {
-      CniResult attached = network.attach(attachment);
-      nanos = System.nanoTime() - started;
-      result.complete(attached);
-    } catch (Throwable e) {
-      nanos = System.nanoTime() - started;
-      result.completeExceptionally(e);
-    }
+    String id = attachment.sandboxId();
+    return new BackgroundAttach(network, attachment,
+        CniTask.start("cni-add-" + id.substring(0, 12), "CNI ADD of " + id, () -> network.attach(attachment)));
   }
 
   /** Waits for the ADD; its failure is thrown here as the ADD threw it. */
   CniResult await() throws CniException, InterruptedIOException {
-    try {
-      return result.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting for CNI ADD of " + attachment.sandboxId());
-    } catch (ExecutionException e) {
-      switch (e.getCause()) {
-        case CniException cni -> throw cni;
-        case RuntimeException runtime -> throw runtime;
-        case Error error -> throw error;
-        default -> throw new CniException("CNI ADD of " + attachment.sandboxId() + " failed: " + e.getCause(),
-            e.getCause());
-      }
-    }
+    return add.awaitInterruptibly();
   }
 
   /** How long the ADD took, once {@link #await} has returned or thrown. */
   long nanos() {
-    return nanos;
+    return add.nanos();
   }
 
-  /** Undo: waits for the ADD to end whatever its outcome, then CNI DEL. */
+  /** Undo: waits (not interruptibly) for the ADD to end whatever its outcome, then CNI DEL. */
   void detach() throws CniException {
-    // Not interruptible on purpose: deleting the namespace under a running plugin is worse than waiting.
-    result.exceptionally(e -> null).join();
+    add.awaitEnd();
     network.detach(attachment);
   }
 }
