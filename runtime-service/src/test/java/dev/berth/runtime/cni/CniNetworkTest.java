@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.netns.NetworkNamespaces;
+import dev.berth.runtime.testing.TestSubnets;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * CNI against Debian's real plugins (needs root): a bridge with its own name, host-local IPAM in
- * a /24 picked at random from 10.250.0.0/16 with its data in the test's directory, and portmap.
+ * a free /24 from TestSubnets with its data in the test's directory, and portmap.
  * Traffic only flows between the test's own namespaces and loopback. Everything the plugins make
  * on the host (bridge, iptables chains, ip_forward) is undone in {@link #cleanUpHost()}.
  */
@@ -59,7 +60,7 @@ class CniNetworkTest {
     root = Files.createTempDirectory("berth-cni-");
     bridge = "bt" + suffix;
     network = "berth-test-" + suffix;
-    subnetPrefix = freeSubnetPrefix();
+    subnetPrefix = TestSubnets.freePrefix() + ".";
     confDir = Files.createDirectories(root.resolve("net.d"));
     ipamDir = root.resolve("ipam");
     cacheDir = root.resolve("cache");
@@ -311,18 +312,6 @@ class CniNetworkTest {
           ]
         }
         """.formatted(name, bridge, ipamDir, subnetPrefix, secondPlugin);
-  }
-
-  /** A /24 in 10.250.0.0/16 that no route on this host uses yet. */
-  static String freeSubnetPrefix() throws Exception {
-    String routes = run("ip", "-4", "route", "show").output();
-    for (int attempt = 0; attempt < 50; attempt++) {
-      String prefix = "10.250." + ThreadLocalRandom.current().nextInt(1, 255) + ".";
-      if (!routes.contains(prefix)) {
-        return prefix;
-      }
-    }
-    throw new IllegalStateException("no free /24 in 10.250.0.0/16");
   }
 
   static int freeHostPort() throws IOException {

@@ -57,6 +57,16 @@ class MetricsScrapeTest {
     return response.body();
   }
 
+  /** The hugetlb page sizes of this host, named as the kernel names them in cgroup files, sorted. */
+  static List<String> hostHugepageSizes() throws IOException {
+    try (var entries = Files.list(Path.of("/sys/kernel/mm/hugepages"))) {
+      return entries.map(p -> p.getFileName().toString())
+          .map(n -> Long.parseLong(n.substring("hugepages-".length(), n.length() - "kB".length())))
+          .map(kb -> kb >= 1 << 20 ? (kb >> 20) + "GB" : kb >= 1 << 10 ? (kb >> 10) + "MB" : kb + "KB")
+          .sorted().toList();
+    }
+  }
+
   static Path cgroupFile(String controller, String cgroupPath, String file) {
     return Path.of("/sys/fs/cgroup", controller).resolve(cgroupPath.substring(1)).resolve(file);
   }
@@ -130,10 +140,16 @@ class MetricsScrapeTest {
     Path unified = Path.of("/sys/fs/cgroup/unified").resolve(holdCgroup.substring(1));
     Path controllers = Path.of("/sys/fs/cgroup/unified/cgroup.controllers");
     if (Files.exists(controllers) && Files.readString(controllers).contains("hugetlb")) {
-      assertEquals(readLong(unified.resolve("hugetlb.2MB.current")), scrape.value("container_hugetlb_usage_bytes",
-          l -> l.get("name").equals(holder) && l.get("pagesize").equals("2MB")));
-      assertEquals(0, scrape.value("berth_container_hugetlb_limit_bytes",
-          l -> l.get("name").equals(holder) && l.get("pagesize").equals("1GB")));
+      // One series per page size this host has (2MB only on many nodes, 2MB and 1GB on others).
+      List<String> pageSizes = hostHugepageSizes();
+      assertEquals(pageSizes, scrape.named("container_hugetlb_usage_bytes", l -> l.get("name").equals(holder))
+          .stream().map(s -> s.labels().get("pagesize")).sorted().toList());
+      for (String size : pageSizes) {
+        assertEquals(readLong(unified.resolve("hugetlb." + size + ".current")), scrape.value(
+            "container_hugetlb_usage_bytes", l -> l.get("name").equals(holder) && l.get("pagesize").equals(size)));
+        assertEquals(0, scrape.value("berth_container_hugetlb_limit_bytes",
+            l -> l.get("name").equals(holder) && l.get("pagesize").equals(size)), "no limit set for " + size);
+      }
     }
     // The daemon's own meters on the same endpoint.
     assertTrue(scrape.value("berth_grpc_server_calls_seconds_count",

@@ -8,8 +8,8 @@ import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A CNI config of the test run's own: a bridge with a unique name and a random /24 in
- * 10.250.0.0/16, host-local IPAM with its own data dir, and portmap. Only pods of this run live
+ * A CNI config of the test run's own: a bridge with a unique name and a free /24 from
+ * {@link TestSubnets}, host-local IPAM with its own data dir, and portmap. Only pods of this run live
  * on it; {@link #close} deletes the bridge.
  */
 public final class TestNetwork implements AutoCloseable {
@@ -24,10 +24,9 @@ public final class TestNetwork implements AutoCloseable {
     this.subnetPrefix = subnetPrefix;
   }
 
-  public static TestNetwork create(Path dir) throws IOException {
-    SecureRandom random = new SecureRandom();
-    String bridge = "bt" + HexFormat.of().formatHex(random.generateSeed(3));
-    String prefix = "10.250." + (1 + random.nextInt(250));
+  public static TestNetwork create(Path dir) throws IOException, InterruptedException {
+    String bridge = "bt" + HexFormat.of().formatHex(new SecureRandom().generateSeed(3));
+    String prefix = TestSubnets.freePrefix();
     Path confDir = Files.createDirectories(dir.resolve("net.d"));
     Path ipamData = Files.createDirectories(dir.resolve("ipam"));
     Files.writeString(confDir.resolve("10-berth-test.conflist"), """
