@@ -72,9 +72,9 @@ class CheckpointTest extends PodTestCase {
 
     assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), e.toString());
     String message = e.getStatus().getDescription();
-    assertTrue(message.contains("checkpoint container " + id + ": CRIU cannot work on this node: `/usr/sbin/criu check` failed"),
-        message);
-    assertTrue(message.contains(criuUnavailable().orElseThrow()), message);
+    // The reason is this host's: no criu binary, or `criu check` failing (Debian 12's CRIU on newer kernels).
+    assertTrue(message.contains("checkpoint container " + id + ": CRIU cannot work on this node: "
+        + criuUnavailable().orElseThrow()), message);
     assertFalse(Files.exists(archive), "no archive is left behind");
     ContainerStatus status = env.status(id);
     assertEquals(ContainerState.CONTAINER_RUNNING, status.getState());
@@ -94,7 +94,7 @@ class CheckpointTest extends PodTestCase {
     assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), e.toString());
     String message = e.getStatus().getDescription();
     assertTrue(message.contains("restore container restored from checkpoint archive " + archive
-        + ": CRIU cannot work on this node: `/usr/sbin/criu check` failed"), message);
+        + ": CRIU cannot work on this node: " + criuUnavailable().orElseThrow()), message);
   }
 
   @Test
