@@ -17,6 +17,7 @@ import dev.berth.image.registry.RegistryClient;
 import dev.berth.image.registry.RegistryCredentials;
 import dev.berth.image.snapshot.MountTable;
 import dev.berth.image.snapshot.OverlaySnapshotter;
+import dev.berth.image.snapshot.UpperDirSeed;
 import dev.berth.image.store.AtomicFiles;
 import dev.berth.image.store.BlobStore;
 import dev.berth.image.store.Digest;
@@ -127,6 +128,11 @@ public final class ImageStore implements AutoCloseable {
    * (re-mounts after a reboot, keeps the upper dir).
    */
   public void mountRootfs(String containerId, String imageId, Path mountpoint) throws IOException {
+    mountRootfs(containerId, imageId, mountpoint, UpperDirSeed.NONE);
+  }
+
+  /** As {@link #mountRootfs(String, String, Path)}; {@code seed} fills the upper dir before its first mount. */
+  public void mountRootfs(String containerId, String imageId, Path mountpoint, UpperDirSeed seed) throws IOException {
     ImageRecord image = catalog.byId(imageId).or(() -> catalog.find(imageId))
         .orElseThrow(() -> new IOException("image " + imageId + " not found for container " + containerId));
     List<Digest> diffIds = image.layers().stream().map(LayerRecord::diffId).toList();
@@ -134,7 +140,7 @@ public final class ImageStore implements AutoCloseable {
       for (LayerRecord layer : image.layers()) {
         layers.ensureUnpacked(layer);
       }
-      snapshots.mount(containerId, image.id(), diffIds, mountpoint);
+      snapshots.mount(containerId, image.id(), diffIds, mountpoint, seed);
     }
   }
 

@@ -52,7 +52,7 @@ public final class ConmonShim {
     this.config = config;
     this.paths = new ShimPaths(config);
     this.commands = new ConmonCommand(config, paths);
-    this.runtime = new RuncCli(config.runtime(), config.runtimeRoot(), RUNTIME_TIMEOUT);
+    this.runtime = new RuncCli(config.runtime(), config.runtimeRoot(), config.criu(), RUNTIME_TIMEOUT);
     this.exitFiles = new ExitFiles(paths);
     try {
       Files.createDirectories(config.exitDir());
@@ -64,7 +64,11 @@ public final class ConmonShim {
     }
   }
 
-  /** Spawns conmon, which runs {@code runtime create}; returns once the container exists (created, not started). */
+  /**
+   * Spawns conmon, which runs {@code runtime create}; returns once the container exists (created,
+   * not started). With {@link CreateRequest#restoreFrom} conmon runs {@code runtime restore}
+   * instead, and the container is already running when this returns.
+   */
   public CreatedProcess create(CreateRequest request) throws ShimException {
     String id = ShimPaths.checkId(request.id());
     Path socket = paths.attachSocket(id);
@@ -92,7 +96,8 @@ public final class ConmonShim {
         paths.conmonOutput(id), json)) {
       SyncMessage reply = launch.next(request.timeout());
       if (reply.failed()) {
-        throw new ShimException("creating container " + id + ": " + describe(reply, id));
+        throw new ShimException((request.restoreFrom() == null ? "creating container " : "restoring container ")
+            + id + ": " + describe(reply, id) + restoreLog(request));
       }
       long shimPid = ProcFs.readPid(paths.conmonPidFile(id)).orElse(-1L);
       log.debug("created {} pid {} conmon {} in {} ms", id, reply.data(), shimPid,
@@ -119,6 +124,20 @@ public final class ConmonShim {
   private String describe(SyncMessage reply, String id) {
     String message = reply.message() == null ? "" : RuncCli.errorText(reply.message());
     return message.isEmpty() ? "conmon reported " + reply.data() + conmonOutput(id) : message;
+  }
+
+  /** CRIU's own account of a failed restore, which runc only summarises; conmon runs it in the bundle. */
+  private static String restoreLog(CreateRequest request) {
+    if (request.restoreFrom() == null) {
+      return "";
+    }
+    try {
+      List<String> lines = Files.readAllLines(request.bundle().resolve("restore.log"));
+      List<String> errors = lines.stream().filter(l -> l.contains("Error")).limit(5).toList();
+      return errors.isEmpty() ? "" : " (CRIU: " + String.join("; ", errors).strip() + ")";
+    } catch (IOException e) {
+      return "";
+    }
   }
 
   private String conmonOutput(String id) {

@@ -14,9 +14,18 @@ import java.util.Objects;
  * @param stdinOnce close the container's stdin when the first attach client disconnects
  * @param terminal  allocate a pseudo-terminal
  * @param timeout   how long {@code runtime create} may take; {@code null} means one minute
+ * @param restoreFrom a directory of CRIU images: the container is restored from them ({@code
+ *                    runtime restore}, running when create returns) instead of created; {@code null}
+ *                    for an ordinary create
  */
 public record CreateRequest(String id, Path bundle, Path logPath, boolean stdin, boolean stdinOnce, boolean terminal,
-              Duration timeout) {
+              Duration timeout, Path restoreFrom) {
+
+  public CreateRequest(String id, Path bundle, Path logPath, boolean stdin, boolean stdinOnce, boolean terminal,
+      Duration timeout) {
+    this(id, bundle, logPath, stdin, stdinOnce, terminal, timeout, null);
+  }
+
   public CreateRequest {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(bundle, "bundle");
@@ -26,6 +35,11 @@ public record CreateRequest(String id, Path bundle, Path logPath, boolean stdin,
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("create timeout must be positive: " + timeout);
     }
+  }
+
+  /** The same container, restored from the CRIU images in {@code imageDir}. */
+  public CreateRequest restoringFrom(Path imageDir) {
+    return new CreateRequest(id, bundle, logPath, stdin, stdinOnce, terminal, timeout, imageDir);
   }
 
   /** A non-interactive container, the common case. */

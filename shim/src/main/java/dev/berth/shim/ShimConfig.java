@@ -13,8 +13,17 @@ import java.util.Objects;
  * @param persistDir  one directory per container: conmon and container pid files, exit and oom files
  * @param socketDir   attach sockets live at {@code <socketDir>/<id>/attach}; keep this path short
  *                    because a unix socket path is limited to 107 bytes
+ * @param criu        the CRIU binary the runtime runs for checkpoint and restore; {@code null}
+ *                    leaves the runtime to find {@code criu} on its PATH
  */
-public record ShimConfig(Path conmon, Path runtime, Path runtimeRoot, Path exitDir, Path persistDir, Path socketDir) {
+public record ShimConfig(Path conmon, Path runtime, Path runtimeRoot, Path exitDir, Path persistDir, Path socketDir,
+    Path criu) {
+
+  /** Without a CRIU of its own: the runtime looks for {@code criu} on its PATH. */
+  public ShimConfig(Path conmon, Path runtime, Path runtimeRoot, Path exitDir, Path persistDir, Path socketDir) {
+    this(conmon, runtime, runtimeRoot, exitDir, persistDir, socketDir, null);
+  }
+
   public ShimConfig {
     Objects.requireNonNull(conmon, "conmon");
     Objects.requireNonNull(runtime, "runtime");

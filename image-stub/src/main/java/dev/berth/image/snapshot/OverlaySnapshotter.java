@@ -58,6 +58,12 @@ public final class OverlaySnapshotter {
    */
   public synchronized void mount(String containerId, String imageId, List<Digest> diffIds, Path mountpoint)
       throws IOException {
+    mount(containerId, imageId, diffIds, mountpoint, UpperDirSeed.NONE);
+  }
+
+  /** As {@link #mount(String, String, List, Path)}, with {@code seed} filling a new upper dir first. */
+  public synchronized void mount(String containerId, String imageId, List<Digest> diffIds, Path mountpoint,
+      UpperDirSeed seed) throws IOException {
     Path home = containerDir(containerId);
     Files.createDirectories(mountpoint);
     if (MountTable.isMountPoint(mountpoint)) {
@@ -71,7 +77,11 @@ public final class OverlaySnapshotter {
     }
     Path upper = home.resolve("upper");
     Path work = home.resolve("work");
+    boolean newUpper = !Files.isDirectory(upper);
     Files.createDirectories(upper);
+    if (newUpper) {
+      seed.fill(upper);
+    }
     Files.createDirectories(work);
     AtomicFiles.write(home.resolve("snapshot.json"), JSON.writeValueAsBytes(new SnapshotRecord(imageId, diffIds)));
     List<String> lower = new ArrayList<>();

@@ -2,6 +2,7 @@ package dev.berth.runtime.check;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.runtime.checkpoint.CriuSupport;
 import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.sys.ProcFiles;
 import java.io.IOException;
@@ -52,6 +53,7 @@ public final class NodeCheck {
     findings.add(program("catatonit (pod infra)", config.runtime().catatonit(), true));
     findings.add(program("nsenter (port forwarding)", Path.of("/usr/bin/nsenter"), false));
     findings.add(program("iptables (CNI port mappings)", Path.of("/usr/sbin/iptables"), false));
+    findings.add(criu());
     findings.addAll(cni());
     findings.addAll(cgroups());
     findings.add(overlay());
@@ -79,6 +81,22 @@ public final class NodeCheck {
     return Finding.present(subject, required, path + version(file).map(v -> ": " + v).orElse(""));
   }
 
+  /** Optional: without a working CRIU only CheckpointContainer and restores are refused. */
+  private Finding criu() {
+    String subject = "criu (checkpoint/restore)";
+    if (!runPrograms) {
+      return program(subject, config.runtime().criu().isAbsolute() ? config.runtime().criu()
+          : Path.of("/usr/sbin").resolve(config.runtime().criu()), false);
+    }
+    CriuSupport support = new CriuSupport(config.runtime().criu());
+    Optional<String> version = support.binary().flatMap(this::version);
+    Optional<String> reason = support.unavailableReason();
+    String found = support.binary().map(Path::toString).orElse(config.runtime().criu().toString())
+        + version.map(v -> ": " + v).orElse("");
+    return reason.isEmpty() ? Finding.present(subject, false, found + "; criu check: looks good")
+        : Finding.missing(subject, false, reason.get());
+  }
+
   private static String advice(Path path) {
     return switch (path.getFileName().toString()) {
       case "runc" -> " (Debian: apt-get install runc)";
@@ -87,6 +105,7 @@ public final class NodeCheck {
       case "catatonit" -> " (Debian: apt-get install catatonit)";
       case "nsenter" -> " (Debian: apt-get install util-linux)";
       case "iptables" -> " (Debian: apt-get install iptables)";
+      case "criu" -> " (Debian: apt-get install criu)";
       default -> "";
     };
   }

@@ -18,7 +18,8 @@ import java.util.stream.Stream;
 /**
  * A container checkpoint as one tar, laid out as CRI-O's: the CRIU image directory
  * ({@value #CRIU_DIR}/), the OCI {@value #CONFIG}, the rootfs changes as a tar of the overlay
- * upper dir ({@value #ROOTFS_DIFF}) and what the restore needs to know ({@value #METADATA}). A
+ * upper dir ({@value #ROOTFS_DIFF}), what the restore needs to know ({@value #METADATA}), the
+ * container as Berth recorded it ({@value #CONTAINER}) and its log so far ({@value #LOG}). A
  * CreateContainer whose image is the path of such a file restores it, CRI-O's convention.
  */
 public final class CheckpointArchive {
@@ -27,6 +28,8 @@ public final class CheckpointArchive {
   public static final String CONFIG = "config.json";
   public static final String ROOTFS_DIFF = "rootfs-diff.tar";
   public static final String METADATA = "berth-checkpoint.json";
+  public static final String CONTAINER = "berth-container.json";
+  public static final String LOG = "container.log";
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long TAR_TIMEOUT_MINUTES = 30;
@@ -49,8 +52,8 @@ public final class CheckpointArchive {
    * its bundle config and rootfs changes while it is still frozen (so the files match the
    * memory), then resumes it whatever happened.
    */
-  public static void write(ConmonShim shim, Path bundle, Optional<Path> upperDir, Metadata metadata, Path location)
-      throws IOException, ShimException {
+  public static void write(ConmonShim shim, Path bundle, Optional<Path> upperDir, Metadata metadata,
+      byte[] containerJson, Optional<Path> log, Path location) throws IOException, ShimException {
     Path parent = location.toAbsolutePath().getParent();
     Files.createDirectories(parent);
     Path staging = Files.createTempDirectory(parent, ".berth-checkpoint-");
@@ -64,6 +67,10 @@ public final class CheckpointArchive {
               staging.resolve(ROOTFS_DIFF).toString(), "."));
         }
         Files.write(staging.resolve(METADATA), JSON.writeValueAsBytes(metadata));
+        Files.write(staging.resolve(CONTAINER), containerJson);
+        if (log.isPresent() && Files.isRegularFile(log.get())) {
+          Files.copy(log.get(), staging.resolve(LOG));
+        }
       } finally {
         shim.resume(metadata.containerId());
       }
@@ -73,6 +80,51 @@ public final class CheckpointArchive {
       Files.move(partial, location, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } finally {
       deleteTree(staging);
+    }
+  }
+
+  /**
+   * Unpacks an archive into {@code into} (a new, empty directory of the daemon's) and checks that
+   * it holds what a restore needs; an archive that does not is refused naming what is missing.
+   */
+  public static Unpacked unpack(Path archive, Path into) throws IOException {
+    // Entries are kept inside `into` (GNU tar refuses `..` members and strips leading slashes).
+    tar(List.of("--numeric-owner", "--no-same-permissions", "-C", into.toString(), "-xf", archive.toString()));
+    for (String required : List.of(CRIU_DIR, CONFIG, METADATA, CONTAINER)) {
+      if (!Files.exists(into.resolve(required), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new IOException("checkpoint archive " + archive + " has no " + required);
+      }
+    }
+    return new Unpacked(into, JSON.readValue(into.resolve(METADATA).toFile(), Metadata.class));
+  }
+
+  /** An archive unpacked for a restore. */
+  public record Unpacked(Path dir, Metadata metadata) {
+
+    public Path criuImages() {
+      return dir.resolve(CRIU_DIR);
+    }
+
+    public Path ociConfig() {
+      return dir.resolve(CONFIG);
+    }
+
+    public Path container() {
+      return dir.resolve(CONTAINER);
+    }
+
+    public Optional<Path> log() {
+      Path log = dir.resolve(LOG);
+      return Files.isRegularFile(log, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? Optional.of(log) : Optional.empty();
+    }
+
+    /** Writes the rootfs changes (overlay whiteouts included) into a new container's upper dir. */
+    public void extractRootfsChanges(Path upperDir) throws IOException {
+      Path diff = dir.resolve(ROOTFS_DIFF);
+      if (Files.isRegularFile(diff, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        tar(List.of("--xattrs", "--xattrs-include=*", "--numeric-owner", "--same-permissions", "-C",
+            upperDir.toString(), "-xf", diff.toString()));
+      }
     }
   }
 

@@ -18,11 +18,39 @@ public final class CriuSupport {
   /** Enough of criu's own errors to say why, not its whole log. */
   private static final int REASON_CHARS = 600;
 
-  private final Path criu;
+  private final Path configured;
+  private final Optional<Path> criu;
   private volatile Optional<String> verdict;
 
-  public CriuSupport(Path criu) {
-    this.criu = criu;
+  /** @param configured an absolute path, or a bare name looked up on this process's PATH */
+  public CriuSupport(Path configured) {
+    this(configured, System.getenv().getOrDefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+  }
+
+  CriuSupport(Path configured, String searchPath) {
+    this.configured = configured;
+    this.criu = locate(configured, searchPath);
+  }
+
+  /** The CRIU binary that checkpoints and restores use, when there is one. */
+  public Optional<Path> binary() {
+    return criu;
+  }
+
+  static Optional<Path> locate(Path configured, String searchPath) {
+    if (configured.isAbsolute()) {
+      return Optional.of(configured);
+    }
+    for (String dir : searchPath.split(":")) {
+      if (dir.isEmpty()) {
+        continue;
+      }
+      Path candidate = Path.of(dir).resolve(configured);
+      if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+        return Optional.of(candidate.toAbsolutePath());
+      }
+    }
+    return Optional.empty();
   }
 
   /** Empty when CRIU works here, otherwise why not (criu's own words). */
@@ -41,8 +69,13 @@ public final class CriuSupport {
   }
 
   private Optional<String> check() {
+    if (criu.isEmpty()) {
+      return Optional.of("no criu executable named " + configured + " on the daemon's PATH (runtime.criu;"
+          + " Debian: apt-get install criu)");
+    }
+    Path criu = this.criu.get();
     if (!Files.isExecutable(criu)) {
-      return Optional.of("no criu executable at " + criu + " (Debian: apt-get install criu)");
+      return Optional.of("no criu executable at " + criu + " (runtime.criu; Debian: apt-get install criu)");
     }
     try {
       Process process = new ProcessBuilder(criu.toString(), "check").redirectErrorStream(true).start();

@@ -26,5 +26,5 @@ record ConfigFile(
   record RegistryTable(Map<String, List<String>> mirrors, List<String> plainHttpHosts) {}
 
   record RuntimeTable(String ociRuntime, String conmon, String catatonit, String defaultCgroupParent, Long pidsLimit,
-      String infraContainer) {}
+      String infraContainer, String criu) {}
 }

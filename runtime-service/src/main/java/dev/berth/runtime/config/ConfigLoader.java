@@ -88,7 +88,8 @@ public final class ConfigLoader {
           table.infraContainer() != null ? BerthConfig.InfraContainer.fromConfig(table.infraContainer())
               .orElseThrow(() -> new ConfigException(source + ": key 'runtime.infra_container' must be \"always\" or"
                   + " \"when-needed\", got '" + table.infraContainer() + "'"))
-              : runtime.infraContainer());
+              : runtime.infraContainer(),
+          table.criu() != null ? criuPath(table.criu(), source) : runtime.criu());
       if (runtime.pidsLimit() < 0) {
         throw new ConfigException(source + ": key 'runtime.pids_limit' must not be negative");
       }
@@ -163,6 +164,14 @@ public final class ConfigLoader {
   }
 
   /** Paths in the file must be absolute: the daemon's working directory means nothing to an operator. */
+  /** An absolute path, or a bare command name that the daemon looks up on its PATH. */
+  private static Path criuPath(String value, String source) {
+    if (!value.isEmpty() && !value.contains("/")) {
+      return Path.of(value);
+    }
+    return absolute(value, source, "runtime.criu");
+  }
+
   static Path absolute(String value, String source, String key) {
     Path path = Path.of(value);
     if (!path.isAbsolute()) {

@@ -41,6 +41,7 @@ public final class ConfigView {
     runtime.put("default_cgroup_parent", config.runtime().defaultCgroupParent());
     runtime.put("pids_limit", config.runtime().pidsLimit());
     runtime.put("infra_container", config.runtime().infraContainer().configValue());
+    runtime.put("criu", config.runtime().criu().toString());
     map.put("runtime", runtime);
     Map<String, Object> registry = new LinkedHashMap<>();
     registry.put("plain_http_hosts", config.registry().plainHttpHosts());

@@ -63,6 +63,11 @@ public final class ContainerManager implements PodContainers {
 
   private static final Logger log = LoggerFactory.getLogger(ContainerManager.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** As the record store reads records: fields an older or newer Berth wrote are ignored or defaulted. */
+  private static final ObjectMapper RECORD_JSON = new ObjectMapper()
+      .disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  /** A restored container's note that it waits, frozen, for StartContainer. */
+  private static final String RESTORED_FROZEN = "restored-frozen";
   private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration KILL_WAIT = Duration.ofSeconds(10);
 
@@ -112,10 +117,7 @@ public final class ContainerManager implements PodContainers {
   private Container createLocked(String id, Sandbox sandbox, ContainerRequest request, Undo undo) {
     StepTimes times = new StepTimes("create container " + id);
     if (CheckpointArchive.isArchivePath(request.image())) {
-      requireCriu("restore container " + request.name() + " from checkpoint archive " + request.image());
-      // CRIU works here but the restore through conmon --restore has not landed; say so rather than start afresh.
-      throw new CriException.FailedPrecondition("restore container " + request.name() + " from checkpoint archive "
-          + request.image() + ": restoring checkpoints is not supported by this Berth yet");
+      return restoreLocked(id, sandbox, request, undo, times);
     }
     ResolvedImage image;
     try {
@@ -173,6 +175,95 @@ public final class ContainerManager implements PodContainers {
       return container;
     } catch (IOException | ShimException e) {
       throw new CriException.Internal("create container " + request.name() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * CreateContainer of a checkpoint archive (KEP-2008, CRI-O's convention): the container is
+   * recreated in this pod from the image it ran plus its rootfs changes, and CRIU restores its
+   * processes through {@code conmon --restore}. They run as soon as CRIU is done, but a created
+   * container must not run before StartContainer: it stays frozen until then (a {@value
+   * #RESTORED_FROZEN} note in its directory tells StartContainer to thaw it instead of starting it).
+   */
+  private Container restoreLocked(String id, Sandbox sandbox, ContainerRequest request, Undo undo, StepTimes times) {
+    Path archive = Path.of(request.image());
+    String what = "restore container " + request.name() + " from checkpoint archive " + archive;
+    requireCriu(what);
+    Path dir = parts.store().objectDir(id);
+    Path bundle = dir.resolve("bundle");
+    Path rootfs = bundle.resolve("rootfs");
+    try {
+      undo.push("remove container dir", () -> parts.store().delete(id));
+      CreationIntent.write(dir, new ContainerIntent(sandbox.id(), sandbox.cgroupParent() + "/" + id));
+      CheckpointArchive.Unpacked checkpoint;
+      ContainerSpec archived;
+      try {
+        checkpoint = CheckpointArchive.unpack(archive, Files.createDirectories(dir.resolve("checkpoint")));
+        archived = RECORD_JSON.readValue(checkpoint.container().toFile(), ContainerSpec.class);
+      } catch (IOException e) {
+        throw new CriException.InvalidArgument(what + ": " + e.getMessage());
+      }
+      ResolvedImage image;
+      try {
+        image = parts.images().resolve(archived.imageId());
+      } catch (ImageNotFoundException e) {
+        throw new CriException.NotFound(what + ": the image it was taken from (" + archived.image() + ", "
+            + archived.imageId() + ") is not on this node; pull it first");
+      }
+      times.mark("archive");
+      Files.createDirectories(rootfs);
+      parts.images().mountRootfs(id, image.id(), rootfs, checkpoint::extractRootfsChanges);
+      undo.push("release rootfs", () -> parts.images().releaseRootfs(id, rootfs));
+      times.mark("rootfs mount and changes");
+
+      Path logPath = logPath(sandbox, request.logPath());
+      ContainerSpec spec = RestoredContainer.spec(archived, request, logPath == null ? "" : logPath.toString());
+      if (logPath != null && checkpoint.log().isPresent()) {
+        // The log so far, so that the restored process's output continues it.
+        Files.copy(checkpoint.log().get(), logPath, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      SandboxManager pod = parts.sandboxes();
+      PodFiles files = new PodFiles(parts.podsDir(), sandbox.id());
+      // As writeSpec joins them; HOST is null, which Map.of does not take.
+      java.util.Map<String, String> namespaces = new java.util.HashMap<>();
+      namespaces.put("network", sandbox.spec().hostNetwork() ? NamespacePlan.HOST : sandbox.netnsPath());
+      namespaces.put("ipc", sandbox.spec().hostIpc() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "ipc"));
+      namespaces.put("uts", sandbox.spec().hostNetwork() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "uts"));
+      namespaces.put("pid", sandbox.spec().hostPid() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "pid"));
+      ObjectNode config = RestoredContainer.retarget(JSON.readTree(checkpoint.ociConfig().toFile()),
+          new RestoredContainer.PodPlace(rootfs, sandbox.cgroupParent() + "/" + id, namespaces,
+              java.util.Map.of("/etc/hostname", files.hostname(), "/etc/hosts", files.hosts(),
+                  "/etc/resolv.conf", files.resolvConf(), "/dev/shm", files.shm()),
+              parts.podsDir()));
+      PlainFiles.write(bundle.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
+      PlainFiles.write(dir.resolve(RESTORED_FROZEN), new byte[0]);
+      times.mark("bundle");
+      undo.push("delete runtime container", () -> parts.shim().delete(id));
+      CreatedProcess created = parts.shim().create(new CreateRequest(id, bundle, logPath, spec.stdin(),
+          spec.stdinOnce(), spec.tty(), CREATE_TIMEOUT).restoringFrom(checkpoint.criuImages()));
+      parts.shim().pause(id);
+      times.mark("conmon + runc restore");
+      deleteTree(checkpoint.dir());
+      Container container = new Container(id, sandbox.id(), spec, ContainerState.CREATED, Clock.nowNanos(),
+          0, 0, 0, "", "", created.containerPid());
+      exits.put(id, new CompletableFuture<>());
+      parts.store().save(id, container);
+      CreationIntent.remove(dir);
+      containers.put(id, container);
+      publish(container, ContainerEvent.Type.CREATED, container.createdAtNanos());
+      times.mark("record");
+      times.log(log);
+      return container;
+    } catch (IOException | ShimException e) {
+      throw new CriException.Internal(what + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (var walk = Files.walk(dir)) {
+      for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
     }
   }
 
@@ -287,8 +378,17 @@ public final class ContainerManager implements PodContainers {
       long startedAt = Clock.nowNanos();
       StepTimes times = new StepTimes("start container " + id);
       try {
-        parts.shim().start(id);
-        times.mark("runc start");
+        Path frozen = parts.store().objectDir(id).resolve(RESTORED_FROZEN);
+        if (Files.exists(frozen)) {
+          parts.shim().resume(id);
+          Files.delete(frozen);
+          times.mark("thaw restored");
+        } else {
+          parts.shim().start(id);
+          times.mark("runc start");
+        }
+      } catch (IOException e) {
+        throw new CriException.Internal("start container " + id + ": " + e.getMessage(), e);
       } catch (ShimException e) {
         throw new CriException.Internal("start container " + id + ": " + e.getMessage(), e);
       }
@@ -319,7 +419,9 @@ public final class ContainerManager implements PodContainers {
       try {
         CheckpointArchive.write(parts.shim(), bundle, parts.images().upperDir(id),
             new CheckpointArchive.Metadata(id, container.spec().name(), container.spec().image(),
-                container.spec().imageId()), location);
+                container.spec().imageId()), RECORD_JSON.writeValueAsBytes(container.spec()),
+            container.spec().logPath().isEmpty() ? Optional.empty() : Optional.of(Path.of(container.spec().logPath())),
+            location);
       } catch (IOException | ShimException e) {
         throw new CriException.Internal("checkpoint container " + id + " to " + location + ": " + e.getMessage(), e);
       }

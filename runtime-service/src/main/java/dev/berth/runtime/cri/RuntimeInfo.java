@@ -14,6 +14,7 @@ import dev.berth.cri.v1.VersionRequest;
 import dev.berth.cri.v1.VersionResponse;
 import dev.berth.runtime.BerthVersion;
 import dev.berth.runtime.cni.NetworkConfigProbe;
+import dev.berth.runtime.checkpoint.CriuSupport;
 import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.config.ConfigView;
 import dev.berth.runtime.model.CriException;
@@ -35,11 +36,13 @@ public final class RuntimeInfo {
   private final BerthConfig config;
   private final NetworkConfigProbe network;
   private final RuntimeBinaries binaries;
+  private final CriuSupport criu;
   private final AtomicReference<String> podCidr = new AtomicReference<>("");
 
-  public RuntimeInfo(BerthConfig config, NetworkConfigProbe network) {
+  public RuntimeInfo(BerthConfig config, NetworkConfigProbe network, CriuSupport criu) {
     this.config = config;
     this.network = network;
+    this.criu = criu;
     this.binaries = new RuntimeBinaries(config.runtime());
     binaries.problem().ifPresent(problem -> log.error("runtime not ready: {}; pods cannot run until it is fixed",
         problem));
@@ -75,6 +78,9 @@ public final class RuntimeInfo {
     if (request.getVerbose()) {
       reply.putInfo("config", ConfigView.toJson(config));
       reply.putInfo("podCIDR", podCidr.get());
+      // Whether CheckpointContainer and restores can work on this node, and if not, why.
+      reply.putInfo("checkpointRestore", criu.unavailableReason().map(reason -> "unavailable: " + reason)
+          .orElse("available: " + criu.binary().map(java.nio.file.Path::toString).orElse("")));
     }
     return reply.build();
   }

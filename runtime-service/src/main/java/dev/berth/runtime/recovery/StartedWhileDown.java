@@ -51,7 +51,9 @@ public final class StartedWhileDown {
     }
     Path stateDir = runtimeRoot.resolve(container.id());
     boolean started = state.map(s -> switch (s.status()) {
-      case RUNNING, PAUSED -> true;
+      case RUNNING -> true;
+      // Only a container restored from a checkpoint is frozen before its start: it waits for StartContainer.
+      case PAUSED -> false;
       case STOPPED -> Files.isDirectory(stateDir) && !Files.exists(stateDir.resolve(EXEC_FIFO));
       default -> false;
     }).orElse(false);

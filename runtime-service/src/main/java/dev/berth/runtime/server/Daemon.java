@@ -68,8 +68,6 @@ public final class Daemon {
   private static final Logger log = LoggerFactory.getLogger(Daemon.class);
   private static final Path NSENTER = Path.of("/usr/bin/nsenter");
   private static final Path BUSYBOX = Path.of("/bin/busybox");
-  /** Debian's criu; runc finds it on PATH, this is only asked whether it works here. */
-  private static final Path CRIU = Path.of("/usr/sbin/criu");
   /** A writable layer's size is walked again at most this often (in the background). */
   private static final Duration LAYER_USAGE_MAX_AGE = Duration.ofSeconds(2);
   /** The pause container's "/": the only directory below the root that keeps a mode others may search. */
@@ -105,8 +103,10 @@ public final class Daemon {
       Path root = config.root();
       Path state = config.state();
       BerthConfig.Runtime runtime = config.runtime();
+      CriuSupport criu = new CriuSupport(runtime.criu());
       ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
-          state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state)));
+          state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state),
+          criu.binary().orElse(null)));
       ImageStore images = ImageStore.open(root.resolve("images"), new RegistryHosts(config.registry().mirrors(),
           Set.copyOf(config.registry().plainHttpHosts())));
       opened.push(images);
@@ -130,7 +130,7 @@ public final class Daemon {
           HugetlbDelegation.forLayout(cgroupLayout), runtime.infraContainer(), pins));
       ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
           state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit(), events,
-          new CriuSupport(CRIU)));
+          criu));
       sandboxes.setContainers(containers);
 
       // Watch before recovering, so that no exit falls between the two.
@@ -162,7 +162,7 @@ public final class Daemon {
       AtomicReference<StreamingServer> streaming = new AtomicReference<>();
       String handler = runtime.ociRuntime().getFileName().toString();
       List<BindableService> services = List.of(
-          new RuntimeCriService(new RuntimeInfo(config, probe), sandboxes, containers, Set.of(handler),
+          new RuntimeCriService(new RuntimeInfo(config, probe, criu), sandboxes, containers, Set.of(handler),
               request -> streamingUrl(streaming.get(), request), stats, new CriMetrics(series), events),
           images.criService(),
           images.adminService());

@@ -44,6 +44,22 @@ class CriuSupportTest {
   }
 
   @Test
+  void aBareNameIsLookedUpOnThePath() throws IOException {
+    Path criu = fakeCriu("exit 0");
+    CriuSupport support = new CriuSupport(Path.of("criu"), dir.resolve("empty") + ":" + dir);
+    assertEquals(Optional.of(criu), support.binary());
+    assertEquals(Optional.empty(), support.unavailableReason());
+  }
+
+  @Test
+  void aBareNameNotOnThePathSaysWhereItLooked() {
+    CriuSupport support = new CriuSupport(Path.of("criu"), dir.toString());
+    assertEquals(Optional.empty(), support.binary());
+    String reason = support.unavailableReason().orElseThrow();
+    assertTrue(reason.startsWith("no criu executable named criu on the daemon's PATH (runtime.criu"), reason);
+  }
+
+  @Test
   void theCheckRunsOnce() throws IOException {
     Path counter = dir.resolve("runs");
     CriuSupport support = new CriuSupport(fakeCriu("echo x >> " + counter + "; exit 1"));

@@ -80,6 +80,13 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void criuIsABareNameOnThePathOrAnAbsolutePath() throws IOException {
+    assertEquals(Path.of("criu"), ConfigLoader.load(null).runtime().criu());
+    assertEquals(Path.of("/opt/criu/criu"), load("[runtime]\ncriu = \"/opt/criu/criu\"\n").runtime().criu());
+    assertMessage("runtime.criu", "[runtime]\ncriu = \"bin/criu\"\n");
+  }
+
+  @Test
   void relativePathsAreRefused() {
     assertMessage("key 'root' must be an absolute path, got 'var/lib'", "root = \"var/lib\"\n");
   }

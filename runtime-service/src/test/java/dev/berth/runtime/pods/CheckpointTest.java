@@ -4,35 +4,56 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.berth.cri.v1.CheckpointContainerRequest;
 import dev.berth.cri.v1.ContainerState;
 import dev.berth.cri.v1.ContainerStatus;
+import dev.berth.cri.v1.ExecSyncRequest;
+import dev.berth.cri.v1.ExecSyncResponse;
 import dev.berth.cri.v1.ImageSpec;
+import dev.berth.cri.v1.StartContainerRequest;
 import dev.berth.runtime.checkpoint.CriuSupport;
-import dev.berth.runtime.testing.PodTestCase;
+import dev.berth.runtime.testing.PodTestEnv;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * CheckpointContainer and the restore through CreateContainer with a checkpoint archive as the
- * image. Where {@code criu check} fails (this VM's kernel: CRIU 3.17.1 does not know its vDSO
- * layout), both must refuse with FAILED_PRECONDITION and criu's reason, leaving the container alone.
+ * image, with the CRIU this host has ({@code BERTH_TEST_CRIU}, else {@code criu} on the PATH, as
+ * the daemon's {@code runtime.criu}). Where it works, a counter is checkpointed and restored into
+ * another pod and counts on; where it does not (none installed, or Debian 12's CRIU 3.17 on a
+ * newer kernel), both refuse with FAILED_PRECONDITION and CRIU's reason, leaving the container alone.
  */
-@Timeout(180)
-class CheckpointTest extends PodTestCase {
+@Tag("integration")
+@Timeout(240)
+class CheckpointTest {
 
   private static final String COUNTER = "i=0; while true; do echo $i; i=$((i+1)); sleep 0.2; done";
+  private static final String TEST_CRIU = System.getenv().getOrDefault("BERTH_TEST_CRIU", "criu");
+
+  private static PodTestEnv env;
+
+  @BeforeAll
+  static void start() throws Exception {
+    env = PodTestEnv.startWithRuntimeConfig("criu = \"" + TEST_CRIU + "\"");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    env.close();
+  }
 
   private static Optional<String> criuUnavailable() {
-    return new CriuSupport(Path.of("/usr/sbin/criu")).unavailableReason();
+    return new CriuSupport(Path.of(TEST_CRIU)).unavailableReason();
   }
 
   private String runCounter(String pod, String name) throws Exception {
@@ -62,39 +83,75 @@ class CheckpointTest extends PodTestCase {
   }
 
   @Test
-  void checkpointWhereCriuCannotWorkFailsNamingWhyAndTheContainerKeepsCounting() throws Exception {
-    assumeTrue(criuUnavailable().isPresent(), "criu check passes here");
+  void aCheckpointRestoresIntoAnotherPodAndCountsOnWhereCriuWorks() throws Exception {
     String pod = env.runPod();
-    String id = runCounter(pod, "counter");
+    String id = env.runContainer(pod, env.containerConfig("counter", "sh", "-c",
+        "echo written-before > /marker; " + COUNTER).build());
+    awaitCount(env.status(id), 2);
     Path archive = env.dir().resolve("counter-checkpoint.tar");
+    Optional<String> unavailable = criuUnavailable();
+    if (unavailable.isPresent()) {
+      StatusRuntimeException e = checkpoint(id, archive.toString());
+      assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), e.toString());
+      assertTrue(e.getStatus().getDescription().contains("checkpoint container " + id
+          + ": CRIU cannot work on this node: " + unavailable.get()), e.getStatus().getDescription());
+      assertFalse(Files.exists(archive), "no archive is left behind");
+      ContainerStatus status = env.status(id);
+      assertEquals(ContainerState.CONTAINER_RUNNING, status.getState());
+      awaitCount(status, lastCount(status) + 2);
+      return;
+    }
 
-    StatusRuntimeException e = checkpoint(id, archive.toString());
+    env.runtime().checkpointContainer(CheckpointContainerRequest.newBuilder().setContainerId(id)
+        .setLocation(archive.toString()).build());
+    assertTrue(Files.size(archive) > 0, "archive written");
+    ContainerStatus original = env.status(id);
+    assertEquals(ContainerState.CONTAINER_RUNNING, original.getState(), "the original runs on");
+    awaitCount(original, lastCount(original) + 2);
 
-    assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), e.toString());
-    String message = e.getStatus().getDescription();
-    // The reason is this host's: no criu binary, or `criu check` failing (Debian 12's CRIU on newer kernels).
-    assertTrue(message.contains("checkpoint container " + id + ": CRIU cannot work on this node: "
-        + criuUnavailable().orElseThrow()), message);
-    assertFalse(Files.exists(archive), "no archive is left behind");
-    ContainerStatus status = env.status(id);
+    String otherPod = env.runPod(env.podConfig("restored-pod").build());
+    String restored = env.createContainer(otherPod, env.containerConfig("restored")
+        .setImage(ImageSpec.newBuilder().setImage(archive.toString())).build());
+    assertEquals(ContainerState.CONTAINER_CREATED, env.status(restored).getState());
+    // A daemon killed between the restore and the start changes nothing.
+    env.restartAfterKill();
+    assertEquals(ContainerState.CONTAINER_CREATED, env.status(restored).getState());
+    env.runtime().startContainer(StartContainerRequest.newBuilder().setContainerId(restored).build());
+    ContainerStatus status = env.status(restored);
     assertEquals(ContainerState.CONTAINER_RUNNING, status.getState());
-    int before = lastCount(status);
-    awaitCount(status, before + 2);
+    int atRestore = lastCount(status);
+    awaitCount(status, atRestore + 3);
+    // The log goes on from the checkpoint: one unbroken count, never starting again at 0.
+    List<Integer> counts = env.logLines(env.status(restored)).stream().map(Integer::parseInt).toList();
+    for (int i = 0; i < counts.size(); i++) {
+      assertEquals(i, counts.get(i), "count " + i + " of " + counts);
+    }
+    assertTrue(counts.size() > atRestore + 2, counts.toString());
+    ExecSyncResponse marker = env.runtime().execSync(ExecSyncRequest.newBuilder().setContainerId(restored)
+        .addAllCmd(List.of("cat", "/marker")).setTimeout(10).build());
+    assertEquals("written-before\n", marker.getStdout().toStringUtf8(), "the rootfs changes came along");
+    assertEquals(ContainerState.CONTAINER_RUNNING, env.status(id).getState(), "the original still runs");
   }
 
   @Test
-  void restoreFromAnArchiveWhereCriuCannotWorkFailsNamingWhy() throws Exception {
-    assumeTrue(criuUnavailable().isPresent(), "criu check passes here");
+  void restoreFromAFileThatCannotBeRestoredIsRefusedNamingWhy() throws Exception {
     String pod = env.runPod();
     Path archive = Files.writeString(env.dir().resolve("some-checkpoint.tar"), "not read before CRIU is known to work");
+    Optional<String> unavailable = criuUnavailable();
 
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> env.createContainer(pod,
         env.containerConfig("restored").setImage(ImageSpec.newBuilder().setImage(archive.toString())).build()));
 
-    assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), e.toString());
     String message = e.getStatus().getDescription();
-    assertTrue(message.contains("restore container restored from checkpoint archive " + archive
-        + ": CRIU cannot work on this node: " + criuUnavailable().orElseThrow()), message);
+    if (unavailable.isPresent()) {
+      assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), e.toString());
+      assertTrue(message.contains("restore container restored from checkpoint archive " + archive
+          + ": CRIU cannot work on this node: " + unavailable.get()), message);
+    } else {
+      // CRIU works, so the archive is read: this one is not a checkpoint.
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.toString());
+      assertTrue(message.startsWith("restore container restored from checkpoint archive " + archive + ": "), message);
+    }
   }
 
   @Test

@@ -40,6 +40,10 @@ public final class ConmonCommand {
     if (request.terminal()) {
       argv.add("-t");
     }
+    if (request.restoreFrom() != null) {
+      // conmon then runs `runtime restore --detach --image-path DIR --work-path BUNDLE`.
+      add(argv, "--restore", request.restoreFrom().toString());
+    }
     return argv;
   }
 
@@ -97,6 +101,10 @@ public final class ConmonCommand {
     add(argv, "-r", config.runtime().toString());
     add(argv, "--runtime-arg", "--root");
     add(argv, "--runtime-arg", config.runtimeRoot().toString());
+    if (config.criu() != null) {
+      add(argv, "--runtime-arg", "--criu");
+      add(argv, "--runtime-arg", config.criu().toString());
+    }
     return argv;
   }
 

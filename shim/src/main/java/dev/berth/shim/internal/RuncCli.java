@@ -29,9 +29,11 @@ public final class RuncCli {
 
   private final Path runtime;
   private final Path root;
+  private final Path criu;
   private final Duration timeout;
 
-  public record Result(List<String> command, int exitCode, String stdout, String stderr) {
+  /** @param args what followed the runtime's global flags: the subcommand and its arguments */
+  public record Result(List<String> command, List<String> args, int exitCode, String stdout, String stderr) {
     public boolean ok() {
       return exitCode == 0;
     }
@@ -48,7 +50,7 @@ public final class RuncCli {
     }
 
     public String describe() {
-      return String.join(" ", command.subList(3, command.size())) + ": " + error();
+      return String.join(" ", args) + ": " + error();
     }
   }
 
@@ -76,8 +78,14 @@ public final class RuncCli {
   }
 
   public RuncCli(Path runtime, Path root, Duration timeout) {
+    this(runtime, root, null, timeout);
+  }
+
+  /** With {@code criu} non-null, the runtime runs that CRIU for checkpoint and restore. */
+  public RuncCli(Path runtime, Path root, Path criu, Duration timeout) {
     this.runtime = runtime;
     this.root = root;
+    this.criu = criu;
     this.timeout = timeout;
   }
 
@@ -88,6 +96,9 @@ public final class RuncCli {
   /** Runs {@code runtime --root ROOT args...}, feeding {@code stdin} when given. */
   public Result run(byte[] stdin, String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of(runtime.toString(), "--root", root.toString()));
+    if (criu != null) {
+      command.addAll(List.of("--criu", criu.toString()));
+    }
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command)
         .redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
@@ -105,7 +116,7 @@ public final class RuncCli {
         process.destroyForcibly();
         throw new IOException(String.join(" ", command) + " did not finish within " + timeout);
       }
-      Result result = new Result(command, process.exitValue(), get(out), get(err));
+      Result result = new Result(command, List.of(args), process.exitValue(), get(out), get(err));
       log.debug("{} -> {}", command, result.exitCode());
       return result;
     } catch (InterruptedException e) {

@@ -30,6 +30,19 @@ class ConmonCommandTest {
   }
 
   @Test
+  void aRestoreAsksConmonToRestoreWithTheConfiguredCriu() {
+    ShimConfig withCriu = new ShimConfig(config.conmon(), config.runtime(), config.runtimeRoot(), config.exitDir(),
+        config.persistDir(), config.socketDir(), Path.of("/opt/criu/criu"));
+    List<String> argv = new ConmonCommand(withCriu, new ShimPaths(withCriu)).create(
+        CreateRequest.of("c1", Path.of("/b/c1"), null).restoringFrom(Path.of("/b/c1/checkpoint")));
+    assertTrue(Collections.indexOfSubList(argv, List.of("--restore", "/b/c1/checkpoint")) > 0, argv.toString());
+    assertTrue(Collections.indexOfSubList(argv,
+        List.of("--runtime-arg", "--criu", "--runtime-arg", "/opt/criu/criu")) > 0, argv.toString());
+    List<String> plain = command.create(CreateRequest.of("c1", Path.of("/b/c1"), null));
+    assertFalse(plain.contains("--restore") || plain.contains("--criu"), plain.toString());
+  }
+
+  @Test
   void createWithoutLogPathUsesTheNoneDriver() {
     List<String> argv = command.create(CreateRequest.of("c1", Path.of("/b/c1"), null));
     assertTrue(Collections.indexOfSubList(argv, List.of("-l", "none")) > 0, argv.toString());
