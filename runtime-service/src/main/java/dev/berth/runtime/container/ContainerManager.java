@@ -528,7 +528,9 @@ public final class ContainerManager implements PodContainers {
           return;
         }
       }
+      // runc kills a frozen container's processes and thaws it itself; the note must go with it.
       parts.shim().kill(id, Signals.SIGKILL, true);
+      forgetRestoredFrozen(id);
       if (container.state() == ContainerState.CREATED) {
         // A created container has no exit to wait for until runc's init is killed; its exit file follows.
         await(exited, KILL_WAIT);
@@ -541,6 +543,14 @@ public final class ContainerManager implements PodContainers {
       }
     } catch (ShimException e) {
       throw new CriException.Internal("stop container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void forgetRestoredFrozen(String id) {
+    try {
+      Files.deleteIfExists(parts.store().objectDir(id).resolve(RESTORED_FROZEN));
+    } catch (IOException e) {
+      log.warn("container {}: {}", id, e.toString());
     }
   }
 

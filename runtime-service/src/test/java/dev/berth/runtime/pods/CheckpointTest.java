@@ -11,7 +11,9 @@ import dev.berth.cri.v1.ContainerStatus;
 import dev.berth.cri.v1.ExecSyncRequest;
 import dev.berth.cri.v1.ExecSyncResponse;
 import dev.berth.cri.v1.ImageSpec;
+import dev.berth.cri.v1.RemoveContainerRequest;
 import dev.berth.cri.v1.StartContainerRequest;
+import dev.berth.cri.v1.StopContainerRequest;
 import dev.berth.runtime.checkpoint.CriuSupport;
 import dev.berth.runtime.testing.PodTestEnv;
 import io.grpc.Status;
@@ -131,6 +133,15 @@ class CheckpointTest {
         .addAllCmd(List.of("cat", "/marker")).setTimeout(10).build());
     assertEquals("written-before\n", marker.getStdout().toStringUtf8(), "the rootfs changes came along");
     assertEquals(ContainerState.CONTAINER_RUNNING, env.status(id).getState(), "the original still runs");
+
+    // Restored but never started: it is frozen, and a stop must still end it. (A pod of its own:
+    // CRIU gives processes back their pids, which a shared PID namespace can hold only once.)
+    String thirdPod = env.runPod(env.podConfig("frozen-pod").build());
+    String neverStarted = env.createContainer(thirdPod, env.containerConfig("never-started")
+        .setImage(ImageSpec.newBuilder().setImage(archive.toString())).build());
+    env.runtime().stopContainer(StopContainerRequest.newBuilder().setContainerId(neverStarted).setTimeout(5).build());
+    assertEquals(ContainerState.CONTAINER_EXITED, env.status(neverStarted).getState());
+    env.runtime().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(neverStarted).build());
   }
 
   @Test
