@@ -41,10 +41,19 @@ public final class RegistryClient {
   }
 
   public RemoteImage resolve(ImageReference ref, RegistryCredentials credentials) throws IOException {
+    return resolve(ref, credentials, new PullProgress());
+  }
+
+  /**
+   * Resolves the reference; every request of the pull (this one and its blobs') reports to
+   * {@code progress}, which the pull's stall watchdog reads.
+   */
+  public RemoteImage resolve(ImageReference ref, RegistryCredentials credentials, PullProgress progress)
+      throws IOException {
     List<String> failures = new ArrayList<>();
     IOException last = null;
     for (RegistryEndpoint endpoint : endpoints.endpoints(ref.domain())) {
-      RegistrySession session = new RegistrySession(http, endpoint, ref.path(), credentials);
+      RegistrySession session = new RegistrySession(http, endpoint, ref.path(), credentials, progress);
       String what = "pull " + ref + " from " + endpoint;
       try {
         return resolveAt(ref, session, what);
