@@ -190,7 +190,11 @@ public final class ImagePuller {
         }
         abortedBy = reason;
       }
-      log.warn("{}", reason.getMessage());
+      if (reason.kind() == RegistryException.Kind.CANCELLED) {
+        log.info("{}", reason.getMessage());
+      } else {
+        log.warn("{}", reason.getMessage());
+      }
       worker.interrupt();
     }
   }

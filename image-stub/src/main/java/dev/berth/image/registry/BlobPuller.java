@@ -43,7 +43,7 @@ final class BlobPuller {
         throw new RegistryException(RegistryException.Kind.SIZE_MISMATCH, label + ": the registry announces "
             + announced + " bytes but the descriptor declares " + blob.size() + "; refused before reading");
       }
-      session.progress().step("reading " + label);
+      session.progress().step("reading blob " + blob.digest() + " from " + session.endpoint());
       InputStream bounded = new DeclaredSizeInputStream(session.progress().trackBlob(body), blob.size(), label);
       Digest stored = store.write(new ProgressLog(bounded, blob, label), blob.digest(), label);
       assert stored.equals(blob.digest());

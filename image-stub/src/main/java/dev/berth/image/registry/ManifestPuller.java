@@ -30,7 +30,7 @@ final class ManifestPuller {
       if (response.statusCode() != 200) {
         throw RegistryClient.statusError(response.statusCode(), what + ": GET manifest " + reference);
       }
-      session.progress().step("reading manifest " + reference);
+      session.progress().step("reading manifest " + reference + " from " + session.endpoint());
       bytes = BoundedBody.read(body, response.headers(), MAX_MANIFEST_BYTES, what + ": manifest " + reference);
     }
     Digest actual = Digest.of(bytes);
