@@ -60,6 +60,9 @@ public final class RegistryClient {
       } catch (DigestMismatchException | ManifestException e) {
         throw e; // bad content is an error, not a reason to try elsewhere
       } catch (IOException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw e; // the pull is being stopped (stalled, or its callers gone): no next endpoint
+        }
         last = e;
         failures.add(e.getMessage());
         if (endpoint.mirror()) {
