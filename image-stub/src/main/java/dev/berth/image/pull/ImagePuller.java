@@ -184,6 +184,11 @@ public final class ImagePuller {
 
     /** Stops the download: an interrupt ends a blocked request, body read or disk write. */
     void abort(RegistryException reason) {
+      if (reason.kind() == RegistryException.Kind.CANCELLED && progress.local()) {
+        // Everything is downloaded: the unpack finishes and the image is there for the next pull.
+        log.info("{}; finishing its unpack", reason.getMessage());
+        return;
+      }
       synchronized (this) {
         if (abortedBy != null || result.isDone()) {
           return;
@@ -229,6 +234,7 @@ public final class ImagePuller {
       for (Descriptor layer : remote.manifest().layers()) {
         bytes += fetch(remote, layer);
       }
+      progress.localWork("unpacking the layers of " + ref);
       // A pull by digest names no tag (name:tag@digest included, as containerd and the kubelet do).
       Optional<String> tag = ref.digest() == null ? ref.tagged() : Optional.empty();
       ImageRecord image = writer.commit(remote.manifestDigest(), remote.manifest(), tag.stream().toList(),

@@ -15,16 +15,32 @@ public final class PullProgress {
 
   private volatile long lastNanos = System.nanoTime();
   private volatile String activity = "starting";
+  private volatile boolean local;
 
   /** A new step: a request about to be sent, or a body about to be read. */
   void step(String what) {
     activity = what;
+    local = false;
     lastNanos = System.nanoTime();
   }
 
-  /** How long since the last step or blob byte. */
+  /**
+   * Work on this node (syncing a blob to disk, unpacking layers), which the registry cannot
+   * stall: the clock stops until the next request.
+   */
+  public void localWork(String what) {
+    activity = what;
+    local = true;
+  }
+
+  /** True while the pull works on this node rather than waiting for the registry. */
+  public boolean local() {
+    return local;
+  }
+
+  /** How long since the last step or blob byte; zero during local work. */
   public Duration idle() {
-    return Duration.ofNanos(System.nanoTime() - lastNanos);
+    return local ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - lastNanos);
   }
 
   /** What the pull was doing at its last step, for the stall error. */
@@ -49,6 +65,8 @@ public final class PullProgress {
         int n = super.read(buf, off, len);
         if (n > 0) {
           lastNanos = System.nanoTime();
+        } else if (n < 0) {
+          localWork("storing " + activity.replaceFirst("^reading ", ""));
         }
         return n;
       }
