@@ -71,7 +71,7 @@ public final class ImagePuller {
       job = inFlight.get(key);
       fresh = job == null;
       if (fresh) {
-        job = new PullJob(key);
+        job = new PullJob(key, progressTimeout);
         inFlight.put(key, job);
       } else {
         log.info("pull of {} already running; waiting for it", key);
@@ -79,11 +79,16 @@ public final class ImagePuller {
       job.callers++;
     }
     if (fresh) {
-      job.start(ref, credentials);
+      PullJob started = job;
+      started.start(progress -> doPull(ref, credentials, progress), () -> {
+        synchronized (lock) {
+          inFlight.remove(key, started);
+        }
+      }, this::collectLeftovers);
     }
     CompletableFuture<ImageRecord> mine = new CompletableFuture<>();
     PullJob joined = job;
-    job.result.whenComplete((image, error) -> {
+    job.result().whenComplete((image, error) -> {
       if (error != null) {
         mine.completeExceptionally(error);
       } else {
@@ -102,106 +107,13 @@ public final class ImagePuller {
   private void leave(PullJob job) {
     synchronized (lock) {
       job.callers--;
-      if (job.callers > 0 || job.result.isDone()) {
+      if (job.callers > 0 || job.result().isDone()) {
         return;
       }
-      inFlight.remove(job.key, job);
+      inFlight.remove(job.key(), job);
     }
     job.abort(new RegistryException(RegistryException.Kind.CANCELLED,
-        "pull " + job.key + ": cancelled, every caller of the pull has gone"));
-  }
-
-  /** One download of one reference, shared by its callers. */
-  private final class PullJob {
-    final String key;
-    final CompletableFuture<ImageRecord> result = new CompletableFuture<>();
-    final PullProgress progress = new PullProgress();
-    int callers; // guarded by lock
-    private volatile RegistryException abortedBy;
-    private volatile Thread worker;
-
-    PullJob(String key) {
-      this.key = key;
-    }
-
-    void start(ImageReference ref, RegistryCredentials credentials) {
-      worker = Thread.ofVirtual().name("pull " + key).unstarted(() -> run(ref, credentials));
-      worker.start();
-      Thread.ofVirtual().name("pull watchdog " + key).start(this::watch);
-    }
-
-    private void run(ImageReference ref, RegistryCredentials credentials) {
-      ImageRecord image = null;
-      Throwable failure = null;
-      try {
-        image = doPull(ref, credentials, progress);
-      } catch (IOException | RuntimeException e) {
-        failure = e;
-      } finally {
-        synchronized (lock) {
-          inFlight.remove(key, this);
-        }
-      }
-      if (failure == null) {
-        result.complete(image);
-        return;
-      }
-      RegistryException aborted = abortedBy;
-      if (aborted != null) {
-        // The interrupt surfaces as whatever the blocked call made of it; the reason is the abort.
-        aborted.addSuppressed(failure);
-        failure = aborted;
-      }
-      Thread.interrupted(); // the cleanup below must not be cut short too
-      log.info("pull of {} failed: {}", key, failure.getMessage());
-      collectLeftovers();
-      result.completeExceptionally(failure);
-    }
-
-    /** Fails the pull when it has made no progress for the progress timeout. */
-    private void watch() {
-      long checkMillis = Math.clamp(progressTimeout.toMillis() / 4, 10, 1000);
-      try {
-        while (!result.isDone()) {
-          try {
-            result.get(checkMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
-          } catch (java.util.concurrent.TimeoutException e) {
-            Duration idle = progress.idle();
-            if (idle.compareTo(progressTimeout) > 0) {
-              abort(new RegistryException(RegistryException.Kind.STALLED, "pull " + key + ": stalled, no progress for "
-                  + idle.toSeconds() + " s (the progress timeout is " + progressTimeout.toSeconds() + " s) while "
-                  + progress.activity()));
-              return;
-            }
-          } catch (java.util.concurrent.ExecutionException e) {
-            return;
-          }
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-
-    /** Stops the download: an interrupt ends a blocked request, body read or disk write. */
-    void abort(RegistryException reason) {
-      if (reason.kind() == RegistryException.Kind.CANCELLED && progress.local()) {
-        // Everything is downloaded: the unpack finishes and the image is there for the next pull.
-        log.info("{}; finishing its unpack", reason.getMessage());
-        return;
-      }
-      synchronized (this) {
-        if (abortedBy != null || result.isDone()) {
-          return;
-        }
-        abortedBy = reason;
-      }
-      if (reason.kind() == RegistryException.Kind.CANCELLED) {
-        log.info("{}", reason.getMessage());
-      } else {
-        log.warn("{}", reason.getMessage());
-      }
-      worker.interrupt();
-    }
+        "pull " + job.key() + ": cancelled, every caller of the pull has gone"));
   }
 
   /** Blobs a failed pull had stored and no image uses; tmp is already clean (the store deletes its temps). */
