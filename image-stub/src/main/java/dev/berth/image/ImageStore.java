@@ -3,6 +3,7 @@ package dev.berth.image;
 import dev.berth.image.archive.ArchiveExporter;
 import dev.berth.image.archive.ArchiveImporter;
 import dev.berth.image.content.ContentGarbageCollector;
+import dev.berth.image.content.ImageConfigs;
 import dev.berth.image.content.ImageWriter;
 import dev.berth.image.cri.ImageBackend;
 import dev.berth.image.cri.ImageCriService;
@@ -34,6 +35,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +65,7 @@ public final class ImageStore implements AutoCloseable {
   private final ArchiveImporter importer;
   private final ArchiveExporter exporter;
   private final StoreUsage storeUsage;
+  private final ImageConfigs configs;
   private final Backend backend = new Backend();
 
   private ImageStore(Path root, RegistryHosts hosts) throws IOException {
@@ -77,10 +80,11 @@ public final class ImageStore implements AutoCloseable {
     this.catalog = ImageCatalog.load(root.resolve("images.json"));
     this.snapshots = new OverlaySnapshotter(root.resolve("containers"), layers);
     this.gc = new ContentGarbageCollector(catalog, blobs, layers, snapshots);
-    ImageWriter writer = new ImageWriter(blobs, layers, catalog, gc);
+    this.configs = new ImageConfigs(blobs);
+    ImageWriter writer = new ImageWriter(blobs, layers, catalog, gc, configs);
     Platform platform = Platform.host();
     this.puller = new ImagePuller(new RegistryClient(new EndpointResolver(hosts.mirrors(), hosts.plainHttpHosts()),
-        platform), blobs, writer, gc);
+        platform), blobs, writer, gc, hosts.pullProgressTimeout());
     this.importer = new ArchiveImporter(blobs, writer, gc, platform);
     this.exporter = new ArchiveExporter(blobs);
     // Blobs that an interrupted pull had stored but no image came to use.
@@ -194,22 +198,23 @@ public final class ImageStore implements AutoCloseable {
 
     @Override
     public ImageConfig config(ImageRecord image) throws IOException {
-      return ImageConfig.parse(blobs.read(image.config()), "config of " + image.id());
+      return configs.get(image.config(), "config of " + image.id());
     }
 
     @Override
     public byte[] rawConfig(ImageRecord image) throws IOException {
-      return blobs.read(image.config());
+      return configs.raw(image.config(), "config of " + image.id());
     }
 
     @Override
-    public ImageRecord pull(ImageReference reference, RegistryCredentials credentials) throws IOException {
+    public CompletableFuture<ImageRecord> pull(ImageReference reference, RegistryCredentials credentials) {
       return puller.pull(reference, credentials);
     }
 
     @Override
     public void remove(ImageRecord image) throws IOException {
       if (catalog.remove(image.id()).isPresent()) {
+        configs.forget(image.config());
         log.info("removed image {} ({})", image.id(), String.join(", ", image.repoTags()));
       }
       gc.collect();

@@ -26,18 +26,21 @@ public final class ImageWriter {
   private final LayerStore layers;
   private final ImageCatalog catalog;
   private final ContentGarbageCollector gc;
+  private final ImageConfigs configs;
 
-  public ImageWriter(BlobStore blobs, LayerStore layers, ImageCatalog catalog, ContentGarbageCollector gc) {
+  public ImageWriter(BlobStore blobs, LayerStore layers, ImageCatalog catalog, ContentGarbageCollector gc,
+      ImageConfigs configs) {
     this.blobs = blobs;
     this.layers = layers;
     this.catalog = catalog;
     this.gc = gc;
+    this.configs = configs;
   }
 
   public ImageRecord commit(Digest manifestDigest, ImageManifest manifest, List<String> repoTags, List<String> repoDigests,
       String what) throws IOException {
     Digest configDigest = manifest.config().digest();
-    ImageConfig config = ImageConfig.parse(blobs.read(configDigest), what + " config " + configDigest);
+    ImageConfig config = configs.parse(configDigest, what + " config " + configDigest);
     if (config.diffIds().size() != manifest.layers().size()) {
       throw new ManifestException(what + ": the manifest has " + manifest.layers().size()
           + " layers but the config lists " + config.diffIds().size() + " diff_ids");
@@ -62,6 +65,8 @@ public final class ImageWriter {
     }
     ImageRecord image = new ImageRecord(configDigest.toString(), manifestDigest, manifest.mediaType(), configDigest,
         records, repoTags, repoDigests, size, System.currentTimeMillis());
-    return catalog.put(image);
+    ImageRecord recorded = catalog.put(image);
+    configs.remember(configDigest, config);
+    return recorded;
   }
 }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /** What the gRPC services need from the store; ImageStore implements it. */
 public interface ImageBackend {
@@ -21,7 +22,11 @@ public interface ImageBackend {
 
   byte[] rawConfig(ImageRecord image) throws IOException;
 
-  ImageRecord pull(ImageReference reference, RegistryCredentials credentials) throws IOException;
+  /**
+   * Starts (or joins) the pull; cancelling the future tells the puller that this caller has gone,
+   * and the download stops when every caller has.
+   */
+  CompletableFuture<ImageRecord> pull(ImageReference reference, RegistryCredentials credentials);
 
   void remove(ImageRecord image) throws IOException;
 

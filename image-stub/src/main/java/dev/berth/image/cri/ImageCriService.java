@@ -20,15 +20,20 @@ import dev.berth.cri.v1.RemoveImageRequest;
 import dev.berth.cri.v1.RemoveImageResponse;
 import dev.berth.cri.v1.UInt64Value;
 import dev.berth.image.manifest.ImageConfig;
+import dev.berth.image.manifest.ManifestException;
 import dev.berth.image.reference.ImageReference;
 import dev.berth.image.reference.InvalidReferenceException;
 import dev.berth.image.registry.RegistryCredentials;
 import dev.berth.image.store.ImageRecord;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,7 +104,7 @@ public final class ImageCriService extends ImageServiceGrpc.ImageServiceImplBase
       var auth = request.getAuth();
       RegistryCredentials credentials = RegistryCredentials.of(auth.getUsername(), auth.getPassword(), auth.getAuth(),
           auth.getIdentityToken(), auth.getRegistryToken());
-      ImageRecord image = backend.pull(ref, credentials);
+      ImageRecord image = await(backend.pull(ref, credentials), ref);
       // Like containerd, answer with the image ID: the kubelet passes it back as image_ref.
       return PullImageResponse.newBuilder().setImageRef(image.id()).build();
     });
@@ -131,6 +136,29 @@ public final class ImageCriService extends ImageServiceGrpc.ImageServiceImplBase
     });
   }
 
+  /**
+   * Waits for the pull while the caller is there. The call's context is cancelled when the client
+   * cancels or its deadline passes; the pull then learns that this caller has gone.
+   */
+  private static ImageRecord await(CompletableFuture<ImageRecord> pull, ImageReference ref) throws Exception {
+    Context context = Context.current();
+    Context.CancellationListener gone = c -> pull.cancel(false);
+    context.addListener(gone, Runnable::run);
+    try {
+      return pull.get();
+    } catch (CancellationException e) {
+      throw Status.CANCELLED.withDescription("pull " + ref + ": the caller has gone").asRuntimeException();
+    } catch (InterruptedException e) {
+      pull.cancel(false);
+      Thread.currentThread().interrupt();
+      throw Status.CANCELLED.withDescription("pull " + ref + ": interrupted").asRuntimeException();
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    } finally {
+      context.removeListener(gone);
+    }
+  }
+
   private Image toProto(ImageRecord image) throws IOException {
     Image.Builder b = Image.newBuilder()
         .setId(image.id())
@@ -139,7 +167,14 @@ public final class ImageCriService extends ImageServiceGrpc.ImageServiceImplBase
         .setSize(image.size())
         .setSpec(ImageSpec.newBuilder().setImage(image.id()))
         .setPinned(false);
-    ImageConfig config = backend.config(image);
+    ImageConfig config;
+    try {
+      config = backend.config(image);
+    } catch (ManifestException e) {
+      // One image stored before configs had a bound must not fail every ListImages.
+      log.warn("image {} listed without its user: {}", image.id(), e.getMessage());
+      return b.build();
+    }
     // CRI: uid when the image's user is numeric, username otherwise; the group part is dropped.
     String user = config.user().split(":", 2)[0];
     if (!user.isEmpty()) {

@@ -21,6 +21,10 @@ final class StatusMapper {
         case UNAUTHORIZED -> Status.UNAUTHENTICATED;
         case UNAVAILABLE -> Status.UNAVAILABLE;
         case PROTOCOL -> Status.INTERNAL;
+        case TOO_LARGE -> Status.FAILED_PRECONDITION; // as a manifest that cannot be used
+        case SIZE_MISMATCH -> Status.DATA_LOSS; // as a digest mismatch
+        case STALLED -> Status.UNAVAILABLE; // the registry may answer a later pull
+        case CANCELLED -> Status.CANCELLED;
       };
       case DigestMismatchException d -> Status.DATA_LOSS;
       case UnsafeLayerException u -> Status.FAILED_PRECONDITION;

@@ -20,6 +20,12 @@ public record ImageConfig(
     Map<String, String> labels,
     List<Digest> diffIds) {
 
+  /**
+   * The biggest image config Berth reads. Real configs are kilobytes (a long history makes a few
+   * hundred); a bigger one is refused at pull and import instead of being held in memory.
+   */
+  public static final int MAX_BYTES = 8 * 1024 * 1024;
+
   public static ImageConfig parse(byte[] json, String where) throws ManifestException {
     JsonNode root = ImageManifest.readTree(json, where);
     JsonNode config = root.path("config");

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * GET /v2/NAME/blobs/DIGEST straight into the blob store, which verifies the digest while the
- * bytes stream; long downloads log their progress every few seconds.
+ * bytes stream, never reading past the size the descriptor declares; long downloads log their
+ * progress every few seconds.
  */
 final class BlobPuller {
 
@@ -27,26 +28,37 @@ final class BlobPuller {
 
   void pull(Descriptor blob, BlobStore store, String what) throws IOException, InterruptedException {
     String label = what + " blob " + blob.digest();
+    if (blob.size() < 0) {
+      // The size is what bounds the download; a descriptor must carry it (OCI image spec).
+      throw new RegistryException(RegistryException.Kind.PROTOCOL, label + ": its descriptor declares no size");
+    }
     HttpResponse<InputStream> response = session.get(
         session.endpoint().uri(session.repository(), "blobs", blob.digest().toString()), null, label);
     try (InputStream body = response.body()) {
       if (response.statusCode() != 200) {
         throw RegistryClient.statusError(response.statusCode(), label + ": GET blob");
       }
-      Digest stored = store.write(new Progress(body, blob, label), blob.digest(), label);
+      long announced = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+      if (announced >= 0 && announced != blob.size()) {
+        throw new RegistryException(RegistryException.Kind.SIZE_MISMATCH, label + ": the registry announces "
+            + announced + " bytes but the descriptor declares " + blob.size() + "; refused before reading");
+      }
+      session.progress().step("reading blob " + blob.digest() + " from " + session.endpoint());
+      InputStream bounded = new DeclaredSizeInputStream(session.progress().trackBlob(body), blob.size(), label);
+      Digest stored = store.write(new ProgressLog(bounded, blob, label), blob.digest(), label);
       assert stored.equals(blob.digest());
     }
   }
 
   /** Counts bytes for the progress log; the digest itself is checked by the store. */
-  private static final class Progress extends FilterInputStream {
+  private static final class ProgressLog extends FilterInputStream {
     private final Descriptor blob;
     private final String label;
     private final long start = System.nanoTime();
     private long lastLog = start;
     private long bytes;
 
-    Progress(InputStream in, Descriptor blob, String label) {
+    ProgressLog(InputStream in, Descriptor blob, String label) {
       super(in);
       this.blob = blob;
       this.label = label;

@@ -11,7 +11,7 @@ import java.net.http.HttpResponse;
 final class ManifestPuller {
 
   /** Manifests are small; a bigger answer is a broken or hostile registry. */
-  private static final int MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+  static final int MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
   /** A fetched manifest or index with its media type and digest. */
   record Fetched(byte[] bytes, String mediaType, Digest digest) {}
@@ -30,10 +30,8 @@ final class ManifestPuller {
       if (response.statusCode() != 200) {
         throw RegistryClient.statusError(response.statusCode(), what + ": GET manifest " + reference);
       }
-      bytes = body.readNBytes(MAX_MANIFEST_BYTES + 1);
-    }
-    if (bytes.length > MAX_MANIFEST_BYTES) {
-      throw new RegistryException(RegistryException.Kind.PROTOCOL, what + ": manifest larger than 4 MiB");
+      session.progress().step("reading manifest " + reference + " from " + session.endpoint());
+      bytes = BoundedBody.read(body, response.headers(), MAX_MANIFEST_BYTES, what + ": manifest " + reference);
     }
     Digest actual = Digest.of(bytes);
     if (reference.startsWith("sha256:")) {

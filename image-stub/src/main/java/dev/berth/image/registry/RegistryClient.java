@@ -41,16 +41,28 @@ public final class RegistryClient {
   }
 
   public RemoteImage resolve(ImageReference ref, RegistryCredentials credentials) throws IOException {
+    return resolve(ref, credentials, new PullProgress());
+  }
+
+  /**
+   * Resolves the reference; every request of the pull (this one and its blobs') reports to
+   * {@code progress}, which the pull's stall watchdog reads.
+   */
+  public RemoteImage resolve(ImageReference ref, RegistryCredentials credentials, PullProgress progress)
+      throws IOException {
     List<String> failures = new ArrayList<>();
     IOException last = null;
     for (RegistryEndpoint endpoint : endpoints.endpoints(ref.domain())) {
-      RegistrySession session = new RegistrySession(http, endpoint, ref.path(), credentials);
+      RegistrySession session = new RegistrySession(http, endpoint, ref.path(), credentials, progress);
       String what = "pull " + ref + " from " + endpoint;
       try {
         return resolveAt(ref, session, what);
       } catch (DigestMismatchException | ManifestException e) {
         throw e; // bad content is an error, not a reason to try elsewhere
       } catch (IOException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw e; // the pull is being stopped (stalled, or its callers gone): no next endpoint
+        }
         last = e;
         failures.add(e.getMessage());
         if (endpoint.mirror()) {

@@ -6,7 +6,17 @@ import java.io.IOException;
 public final class RegistryException extends IOException {
 
   /** What kind of failure, so that the CRI layer can pick a gRPC code. */
-  public enum Kind { NOT_FOUND, UNAUTHORIZED, UNAVAILABLE, PROTOCOL }
+  public enum Kind {
+    NOT_FOUND, UNAUTHORIZED, UNAVAILABLE, PROTOCOL,
+    /** An answer bigger than Berth holds in memory (token, manifest, config). */
+    TOO_LARGE,
+    /** A blob whose body is longer or shorter than its descriptor says. */
+    SIZE_MISMATCH,
+    /** No progress for the pull's progress timeout. */
+    STALLED,
+    /** Every caller of the pull has gone (cancelled, or past its deadline). */
+    CANCELLED
+  }
 
   private final Kind kind;
 

@@ -19,14 +19,21 @@ final class RegistrySession {
   private final RegistryEndpoint endpoint;
   private final String repository;
   private final RegistryCredentials credentials;
+  private final PullProgress progress;
   private volatile String authorization;
 
-  RegistrySession(HttpClient http, RegistryEndpoint endpoint, String repository, RegistryCredentials credentials) {
+  RegistrySession(HttpClient http, RegistryEndpoint endpoint, String repository, RegistryCredentials credentials,
+      PullProgress progress) {
     this.http = http;
-    this.authenticator = new TokenAuthenticator(http);
+    this.authenticator = new TokenAuthenticator(http, progress);
     this.endpoint = endpoint;
     this.repository = repository;
     this.credentials = credentials;
+    this.progress = progress;
+  }
+
+  PullProgress progress() {
+    return progress;
   }
 
   RegistryEndpoint endpoint() {
@@ -64,6 +71,7 @@ final class RegistrySession {
   }
 
   private HttpResponse<InputStream> send(URI uri, String accept, String auth) throws IOException, InterruptedException {
+    progress.step("waiting for " + uri);
     HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5)).GET();
     if (accept != null) {
       request.header("Accept", accept);

@@ -3,6 +3,7 @@ package dev.berth.image.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -26,10 +27,15 @@ final class TokenAuthenticator {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
 
-  private final HttpClient http;
+  /** Real token answers are a few KiB; the bound keeps a hostile token server from filling the heap. */
+  static final int MAX_TOKEN_ANSWER_BYTES = 1024 * 1024;
 
-  TokenAuthenticator(HttpClient http) {
+  private final HttpClient http;
+  private final PullProgress progress;
+
+  TokenAuthenticator(HttpClient http, PullProgress progress) {
     this.http = http;
+    this.progress = progress;
   }
 
   String authenticate(String challenge, RegistryCredentials credentials, String repository, String what)
@@ -71,12 +77,24 @@ final class TokenAuthenticator {
     if (credentials.hasBasic()) {
       request.header("Authorization", credentials.basicHeader());
     }
-    HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-    if (response.statusCode() != 200) {
-      throw new RegistryException(RegistryException.Kind.UNAUTHORIZED,
-          what + ": token endpoint " + realm + " answered HTTP " + response.statusCode());
+    progress.step("waiting for the token answer of " + realm);
+    HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+    byte[] answer;
+    try (InputStream in = response.body()) {
+      if (response.statusCode() != 200) {
+        throw new RegistryException(RegistryException.Kind.UNAUTHORIZED,
+            what + ": token endpoint " + realm + " answered HTTP " + response.statusCode());
+      }
+      answer = BoundedBody.read(in, response.headers(), MAX_TOKEN_ANSWER_BYTES,
+          what + ": token answer of " + realm);
     }
-    JsonNode body = JSON.readTree(response.body());
+    JsonNode body;
+    try {
+      body = JSON.readTree(answer);
+    } catch (IOException e) {
+      throw new RegistryException(RegistryException.Kind.UNAUTHORIZED,
+          what + ": token endpoint " + realm + " answered malformed JSON");
+    }
     String token = body.path("token").asText(body.path("access_token").asText(""));
     if (token.isEmpty()) {
       throw new RegistryException(RegistryException.Kind.UNAUTHORIZED, what + ": token endpoint " + realm + " sent no token");

@@ -74,9 +74,11 @@ public record BerthConfig(
 
   /**
    * How images are pulled: mirrors per registry host (tried in order before the host) and hosts
-   * reached over plain HTTP. Loopback registries are always plain HTTP.
+   * reached over plain HTTP. Loopback registries are always plain HTTP. A pull that makes no
+   * progress for {@code pullProgressTimeoutSeconds} fails.
    */
-  public record Registry(Map<String, List<String>> mirrors, List<String> plainHttpHosts) {
+  public record Registry(Map<String, List<String>> mirrors, List<String> plainHttpHosts,
+      int pullProgressTimeoutSeconds) {
     public Registry {
       mirrors = Map.copyOf(mirrors);
       plainHttpHosts = List.copyOf(plainHttpHosts);
@@ -99,8 +101,13 @@ public record BerthConfig(
         // /usr/lib/cni is where Debian's containernetworking-plugins installs them.
         new Cni(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"))),
         new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth", 0,
+<<<<<<< HEAD
             InfraContainer.WHEN_NEEDED, Path.of("criu")),
         new Registry(Map.of(), List.of()),
+=======
+            InfraContainer.WHEN_NEEDED),
+        new Registry(Map.of(), List.of(), 300),
+>>>>>>> registry
         "127.0.0.1:9767");
   }
 

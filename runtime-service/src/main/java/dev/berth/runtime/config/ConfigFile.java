@@ -23,7 +23,7 @@ record ConfigFile(
 
   record CniTable(String confDir, List<String> binDirs) {}
 
-  record RegistryTable(Map<String, List<String>> mirrors, List<String> plainHttpHosts) {}
+  record RegistryTable(Map<String, List<String>> mirrors, List<String> plainHttpHosts, Integer pullProgressTimeoutSeconds) {}
 
   record RuntimeTable(String ociRuntime, String conmon, String catatonit, String defaultCgroupParent, Long pidsLimit,
       String infraContainer, String criu) {}

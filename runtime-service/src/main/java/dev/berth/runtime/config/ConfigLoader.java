@@ -104,8 +104,14 @@ public final class ConfigLoader {
               + "' must start with http:// or https://");
         }
       }));
+      int progressTimeout = table.pullProgressTimeoutSeconds() != null ? table.pullProgressTimeoutSeconds()
+          : registry.pullProgressTimeoutSeconds();
+      if (progressTimeout <= 0) {
+        throw new ConfigException(source + ": key 'registry.pull_progress_timeout_seconds' must be positive, got "
+            + progressTimeout);
+      }
       registry = new BerthConfig.Registry(mirrors,
-          table.plainHttpHosts() != null ? table.plainHttpHosts() : registry.plainHttpHosts());
+          table.plainHttpHosts() != null ? table.plainHttpHosts() : registry.plainHttpHosts(), progressTimeout);
     }
     int shutdownTimeout = base.shutdownTimeoutSeconds();
     if (file.shutdownTimeoutSeconds() != null) {

@@ -45,6 +45,7 @@ public final class ConfigView {
     map.put("runtime", runtime);
     Map<String, Object> registry = new LinkedHashMap<>();
     registry.put("plain_http_hosts", config.registry().plainHttpHosts());
+    registry.put("pull_progress_timeout_seconds", config.registry().pullProgressTimeoutSeconds());
     registry.put("mirrors", new java.util.TreeMap<>(config.registry().mirrors()));
     map.put("registry", registry);
     return map;

@@ -108,7 +108,8 @@ public final class Daemon {
           state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state),
           criu.binary().orElse(null)));
       ImageStore images = ImageStore.open(root.resolve("images"), new RegistryHosts(config.registry().mirrors(),
-          Set.copyOf(config.registry().plainHttpHosts())));
+          Set.copyOf(config.registry().plainHttpHosts()),
+          java.time.Duration.ofSeconds(config.registry().pullProgressTimeoutSeconds())));
       opened.push(images);
       RecordStore<Sandbox> sandboxStore = new RecordStore<>(root.resolve("sandboxes"), Sandbox.class);
       RecordStore<Container> containerStore = new RecordStore<>(root.resolve("containers"), Container.class);

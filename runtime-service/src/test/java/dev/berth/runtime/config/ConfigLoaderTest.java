@@ -87,6 +87,14 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void pullProgressTimeoutDefaultsToFiveMinutesAndMustBePositive() throws IOException {
+    assertEquals(300, ConfigLoader.load(null).registry().pullProgressTimeoutSeconds());
+    assertEquals(7, load("[registry]\npull_progress_timeout_seconds = 7\n").registry().pullProgressTimeoutSeconds());
+    assertMessage("key 'registry.pull_progress_timeout_seconds' must be positive, got 0",
+        "[registry]\npull_progress_timeout_seconds = 0\n");
+  }
+
+  @Test
   void relativePathsAreRefused() {
     assertMessage("key 'root' must be an absolute path, got 'var/lib'", "root = \"var/lib\"\n");
   }
