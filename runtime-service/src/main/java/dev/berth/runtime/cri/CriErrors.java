@@ -1,9 +1,11 @@
 package dev.berth.runtime.cri;
 
 import dev.berth.runtime.model.CriException;
+import dev.berth.runtime.model.Printable;
 import dev.berth.runtime.store.StorageErrors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.nio.file.InvalidPathException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,9 +27,16 @@ final class CriErrors {
       case CriException.Internal e when StorageErrors.isNoSpace(e) ->
           Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
       case CriException.Internal e -> Status.INTERNAL.withDescription(e.getMessage());
+      // Only a caller's string can hold the NUL that makes a path invalid: a field the edge does
+      // not check yet still answers as bad input, never as a crash.
+      case InvalidPathException e -> Status.INVALID_ARGUMENT.withDescription(
+          "path " + Printable.quote(e.getInput()) + " is not a valid path: " + e.getReason());
       default -> {
         log.error("unexpected failure in a CRI call", error);
-        yield Status.INTERNAL.withDescription(error.toString());
+        // A bug of ours: the log has the stack; the caller gets what went wrong in words, not a class name.
+        yield Status.INTERNAL.withDescription("internal error: "
+            + (error.getMessage() != null ? error.getMessage() : "unexpected " + error.getClass().getSimpleName())
+            + " (the daemon log has the details)");
       }
     };
     return status.withCause(error).asRuntimeException();
