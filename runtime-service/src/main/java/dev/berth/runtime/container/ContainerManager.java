@@ -6,6 +6,7 @@ import dev.berth.image.ImageNotFoundException;
 import dev.berth.image.ImageStore;
 import dev.berth.image.ResolvedImage;
 import dev.berth.image.reference.InvalidReferenceException;
+import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.checkpoint.CheckpointArchive;
 import dev.berth.runtime.checkpoint.CriuSupport;
 import dev.berth.runtime.events.ContainerEvent;
@@ -137,7 +138,7 @@ public final class ContainerManager implements PodContainers {
       undo.push("remove container dir", () -> parts.store().delete(id));
       CreationIntent.write(parts.store().objectDir(id),
           new ContainerIntent(sandbox.id(), sandbox.cgroupParent() + "/" + id));
-      Files.createDirectories(rootfs);
+      PrivateDirectory.create(rootfs);
       times.mark("image and dirs");
       parts.images().mountRootfs(id, image.id(), rootfs);
       undo.push("release rootfs", () -> parts.images().releaseRootfs(id, rootfs));
