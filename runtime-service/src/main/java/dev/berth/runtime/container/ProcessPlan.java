@@ -92,8 +92,11 @@ public record ProcessPlan(List<String> args, List<String> env, String workingDir
     String[] parts = spec.split(":", 2);
     long uid;
     Optional<PasswdEntry> entry;
+    if (parts[0].isEmpty()) {
+      throw new CriException.InvalidArgument("user \"" + spec + "\" names no user before ':'");
+    }
     if (parts[0].chars().allMatch(Character::isDigit)) {
-      uid = Long.parseLong(parts[0]);
+      uid = numericId(parts[0], "uid", spec);
       entry = passwdEntry(rootfs, p -> p.uid() == uid);
     } else {
       entry = passwdEntry(rootfs, p -> p.name().equals(parts[0]));
@@ -102,11 +105,20 @@ public record ProcessPlan(List<String> args, List<String> env, String workingDir
     }
     long gid;
     if (parts.length == 2) {
-      gid = parts[1].chars().allMatch(Character::isDigit) ? Long.parseLong(parts[1]) : groupId(rootfs, parts[1]);
+      gid = !parts[1].isEmpty() && parts[1].chars().allMatch(Character::isDigit) ? numericId(parts[1], "gid", spec)
+          : groupId(rootfs, parts[1]);
     } else {
       gid = entry.map(PasswdEntry::gid).orElse(0L);
     }
     return new long[] {uid, gid};
+  }
+
+  /** Linux ids are 32 bits: a longer number is refused rather than overflowing. */
+  private static long numericId(String digits, String what, String spec) {
+    if (digits.length() > 10 || Long.parseLong(digits) > 0xFFFF_FFFFL) {
+      throw new CriException.InvalidArgument(what + " " + digits + " of user \"" + spec + "\" is out of range");
+    }
+    return Long.parseLong(digits);
   }
 
   /** The groups /etc/group of the image lists the user (by uid's name) as a member of. */
