@@ -14,6 +14,8 @@ final class CriErrors {
 
   private static final Logger log = LoggerFactory.getLogger(CriErrors.class);
 
+  private static final int MAX_DESCRIPTION_WIRE_BYTES = 4096;
+
   private CriErrors() {}
 
   static StatusRuntimeException toStatus(Throwable error) {
@@ -39,6 +41,28 @@ final class CriErrors {
             + " (the daemon log has the details)");
       }
     };
+    if (status.getDescription() != null) {
+      status = status.withDescription(bounded(status.getDescription()));
+    }
     return status.withCause(error).asRuntimeException();
+  }
+
+  /**
+   * The description travels percent-encoded in one trailer, and grpc-java clients refuse
+   * trailers over 8 KiB: a description that echoes a huge input (a 70 000-character image
+   * reference) would turn a clear answer into a transport error. Counted as on the wire: a
+   * printable ASCII character is one byte, anything else up to nine ({@code %XX} per UTF-8 byte).
+   */
+  static String bounded(String description) {
+    int wireBytes = 0;
+    for (int i = 0; i < description.length(); i++) {
+      char c = description.charAt(i);
+      wireBytes += c >= 0x20 && c < 0x7f && c != '%' ? 1 : 9;
+      if (wireBytes > MAX_DESCRIPTION_WIRE_BYTES) {
+        int end = Character.isLowSurrogate(c) ? i - 1 : i;
+        return description.substring(0, end) + "... (" + description.length() + " characters in all)";
+      }
+    }
+    return description;
   }
 }
