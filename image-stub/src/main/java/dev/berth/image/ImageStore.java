@@ -1,5 +1,6 @@
 package dev.berth.image;
 
+import dev.berth.image.store.PrivateDirectory;
 import dev.berth.image.archive.ArchiveExporter;
 import dev.berth.image.archive.ArchiveImporter;
 import dev.berth.image.content.ContentGarbageCollector;
@@ -98,7 +99,7 @@ public final class ImageStore implements AutoCloseable {
     if (abs.toString().contains(":") || abs.toString().contains(",")) {
       throw new IOException("image store root " + abs + " must not contain ':' or ','");
     }
-    Files.createDirectories(abs);
+    PrivateDirectory.create(abs);
     return new ImageStore(abs, hosts);
   }
 

@@ -21,9 +21,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
@@ -37,6 +41,9 @@ import java.util.function.BiConsumer;
 public final class ConmonShim {
   private static final Logger log = LoggerFactory.getLogger(ConmonShim.class);
   private static final Duration RUNTIME_TIMEOUT = Duration.ofSeconds(30);
+  /** Exit files, attach sockets and pid files are for the daemon alone, from their first moment. */
+  private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
   /** After runc exec is asked to stop at the deadline, how long conmon gets to report. */
   private static final Duration EXEC_GRACE = Duration.ofSeconds(5);
   private static final Duration SHIM_EXIT_WAIT = Duration.ofSeconds(5);
@@ -55,10 +62,10 @@ public final class ConmonShim {
     this.runtime = new RuncCli(config.runtime(), config.runtimeRoot(), config.criu(), RUNTIME_TIMEOUT);
     this.exitFiles = new ExitFiles(paths);
     try {
-      Files.createDirectories(config.exitDir());
-      Files.createDirectories(config.persistDir());
-      Files.createDirectories(config.socketDir());
-      Files.createDirectories(config.runtimeRoot());
+      Files.createDirectories(config.exitDir(), OWNER_ONLY);
+      Files.createDirectories(config.persistDir(), OWNER_ONLY);
+      Files.createDirectories(config.socketDir(), OWNER_ONLY);
+      Files.createDirectories(config.runtimeRoot(), OWNER_ONLY);
     } catch (IOException e) {
       throw new UncheckedIOException("creating shim directories", e);
     }
@@ -84,7 +91,7 @@ public final class ConmonShim {
       if (Files.exists(paths.conmonPidFile(id))) {
         throw new ShimException("container " + id + " already has shim files in " + dir + "; delete it first");
       }
-      Files.createDirectories(dir);
+      Files.createDirectories(dir, OWNER_ONLY);
       Files.deleteIfExists(paths.bundleLink(id));
       Files.createSymbolicLink(paths.bundleLink(id), request.bundle().toAbsolutePath());
       Files.deleteIfExists(paths.exitFile(id));
@@ -266,7 +273,7 @@ public final class ConmonShim {
     String execId = "x" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
     Path dir;
     try {
-      Files.createDirectories(config.persistDir());
+      Files.createDirectories(config.persistDir(), OWNER_ONLY);
       // Beside the container's dir, not inside it: an exec must not depend on how it was created.
       dir = Files.createTempDirectory(config.persistDir(), id.length() > 12 ? id.substring(0, 12) + "-exec" : id + "-exec");
     } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.berth.image.snapshot;
 
+import dev.berth.image.store.PrivateDirectory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.image.store.AtomicFiles;
 import dev.berth.image.store.Digest;
@@ -47,7 +48,7 @@ public final class OverlaySnapshotter {
   private final LayerStore layers;
 
   public OverlaySnapshotter(Path dir, LayerStore layers) throws IOException {
-    this.dir = Files.createDirectories(dir);
+    this.dir = PrivateDirectory.create(dir);
     this.layers = layers;
     deleteInterruptedRemovals();
   }
@@ -77,12 +78,15 @@ public final class OverlaySnapshotter {
     }
     Path upper = home.resolve("upper");
     Path work = home.resolve("work");
+    // The home and the work dir are the store's; the upper dir is the top of the container's "/"
+    // and keeps the mode a container expects there.
+    PrivateDirectory.create(home);
     boolean newUpper = !Files.isDirectory(upper);
     Files.createDirectories(upper);
     if (newUpper) {
       seed.fill(upper);
     }
-    Files.createDirectories(work);
+    PrivateDirectory.create(work);
     AtomicFiles.write(home.resolve("snapshot.json"), JSON.writeValueAsBytes(new SnapshotRecord(imageId, diffIds)));
     List<String> lower = new ArrayList<>();
     for (int i = diffIds.size() - 1; i >= 0; i--) {

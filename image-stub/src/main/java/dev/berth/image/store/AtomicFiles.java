@@ -21,7 +21,7 @@ public final class AtomicFiles {
 
   public static void write(Path target, byte[] content) throws IOException {
     Path dir = target.getParent();
-    Files.createDirectories(dir);
+    PrivateDirectory.create(dir);
     Path temp = dir.resolve(TEMP_PREFIX + UUID.randomUUID());
     try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       ByteBuffer buf = ByteBuffer.wrap(content);

@@ -24,8 +24,8 @@ public final class BlobStore {
   private final Path tempDir;
 
   public BlobStore(Path dir, Path tempDir) throws IOException {
-    this.dir = Files.createDirectories(dir);
-    this.tempDir = Files.createDirectories(tempDir);
+    this.dir = PrivateDirectory.create(dir);
+    this.tempDir = PrivateDirectory.create(tempDir);
   }
 
   public Path path(Digest digest) {

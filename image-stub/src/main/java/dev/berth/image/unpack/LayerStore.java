@@ -1,5 +1,6 @@
 package dev.berth.image.unpack;
 
+import dev.berth.image.store.PrivateDirectory;
 import dev.berth.image.store.AtomicFiles;
 import dev.berth.image.store.BlobStore;
 import dev.berth.image.store.Digest;
@@ -35,7 +36,7 @@ public final class LayerStore {
   private final ConcurrentHashMap<Digest, CompletableFuture<Path>> inFlight = new ConcurrentHashMap<>();
 
   public LayerStore(Path dir, BlobStore blobs) throws IOException {
-    this.dir = Files.createDirectories(dir);
+    this.dir = PrivateDirectory.create(dir);
     this.blobs = blobs;
   }
 

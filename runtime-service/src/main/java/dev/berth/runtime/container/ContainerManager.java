@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.image.ImageNotFoundException;
 import dev.berth.image.ImageStore;
 import dev.berth.image.ResolvedImage;
+import dev.berth.image.reference.InvalidReferenceException;
+import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.checkpoint.CheckpointArchive;
 import dev.berth.runtime.checkpoint.CriuSupport;
 import dev.berth.runtime.events.ContainerEvent;
@@ -124,6 +126,10 @@ public final class ContainerManager implements PodContainers {
       image = parts.images().resolve(request.image());
     } catch (ImageNotFoundException e) {
       throw new CriException.NotFound("image \"" + request.image() + "\" not found");
+    } catch (InvalidReferenceException e) {
+      throw new CriException.InvalidArgument("container config image.image: " + e.getMessage());
+    } catch (java.io.UncheckedIOException e) {
+      throw new CriException.Internal(e.getMessage() + ": " + e.getCause().getMessage(), e);
     }
     Path logPath = logPath(sandbox, request.logPath());
     try {
@@ -134,7 +140,7 @@ public final class ContainerManager implements PodContainers {
       undo.push("remove container dir", () -> parts.store().delete(id));
       CreationIntent.write(parts.store().objectDir(id),
           new ContainerIntent(sandbox.id(), sandbox.cgroupParent() + "/" + id));
-      Files.createDirectories(rootfs);
+      PrivateDirectory.create(rootfs);
       times.mark("image and dirs");
       parts.images().mountRootfs(id, image.id(), rootfs);
       undo.push("release rootfs", () -> parts.images().releaseRootfs(id, rootfs));

@@ -1,14 +1,13 @@
 package dev.berth.runtime.container;
 
 import dev.berth.runtime.model.CriException;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * The container's main process, merged the way Docker and the kubelet define it: the CRI
@@ -93,31 +92,43 @@ public record ProcessPlan(List<String> args, List<String> env, String workingDir
     String[] parts = spec.split(":", 2);
     long uid;
     Optional<PasswdEntry> entry;
+    if (parts[0].isEmpty()) {
+      throw new CriException.InvalidArgument("user \"" + spec + "\" names no user before ':'");
+    }
     if (parts[0].chars().allMatch(Character::isDigit)) {
-      uid = Long.parseLong(parts[0]);
-      entry = passwd(rootfs).stream().filter(p -> p.uid() == uid).findFirst();
+      uid = numericId(parts[0], "uid", spec);
+      entry = passwdEntry(rootfs, p -> p.uid() == uid);
     } else {
-      entry = passwd(rootfs).stream().filter(p -> p.name().equals(parts[0])).findFirst();
+      entry = passwdEntry(rootfs, p -> p.name().equals(parts[0]));
       uid = entry.orElseThrow(() -> new CriException.InvalidArgument(
           "user \"" + parts[0] + "\" not found in the image's /etc/passwd")).uid();
     }
     long gid;
     if (parts.length == 2) {
-      gid = parts[1].chars().allMatch(Character::isDigit) ? Long.parseLong(parts[1]) : groupId(rootfs, parts[1]);
+      gid = !parts[1].isEmpty() && parts[1].chars().allMatch(Character::isDigit) ? numericId(parts[1], "gid", spec)
+          : groupId(rootfs, parts[1]);
     } else {
       gid = entry.map(PasswdEntry::gid).orElse(0L);
     }
     return new long[] {uid, gid};
   }
 
+  /** Linux ids are 32 bits: a longer number is refused rather than overflowing. */
+  private static long numericId(String digits, String what, String spec) {
+    if (digits.length() > 10 || Long.parseLong(digits) > 0xFFFF_FFFFL) {
+      throw new CriException.InvalidArgument(what + " " + digits + " of user \"" + spec + "\" is out of range");
+    }
+    return Long.parseLong(digits);
+  }
+
   /** The groups /etc/group of the image lists the user (by uid's name) as a member of. */
   public static List<Long> imageGroupsOf(long uid, Path rootfs) {
-    Optional<String> name = passwd(rootfs).stream().filter(p -> p.uid() == uid).map(PasswdEntry::name).findFirst();
+    Optional<String> name = passwdEntry(rootfs, p -> p.uid() == uid).map(PasswdEntry::name);
     if (name.isEmpty()) {
       return List.of();
     }
     List<Long> groups = new ArrayList<>();
-    for (String[] fields : colonFile(rootfs, "/etc/group")) {
+    new ImageUserFile(rootfs, "/etc/group").first(fields -> {
       if (fields.length >= 4 && List.of(fields[3].split(",")).contains(name.get())) {
         try {
           groups.add(Long.parseLong(fields[2]));
@@ -125,50 +136,44 @@ public record ProcessPlan(List<String> args, List<String> env, String workingDir
           // A malformed group line gives no group.
         }
       }
-    }
+      return null;
+    });
     return groups;
   }
 
   private static Optional<Long> primaryGroup(Path rootfs, long uid) {
-    return passwd(rootfs).stream().filter(p -> p.uid() == uid).findFirst().map(PasswdEntry::gid);
+    return passwdEntry(rootfs, p -> p.uid() == uid).map(PasswdEntry::gid);
   }
 
   private record PasswdEntry(String name, long uid, long gid) {}
 
-  private static List<PasswdEntry> passwd(Path rootfs) {
-    List<PasswdEntry> entries = new ArrayList<>();
-    for (String[] fields : colonFile(rootfs, "/etc/passwd")) {
-      if (fields.length >= 4) {
-        try {
-          entries.add(new PasswdEntry(fields[0], Long.parseLong(fields[2]), Long.parseLong(fields[3])));
-        } catch (NumberFormatException ignored) {
-          // A malformed line in the image's passwd names nobody.
-        }
+  /** The first well-formed line of the image's /etc/passwd that {@code wanted} accepts. */
+  private static Optional<PasswdEntry> passwdEntry(Path rootfs, Predicate<PasswdEntry> wanted) {
+    return new ImageUserFile(rootfs, "/etc/passwd").first(fields -> {
+      if (fields.length < 4) {
+        return null;
       }
-    }
-    return entries;
+      try {
+        PasswdEntry entry = new PasswdEntry(fields[0], Long.parseLong(fields[2]), Long.parseLong(fields[3]));
+        return wanted.test(entry) ? entry : null;
+      } catch (NumberFormatException ignored) {
+        // A malformed line in the image's passwd names nobody.
+        return null;
+      }
+    });
   }
 
   private static long groupId(Path rootfs, String name) {
-    for (String[] fields : colonFile(rootfs, "/etc/group")) {
-      if (fields.length >= 3 && fields[0].equals(name)) {
-        return Long.parseLong(fields[2]);
-      }
-    }
-    throw new CriException.InvalidArgument("group \"" + name + "\" not found in the image's /etc/group");
+    return new ImageUserFile(rootfs, "/etc/group")
+        .first(fields -> fields.length >= 3 && fields[0].equals(name) ? parseId(fields[2], name) : null)
+        .orElseThrow(() -> new CriException.InvalidArgument("group \"" + name + "\" not found in the image's /etc/group"));
   }
 
-  private static List<String[]> colonFile(Path rootfs, String path) {
+  private static Long parseId(String text, String group) {
     try {
-      // Links are the image's, resolved inside its rootfs: an /etc pointing at the node's /etc
-      // must not make the daemon read the node's users.
-      Path file = RootfsPath.resolve(rootfs, path);
-      if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-        return List.of();
-      }
-      return Files.readAllLines(file).stream().map(line -> line.split(":", -1)).toList();
-    } catch (IOException e) {
-      return List.of();
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      throw new CriException.InvalidArgument("group \"" + group + "\" in the image's /etc/group has no numeric id");
     }
   }
 }

@@ -26,7 +26,7 @@ public final class Signals {
   /** "SIGTERM", "TERM", "15" and "sigterm" all name SIGTERM. */
   public static int number(String name) {
     String upper = name.trim().toUpperCase(Locale.ROOT);
-    if (!upper.isEmpty() && upper.chars().allMatch(Character::isDigit)) {
+    if (!upper.isEmpty() && upper.length() <= 2 && upper.chars().allMatch(Character::isDigit)) {
       int number = Integer.parseInt(upper);
       if (number >= 1 && number <= 64) {
         return number;

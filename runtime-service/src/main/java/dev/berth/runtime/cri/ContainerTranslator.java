@@ -20,6 +20,8 @@ import dev.berth.runtime.container.DeviceSpec;
 import dev.berth.runtime.container.LinuxResources;
 import dev.berth.runtime.container.MountSpec;
 import dev.berth.runtime.container.SecurityRequest;
+import dev.berth.runtime.model.CriException;
+import dev.berth.runtime.model.Printable;
 import dev.berth.cri.v1.SecurityProfile;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -43,6 +45,30 @@ final class ContainerTranslator {
     if (config.getImage().getImage().isEmpty()) {
       throw new dev.berth.runtime.model.CriException.InvalidArgument("container config image.image is empty");
     }
+    // The reference's grammar is the image store's to judge; control characters are refused here
+    // because the reference is also a path (a checkpoint archive) and is echoed in messages.
+    Validate.text(config.getImage().getImage(), "container config image.image");
+    Validate.noNul(config.getLogPath(), "container config log_path");
+    Validate.noNul(config.getWorkingDir(), "container config working_dir");
+    Validate.noNuls(config.getCommandList(), "container config command");
+    Validate.noNuls(config.getArgsList(), "container config args");
+    for (int i = 0; i < config.getEnvsCount(); i++) {
+      Validate.noNul(config.getEnvs(i).getKey(), "container config envs[" + i + "].key");
+      if (config.getEnvs(i).getValue().toStringUtf8().indexOf('\0') >= 0) {
+        throw new CriException.InvalidArgument("container config envs[" + i + "].value ("
+            + Printable.quote(config.getEnvs(i).getKey()) + ") contains a NUL character");
+      }
+    }
+    for (int i = 0; i < config.getMountsCount(); i++) {
+      Validate.noNul(config.getMounts(i).getContainerPath(), "container config mounts[" + i + "].container_path");
+      Validate.noNul(config.getMounts(i).getHostPath(), "container config mounts[" + i + "].host_path");
+    }
+    for (int i = 0; i < config.getDevicesCount(); i++) {
+      Validate.noNul(config.getDevices(i).getContainerPath(), "container config devices[" + i + "].container_path");
+      Validate.noNul(config.getDevices(i).getHostPath(), "container config devices[" + i + "].host_path");
+    }
+    Validate.labels(config.getLabelsMap(), "container config labels");
+    Validate.annotationKeys(config.getAnnotationsMap(), "container config annotations");
     LinuxContainerSecurityContext security = config.getLinux().getSecurityContext();
     List<String> env = config.getEnvsList().stream()
         .map(kv -> kv.getKey() + "=" + kv.getValue().toString(StandardCharsets.UTF_8))

@@ -11,6 +11,7 @@ import dev.berth.runtime.container.ContainerManager;
 import dev.berth.runtime.model.Ids;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.model.LabelSelector;
+import dev.berth.runtime.model.Printable;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.stream.StreamRequest;
@@ -57,6 +58,21 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
     this.runtimeHandlers = Set.copyOf(runtimeHandlers);
     this.streamUrls = streamUrls;
     this.stats = stats;
+  }
+
+  /** A pod sandbox id or unique prefix from a request; NOT_FOUND for any text that cannot be one of ours. */
+  private static String sandboxKey(String text) {
+    return existingKey(text, "pod_sandbox_id", "pod sandbox");
+  }
+
+  /** A container id or unique prefix from a request; NOT_FOUND for any text that cannot be one of ours. */
+  private static String containerKey(String text) {
+    return existingKey(text, "container_id", "container");
+  }
+
+  private static String existingKey(String text, String field, String kind) {
+    return Ids.lookupKey(text, field)
+        .orElseThrow(() -> new CriException.NotFound(kind + " " + Printable.quote(text) + " not found"));
   }
 
   private static <T> void answer(StreamObserver<T> response, Supplier<T> call) {
@@ -111,7 +127,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void stopPodSandbox(StopPodSandboxRequest request, StreamObserver<StopPodSandboxResponse> response) {
     answer(response, () -> {
-      sandboxes.stop(Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id"));
+      Ids.lookupKey(request.getPodSandboxId(), "pod_sandbox_id").ifPresent(sandboxes::stop);
       return StopPodSandboxResponse.getDefaultInstance();
     });
   }
@@ -119,7 +135,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void removePodSandbox(RemovePodSandboxRequest request, StreamObserver<RemovePodSandboxResponse> response) {
     answer(response, () -> {
-      sandboxes.remove(Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id"));
+      Ids.lookupKey(request.getPodSandboxId(), "pod_sandbox_id").ifPresent(sandboxes::remove);
       return RemovePodSandboxResponse.getDefaultInstance();
     });
   }
@@ -127,7 +143,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void podSandboxStatus(PodSandboxStatusRequest request, StreamObserver<PodSandboxStatusResponse> response) {
     answer(response, () -> {
-      Sandbox sandbox = sandboxes.require(Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id"));
+      Sandbox sandbox = sandboxes.require(sandboxKey(request.getPodSandboxId()));
       PodSandboxStatusResponse.Builder reply = PodSandboxStatusResponse.newBuilder()
           .setStatus(SandboxTranslator.status(sandbox));
       if (request.getVerbose()) {
@@ -160,7 +176,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void createContainer(CreateContainerRequest request, StreamObserver<CreateContainerResponse> response) {
     answer(response, () -> {
-      String sandboxId = Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id");
+      String sandboxId = sandboxKey(request.getPodSandboxId());
       Validate.present(request.hasConfig(), "container config");
       var containerRequest = ContainerTranslator.request(request.getConfig());
       info.requireRuntimeReady();
@@ -172,7 +188,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void startContainer(StartContainerRequest request, StreamObserver<StartContainerResponse> response) {
     answer(response, () -> {
-      containers.start(Ids.requirePrefix(request.getContainerId(), "container_id"));
+      containers.start(containerKey(request.getContainerId()));
       return StartContainerResponse.getDefaultInstance();
     });
   }
@@ -180,8 +196,8 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void stopContainer(StopContainerRequest request, StreamObserver<StopContainerResponse> response) {
     answer(response, () -> {
-      String id = Ids.requirePrefix(request.getContainerId(), "container_id");
-      containers.stop(id, Duration.ofSeconds(Math.max(0, request.getTimeout())));
+      Duration timeout = Duration.ofSeconds(Math.max(0, request.getTimeout()));
+      Ids.lookupKey(request.getContainerId(), "container_id").ifPresent(id -> containers.stop(id, timeout));
       return StopContainerResponse.getDefaultInstance();
     });
   }
@@ -189,7 +205,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void removeContainer(RemoveContainerRequest request, StreamObserver<RemoveContainerResponse> response) {
     answer(response, () -> {
-      containers.remove(Ids.requirePrefix(request.getContainerId(), "container_id"));
+      Ids.lookupKey(request.getContainerId(), "container_id").ifPresent(containers::remove);
       return RemoveContainerResponse.getDefaultInstance();
     });
   }
@@ -197,7 +213,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void containerStatus(ContainerStatusRequest request, StreamObserver<ContainerStatusResponse> response) {
     answer(response, () -> {
-      Container container = containers.require(Ids.requirePrefix(request.getContainerId(), "container_id"));
+      Container container = containers.require(containerKey(request.getContainerId()));
       ContainerStatusResponse.Builder reply = ContainerStatusResponse.newBuilder()
           .setStatus(ContainerTranslator.status(container));
       if (request.getVerbose()) {
@@ -239,7 +255,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   public void checkpointContainer(CheckpointContainerRequest request,
       StreamObserver<CheckpointContainerResponse> response) {
     answer(response, () -> {
-      String id = Ids.requirePrefix(request.getContainerId(), "container_id");
+      String id = containerKey(request.getContainerId());
       String location = request.getLocation();
       if (location.isEmpty()) {
         throw new CriException.InvalidArgument("checkpoint location is empty");
@@ -255,7 +271,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void execSync(ExecSyncRequest request, StreamObserver<ExecSyncResponse> response) {
     answer(response, () -> {
-      String id = Ids.requirePrefix(request.getContainerId(), "container_id");
+      String id = containerKey(request.getContainerId());
       // 0 means "no timeout" to the kubelet; conmon needs a number, so a year stands for none.
       Duration timeout = request.getTimeout() > 0 ? Duration.ofSeconds(request.getTimeout()) : Duration.ofDays(365);
       ExecResult result = containers.execSync(id, request.getCmdList(), timeout);
@@ -307,7 +323,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void portForward(PortForwardRequest request, StreamObserver<PortForwardResponse> response) {
     answer(response, () -> {
-      Sandbox sandbox = sandboxes.require(Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id"));
+      Sandbox sandbox = sandboxes.require(sandboxKey(request.getPodSandboxId()));
       for (int port : request.getPortList()) {
         if (port < 1 || port > 65535) {
           throw new CriException.InvalidArgument("port " + port + " is out of range");
@@ -320,7 +336,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   }
 
   private Container runningContainer(String containerId) {
-    Container container = containers.require(Ids.requirePrefix(containerId, "container_id"));
+    Container container = containers.require(containerKey(containerId));
     if (container.state() != dev.berth.runtime.container.ContainerState.RUNNING) {
       throw new CriException.FailedPrecondition("container " + container.id() + " is not running");
     }
@@ -342,7 +358,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   public void updateContainerResources(UpdateContainerResourcesRequest request,
       StreamObserver<UpdateContainerResourcesResponse> response) {
     answer(response, () -> {
-      String id = Ids.requirePrefix(request.getContainerId(), "container_id");
+      String id = containerKey(request.getContainerId());
       containers.updateResources(id, ContainerTranslator.resources(request.getLinux()));
       return UpdateContainerResourcesResponse.getDefaultInstance();
     });
@@ -352,7 +368,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   public void updatePodSandboxResources(UpdatePodSandboxResourcesRequest request,
       StreamObserver<UpdatePodSandboxResourcesResponse> response) {
     answer(response, () -> {
-      String id = Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id");
+      String id = sandboxKey(request.getPodSandboxId());
       sandboxes.updateResources(id, ContainerTranslator.resources(request.getResources()));
       return UpdatePodSandboxResourcesResponse.getDefaultInstance();
     });
@@ -362,7 +378,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   public void reopenContainerLog(ReopenContainerLogRequest request,
       StreamObserver<ReopenContainerLogResponse> response) {
     answer(response, () -> {
-      containers.reopenLog(Ids.requirePrefix(request.getContainerId(), "container_id"));
+      containers.reopenLog(containerKey(request.getContainerId()));
       return ReopenContainerLogResponse.getDefaultInstance();
     });
   }
@@ -370,7 +386,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void containerStats(ContainerStatsRequest request, StreamObserver<ContainerStatsResponse> response) {
     answer(response, () -> {
-      Container container = containers.require(Ids.requirePrefix(request.getContainerId(), "container_id"));
+      Container container = containers.require(containerKey(request.getContainerId()));
       return ContainerStatsResponse.newBuilder().setStats(criStats.container(stats.container(container))).build();
     });
   }
@@ -401,7 +417,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void podSandboxStats(PodSandboxStatsRequest request, StreamObserver<PodSandboxStatsResponse> response) {
     answer(response, () -> {
-      Sandbox sandbox = sandboxes.require(Ids.requirePrefix(request.getPodSandboxId(), "pod_sandbox_id"));
+      Sandbox sandbox = sandboxes.require(sandboxKey(request.getPodSandboxId()));
       return PodSandboxStatsResponse.newBuilder().setStats(criStats.pod(stats.pod(sandbox))).build();
     });
   }

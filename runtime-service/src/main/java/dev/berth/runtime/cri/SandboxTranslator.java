@@ -12,6 +12,7 @@ import dev.berth.cri.v1.PodSandboxNetworkStatus;
 import dev.berth.cri.v1.PodSandboxState;
 import dev.berth.cri.v1.PodSandboxStatus;
 import dev.berth.runtime.model.CriException;
+import dev.berth.runtime.model.Printable;
 import dev.berth.runtime.sandbox.PodName;
 import dev.berth.runtime.sandbox.PortMapping;
 import dev.berth.runtime.sandbox.Sandbox;
@@ -40,6 +41,7 @@ final class SandboxTranslator {
             throw new CriException.InvalidArgument("port mapping " + p.getContainerPort() + ":" + p.getHostPort()
                 + " is out of range");
           }
+          Validate.text(p.getHostIp(), "pod sandbox config port_mappings host_ip");
           return new PortMapping(p.getProtocol().name().toLowerCase(Locale.ROOT), p.getContainerPort(),
               p.getHostPort(), p.getHostIp());
         })
@@ -49,14 +51,23 @@ final class SandboxTranslator {
       throw new CriException.InvalidArgument("pod sandbox config linux.cgroup_parent \"" + cgroupParent
           + "\" must be an absolute cgroupfs path without '..'");
     }
-    String logDirectory = config.getLogDirectory();
-    if (!logDirectory.isEmpty() && (!logDirectory.startsWith("/") || logDirectory.contains("\0"))) {
-      throw new CriException.InvalidArgument("pod sandbox config log_directory \"" + logDirectory
-          + "\" must be an absolute path");
+    Validate.text(cgroupParent, "pod sandbox config linux.cgroup_parent");
+    String logDirectory = Validate.noNul(config.getLogDirectory(), "pod sandbox config log_directory");
+    if (!logDirectory.isEmpty() && !logDirectory.startsWith("/")) {
+      throw new CriException.InvalidArgument("pod sandbox config log_directory " + Printable.quote(logDirectory)
+          + " must be an absolute path");
     }
     if (config.getHostname().length() > 64) {
       throw new CriException.InvalidArgument("pod sandbox config hostname is longer than 64 characters");
     }
+    // These become lines of the pod's /etc/hostname, /etc/hosts and /etc/resolv.conf.
+    Validate.text(config.getHostname(), "pod sandbox config hostname");
+    Validate.texts(config.getDnsConfig().getServersList(), "pod sandbox config dns_config.servers");
+    Validate.texts(config.getDnsConfig().getSearchesList(), "pod sandbox config dns_config.searches");
+    Validate.texts(config.getDnsConfig().getOptionsList(), "pod sandbox config dns_config.options");
+    Validate.labels(config.getLabelsMap(), "pod sandbox config labels");
+    Validate.annotationKeys(config.getAnnotationsMap(), "pod sandbox config annotations");
+    Validate.labels(config.getLinux().getSysctlsMap(), "pod sandbox config linux.sysctls");
     boolean hostNetwork = namespaces.getNetwork() == NamespaceMode.NODE;
     boolean hostIpc = namespaces.getIpc() == NamespaceMode.NODE;
     config.getLinux().getSysctlsMap().keySet().forEach(name -> checkSysctl(name, hostNetwork, hostIpc));

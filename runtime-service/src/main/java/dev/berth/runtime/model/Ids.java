@@ -2,6 +2,7 @@ package dev.berth.runtime.model;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /** Sandbox and container ids: 64 random hex digits, as containerd and CRI-O hand out. */
@@ -24,20 +25,16 @@ public final class Ids {
   }
 
   /**
-   * An id or id prefix from a request. Anything else (a path, "..", upper case) is refused here,
-   * before it can ever be joined into a path.
+   * An id or id prefix from a request, or empty when the text cannot be one: every id Berth hands
+   * out is lower-case hex, so a UUID, a path, "..", upper case or NUL names nothing here. Such a
+   * text is never looked up, so it can never be joined into a path; the caller answers as for an
+   * id that does not exist (Stop and Remove succeed, the others say NOT_FOUND), as the CRI asks.
+   * Only an empty id is a malformed request.
    */
-  public static String requirePrefix(String text, String field) {
+  public static Optional<String> lookupKey(String text, String field) {
     if (text == null || text.isEmpty()) {
       throw new CriException.InvalidArgument(field + " is empty");
     }
-    if (!ID_PREFIX.matcher(text).matches()) {
-      throw new CriException.InvalidArgument(field + " '" + abbreviate(text) + "' is not a hex id");
-    }
-    return text;
-  }
-
-  static String abbreviate(String text) {
-    return text.length() <= 80 ? text : text.substring(0, 77) + "...";
+    return ID_PREFIX.matcher(text).matches() ? Optional.of(text) : Optional.empty();
   }
 }

@@ -1,5 +1,6 @@
 package dev.berth.runtime.pod;
 
+import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.sandbox.SandboxSpec;
 import dev.berth.image.sys.Syscalls;
 import dev.berth.runtime.store.PlainFiles;
@@ -49,7 +50,7 @@ public final class PodFiles {
    * the network is still being set up), and mounts the shm tmpfs unless the pod uses the host's IPC.
    */
   public void createAllButHosts(SandboxSpec spec, String hostname, boolean privateShm) throws IOException {
-    Files.createDirectories(dir);
+    PrivateDirectory.create(dir);
     PlainFiles.writeString(hostname(), hostname + "\n");
     PlainFiles.writeString(resolvConf(), resolvConf(spec));
     if (privateShm) {

@@ -1,6 +1,7 @@
 package dev.berth.runtime.sandbox;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.cgroup.CgroupPaths;
 import dev.berth.runtime.cgroup.HugetlbDelegation;
 import dev.berth.runtime.cni.CniAttachment;
@@ -171,7 +172,7 @@ public final class SandboxManager {
   private long startInfra(String id, SandboxSpec spec, String hostname, String netnsPath, String cgroupParent,
       StepTimes times) throws IOException, ShimException {
     Path bundle = parts.store().objectDir(id).resolve("bundle");
-    Files.createDirectories(bundle);
+    PrivateDirectory.create(bundle);
     writeInfraSpec(bundle, spec, hostname, netnsPath, cgroupParent + "/" + id);
     times.mark("bundle");
     CreatedProcess infra = parts.shim().create(new CreateRequest(id, bundle, null, false, false, false,

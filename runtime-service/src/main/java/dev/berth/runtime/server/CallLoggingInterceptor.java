@@ -1,5 +1,6 @@
 package dev.berth.runtime.server;
 
+import dev.berth.runtime.model.Printable;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -26,7 +27,9 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
         if (status.isOk()) {
           log.debug("{} ok in {} us", method, micros);
         } else {
-          log.warn("{} failed in {} us: {} {}", method, micros, status.getCode(), status.getDescription());
+          // Descriptions quote what callers sent: escaped, no caller can start a line of this log.
+          String description = status.getDescription() == null ? "" : Printable.escapeControls(status.getDescription());
+          log.warn("{} failed in {} us: {} {}", method, micros, status.getCode(), description);
         }
         super.close(status, trailers);
       }

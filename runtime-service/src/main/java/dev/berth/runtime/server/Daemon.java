@@ -3,6 +3,7 @@ package dev.berth.runtime.server;
 import dev.berth.image.ImageStore;
 import dev.berth.image.RegistryHosts;
 import dev.berth.image.snapshot.MountTable;
+import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.BerthVersion;
 import dev.berth.runtime.cgroup.CgroupLayout;
 import dev.berth.runtime.checkpoint.CriuSupport;
@@ -72,6 +73,11 @@ public final class Daemon {
   private static final Duration LAYER_USAGE_MAX_AGE = Duration.ofSeconds(2);
   /** The pause container's "/": the only directory below the root that keeps a mode others may search. */
   private static final String INFRA_ROOTFS = "infra-rootfs";
+  /**
+   * Directories a container sees as its own and that keep their modes: the pause rootfs, each
+   * container's rootfs mount point and overlay upper dir (the top of its "/"), a pod's /dev/shm.
+   */
+  private static final Set<String> CONTAINER_OWNED_DIRS = Set.of(INFRA_ROOTFS, "rootfs", "upper", "shm");
   /** How soon a dead conmon is noticed without any CRI call. */
   private static final Duration SHIM_CHECK_PERIOD = Duration.ofSeconds(1);
 
@@ -115,15 +121,15 @@ public final class Daemon {
       RecordStore<Container> containerStore = new RecordStore<>(root.resolve("containers"), Container.class);
       NetworkConfigProbe probe = new NetworkConfigProbe(config.cni().confDir(), config.cni().binDirs());
       CniNetwork cni = new CniNetwork(config.cni().confDir(), config.cni().binDirs(),
-          Files.createDirectories(root.resolve("cni-cache")));
+          PrivateDirectory.create(root.resolve("cni-cache")));
       int oomFloor = Integer.parseInt(ProcFiles.read(Path.of("/proc/self/oom_score_adj")).trim());
       CgroupLayout cgroupLayout = CgroupLayout.detect();
 
       ContainerEvents events = new ContainerEvents();
-      Path podsDir = Files.createDirectories(state.resolve("pods"));
-      NetworkNamespaces namespaces = new NetworkNamespaces(Files.createDirectories(state.resolve("netns")));
+      Path podsDir = PrivateDirectory.create(state.resolve("pods"));
+      NetworkNamespaces namespaces = new NetworkNamespaces(PrivateDirectory.create(state.resolve("netns")));
       CgroupPaths cgroupPaths = CgroupPaths.fromMountinfo();
-      PodNamespacePins pins = new PodNamespacePins(Files.createDirectories(state.resolve("podns")));
+      PodNamespacePins pins = new PodNamespacePins(PrivateDirectory.create(state.resolve("podns")));
       SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore, podsDir,
           InfraRootfs.prepare(root.resolve(INFRA_ROOTFS), runtime.catatonit()),
           runtime.defaultCgroupParent(), namespaces,
@@ -140,8 +146,8 @@ public final class Daemon {
           new HalfMadeObjects(new HalfMadeObjects.Parts(sandboxStore, containerStore, shim, images, namespaces, cni,
               podsDir, cgroupPaths, pins)),
           new StartedWhileDown(shim, state.resolve("runc")));
-      PrivateDirectories.restrictChildren(root, Set.of(INFRA_ROOTFS));
-      PrivateDirectories.restrictChildren(state, Set.of());
+      PrivateDirectories.restrictTree(root, CONTAINER_OWNED_DIRS, Set.of("layers", "tmp"));
+      PrivateDirectories.restrictTree(state, CONTAINER_OWNED_DIRS, Set.of("runc"));
       QuarantinedObjects.cleanUp(
           new QuarantinedObjects.SandboxParts(sandboxStore.quarantineDir(), shim, cni, namespaces, podsDir, cgroupPaths,
               runtime.defaultCgroupParent(), sandboxes, containers, pins),

@@ -1,14 +1,15 @@
 package dev.berth.runtime.server;
 
 import java.io.IOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,9 @@ public final class PrivateDirectories {
   private static final Set<PosixFilePermission> GROUP_AND_OTHERS = EnumSet.of(
       PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE,
       PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
+
+  /** root/containers/ID/bundle/rootfs is the deepest level the daemon itself creates. */
+  private static final int MAX_DEPTH = 4;
 
   private PrivateDirectories() {}
 
@@ -49,17 +53,37 @@ public final class PrivateDirectories {
   }
 
   /**
-   * Restricts every directory directly below {@code dir} except those named in {@code shared}:
-   * a rootfs that a container sees as its "/" keeps its own mode.
+   * Restricts every directory of the daemon's own below {@code top}, as deep as the daemon nests
+   * them, so that directories an older Berth created with the umask's 0755 are tightened at
+   * start. Directories named in {@code containerOwned} (a rootfs, an overlay upper dir, a pod's
+   * /dev/shm) are a container's own "/" or mount and keep their modes, with all below them; those
+   * named in {@code foreignChildren} are tightened themselves but what is inside them belongs to
+   * someone else (unpacked layers, runc's own state directories) and is left as it is.
    */
-  public static void restrictChildren(Path dir, Set<String> shared) throws IOException {
-    try (Stream<Path> children = Files.list(dir)) {
-      for (Path child : children.toList()) {
-        if (Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS) && !shared.contains(child.getFileName().toString())) {
-          restrict(child);
+  public static void restrictTree(Path top, Set<String> containerOwned, Set<String> foreignChildren)
+      throws IOException {
+    Files.walkFileTree(top, Set.of(), MAX_DEPTH, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes) throws IOException {
+        if (!dir.equals(top)) {
+          if (containerOwned.contains(dir.getFileName().toString())) {
+            return FileVisitResult.SKIP_SUBTREE;
+          }
+          Path parent = dir.getParent();
+          if (parent != null && !parent.equals(top) && foreignChildren.contains(parent.getFileName().toString())) {
+            return FileVisitResult.SKIP_SUBTREE;
+          }
         }
+        restrict(dir);
+        return FileVisitResult.CONTINUE;
       }
-    }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path file, IOException e) {
+        // A directory removed while we walk (a container being deleted) is nothing to tighten.
+        return FileVisitResult.CONTINUE;
+      }
+    });
   }
 
   private static void restrict(Path dir) throws IOException {

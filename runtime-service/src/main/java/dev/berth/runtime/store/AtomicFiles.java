@@ -1,5 +1,6 @@
 package dev.berth.runtime.store;
 
+import dev.berth.image.store.PrivateDirectory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -29,7 +30,7 @@ public final class AtomicFiles {
    */
   public static void write(Path target, byte[] content, boolean durable) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
+    PrivateDirectory.create(dir);
     Path temp = dir.resolve("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
         + Thread.currentThread().threadId());
     try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,

@@ -1,5 +1,6 @@
 package dev.berth.runtime.store;
 
+import dev.berth.image.store.PrivateDirectory;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.runtime.model.Ids;
@@ -30,7 +31,7 @@ public final class RecordStore<T> {
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   public RecordStore(Path dir, Class<T> type) throws IOException {
-    this.dir = Files.createDirectories(dir);
+    this.dir = PrivateDirectory.create(dir);
     this.type = type;
   }
 
@@ -100,7 +101,7 @@ public final class RecordStore<T> {
 
   private void quarantine(Path entry, IOException cause) throws IOException {
     Path target = quarantineDir().resolve(entry.getFileName());
-    Files.createDirectories(target.getParent());
+    PrivateDirectory.create(target.getParent());
     deleteTree(target);
     Files.move(entry, target, StandardCopyOption.ATOMIC_MOVE);
     log.error("{} record {} is unreadable and was moved to {}: {}", type.getSimpleName(),

@@ -2,6 +2,7 @@ package dev.berth.runtime.container;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.model.CriException;
 import java.nio.file.Files;
@@ -87,5 +88,22 @@ class ProcessPlanTest {
   void noCommandAtAllIsRefused() {
     ProcessPlan.ImageDefaults empty = new ProcessPlan.ImageDefaults(List.of(), List.of(), List.of(), "", "");
     assertThrows(CriException.InvalidArgument.class, () -> ProcessPlan.merge(empty, requested(List.of(), List.of()), rootfs));
+  }
+
+  @Test
+  void malformedUserSpecsAreInvalidArgumentsNotCrashes() throws Exception {
+    Files.writeString(rootfs.resolve("etc/group"), "root:x:0:\nodd:x:notanumber:\n");
+    for (String user : List.of(":50", "99999999999999999999", "4294967296", "www:99999999999999999999", "www:odd")) {
+      ProcessPlan.ImageDefaults withUser = new ProcessPlan.ImageDefaults(List.of("/x"), List.of(), List.of(), "", user);
+      CriException.InvalidArgument e = assertThrows(CriException.InvalidArgument.class,
+          () -> ProcessPlan.merge(withUser, requested(List.of(), List.of()), rootfs), user);
+      assertTrue(e.getMessage().contains("user") || e.getMessage().contains("group"), e.getMessage());
+    }
+  }
+
+  @Test
+  void aHugeNumericStopSignalIsAnInvalidArgument() {
+    assertThrows(CriException.InvalidArgument.class, () -> Signals.number("99999999999"));
+    assertEquals(15, Signals.number("15"));
   }
 }

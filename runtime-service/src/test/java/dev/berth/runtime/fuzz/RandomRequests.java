@@ -29,6 +29,47 @@ final class RandomRequests {
         "registry.invalid.test/none:1", "docker.io/library/busybox:berth-test", "k8s.io/../../x");
   }
 
+  /**
+   * An image reference as a hostile or broken client might send it: garbage, huge, control
+   * characters, path segments, digests of the wrong length or case, upper case, bad ports and
+   * tags, and now and then a valid one (the test image, an unknown image id) mangled at random.
+   */
+  String imageReference() {
+    String digest = "sha256:" + hex(64);
+    List<String> shapes = List.of(
+        "", " ", "\u0000", "a\u0000b", "busybox\n", "busybox\r\nX-Forged: 1", "\u001b[2Jbusybox", "busy\u2028box",
+        "..", ".", "../../etc/passwd", "k8s.io/../../x", "/", "/etc", "/nonexistent/archive.tar", "a//b", "//a",
+        "busybox@" + digest.substring(0, 20), "busybox@sha256:" + hex(63), "busybox@sha256:" + hex(65),
+        "busybox@" + digest.toUpperCase(), "busybox@sha512:" + hex(128), "busybox@", "@" + digest, "sha256:",
+        "sha256:" + hex(63), "sha256:" + hex(64), hex(12), hex(70), "UPPER", "Docker.io/Library/Busybox:Latest",
+        "busybox:", "busybox:" + "t".repeat(129), "busybox:-tag", "busybox:ta g", "localhost:99999999999/x",
+        "[::1]:5000/x:1", "[zz]/x", "registry.invalid.test:0/x", "a".repeat(256) + "/b", "z".repeat(70_000),
+        "ä✓ 日本語", "%s%n", "busybox:berth-test@" + digest, "docker.io/library/busybox:berth-test");
+    String reference = shapes.get(random.nextInt(shapes.size()));
+    return switch (random.nextInt(4)) {
+      case 0 -> mangle(reference);
+      default -> reference;
+    };
+  }
+
+  /** One random character replaced by one from anywhere in the 16-bit range (controls included). */
+  private String mangle(String text) {
+    if (text.isEmpty()) {
+      return String.valueOf((char) random.nextInt(0x10000));
+    }
+    StringBuilder out = new StringBuilder(text);
+    out.setCharAt(random.nextInt(text.length()), (char) random.nextInt(0x10000));
+    return out.toString();
+  }
+
+  private String hex(int digits) {
+    StringBuilder out = new StringBuilder(digits);
+    for (int i = 0; i < digits; i++) {
+      out.append(Character.forDigit(random.nextInt(16), 16));
+    }
+    return out.toString();
+  }
+
   DynamicMessage message(Descriptor type, int depth) {
     DynamicMessage.Builder builder = DynamicMessage.newBuilder(type);
     for (FieldDescriptor field : type.getFields()) {

@@ -36,9 +36,24 @@ class IdIndexTest {
   }
 
   @Test
-  void pathLikeIdsAreRefused() {
-    for (String bad : new String[] {"../x", "/etc", "ABC", "", "a b"}) {
-      assertThrows(CriException.InvalidArgument.class, () -> Ids.requirePrefix(bad, "container_id"));
+  void idsThatCannotBeOursNameNothingAndAreNeverLookedUp() {
+    for (String foreign : new String[] {"6f3c2d9e-1b2a-4c5d-8e7f-0123456789ab", "../x", "../../etc", "/etc", "ABC",
+        "a b", "a\u0000b", "abc\n", "a".repeat(65), "0".repeat(100_000)}) {
+      assertTrue(Ids.lookupKey(foreign, "container_id").isEmpty(), foreign);
     }
+  }
+
+  @Test
+  void hexIdsAndPrefixesAreLookedUpAsGiven() {
+    String id = Ids.newId();
+    assertEquals(id, Ids.lookupKey(id, "container_id").orElseThrow());
+    assertEquals("abc1", Ids.lookupKey("abc1", "container_id").orElseThrow());
+  }
+
+  @Test
+  void anEmptyIdIsAMalformedRequest() {
+    CriException.InvalidArgument e = assertThrows(CriException.InvalidArgument.class,
+        () -> Ids.lookupKey("", "pod_sandbox_id"));
+    assertEquals("pod_sandbox_id is empty", e.getMessage());
   }
 }

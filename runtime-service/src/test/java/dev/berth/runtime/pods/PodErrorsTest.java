@@ -68,13 +68,16 @@ class PodErrorsTest extends PodTestCase {
   }
 
   @Test
-  void idsThatAreNotHexAreInvalidArguments() {
-    for (String bad : new String[] {"../etc", "/abs", "", "ABCDEF", "a/b"}) {
-      assertCode(Status.Code.INVALID_ARGUMENT, () -> env.runtime().podSandboxStatus(
-          PodSandboxStatusRequest.newBuilder().setPodSandboxId(bad).build()));
-      assertCode(Status.Code.INVALID_ARGUMENT, () -> env.runtime().removeContainer(
-          RemoveContainerRequest.newBuilder().setContainerId(bad).build()));
+  void idsThatCannotBeOursAreMissingObjectsAndAnEmptyIdIsInvalid() {
+    for (String foreign : new String[] {"6f3c2d9e-1b2a-4c5d-8e7f-0123456789ab", "../etc", "/abs", "ABCDEF", "a/b"}) {
+      assertCode(Status.Code.NOT_FOUND, () -> env.runtime().podSandboxStatus(
+          PodSandboxStatusRequest.newBuilder().setPodSandboxId(foreign).build()));
+      env.runtime().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(foreign).build());
     }
+    assertCode(Status.Code.INVALID_ARGUMENT, () -> env.runtime().podSandboxStatus(
+        PodSandboxStatusRequest.newBuilder().setPodSandboxId("").build()));
+    assertCode(Status.Code.INVALID_ARGUMENT, () -> env.runtime().removeContainer(
+        RemoveContainerRequest.newBuilder().setContainerId("").build()));
   }
 
   @Test

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.Timeout;
  * running (a non-root container and an exec in it), so that records, bundles, attach sockets,
  * exit files and the CNI cache all exist while we look.
  */
+@org.junit.jupiter.api.Tag("integration")
 @Timeout(300)
 class FilePermissionsTest extends PodTestCase {
 
@@ -79,23 +81,53 @@ class FilePermissionsTest extends PodTestCase {
     }
   }
 
+  /**
+   * Directories a container sees as its own keep the modes it expects, with all below them: the
+   * pause rootfs, a rootfs mount point, an overlay upper dir (the top of a container's "/"), a
+   * pod's /dev/shm.
+   */
+  private static final Set<String> CONTAINER_OWNED = Set.of("infra-rootfs", "rootfs", "upper", "shm");
+
   @Test
-  void rootStateAndEveryDirectoryBelowThemArePrivate() throws Exception {
+  void rootStateAndEveryDirectoryOfTheDaemonBelowThemArePrivate() throws Exception {
     List<String> open = new ArrayList<>();
+    int checked = 0;
     for (Path top : List.of(root(), state())) {
-      if (!mode(top).equals(PRIVATE)) {
-        open.add(top + " " + mode(top));
-      }
-      try (Stream<Path> children = Files.list(top)) {
-        for (Path child : children.sorted().toList()) {
-          boolean pauseRootfs = child.getFileName().toString().equals("infra-rootfs");
-          if (Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS) && !pauseRootfs && !mode(child).equals(PRIVATE)) {
-            open.add(child + " " + mode(child));
+      try (Stream<Path> walk = Files.walk(top, 4)) {
+        for (Path dir : walk.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).sorted().toList()) {
+          if (containerOwnedOrForeign(top, dir)) {
+            continue;
+          }
+          checked++;
+          if (!mode(dir).equals(PRIVATE)) {
+            open.add(top.relativize(dir) + " " + mode(dir));
           }
         }
       }
     }
     assertEquals(List.of(), open, "directories others may enter");
+    // Records, bundles, shim dirs, pod dirs, image store dirs of one pod with two containers at least.
+    assertTrue(checked > 20, "directories checked: " + checked);
+    assertTrue(Files.isDirectory(root().resolve("containers").resolve(container).resolve("bundle")));
+  }
+
+  /**
+   * Inside a container-owned directory, or what belongs to another program: an unpacked layer
+   * (the image's modes), a layer being unpacked, runc's own state directory (runc makes it 0711).
+   */
+  private static boolean containerOwnedOrForeign(Path top, Path dir) {
+    Path relative = top.relativize(dir);
+    for (int i = 0; i < relative.getNameCount(); i++) {
+      String name = relative.getName(i).toString();
+      if (CONTAINER_OWNED.contains(name)) {
+        return true;
+      }
+      boolean hasChild = i + 1 < relative.getNameCount();
+      if (hasChild && (name.equals("layers") || name.equals("tmp") || name.equals("runc"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Test
@@ -137,10 +169,19 @@ class FilePermissionsTest extends PodTestCase {
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x"))).getParent();
     Path state = Files.createDirectories(dir.resolve("d/state"),
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+    // As an older Berth left them: the image store's directories made with the umask's 0755.
+    Path blobs = Files.createDirectories(root.resolve("images/blobs/sha256"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+    Path shims = Files.createDirectories(state.resolve("shims"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     try (DaemonProcess daemon = DaemonProcess.start(dir.resolve("d"))) {
       assertEquals(PRIVATE, mode(root));
       assertEquals(PRIVATE, mode(root.resolve("containers")));
       assertEquals(PRIVATE, mode(state));
+      assertEquals(PRIVATE, mode(root.resolve("images")));
+      assertEquals(PRIVATE, mode(root.resolve("images/blobs")));
+      assertEquals(PRIVATE, mode(blobs));
+      assertEquals(PRIVATE, mode(shims));
       daemon.terminate();
       assertEquals(0, daemon.awaitExit(Duration.ofSeconds(60)), daemon.output());
     } finally {
