@@ -101,13 +101,8 @@ public record BerthConfig(
         // /usr/lib/cni is where Debian's containernetworking-plugins installs them.
         new Cni(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"))),
         new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth", 0,
-<<<<<<< HEAD
             InfraContainer.WHEN_NEEDED, Path.of("criu")),
-        new Registry(Map.of(), List.of()),
-=======
-            InfraContainer.WHEN_NEEDED),
         new Registry(Map.of(), List.of(), 300),
->>>>>>> registry
         "127.0.0.1:9767");
   }
 
