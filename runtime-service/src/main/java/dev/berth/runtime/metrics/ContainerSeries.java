@@ -55,7 +55,7 @@ public final class ContainerSeries {
   public List<Series> container(ContainerSample sample) {
     Container container = sample.container();
     Sandbox sandbox = sample.sandbox();
-    List<String> base = List.of(sample.cgroupPath(), container.id(), container.spec().image(),
+    List<String> base = List.of(sample.cgroupPath(), container.id(), container.spec().displayImage(),
         container.spec().name(), sandbox == null ? "" : sandbox.spec().pod().name(),
         sandbox == null ? "" : sandbox.spec().pod().namespace());
     List<Series> out = new ArrayList<>();
