@@ -24,8 +24,8 @@ public sealed interface CgroupReader permits CgroupV1Reader, CgroupV2Reader {
   Optional<CgroupSpec> spec(String cgroupPath);
 
   /**
-   * The directory whose {@code cgroup.procs} lists the cgroup's processes (its sub-cgroups' in
-   * their own directories below it), or empty when no hierarchy that has it is mounted.
+   * The directory whose {@code cgroup.procs} lists the cgroup's own processes, or empty when no
+   * hierarchy that has it is mounted.
    */
   Optional<java.nio.file.Path> processesDir(String cgroupPath);
 

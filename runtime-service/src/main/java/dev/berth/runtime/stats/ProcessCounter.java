@@ -10,9 +10,11 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * Counts the processes of a cgroup tree from its cgroup.procs files, and their open descriptors,
- * sockets and thread states from /proc, as cAdvisor does for its process metrics. Only the
- * metrics endpoint asks for this: it costs a few /proc reads per process.
+ * Counts the processes of a cgroup from its cgroup.procs, and their open descriptors, sockets and
+ * thread states from /proc, as cAdvisor does for its process metrics: the cgroup's own processes,
+ * not those of the cgroups below it (a pod's series count what runs in the pod cgroup itself,
+ * its containers' series the rest). Only the metrics endpoint asks for this: it costs a few /proc
+ * reads per process.
  */
 public final class ProcessCounter {
 
@@ -26,7 +28,7 @@ public final class ProcessCounter {
   public Optional<ProcessStats> count(Path cgroupDir) {
     long[] totals = new long[7];
     try {
-      countTree(cgroupDir, totals);
+      countProcesses(cgroupDir, totals);
     } catch (NoSuchFileException gone) {
       return Optional.empty();
     } catch (IOException e) {
@@ -35,20 +37,11 @@ public final class ProcessCounter {
     return Optional.of(new ProcessStats(totals[0], totals[1], totals[2], totals[3], totals[4], totals[5], totals[6]));
   }
 
-  private void countTree(Path dir, long[] totals) throws IOException {
+  private void countProcesses(Path dir, long[] totals) throws IOException {
     for (String line : Files.readString(dir.resolve("cgroup.procs"), StandardCharsets.ISO_8859_1).split("\n")) {
       if (!line.isEmpty()) {
         totals[0]++;
         countProcess(proc.resolve(line), totals);
-      }
-    }
-    try (DirectoryStream<Path> children = Files.newDirectoryStream(dir, Files::isDirectory)) {
-      for (Path child : children) {
-        try {
-          countTree(child, totals);
-        } catch (NoSuchFileException removed) {
-          // A sub-cgroup removed while we counted.
-        }
       }
     }
   }
