@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -29,9 +28,7 @@ public final class ProcessCounter {
     long[] totals = new long[7];
     try {
       countProcesses(cgroupDir, totals);
-    } catch (NoSuchFileException gone) {
-      return Optional.empty();
-    } catch (IOException e) {
+    } catch (IOException gone) {
       return Optional.empty();
     }
     return Optional.of(new ProcessStats(totals[0], totals[1], totals[2], totals[3], totals[4], totals[5], totals[6]));
