@@ -235,19 +235,29 @@ class CadvisorFamiliesTest {
         "nc -l -p 7777 & sleep 600 & wait").build());
     String cgroup = env.cgroupRoot() + "/" + pod + "/" + id;
     Path procs = Path.of("/sys/fs/cgroup/pids").resolve(cgroup.substring(1)).resolve("cgroup.procs");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (Files.readAllLines(procs).size() < 3 && System.nanoTime() < deadline) {
-      Thread.sleep(100);
+    // Once settled (all three idle, nc listening), /proc reads the same before and after a scrape;
+    // a scrape taken while the shell was still starting them is taken again.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    long[] expected;
+    ScrapedSamples scrape;
+    while (true) {
+      expected = countFromProc(Files.readAllLines(procs));
+      scrape = scrape();
+      long[] after = countFromProc(Files.readAllLines(procs));
+      boolean settled = java.util.Arrays.equals(expected, after) && expected[0] == 3 && expected[2] == 1
+          && expected[3] == 3;
+      if (settled || System.nanoTime() > deadline) {
+        break;
+      }
+      Thread.sleep(200);
     }
-    // Idle processes: their descriptors and states hold still between these reads and the scrape.
-    long[] expected = countFromProc(Files.readAllLines(procs));
-    ScrapedSamples scrape = scrape();
 
     assertEquals(3, expected[0], "sh, nc and sleep");
     assertEquals(expected[0], scrape.value("container_processes", l -> l.get("name").equals(id)));
     assertEquals(expected[1], scrape.value("container_file_descriptors", l -> l.get("name").equals(id)));
     assertEquals(1, expected[2], "nc's listening socket");
     assertEquals(expected[2], scrape.value("container_sockets", l -> l.get("name").equals(id)));
+    assertEquals(3, expected[3], "all three asleep");
     assertEquals(expected[3], scrape.value("container_tasks_state",
         l -> l.get("name").equals(id) && l.get("state").equals("sleeping")));
     assertEquals(0, scrape.value("container_tasks_state",
