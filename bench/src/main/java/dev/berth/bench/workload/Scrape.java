@@ -3,16 +3,21 @@ package dev.berth.bench.workload;
 import dev.berth.bench.BenchOptions;
 import dev.berth.bench.Target;
 import dev.berth.bench.report.Recorder;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.zip.GZIPInputStream;
 
 /**
  * scrape: a Prometheus-style GET of the runtime's metrics endpoint while N pods run. Prometheus
  * scrapes forever, so the recorded GETs come after {@code warmupLoops} unrecorded ones (see
  * {@link WarmedLoop}); the first of those is recorded as "GET first with N pods", the cold cost.
+ * Like Prometheus it accepts gzip: "body size" is what crossed the wire, "body size decoded" the
+ * text.
  */
 public final class Scrape {
 
@@ -25,7 +30,7 @@ public final class Scrape {
     }
   }
 
-  private record Get(long nanos, int bytes) {}
+  private record Get(long nanos, int bytes, long decodedBytes) {}
 
   private final BenchOptions options;
   private final Recorder recorder;
@@ -46,12 +51,13 @@ public final class Scrape {
     // One connection reused, as Prometheus keeps one per target.
     try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
       HttpRequest request = HttpRequest.newBuilder(target.metrics()).timeout(Duration.ofSeconds(30))
-          .header("Accept", "text/plain;version=0.0.4").GET().build();
+          .header("Accept", "text/plain;version=0.0.4").header("Accept-Encoding", "gzip").GET().build();
       WarmedLoop.run(options.warmupLoops(), options.scrapes(), () -> get(http, request),
           get -> recorder.addNanos(target.name(), NAME, "GET first" + pods, get.nanos()),
           get -> {
             recorder.addNanos(target.name(), NAME, "GET" + pods, get.nanos());
             recorder.add(target.name(), NAME, "body size", "KB", get.bytes() / 1024.0);
+            recorder.add(target.name(), NAME, "body size decoded", "KB", get.decodedBytes() / 1024.0);
           });
     } catch (Unscrapable e) {
       recorder.skip(target.name(), NAME, "scrape", e.getMessage());
@@ -70,6 +76,17 @@ public final class Scrape {
     if (response.statusCode() != 200) {
       throw new Unscrapable("metrics endpoint answered HTTP " + response.statusCode());
     }
-    return new Get(nanos, response.body().length);
+    return new Get(nanos, response.body().length, decodedLength(response));
+  }
+
+  private static long decodedLength(HttpResponse<byte[]> response) {
+    if (!response.headers().firstValue("Content-Encoding").orElse("").equalsIgnoreCase("gzip")) {
+      return response.body().length;
+    }
+    try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(response.body()))) {
+      return in.transferTo(OutputStream.nullOutputStream());
+    } catch (IOException e) {
+      throw new Unscrapable("metrics endpoint sent a broken gzip body: " + e);
+    }
   }
 }

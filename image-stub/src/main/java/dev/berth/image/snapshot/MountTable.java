@@ -40,6 +40,24 @@ public final class MountTable {
     return best;
   }
 
+  /**
+   * The source of the filesystem mounted at {@code mountPoint} ("/dev/vda1", "tmpfs"), as
+   * mountinfo names it after the filesystem type; the last mount there wins, as it hides the others.
+   */
+  public static java.util.Optional<String> sourceOf(Path mountPoint) throws IOException {
+    String source = null;
+    Path wanted = mountPoint.toAbsolutePath().normalize();
+    for (String line : Files.readAllLines(MOUNTINFO)) {
+      String[] fields = line.split(" ");
+      int separator = java.util.Arrays.asList(fields).indexOf("-");
+      if (fields.length > 4 && separator > 0 && separator + 2 < fields.length
+          && Path.of(unescape(fields[4])).equals(wanted)) {
+        source = unescape(fields[separator + 2]);
+      }
+    }
+    return java.util.Optional.ofNullable(source);
+  }
+
   // mountinfo escapes space, tab, newline and backslash as \ooo octal.
   private static String unescape(String field) {
     StringBuilder out = new StringBuilder();

@@ -15,6 +15,20 @@ public sealed interface CgroupReader permits CgroupV1Reader, CgroupV2Reader {
    */
   Optional<CgroupStats> read(String cgroupPath);
 
+  /**
+   * The cgroup's limits (CPU shares, quota and period, memory reservation and swap limit): a few
+   * files that only the metrics endpoint reports, so they are not part of {@link #read}.
+   *
+   * @return empty when the cgroup does not exist
+   */
+  Optional<CgroupSpec> spec(String cgroupPath);
+
+  /**
+   * The directory whose {@code cgroup.procs} lists the cgroup's own processes, or empty when no
+   * hierarchy that has it is mounted.
+   */
+  Optional<java.nio.file.Path> processesDir(String cgroupPath);
+
   /** A path below a hierarchy root; refuses anything that could leave it. */
   static String relative(String cgroupPath) {
     String relative = cgroupPath.startsWith("/") ? cgroupPath.substring(1) : cgroupPath;

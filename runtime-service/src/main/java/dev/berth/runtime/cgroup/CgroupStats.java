@@ -37,13 +37,14 @@ public record CgroupStats(
    * @param limit bytes, 0 for no limit
    * @param maxUsage peak usage, -1 when the kernel keeps none
    * @param failcnt times the limit was hit (v1 failcnt, v2 memory.events max)
+   * @param activeFile file pages on the active LRU list (cAdvisor's total_active_file)
    * @param workingSet usage minus inactive file pages, as cAdvisor and the kubelet's eviction count it
    * @param pageFaults faults of the cgroup and its descendants
    * @param ownPageFaults faults of the cgroup's own processes only, -1 where the kernel reports only the hierarchy (v2)
    * @param oomKills processes killed by the OOM killer in the cgroup
    */
   public record Memory(long usage, long limit, long maxUsage, long failcnt, long cache, long rss, long swap,
-      long kernel, long mappedFile, long inactiveFile, long workingSet, long pageFaults, long majorPageFaults,
+      long kernel, long mappedFile, long activeFile, long inactiveFile, long workingSet, long pageFaults, long majorPageFaults,
       long ownPageFaults, long ownMajorPageFaults, long oomKills) {}
 
   /**

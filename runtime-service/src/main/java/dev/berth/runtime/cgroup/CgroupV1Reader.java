@@ -65,6 +65,46 @@ public final class CgroupV1Reader implements CgroupReader {
     }
   }
 
+  @Override
+  public Optional<CgroupSpec> spec(String cgroupPath) {
+    String relative = CgroupReader.relative(cgroupPath);
+    Path memoryDir = dir(memory, relative);
+    Path cpuDir = dir(cpu, relative);
+    try {
+      long shares = 0;
+      long quota = 0;
+      long period = 0;
+      if (cpuDir != null) {
+        shares = CgroupFiles.readLong(cpuDir.resolve("cpu.shares"));
+        quota = Math.max(0, CgroupFiles.readLong(cpuDir.resolve("cpu.cfs_quota_us"))); // -1: no quota
+        period = CgroupFiles.readLong(cpuDir.resolve("cpu.cfs_period_us"));
+      }
+      long reservation = 0;
+      long swapLimit = 0;
+      if (memoryDir != null) {
+        reservation = unlimitedAsZero(CgroupFiles.readLong(memoryDir.resolve("memory.soft_limit_in_bytes")));
+        swapLimit = unlimitedAsZero(CgroupFiles.readLongIfPresent(memoryDir.resolve("memory.memsw.limit_in_bytes")));
+      }
+      return Optional.of(new CgroupSpec(shares, quota, period, reservation, swapLimit));
+    } catch (NoSuchFileException gone) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading cgroup " + cgroupPath, e);
+    }
+  }
+
+  private static long unlimitedAsZero(long value) {
+    return value >= CgroupFiles.V1_UNLIMITED_FLOOR || value < 0 ? 0 : value;
+  }
+
+  @Override
+  public Optional<Path> processesDir(String cgroupPath) {
+    String relative = CgroupReader.relative(cgroupPath);
+    // Every v1 hierarchy lists the same processes; pids is the one made for counting them.
+    Path root = pids != null ? pids : memory != null ? memory : cpuacct;
+    return Optional.ofNullable(dir(root, relative));
+  }
+
   private static Path dir(Path root, String relative) {
     return root == null ? null : root.resolve(relative);
   }
@@ -144,6 +184,7 @@ public final class CgroupV1Reader implements CgroupReader {
         memsw >= 0 ? Math.max(0, memsw - usage) : CgroupFiles.get(stat, "total_swap"),
         Math.max(0, kernel),
         CgroupFiles.get(stat, "total_mapped_file"),
+        CgroupFiles.get(stat, "total_active_file"),
         inactiveFile,
         Math.max(0, usage - inactiveFile),
         CgroupFiles.get(stat, "total_pgfault"),

@@ -48,6 +48,37 @@ public final class CgroupV2Reader implements CgroupReader {
     }
   }
 
+  @Override
+  public Optional<CgroupSpec> spec(String cgroupPath) {
+    Path dir = root.resolve(CgroupReader.relative(cgroupPath));
+    if (!Files.isDirectory(dir)) {
+      return Optional.empty();
+    }
+    try {
+      long quota = 0;
+      long period = 0;
+      String max = CgroupFiles.readIfPresent(dir.resolve("cpu.max")); // "max 100000" or "50000 100000"
+      if (max != null) {
+        String[] fields = max.trim().split(" ");
+        quota = CgroupFiles.parseLimitOrValue(fields[0]);
+        period = fields.length > 1 ? Long.parseLong(fields[1]) : 0;
+      }
+      long weight = CgroupFiles.readLongIfPresent(dir.resolve("cpu.weight"));
+      return Optional.of(new CgroupSpec(weight < 0 ? 0 : CgroupSpec.sharesFromWeight(weight), quota, period,
+          Math.max(0, CgroupFiles.readLongIfPresent(dir.resolve("memory.low"))),
+          Math.max(0, CgroupFiles.readLongIfPresent(dir.resolve("memory.swap.max")))));
+    } catch (java.nio.file.NoSuchFileException gone) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading cgroup " + cgroupPath, e);
+    }
+  }
+
+  @Override
+  public Optional<Path> processesDir(String cgroupPath) {
+    return Optional.of(root.resolve(CgroupReader.relative(cgroupPath)));
+  }
+
   private static CgroupStats.Cpu readCpu(Path dir) throws IOException {
     // cpu.stat exists in every v2 cgroup; the throttling lines only with the cpu controller.
     Map<String, Long> stat = CgroupFiles.keyValues(CgroupFiles.read(dir.resolve("cpu.stat")));
@@ -80,6 +111,7 @@ public final class CgroupV2Reader implements CgroupReader {
         Math.max(0, swap),
         kernel,
         CgroupFiles.get(stat, "file_mapped"),
+        CgroupFiles.get(stat, "active_file"),
         inactiveFile,
         Math.max(0, usage - inactiveFile),
         CgroupFiles.get(stat, "pgfault"),

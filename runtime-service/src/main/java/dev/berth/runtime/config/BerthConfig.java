@@ -20,7 +20,8 @@ public record BerthConfig(
     Cni cni,
     Runtime runtime,
     Registry registry,
-    String metricsAddress) {
+    String metricsAddress,
+    boolean metricsPerCpuUsage) {
 
   /** The metrics_address value that turns the /metrics endpoint off. */
   public static final String METRICS_OFF = "off";
@@ -103,36 +104,43 @@ public record BerthConfig(
         new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth", 0,
             InfraContainer.WHEN_NEEDED, Path.of("criu")),
         new Registry(Map.of(), List.of(), 300),
-        "127.0.0.1:9767");
+        "127.0.0.1:9767",
+        false);
   }
 
   public BerthConfig withSocket(Path value) {
     return new BerthConfig(value, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress,
+        metricsPerCpuUsage);
   }
 
   public BerthConfig withRoot(Path value) {
     return new BerthConfig(socket, value, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress,
+        metricsPerCpuUsage);
   }
 
   public BerthConfig withState(Path value) {
     return new BerthConfig(socket, root, value, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress,
+        metricsPerCpuUsage);
   }
 
   public BerthConfig withLogLevel(LogLevel value) {
     return new BerthConfig(socket, root, state, value, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress,
+        metricsPerCpuUsage);
   }
 
   public BerthConfig withStreamingAddress(String value) {
     return new BerthConfig(socket, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        value, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
+        value, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress,
+        metricsPerCpuUsage);
   }
 
   public BerthConfig withMetricsAddress(String value) {
     return new BerthConfig(socket, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, value);
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, value,
+        metricsPerCpuUsage);
   }
 }

@@ -19,7 +19,8 @@ record ConfigFile(
     CniTable cni,
     RuntimeTable runtime,
     RegistryTable registry,
-    String metricsAddress) {
+    String metricsAddress,
+    Boolean metricsPerCpuUsage) {
 
   record CniTable(String confDir, List<String> binDirs) {}
 

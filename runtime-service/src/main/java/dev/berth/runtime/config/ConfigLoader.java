@@ -41,7 +41,7 @@ public final class ConfigLoader {
       ConfigFile parsed = TOML.readValue(bytes, ConfigFile.class);
       // An empty file parses to null: it simply sets nothing.
       return parsed != null ? parsed
-          : new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null);
+          : new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null);
     } catch (NoSuchFileException e) {
       throw new ConfigException("config file " + file + " does not exist");
     } catch (UnrecognizedPropertyException e) {
@@ -147,7 +147,8 @@ public final class ConfigLoader {
         runtime,
         registry,
         file.metricsAddress() != null ? metricsAddress(file.metricsAddress(), source + ": key 'metrics_address'")
-            : base.metricsAddress());
+            : base.metricsAddress(),
+        file.metricsPerCpuUsage() != null ? file.metricsPerCpuUsage() : base.metricsPerCpuUsage());
   }
 
   /** "off", or HOST:PORT with a port from 0 to 65535 (0 picks a free one). */

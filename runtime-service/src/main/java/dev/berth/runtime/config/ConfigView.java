@@ -33,6 +33,7 @@ public final class ConfigView {
     map.put("streaming_address", config.streamingAddress());
     map.put("streaming_token_ttl_seconds", config.streamingTokenTtlSeconds());
     map.put("metrics_address", config.metricsAddress());
+    map.put("metrics_per_cpu_usage", config.metricsPerCpuUsage());
     map.put("cni", cni);
     Map<String, Object> runtime = new LinkedHashMap<>();
     runtime.put("oci_runtime", config.runtime().ociRuntime().toString());

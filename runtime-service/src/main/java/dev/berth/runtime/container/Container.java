@@ -33,7 +33,8 @@ public record Container(
     ContainerSpec s = spec;
     ContainerSpec updated = new ContainerSpec(s.name(), s.attempt(), s.image(), s.imageId(), s.imageRef(), s.args(),
         s.env(), s.workingDir(), s.uid(), s.gid(), s.supplementalGroups(), s.mounts(), s.devices(), s.labels(),
-        s.annotations(), s.logPath(), s.stdin(), s.stdinOnce(), s.tty(), s.stopSignal(), resources);
+        s.annotations(), s.logPath(), s.stdin(), s.stdinOnce(), s.tty(), s.stopSignal(), resources,
+        s.userSpecifiedImage());
     return new Container(id, sandboxId, updated, state, createdAtNanos, startedAtNanos, finishedAtNanos, exitCode,
         reason, message, pid);
   }

@@ -161,7 +161,7 @@ public final class ContainerManager implements PodContainers {
           process.workingDir(), process.uid(), process.gid(), supplementalGroups(process, request, rootfs), mounts,
           request.devices(), request.labels(),
           request.annotations(), logPath == null ? "" : logPath.toString(), request.stdin(), request.stdinOnce(),
-          request.tty(), stopSignal, request.resources());
+          request.tty(), stopSignal, request.resources(), request.userSpecifiedImage());
 
       writeSpec(bundle, rootfs, sandbox, spec, request);
       times.mark("bundle");

@@ -9,6 +9,7 @@ import java.util.Map;
  * @param pidMode POD, CONTAINER, NODE or TARGET (then pidTargetId names the container to join)
  * @param logPath relative to the sandbox's log directory
  * @param stopSignal a signal name, empty for the image's or SIGTERM
+ * @param userSpecifiedImage ImageSpec.user_specified_image, empty when not sent
  */
 public record ContainerRequest(
     String name,
@@ -34,4 +35,5 @@ public record ContainerRequest(
     LinuxResources resources,
     String stopSignal,
     SecurityRequest security,
-    String pidTargetId) {}
+    String pidTargetId,
+    String userSpecifiedImage) {}

@@ -36,7 +36,7 @@ final class RestoredContainer {
     return new ContainerSpec(request.name(), request.attempt(), a.image(), a.imageId(), a.imageRef(), a.args(),
         a.env(), a.workingDir(), a.uid(), a.gid(), a.supplementalGroups(), a.mounts(), a.devices(),
         request.labels(), request.annotations(), logPath, a.stdin(), a.stdinOnce(), a.tty(), a.stopSignal(),
-        a.resources());
+        a.resources(), a.userSpecifiedImage());
   }
 
   /** The checkpointed OCI config, moved into the new pod. */

@@ -103,7 +103,8 @@ final class ContainerTranslator {
         security.getRunAsUsername().isEmpty() ? null : security.getRunAsUsername(),
         security.getReadonlyRootfs(), pidMode, resources(config.getLinux().getResources()),
         config.getStopSignal() == Signal.RUNTIME_DEFAULT ? "" : config.getStopSignal().name(),
-        security(security), security.getNamespaceOptions().getTargetId());
+        security(security), security.getNamespaceOptions().getTargetId(),
+        config.getImage().getUserSpecifiedImage());
   }
 
   private static SecurityRequest security(LinuxContainerSecurityContext security) {
@@ -218,13 +219,22 @@ final class ContainerTranslator {
         .setId(container.id())
         .setPodSandboxId(container.sandboxId())
         .setMetadata(metadata(spec))
-        .setImage(ImageSpec.newBuilder().setImage(spec.image()))
+        .setImage(imageSpec(spec))
         .setImageRef(spec.imageRef())
         .setImageId(spec.imageId())
         .setState(state(container.state()))
         .setCreatedAt(container.createdAtNanos())
         .putAllLabels(spec.labels())
         .putAllAnnotations(spec.annotations())
+        .build();
+  }
+
+  /**
+   * The image as the user named it, as containerd answers: the kubelet creates containers by
+   * image id and reads this back for the pod's status; the id stays in image_ref and image_id.
+   */
+  private static ImageSpec imageSpec(ContainerSpec spec) {
+    return ImageSpec.newBuilder().setImage(spec.displayImage()).setUserSpecifiedImage(spec.userSpecifiedImage())
         .build();
   }
 
@@ -238,7 +248,7 @@ final class ContainerTranslator {
         .setStartedAt(container.startedAtNanos())
         .setFinishedAt(container.finishedAtNanos())
         .setExitCode(container.exitCode())
-        .setImage(ImageSpec.newBuilder().setImage(spec.image()))
+        .setImage(imageSpec(spec))
         .setImageRef(spec.imageRef())
         .setImageId(spec.imageId())
         .setReason(container.reason())

@@ -20,7 +20,7 @@ import dev.berth.runtime.cri.RuntimeCriService;
 import dev.berth.runtime.cri.RuntimeInfo;
 import dev.berth.runtime.events.ContainerEvents;
 import dev.berth.runtime.metrics.CallMetricsInterceptor;
-import dev.berth.runtime.metrics.CgroupCollector;
+import dev.berth.runtime.metrics.ContainerMetricsText;
 import dev.berth.runtime.metrics.ContainerSeries;
 import dev.berth.runtime.metrics.CriMetrics;
 import dev.berth.runtime.metrics.DaemonMeters;
@@ -33,7 +33,9 @@ import dev.berth.runtime.recovery.StartedWhileDown;
 import dev.berth.runtime.sandbox.InfraRootfs;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
+import dev.berth.runtime.stats.ImageFilesystem;
 import dev.berth.runtime.stats.NetDev;
+import dev.berth.runtime.stats.ProcessCounter;
 import dev.berth.runtime.stats.StatsCollector;
 import dev.berth.runtime.stats.WritableLayers;
 import dev.berth.runtime.store.RecordStore;
@@ -154,14 +156,13 @@ public final class Daemon {
           new QuarantinedObjects.ContainerParts(containerStore.quarantineDir(), shim, images));
       opened.push(ShimMonitor.start(shim, containers, sandboxes, SHIM_CHECK_PERIOD));
 
-      WritableLayers layers = new WritableLayers(images::upperDir,
-          MountTable.mountPointOf(root.resolve("images").toAbsolutePath()).toString(), LAYER_USAGE_MAX_AGE);
+      Path imagesMount = MountTable.mountPointOf(root.resolve("images").toAbsolutePath());
+      WritableLayers layers = new WritableLayers(images::upperDir, imagesMount.toString(), LAYER_USAGE_MAX_AGE);
       opened.push(layers);
       StatsCollector stats = new StatsCollector(cgroupLayout.reader(), sandboxes, containers, layers,
-          new NetDev(Path.of("/proc")));
-      ContainerSeries series = new ContainerSeries();
+          new NetDev(Path.of("/proc")), new ProcessCounter(Path.of("/proc")), new ImageFilesystem(imagesMount));
+      ContainerSeries series = new ContainerSeries(config.metricsPerCpuUsage());
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      registry.getPrometheusRegistry().register(new CgroupCollector(stats, series));
       opened.push(new DaemonMeters(registry, containers, sandboxes));
 
       // Streaming starts once the CRI socket is ours, so a second daemon is refused for the
@@ -180,7 +181,8 @@ public final class Daemon {
           new ContainerStreamRuntime(containers, sandboxes), new PortDialer(NSENTER, BUSYBOX)));
       opened.push(streaming.get());
       if (!config.metricsAddress().equals(BerthConfig.METRICS_OFF)) {
-        opened.push(MetricsServer.start(socketAddress(config.metricsAddress()), registry));
+        opened.push(MetricsServer.start(socketAddress(config.metricsAddress()), registry,
+            new ContainerMetricsText(stats, series)));
       }
       log.info("berth {} serving CRI on {} (root {}, state {}) after {} ms", BerthVersion.current(),
           config.socket(), config.root(), config.state(), (System.nanoTime() - started) / 1_000_000);

@@ -11,6 +11,7 @@ import java.util.Optional;
  *
  * @param cgroupPath the container's cgroup (cgroupfs path), cAdvisor's "id" label
  * @param cgroup empty when the cgroup is gone (exited and deleted) or never existed
+ * @param details {@link MetricsDetails#NONE} except for the metrics endpoint and calls
  */
 public record ContainerSample(Container container, Sandbox sandbox, String cgroupPath, long timestampNanos,
-    Optional<CgroupStats> cgroup, Optional<LayerUsage> writableLayer) {}
+    Optional<CgroupStats> cgroup, Optional<LayerUsage> writableLayer, MetricsDetails details) {}

@@ -8,9 +8,11 @@ import java.util.Optional;
 /**
  * One pod's statistics at one moment: its own cgroup (the sum over its containers and infra),
  * its network interfaces and each of its containers.
+ *
+ * @param details the pod cgroup's; {@link MetricsDetails#NONE} except for the metrics endpoint and calls
  */
 public record PodSample(Sandbox sandbox, String cgroupPath, long timestampNanos, Optional<CgroupStats> cgroup,
-    List<InterfaceStats> network, List<ContainerSample> containers) {
+    List<InterfaceStats> network, List<ContainerSample> containers, MetricsDetails details) {
 
   public PodSample {
     network = List.copyOf(network);

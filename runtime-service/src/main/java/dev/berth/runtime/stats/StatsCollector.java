@@ -1,6 +1,7 @@
 package dev.berth.runtime.stats;
 
 import dev.berth.runtime.cgroup.CgroupReader;
+import dev.berth.runtime.cgroup.CgroupSpec;
 import dev.berth.runtime.cgroup.CgroupStats;
 import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerManager;
@@ -33,14 +34,18 @@ public final class StatsCollector {
   private final ContainerManager containers;
   private final WritableLayers layers;
   private final NetDev netDev;
+  private final ProcessCounter processes;
+  private final ImageFilesystem filesystem;
 
   public StatsCollector(CgroupReader reader, SandboxManager sandboxes, ContainerManager containers,
-      WritableLayers layers, NetDev netDev) {
+      WritableLayers layers, NetDev netDev, ProcessCounter processes, ImageFilesystem filesystem) {
     this.reader = reader;
     this.sandboxes = sandboxes;
     this.containers = containers;
     this.layers = layers;
     this.netDev = netDev;
+    this.processes = processes;
+    this.filesystem = filesystem;
   }
 
   public List<Container> containers() {
@@ -52,23 +57,51 @@ public final class StatsCollector {
   }
 
   public ContainerSample container(Container container) {
-    return container(container, sandboxes.find(container.sandboxId()).orElse(null));
+    Sandbox sandbox = sandboxes.find(container.sandboxId()).orElse(null);
+    return container(container, sandbox, cgroupPath(container, sandbox), false, Optional.empty());
   }
 
-  private ContainerSample container(Container container, Sandbox sandbox) {
-    String cgroupPath = sandbox == null ? "" : sandbox.cgroupParent() + "/" + container.id();
+  private static String cgroupPath(Container container, Sandbox sandbox) {
+    return sandbox == null ? "" : sandbox.cgroupParent() + "/" + container.id();
+  }
+
+  private ContainerSample container(Container container, Sandbox sandbox, String cgroupPath, boolean forMetrics,
+      Optional<FilesystemSample> fs) {
     Optional<CgroupStats> cgroup = sandbox == null ? Optional.empty() : read(cgroupPath);
+    MetricsDetails details = forMetrics && sandbox != null ? details(cgroupPath, fs) : MetricsDetails.NONE;
     return new ContainerSample(container, sandbox, cgroupPath, Clock.nowNanos(), cgroup,
-        layers.usage(container.id()));
+        layers.usage(container.id()), details);
+  }
+
+  /**
+   * A stopped container for the metrics: nothing read. cAdvisor's series of a container end with
+   * its cgroup; Berth's cgroup of an exited container lives on until removal, frozen.
+   */
+  private static ContainerSample stopped(Container container, Sandbox sandbox, String cgroupPath) {
+    return new ContainerSample(container, sandbox, cgroupPath, Clock.nowNanos(), Optional.empty(), Optional.empty(),
+        MetricsDetails.NONE);
+  }
+
+  private MetricsDetails details(String cgroupPath, Optional<FilesystemSample> fs) {
+    Optional<CgroupSpec> spec;
+    Optional<ProcessStats> counted;
+    try {
+      spec = reader.spec(cgroupPath);
+      counted = reader.processesDir(cgroupPath).flatMap(processes::count);
+    } catch (UncheckedIOException | IllegalArgumentException e) {
+      log.debug("cgroup {}: {}", cgroupPath, e.toString());
+      return MetricsDetails.NONE;
+    }
+    return new MetricsDetails(spec, counted, fs);
   }
 
   /** The pod with every container it holds. */
   public PodSample pod(Sandbox sandbox) {
     List<Container> members = containers.list().stream().filter(c -> c.sandboxId().equals(sandbox.id())).toList();
-    return pod(sandbox, members);
+    return pod(sandbox, members, false, Optional.empty());
   }
 
-  private PodSample pod(Sandbox sandbox, List<Container> members) {
+  private PodSample pod(Sandbox sandbox, List<Container> members, boolean forMetrics, Optional<FilesystemSample> fs) {
     Optional<CgroupStats> cgroup = read(sandbox.cgroupParent());
     List<InterfaceStats> network = List.of();
     if (!sandbox.spec().hostNetwork() && sandbox.state() == SandboxState.READY) {
@@ -81,9 +114,12 @@ public final class StatsCollector {
     long timestamp = Clock.nowNanos();
     List<ContainerSample> samples = new ArrayList<>(members.size());
     for (Container member : members) {
-      samples.add(container(member, sandbox));
+      String path = cgroupPath(member, sandbox);
+      samples.add(forMetrics && !member.isLive() ? stopped(member, sandbox, path)
+          : container(member, sandbox, path, forMetrics, fs));
     }
-    return new PodSample(sandbox, sandbox.cgroupParent(), timestamp, cgroup, network, samples);
+    MetricsDetails details = forMetrics ? details(sandbox.cgroupParent(), Optional.empty()) : MetricsDetails.NONE;
+    return new PodSample(sandbox, sandbox.cgroupParent(), timestamp, cgroup, network, samples, details);
   }
 
   /**
@@ -98,8 +134,12 @@ public final class StatsCollector {
         .mapToLong(Container::pid).filter(pid -> pid > 0).findFirst().orElse(0);
   }
 
-  /** Every pod and container of the node, for one scrape; also drops cache entries of removed containers. */
+  /**
+   * Every pod and container of the node with their {@link MetricsDetails}, for one scrape or CRI
+   * metrics call; stopped containers are read no further. Also drops cache entries of removed containers.
+   */
   public List<PodSample> all() {
+    Optional<FilesystemSample> fs = filesystem.read();
     List<Container> all = containers.list();
     Map<String, List<Container>> bySandbox = new HashMap<>();
     for (Container container : all) {
@@ -107,7 +147,7 @@ public final class StatsCollector {
     }
     List<PodSample> pods = new ArrayList<>();
     for (Sandbox sandbox : sandboxes.list()) {
-      pods.add(pod(sandbox, bySandbox.getOrDefault(sandbox.id(), List.of())));
+      pods.add(pod(sandbox, bySandbox.getOrDefault(sandbox.id(), List.of()), true, fs));
     }
     layers.retainOnly(all.stream().map(Container::id).collect(Collectors.toSet()));
     return pods;

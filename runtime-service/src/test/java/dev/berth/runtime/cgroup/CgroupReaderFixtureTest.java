@@ -50,6 +50,7 @@ class CgroupReaderFixtureTest {
     assertEquals(0, memory.rss());
     assertEquals(8192, memory.kernel());
     assertEquals(65536, memory.inactiveFile());
+    assertEquals(40960, memory.activeFile(), "total_active_file");
     assertEquals(233472 - 65536, memory.workingSet());
     assertEquals(397, memory.pageFaults());
     assertEquals(3, memory.majorPageFaults());
@@ -97,7 +98,7 @@ class CgroupReaderFixtureTest {
     CgroupStats.Memory memory = new CgroupV2Reader(fixture("v2"), List.of()).read(CONTAINER).orElseThrow()
         .memory().orElseThrow();
     assertEquals(new CgroupStats.Memory(54865920, 268435456, 71303168, 12, 12009472, 40153088, 0, 2490368, 6619136,
-        8790016, 54865920 - 8790016, 82314, 41, -1, -1, 1), memory);
+        3219456, 8790016, 54865920 - 8790016, 82314, 41, -1, -1, 1), memory);
   }
 
   @Test
@@ -110,6 +111,30 @@ class CgroupReaderFixtureTest {
     assertEquals(new CgroupStats.Pids(7, 1024), stats.pids().orElseThrow());
     assertEquals(List.of(new CgroupStats.Hugetlb("1GB", 0, -1, 0, 0),
         new CgroupStats.Hugetlb("2MB", 4194304, -1, 8388608, 3)), stats.hugetlb());
+  }
+
+  @Test
+  void v1SpecReadsSharesQuotaPeriodAndTreatsUnlimitedAsNotSet() throws Exception {
+    // cpu.cfs_quota_us -1 (no quota), soft limit and memsw limit at the kernel's "unlimited".
+    assertEquals(new CgroupSpec(1024, 0, 100000, 0, 0), hybrid().spec(CONTAINER).orElseThrow());
+    assertTrue(hybrid().spec("/kubepods/pod1/gone").isEmpty());
+  }
+
+  @Test
+  void v2SpecReadsCpuMaxWeightLowAndSwapMax() throws Exception {
+    // cpu.max "50000 100000", cpu.weight 79 (runc's weight for 2048 shares: the inverse lands on
+    // 2046, as integer division loses the rest), memory.low 64 MiB, memory.swap.max "max".
+    assertEquals(new CgroupSpec(2046, 50000, 100000, 67108864, 0),
+        new CgroupV2Reader(fixture("v2"), List.of()).spec(CONTAINER).orElseThrow());
+    assertTrue(new CgroupV2Reader(fixture("v2"), List.of()).spec("/kubepods/gone").isEmpty());
+  }
+
+  @Test
+  void processesAreListedWhereThePidsHierarchyIs() throws Exception {
+    Path root = fixture("hybrid");
+    assertEquals(root.resolve("pids/kubepods/pod1/ctr1"), hybrid().processesDir(CONTAINER).orElseThrow());
+    assertEquals(fixture("v2").resolve("kubepods/pod1/ctr1"),
+        new CgroupV2Reader(fixture("v2"), List.of()).processesDir(CONTAINER).orElseThrow());
   }
 
   @Test

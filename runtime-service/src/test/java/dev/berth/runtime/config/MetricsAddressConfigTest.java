@@ -38,4 +38,17 @@ class MetricsAddressConfigTest {
     ConfigException e = assertThrows(ConfigException.class, () -> load("metrics_address = \"localhost\"\n"));
     assertTrue(e.getMessage().contains("metrics_address"), e.getMessage());
   }
+
+  @Test
+  void perCpuUsageIsOffByDefaultAndReadFromTheFile() throws Exception {
+    assertEquals(false, ConfigLoader.load(null).metricsPerCpuUsage());
+    assertEquals(true, load("metrics_per_cpu_usage = true\n").metricsPerCpuUsage());
+    assertTrue(ConfigView.toToml(load("metrics_per_cpu_usage = true\n")).contains("metrics_per_cpu_usage = true"));
+  }
+
+  @Test
+  void aPerCpuUsageThatIsNotABooleanIsRefusedNamingTheKey() {
+    ConfigException e = assertThrows(ConfigException.class, () -> load("metrics_per_cpu_usage = \"yes\"\n"));
+    assertTrue(e.getMessage().contains("metrics_per_cpu_usage"), e.getMessage());
+  }
 }

@@ -43,4 +43,35 @@ class DashboardTest {
         .distinct().toList(), "queried but not served");
     assertEquals("berth-overview", dashboard.get("uid").asText());
   }
+
+  /** The dashboard's queries, each metric name directly before a label selector. */
+  static List<String> queriedNames() throws java.io.IOException {
+    List<String> queried = new ArrayList<>();
+    for (JsonNode panel : new ObjectMapper().readTree(DASHBOARD.toFile()).get("panels")) {
+      for (JsonNode target : panel.path("targets")) {
+        Matcher m = SERIES.matcher(target.get("expr").asText());
+        while (m.find()) {
+          queried.add(m.group(1));
+        }
+      }
+    }
+    return queried;
+  }
+
+  @Test
+  void countersAreQueriedThroughRateOrIncreaseNeverDelta() throws Exception {
+    // delta() is for gauges: over a counter it shows a reset as a huge negative step.
+    Set<String> counters = ContainerFamilies.ALL.stream().filter(f -> f.type() == Family.Type.COUNTER)
+        .map(Family::name).collect(Collectors.toSet());
+    Pattern delta = Pattern.compile("delta\\(([a-z_:][a-z0-9_:]*)\\{");
+    JsonNode dashboard = new ObjectMapper().readTree(DASHBOARD.toFile());
+    for (JsonNode panel : dashboard.get("panels")) {
+      for (JsonNode target : panel.path("targets")) {
+        Matcher m = delta.matcher(target.get("expr").asText());
+        while (m.find()) {
+          assertTrue(!counters.contains(m.group(1)), "delta() over the counter " + m.group(1));
+        }
+      }
+    }
+  }
 }

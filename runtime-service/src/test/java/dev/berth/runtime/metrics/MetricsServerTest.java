@@ -7,13 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.ByteArrayInputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.stream.IntStream;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -75,6 +79,40 @@ class MetricsServerTest {
         HttpResponse.BodyHandlers.ofString());
     assertEquals(200, response.statusCode());
     return response.body();
+  }
+
+  @Test
+  void sectionsFollowTheRegistryAndGzipIsUsedOnlyWhenAccepted() throws Exception {
+    server.close();
+    Counter.builder("berth_test_first_total").register(registry).increment(3);
+    server = MetricsServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), registry,
+        out -> out.write("# TYPE section_gauge gauge\nsection_gauge 5\n".getBytes(StandardCharsets.UTF_8)));
+    uri = URI.create("http://127.0.0.1:" + server.port() + "/metrics");
+
+    HttpResponse<byte[]> zipped = http.send(HttpRequest.newBuilder(uri).header("Accept-Encoding", "gzip").build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    String plain = get();
+
+    assertEquals("gzip", zipped.headers().firstValue("Content-Encoding").orElse(""));
+    String unzipped;
+    try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(zipped.body()))) {
+      unzipped = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    assertEquals(plain, unzipped);
+    assertTrue(plain.indexOf("berth_test_first_total 3.0") < plain.indexOf("section_gauge 5"), plain);
+    assertTrue(plain.endsWith("section_gauge 5\n"), plain);
+  }
+
+  @Test
+  void acceptEncodingIsReadAsHttpDefinesIt() {
+    assertTrue(MetricsServer.acceptsGzip(List.of("gzip")));
+    assertTrue(MetricsServer.acceptsGzip(List.of("deflate, GZIP;q=0.5")));
+    assertTrue(MetricsServer.acceptsGzip(List.of("*")));
+    assertFalse(MetricsServer.acceptsGzip(null));
+    assertFalse(MetricsServer.acceptsGzip(List.of("identity")));
+    assertFalse(MetricsServer.acceptsGzip(List.of("gzip;q=0")));
+    assertFalse(MetricsServer.acceptsGzip(List.of("gzip; q=0.0, identity")));
+    assertFalse(MetricsServer.acceptsGzip(List.of("x-gzip2")));
   }
 
   @Test
