@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.Timeout;
  * runc refusing a bundle that passed our validation, and runc missing altogether: a clear gRPC
  * error carrying runc's own words, nothing left half made, and the same name usable again.
  */
+@Tag("integration")
 @Timeout(180)
 class RuncFailureTest {
 

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.Timeout;
  * failure can be replayed): the daemon never dies, answers every call with a deliberate status
  * (never UNKNOWN, the mark of an uncaught exception), and its records still load after a restart.
  */
+@Tag("integration")
 @Timeout(600)
 class CriFuzzTest extends PodTestCase {
 

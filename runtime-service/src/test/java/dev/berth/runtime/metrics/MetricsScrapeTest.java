@@ -25,10 +25,12 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** /metrics of a real daemon with real containers, parsed as Prometheus text and checked against cgroup files. */
+@Tag("integration")
 @Timeout(120)
 class MetricsScrapeTest {
 

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Timeout;
  * image. Where {@code criu check} fails (this VM's kernel: CRIU 3.17.1 does not know its vDSO
  * layout), both must refuse with FAILED_PRECONDITION and criu's reason, leaving the container alone.
  */
+@Tag("integration")
 @Timeout(180)
 class CheckpointTest extends PodTestCase {
 

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.Timeout;
  * IPC and UTS namespaces pinned as files that its containers join, through the socket on real
  * runc, conmon, CNI and cgroups.
  */
+@Tag("integration")
 @Timeout(300)
 class NoInfraPodTest {
 

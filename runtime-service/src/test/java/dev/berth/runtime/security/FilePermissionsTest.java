@@ -23,6 +23,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.Timeout;
  * running (a non-root container and an exec in it), so that records, bundles, attach sockets,
  * exit files and the CNI cache all exist while we look.
  */
+@Tag("integration")
 @Timeout(300)
 class FilePermissionsTest extends PodTestCase {
 
