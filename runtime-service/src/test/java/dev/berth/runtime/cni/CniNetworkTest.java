@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.netns.NetworkNamespaces;
+import dev.berth.runtime.testing.HostPrograms;
 import dev.berth.runtime.testing.TestSubnets;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -39,7 +40,7 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CniNetworkTest {
 
-  static final Path PLUGINS = Path.of("/usr/lib/cni");
+  static final Path PLUGINS = HostPrograms.cniPluginDir();
   static final String[] PORTMAP_CHAINS = {"CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK"};
 
   Path root;
