@@ -6,7 +6,7 @@ berth_host_packages=(
   runc crun conmon catatonit busybox-static
   containernetworking-plugins iptables iproute2 util-linux
   docker-registry skopeo apache2-utils
-  python3-prometheus-client prometheus
+  python3-prometheus-client prometheus jq
 )
 
 berth_install_host_packages() {

@@ -1,9 +1,9 @@
 package dev.berth.image.snapshot;
 
 import dev.berth.image.store.PrivateDirectory;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.image.store.AtomicFiles;
 import dev.berth.image.store.Digest;
+import dev.berth.image.store.RecordFormat;
 import dev.berth.image.sys.Syscalls;
 import dev.berth.image.unpack.FileTrees;
 import dev.berth.image.unpack.LayerStore;
@@ -31,7 +31,6 @@ import org.slf4j.LoggerFactory;
 public final class OverlaySnapshotter {
 
   private static final Logger log = LoggerFactory.getLogger(OverlaySnapshotter.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern CONTAINER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
   /** The kernel takes at most one page of mount options. */
   private static final int MAX_MOUNT_DATA = 4095;
@@ -87,7 +86,7 @@ public final class OverlaySnapshotter {
       seed.fill(upper);
     }
     PrivateDirectory.create(work);
-    AtomicFiles.write(home.resolve("snapshot.json"), JSON.writeValueAsBytes(new SnapshotRecord(imageId, diffIds)));
+    AtomicFiles.write(home.resolve("snapshot.json"), RecordFormat.write(new SnapshotRecord(imageId, diffIds)));
     List<String> lower = new ArrayList<>();
     for (int i = diffIds.size() - 1; i >= 0; i--) {
       lower.add(layers.path(diffIds.get(i)).toString());
@@ -152,7 +151,7 @@ public final class OverlaySnapshotter {
       for (Path home : (Iterable<Path>) homes::iterator) {
         Path record = home.resolve("snapshot.json");
         if (Files.isRegularFile(record)) {
-          used.addAll(JSON.readValue(record.toFile(), SnapshotRecord.class).layers());
+          used.addAll(RecordFormat.read(record, Files.readAllBytes(record), SnapshotRecord.class).layers());
         }
       }
     }

@@ -1,10 +1,9 @@
 package dev.berth.image.store;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.image.reference.ImageReference;
 import dev.berth.image.reference.InvalidReferenceException;
 import java.io.IOException;
@@ -24,14 +23,16 @@ import org.slf4j.LoggerFactory;
 /**
  * The images of the store with their names, served from memory and persisted on every change as
  * one JSON file written atomically; the kubelet lists images every few seconds, so no call
- * parses anything.
+ * parses anything. The file is a {@link RecordFormat} record {@code {"formatVersion": 1,
+ * "images": [...]}}; format 0 was the bare list.
  */
 public final class ImageCatalog {
 
   private static final Logger log = LoggerFactory.getLogger(ImageCatalog.class);
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(SerializationFeature.INDENT_OUTPUT)
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What the file holds. */
+  record CatalogFile(List<ImageRecord> images) {}
 
   private final Path file;
   private final Map<String, ImageRecord> images = new LinkedHashMap<>();
@@ -45,7 +46,7 @@ public final class ImageCatalog {
     if (Files.exists(file)) {
       List<ImageRecord> records;
       try {
-        records = JSON.readValue(file.toFile(), new TypeReference<List<ImageRecord>>() {});
+        records = read(file);
       } catch (JsonProcessingException e) {
         return setAside(catalog, file, e.getOriginalMessage());
       }
@@ -58,6 +59,28 @@ public final class ImageCatalog {
       log.info("loaded {} images from {}", records.size(), file);
     }
     return catalog;
+  }
+
+  /**
+   * The images of any known format.
+   *
+   * @throws RecordFormat.NewerFormatException when a newer Berth wrote the file: it is left as it
+   *     is and the store does not open, rather than set aside and forgotten
+   */
+  private static List<ImageRecord> read(Path file) throws IOException {
+    JsonNode tree = JSON.readTree(Files.readAllBytes(file));
+    if (tree != null && tree.isArray()) {
+      // Format 0: the list itself.
+      ObjectNode fields = JSON.createObjectNode();
+      fields.set("images", tree);
+      tree = fields;
+    }
+    if (tree == null || !tree.isObject()) {
+      return null;
+    }
+    // Read before the shape is judged: a newer format's file is refused, never set aside.
+    List<ImageRecord> images = RecordFormat.read(file, tree, CatalogFile.class).images();
+    return tree.path("images").isArray() ? images : null;
   }
 
   /**
@@ -151,6 +174,6 @@ public final class ImageCatalog {
   }
 
   private void persist(Collection<ImageRecord> records) throws IOException {
-    AtomicFiles.write(file, JSON.writeValueAsBytes(new ArrayList<>(records)));
+    AtomicFiles.write(file, RecordFormat.write(new CatalogFile(new ArrayList<>(records))));
   }
 }

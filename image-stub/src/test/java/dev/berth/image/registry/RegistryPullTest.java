@@ -35,10 +35,12 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** PullImage against a real docker-registry on loopback, through the real CRI service. */
+@Tag("integration")
 class RegistryPullTest {
 
   @TempDir

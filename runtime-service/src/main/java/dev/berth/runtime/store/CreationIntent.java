@@ -1,7 +1,6 @@
 package dev.berth.runtime.store;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.image.store.RecordFormat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,20 +10,19 @@ import java.util.Optional;
  * A note that an object is being created, {@code <object dir>/creating.json}, written before the
  * create's first side effect and removed once the object's record is saved. A daemon killed in
  * between finds the note at start-up and knows, from what it holds, what to undo; an object dir
- * with a note and no record is half made, never live.
+ * with a note and no record is half made, never live. Notes are written in the versioned
+ * {@link RecordFormat}; one of a newer format (a newer Berth died mid-create, then was rolled
+ * back) reads as unreadable, and its object is undone by id alone.
  */
 public final class CreationIntent {
 
   public static final String FILE = "creating.json";
 
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-
   private CreationIntent() {}
 
   /** Writes the note durably (fsync, as records are) before anything else of the object exists. */
   public static void write(Path objectDir, Object intent) throws IOException {
-    AtomicFiles.write(objectDir.resolve(FILE), JSON.writeValueAsBytes(intent));
+    AtomicFiles.write(objectDir.resolve(FILE), RecordFormat.write(intent));
   }
 
   /** The create finished: its record now says everything. */
@@ -43,7 +41,7 @@ public final class CreationIntent {
       return Optional.empty();
     }
     try {
-      return Optional.of(JSON.readValue(file.toFile(), type));
+      return Optional.of(RecordFormat.read(file, Files.readAllBytes(file), type));
     } catch (IOException e) {
       return Optional.empty();
     }

@@ -1,8 +1,7 @@
 package dev.berth.runtime.store;
 
 import dev.berth.image.store.PrivateDirectory;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.image.store.RecordFormat;
 import dev.berth.runtime.model.Ids;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,9 +15,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One JSON file per object, {@code <dir>/<id>/record.json}, written atomically. Loading never
- * fails as a whole: a record that cannot be read is moved to {@code <dir>.quarantine/} and
- * reported, and the rest load.
+ * One JSON file per object, {@code <dir>/<id>/record.json}, written atomically in the versioned
+ * {@link RecordFormat}. Loading never fails as a whole for one bad record: a record that cannot
+ * be read is moved to {@code <dir>.quarantine/} and reported, and the rest load. A record of a
+ * newer format is not bad but a newer Berth's: loading stops with
+ * {@link RecordFormat.NewerFormatException} and leaves every file as it is.
  */
 public final class RecordStore<T> {
 
@@ -27,8 +28,6 @@ public final class RecordStore<T> {
 
   private final Path dir;
   private final Class<T> type;
-  private final ObjectMapper json = new ObjectMapper()
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   public RecordStore(Path dir, Class<T> type) throws IOException {
     this.dir = PrivateDirectory.create(dir);
@@ -49,7 +48,7 @@ public final class RecordStore<T> {
   }
 
   public void save(String id, T record) throws IOException {
-    AtomicFiles.write(objectDir(id).resolve(FILE), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
+    AtomicFiles.write(objectDir(id).resolve(FILE), RecordFormat.write(record));
   }
 
   /** Whether the object has a saved record (a finished create). */
@@ -84,7 +83,9 @@ public final class RecordStore<T> {
           continue;
         }
         try {
-          records.add(json.readValue(file.toFile(), type));
+          records.add(RecordFormat.read(file, Files.readAllBytes(file), type));
+        } catch (RecordFormat.NewerFormatException e) {
+          throw e;
         } catch (IOException e) {
           quarantine(entry, e);
           quarantined.add(id);

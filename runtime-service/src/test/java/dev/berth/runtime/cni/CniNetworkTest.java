@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.netns.NetworkNamespaces;
+import dev.berth.runtime.testing.HostPrograms;
 import dev.berth.runtime.testing.TestSubnets;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -25,6 +26,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -34,10 +36,11 @@ import org.junit.jupiter.api.TestInstance;
  * Traffic only flows between the test's own namespaces and loopback. Everything the plugins make
  * on the host (bridge, iptables chains, ip_forward) is undone in {@link #cleanUpHost()}.
  */
+@Tag("integration")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CniNetworkTest {
 
-  static final Path PLUGINS = Path.of("/usr/lib/cni");
+  static final Path PLUGINS = HostPrograms.cniPluginDir();
   static final String[] PORTMAP_CHAINS = {"CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK"};
 
   Path root;

@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.Timeout;
  * cannot read, takes down the live objects behind a lost record (nothing can reach them through
  * CRI any more), and everything else keeps working.
  */
+@Tag("integration")
 @Timeout(180)
 class CorruptStateTest extends PodTestCase {
 

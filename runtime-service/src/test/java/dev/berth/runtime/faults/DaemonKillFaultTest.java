@@ -38,6 +38,7 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -49,6 +50,7 @@ import org.junit.jupiter.api.Timeout;
  * naming a half-made object), and the kubelet's retry with the same metadata succeeds. The
  * environment's close checks that the normal clean-up leaves nothing either.
  */
+@Tag("integration")
 @Timeout(240)
 class DaemonKillFaultTest {
 

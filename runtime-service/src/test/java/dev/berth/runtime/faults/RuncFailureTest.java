@@ -14,6 +14,7 @@ import dev.berth.cri.v1.PodSandboxStatusRequest;
 import dev.berth.cri.v1.RunPodSandboxRequest;
 import dev.berth.cri.v1.RuntimeCondition;
 import dev.berth.cri.v1.StatusRequest;
+import dev.berth.runtime.testing.HostPrograms;
 import dev.berth.runtime.testing.PodTestEnv;
 import dev.berth.runtime.testing.ShortTempDirs;
 import io.grpc.Status;
@@ -22,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -29,6 +31,7 @@ import org.junit.jupiter.api.Timeout;
  * runc refusing a bundle that passed our validation, and runc missing altogether: a clear gRPC
  * error carrying runc's own words, nothing left half made, and the same name usable again.
  */
+@Tag("integration")
 @Timeout(180)
 class RuncFailureTest {
 
@@ -101,7 +104,7 @@ class RuncFailureTest {
       assertTrue(missing.daemon().output().contains(runc.toString()), "the daemon's log names the missing runtime");
 
       // Installed afterwards: no restart needed.
-      Files.createSymbolicLink(runc, Path.of("/usr/sbin/runc"));
+      Files.createSymbolicLink(runc, HostPrograms.runc());
       assertTrue(runtimeReady(missing).getStatus());
       String pod = missing.runPod();
       String id = missing.runContainer(pod, missing.containerConfig("healed", "true").build());
@@ -117,7 +120,7 @@ class RuncFailureTest {
         assertEquals(ContainerState.CONTAINER_RUNNING, missing.status(sleeper).getState());
       } finally {
         // Back before the environment closes, whatever the asserts said: removing the pod needs runc.
-        Files.createSymbolicLink(runc, Path.of("/usr/sbin/runc"));
+        Files.createSymbolicLink(runc, HostPrograms.runc());
       }
     } finally {
       Files.deleteIfExists(runc);

@@ -16,6 +16,7 @@ import dev.berth.cri.v1.StopPodSandboxRequest;
 import dev.berth.runtime.testing.PodTestCase;
 import java.nio.file.Files;
 import java.time.Duration;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Timeout;
  * kills the orphaned processes, reports the container exited and the pod not ready, and every
  * call afterwards works and leaves nothing behind.
  */
+@Tag("integration")
 @Timeout(120)
 class ShimDeathTest extends PodTestCase {
 

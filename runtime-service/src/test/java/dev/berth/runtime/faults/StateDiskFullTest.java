@@ -25,6 +25,7 @@ import java.util.Locale;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.Timeout;
  * RESOURCE_EXHAUSTED naming the full disk and leave nothing half made, no record is left
  * truncated, and once space is freed the same calls work and a restart loads everything.
  */
+@Tag("integration")
 @Timeout(180)
 class StateDiskFullTest {
 

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Test;
  *
  * <p>The calls are counted by method and code and printed with the rate achieved.
  */
+@Tag("integration")
 class MixedLoadTest extends PodTestCase {
 
   private static final int CLIENTS = Integer.getInteger("berth.load.clients", 16);

@@ -42,6 +42,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -51,6 +52,7 @@ import org.junit.jupiter.api.Timeout;
  * while the slow call is still in progress. The assertions are about order (the slow call had not
  * returned when everything else was done), not about times.
  */
+@Tag("integration")
 @Timeout(300)
 class SlowCallIsolationTest extends PodTestCase {
 

@@ -14,10 +14,12 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Real namespaces (needs root): every test removes what it pinned. */
+@Tag("integration")
 class NetworkNamespacesTest {
 
   @TempDir

@@ -22,10 +22,12 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** GetContainerEvents during a lifecycle, and the streaming list calls against their unary twins. */
+@Tag("integration")
 @Timeout(180)
 class EventsAndStreamingListsTest extends PodTestCase {
 

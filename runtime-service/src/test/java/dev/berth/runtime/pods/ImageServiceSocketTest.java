@@ -20,10 +20,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The ImageService through the daemon's socket: a pull from a real registry, then a container from it. */
+@Tag("integration")
 @Timeout(300)
 class ImageServiceSocketTest {
 

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
  * Mount propagation as the kubelet asks for it: rshared both ways, rslave host to container only,
  * rprivate not at all. The host side is a shared tmpfs made by the test.
  */
+@Tag("integration")
 @Timeout(300)
 class MountPropagationTest {
 

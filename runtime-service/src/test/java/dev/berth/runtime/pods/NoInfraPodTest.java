@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.Timeout;
  * IPC and UTS namespaces pinned as files that its containers join, through the socket on real
  * runc, conmon, CNI and cgroups.
  */
+@Tag("integration")
 @Timeout(300)
 class NoInfraPodTest {
 
@@ -129,18 +131,23 @@ class NoInfraPodTest {
     assertEquals(List.of(), Leftovers.mounts(pins(pod)));
     env.runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
     assertEquals(List.of(), Leftovers.mounts(env.dir().resolve("d").resolve("state").resolve("podns")));
-    assertFalse(Files.exists(env.containerCgroup("memory", pod, "").getParent().resolve(pod)),
-        "RemovePodSandbox removes the pod cgroup");
-    assertFalse(Files.exists(Path.of("/sys/fs/cgroup/unified", env.cgroupRoot().substring(1), pod)));
+    for (Path hierarchy : Leftovers.cgroupHierarchies()) {
+      assertFalse(Files.exists(hierarchy.resolve(env.cgroupRoot().substring(1)).resolve(pod)),
+          "RemovePodSandbox removes the pod cgroup from " + hierarchy);
+    }
   }
 
   @Test
   void podCgroupExistsBeforeAnyContainer() throws Exception {
     String pod = env.runPod(pod("cgroup").build());
-    assertTrue(Files.isDirectory(Path.of("/sys/fs/cgroup/memory", env.cgroupRoot().substring(1), pod)));
-    assertTrue(Files.isDirectory(Path.of("/sys/fs/cgroup/unified", env.cgroupRoot().substring(1), pod)));
+    // In every hierarchy this host mounts (v1 controllers, hybrid's v2 mount, or the v2 root).
+    for (Path hierarchy : Leftovers.cgroupHierarchies()) {
+      assertTrue(Files.isDirectory(hierarchy.resolve(env.cgroupRoot().substring(1)).resolve(pod)), hierarchy.toString());
+    }
     env.removeAllPods();
-    assertFalse(Files.exists(Path.of("/sys/fs/cgroup/memory", env.cgroupRoot().substring(1), pod)));
+    for (Path hierarchy : Leftovers.cgroupHierarchies()) {
+      assertFalse(Files.exists(hierarchy.resolve(env.cgroupRoot().substring(1)).resolve(pod)), hierarchy.toString());
+    }
   }
 
   @Test

@@ -21,11 +21,13 @@ import dev.berth.runtime.testing.Leftovers;
 import dev.berth.runtime.testing.PodTestCase;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.function.Executable;
 
 /** The answers the kubelet relies on for missing objects, taken names and bad input. */
+@Tag("integration")
 @Timeout(300)
 class PodErrorsTest extends PodTestCase {
 

@@ -34,10 +34,12 @@ import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Pods and containers on real runc, conmon, CNI, overlayfs and cgroups, through the socket. */
+@Tag("integration")
 @Timeout(300)
 class PodLifecycleTest extends PodTestCase {
 

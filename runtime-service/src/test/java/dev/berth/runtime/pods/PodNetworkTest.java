@@ -14,10 +14,12 @@ import java.net.HttpURLConnection;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Pod networking through the real bridge, host-local and portmap plugins. */
+@Tag("integration")
 @Timeout(300)
 class PodNetworkTest extends PodTestCase {
 

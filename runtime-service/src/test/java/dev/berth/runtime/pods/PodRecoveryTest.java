@@ -13,10 +13,12 @@ import dev.berth.cri.v1.RemoveContainerRequest;
 import dev.berth.cri.v1.StopContainerRequest;
 import dev.berth.runtime.testing.PodTestCase;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** A daemon killed with SIGKILL and started again finds every container as it really is. */
+@Tag("integration")
 @Timeout(300)
 class PodRecoveryTest extends PodTestCase {
 

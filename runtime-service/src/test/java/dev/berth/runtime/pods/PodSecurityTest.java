@@ -24,10 +24,12 @@ import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** What the process inside the container observes of its security context and resources. */
+@Tag("integration")
 @Timeout(300)
 class PodSecurityTest extends PodTestCase {
 

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Timeout;
  * When either half fails, the other half is undone too, whatever the order in which they end:
  * no pod, namespace, address, infra process, mount or cgroup stays behind.
  */
+@Tag("integration")
 @Timeout(300)
 class PodStartOverlapTest extends PodTestCase {
 

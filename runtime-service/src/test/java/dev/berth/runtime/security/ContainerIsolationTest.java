@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Timeout;
  * Masked and read-only /proc paths in general are PodSecurityTest's; this adds the ones that act
  * on the whole node.
  */
+@Tag("integration")
 @Timeout(300)
 class ContainerIsolationTest extends PodTestCase {
 

@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.Timeout;
  * Requests and images that try to make the daemon read or write outside its roots, the pod's log
  * directory and the mounts the kubelet asked for.
  */
+@Tag("integration")
 @Timeout(300)
 class PathEscapeTest extends PodTestCase {
 

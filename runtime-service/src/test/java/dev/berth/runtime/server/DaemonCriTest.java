@@ -24,11 +24,13 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The calls that work from the foundation on, through the real socket of a real daemon. */
+@Tag("integration")
 @Timeout(120)
 class DaemonCriTest {
 

@@ -22,6 +22,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Until their issues land, every RPC but the runtime-info ones answers UNIMPLEMENTED naming
  * itself. Driven by the contract's descriptors, so a method can't be forgotten.
  */
+@Tag("integration")
 @Timeout(120)
 class UnimplementedRpcTest {
 

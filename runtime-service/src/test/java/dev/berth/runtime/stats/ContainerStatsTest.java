@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.LongSupplier;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Timeout;
  * CRI stats of real containers equal what their cgroup files say: each value lies between a
  * read of the file just before the call and one just after (the movement between two reads).
  */
+@Tag("integration")
 @Timeout(120)
 class ContainerStatsTest extends PodTestCase {
 

@@ -10,10 +10,12 @@ import dev.berth.runtime.model.Ids;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Object dirs without a record at start-up: half made ones wait for their undo, others go without leaking mounts. */
+@Tag("integration")
 class RecordStoreLeftoversTest {
 
   record Thing(String id) {}

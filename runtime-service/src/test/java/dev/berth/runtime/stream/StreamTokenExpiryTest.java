@@ -10,10 +10,12 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Streaming URLs die with their token's time to live, set short here through the daemon's config. */
+@Tag("integration")
 @Timeout(300)
 class StreamTokenExpiryTest {
   private static final int TTL_SECONDS = 3;

@@ -15,6 +15,7 @@ import dev.berth.runtime.testing.PodTestCase;
 import java.net.URI;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Timeout;
  * (StreamingTest covers a reused exec token, an exec token at /attach and an unknown token over
  * SPDY; StreamTokenExpiryTest covers expiry.)
  */
+@Tag("integration")
 @Timeout(300)
 class StreamingAccessTest extends PodTestCase {
   private static final List<String> V4 = List.of("v4.channel.k8s.io");

@@ -8,9 +8,11 @@ import dev.berth.runtime.testing.PodTestCase;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Exec, attach and port forward through the streaming server against real containers. */
+@Tag("integration")
 class StreamingTest extends PodTestCase {
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static final List<String> V4 = List.of("v4.channel.k8s.io", "v3.channel.k8s.io");

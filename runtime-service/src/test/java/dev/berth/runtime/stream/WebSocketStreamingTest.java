@@ -11,9 +11,11 @@ import dev.berth.runtime.testing.PodTestCase;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Exec, attach and port forward over the WebSocket forms of the protocols, against real containers. */
+@Tag("integration")
 class WebSocketStreamingTest extends PodTestCase {
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static final String SUCCESS = "{\"metadata\":{},\"status\":\"Success\"}";

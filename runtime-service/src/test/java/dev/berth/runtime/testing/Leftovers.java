@@ -50,18 +50,39 @@ public final class Leftovers {
   }
 
   /**
+   * The roots of every cgroup hierarchy this host mounts (each v1 controller, the v2 mount of a
+   * hybrid layout, or the single v2 root), from /proc/self/mountinfo: listing /sys/fs/cgroup
+   * finds v1 hierarchies only, and on a v2 host would look below cgroups instead of at the root.
+   */
+  public static List<Path> cgroupHierarchies() throws IOException {
+    List<Path> roots = new ArrayList<>();
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      // id parent major:minor root mountpoint options [optional...] - fstype source superopts
+      String[] halves = line.split(" - ", 2);
+      if (halves.length == 2 && List.of("cgroup", "cgroup2").contains(halves[1].split(" ")[0])) {
+        Path root = Path.of(halves[0].split(" ")[4]);
+        if (!roots.contains(root)) {
+          roots.add(root);
+        }
+      }
+    }
+    if (roots.isEmpty()) {
+      throw new IllegalStateException("this host mounts no cgroup hierarchy");
+    }
+    return roots;
+  }
+
+  /**
    * Pod cgroups still below {@code cgroupRoot} (e.g. "/berthtest-ab12") in any hierarchy. The
    * root itself is the node-wide parent that runc creates on first use, like /kubepods.
    */
   public static List<String> cgroups(String cgroupRoot) throws IOException {
     List<String> found = new ArrayList<>();
-    try (Stream<Path> hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
-      for (Path hierarchy : hierarchies.toList()) {
-        Path dir = hierarchy.resolve(cgroupRoot.substring(1));
-        if (Files.isDirectory(dir)) {
-          try (Stream<Path> children = Files.list(dir)) {
-            children.filter(Files::isDirectory).forEach(child -> found.add(child.toString()));
-          }
+    for (Path hierarchy : cgroupHierarchies()) {
+      Path dir = hierarchy.resolve(cgroupRoot.substring(1));
+      if (Files.isDirectory(dir)) {
+        try (Stream<Path> children = Files.list(dir)) {
+          children.filter(Files::isDirectory).forEach(child -> found.add(child.toString()));
         }
       }
     }

@@ -82,16 +82,14 @@ public final class ObjectTraces {
 
   private static List<String> cgroups(String cgroupRoot, String id) throws IOException {
     List<String> found = new ArrayList<>();
-    try (Stream<Path> hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
-      for (Path hierarchy : hierarchies.toList()) {
-        Path root = hierarchy.resolve(cgroupRoot.substring(1));
-        if (!Files.isDirectory(root)) {
-          continue;
-        }
-        try (Stream<Path> walk = Files.walk(root, 3)) {
-          walk.filter(Files::isDirectory).filter(dir -> dir.getFileName().toString().contains(id))
-              .forEach(dir -> found.add("cgroup: " + dir));
-        }
+    for (Path hierarchy : Leftovers.cgroupHierarchies()) {
+      Path root = hierarchy.resolve(cgroupRoot.substring(1));
+      if (!Files.isDirectory(root)) {
+        continue;
+      }
+      try (Stream<Path> walk = Files.walk(root, 3)) {
+        walk.filter(Files::isDirectory).filter(dir -> dir.getFileName().toString().contains(id))
+            .forEach(dir -> found.add("cgroup: " + dir));
       }
     }
     return found;

@@ -25,7 +25,6 @@ public final class StallPoints implements AutoCloseable {
   public static final String CNI_ADD = "cni-ADD";
   public static final String CNI_DEL = "cni-DEL";
 
-  private static final Path RUNC = Path.of("/usr/sbin/runc");
   private static final String PLUGIN = "berth-stall";
   private static final Duration WAIT = Duration.ofSeconds(60);
 
@@ -54,7 +53,7 @@ public final class StallPoints implements AutoCloseable {
 
   /** The [cni] and [runtime] config lines that put both programs in the daemon's way. */
   public String cniConfigLines() {
-    return "bin_dirs = [\"%s\", \"/usr/lib/cni\"]".formatted(cniBinDir());
+    return "bin_dirs = [\"%s\", \"%s\"]".formatted(cniBinDir(), HostPrograms.cniPluginDir());
   }
 
   public String runtimeConfigLines() {
@@ -135,7 +134,7 @@ public final class StallPoints implements AutoCloseable {
           exit $rc
         fi
         exec %s "$@"
-        """.formatted(dir, RUNC, RUNC));
+        """.formatted(dir, HostPrograms.runc(), HostPrograms.runc()));
   }
 
   private void writePlugin() throws IOException {
