@@ -315,7 +315,12 @@ public final class ConmonShim {
       }
       throw new ShimException("interrupted during exec in " + id, e);
     } finally {
+      // A cancelled caller is interrupted; the release still waits for conmon to be gone.
+      boolean interrupted = Thread.interrupted();
       execDirs.release(dir);
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

@@ -107,6 +107,8 @@ public final class Daemon {
       BerthConfig.Runtime runtime = config.runtime();
       ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
           state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state)));
+      // Before anything is served: no client of an earlier daemon's exec is still connected.
+      shim.releaseOrphanedExecs();
       ImageStore images = ImageStore.open(root.resolve("images"), new RegistryHosts(config.registry().mirrors(),
           Set.copyOf(config.registry().plainHttpHosts())));
       opened.push(images);

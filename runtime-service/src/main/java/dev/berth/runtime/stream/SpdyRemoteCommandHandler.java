@@ -44,6 +44,7 @@ final class SpdyRemoteCommandHandler extends ChannelInboundHandlerAdapter implem
   private final Map<Integer, String> types = new HashMap<>();
   private final ResizeDecoder resizes = new ResizeDecoder();
   private final List<byte[]> early = new ArrayList<>();
+  private final WritableWait writable = new WritableWait();
   private ChannelHandlerContext ctx;
   private CommandInput input;
   private ScheduledFuture<?> timeout;
@@ -165,7 +166,14 @@ final class SpdyRemoteCommandHandler extends ChannelInboundHandlerAdapter implem
   }
 
   @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    writable.changed();
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    writable.changed();
     if (timeout != null) {
       timeout.cancel(false);
     }
@@ -202,6 +210,13 @@ final class SpdyRemoteCommandHandler extends ChannelInboundHandlerAdapter implem
         ctx.writeAndFlush(new DefaultSpdyDataFrame(id, Unpooled.wrappedBuffer(data)));
       }
     });
+    writable.await(ctx.channel());
+  }
+
+  @Override
+  public void acceptInput(boolean accept) {
+    // Frames already decoded from the last read still arrive; no new bytes are read from the socket.
+    ctx.executor().execute(() -> ctx.channel().config().setAutoRead(accept));
   }
 
   @Override

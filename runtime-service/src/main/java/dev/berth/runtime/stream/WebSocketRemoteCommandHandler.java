@@ -28,6 +28,7 @@ final class WebSocketRemoteCommandHandler extends ChannelInboundHandlerAdapter i
   private final StreamRequest.Stdio stdio;
   private final Function<CommandOutput, CommandInput> bridges;
   private final ResizeDecoder resizes = new ResizeDecoder();
+  private final WritableWait writable = new WritableWait();
   private ChannelHandlerContext ctx;
   private CommandInput input;
   private boolean stdinOpen;
@@ -88,7 +89,14 @@ final class WebSocketRemoteCommandHandler extends ChannelInboundHandlerAdapter i
   }
 
   @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    writable.changed();
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    writable.changed();
     if (input != null) {
       input.clientGone();
     }
@@ -128,6 +136,13 @@ final class WebSocketRemoteCommandHandler extends ChannelInboundHandlerAdapter i
         ctx.writeAndFlush(new ChannelMessage(channel, data));
       }
     });
+    writable.await(ctx.channel());
+  }
+
+  @Override
+  public void acceptInput(boolean accept) {
+    // Frames already decoded from the last read still arrive; no new bytes are read from the socket.
+    ctx.executor().execute(() -> ctx.channel().config().setAutoRead(accept));
   }
 
   @Override

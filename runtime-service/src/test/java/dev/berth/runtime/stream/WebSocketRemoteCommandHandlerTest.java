@@ -65,6 +65,24 @@ class WebSocketRemoteCommandHandlerTest {
   }
 
   @Test
+  void aBridgeThatCannotKeepUpStopsReadingTheClientUntilItCatchesUp() {
+    EmbeddedChannel channel = channel(RemoteCommandProtocol.V5, false, ALL);
+    InputBudget budget = new InputBudget(output.get());
+    budget.taken(InputBudget.HIGH);
+    channel.runPendingTasks();
+    assertTrue(channel.config().isAutoRead(), "up to the high mark the client is read");
+    budget.taken(1);
+    channel.runPendingTasks();
+    assertFalse(channel.config().isAutoRead(), "past the high mark the client is not read");
+    budget.done(InputBudget.HIGH + 1 - InputBudget.LOW - 1);
+    channel.runPendingTasks();
+    assertFalse(channel.config().isAutoRead(), "above the low mark it stays unread");
+    budget.done(1);
+    channel.runPendingTasks();
+    assertTrue(channel.config().isAutoRead(), "drained to the low mark, the client is read again");
+  }
+
+  @Test
   void anEmptyMessageOnStdoutAnnouncesTheStart() {
     EmbeddedChannel channel = channel(RemoteCommandProtocol.V4, false, ALL);
     assertEquals("1:", nextMessage(channel));
