@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.spdy.DefaultSpdyDataFrame;
+import io.netty.handler.codec.spdy.DefaultSpdyPingFrame;
 import io.netty.handler.codec.spdy.DefaultSpdySynReplyFrame;
 import io.netty.handler.codec.spdy.SpdyDataFrame;
 import io.netty.handler.codec.spdy.SpdyRstStreamFrame;
@@ -45,6 +46,9 @@ final class SpdyRemoteCommandHandler extends ChannelInboundHandlerAdapter implem
   private final ResizeDecoder resizes = new ResizeDecoder();
   private final List<byte[]> early = new ArrayList<>();
   private final WritableWait writable = new WritableWait();
+  /** Server pings carry even ids; the client echoes them and the connection handler drops the echo. */
+  private int nextPingId;
+  private final ClientReads reads = new ClientReads(() -> new DefaultSpdyPingFrame(nextPingId += 2));
   private ChannelHandlerContext ctx;
   private CommandInput input;
   private ScheduledFuture<?> timeout;
@@ -174,6 +178,7 @@ final class SpdyRemoteCommandHandler extends ChannelInboundHandlerAdapter implem
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     writable.changed();
+    reads.stop();
     if (timeout != null) {
       timeout.cancel(false);
     }
@@ -216,7 +221,7 @@ final class SpdyRemoteCommandHandler extends ChannelInboundHandlerAdapter implem
   @Override
   public void acceptInput(boolean accept) {
     // Frames already decoded from the last read still arrive; no new bytes are read from the socket.
-    ctx.executor().execute(() -> ctx.channel().config().setAutoRead(accept));
+    reads.accept(ctx, accept);
   }
 
   @Override

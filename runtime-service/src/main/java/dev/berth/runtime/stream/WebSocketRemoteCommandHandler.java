@@ -4,6 +4,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -29,6 +30,7 @@ final class WebSocketRemoteCommandHandler extends ChannelInboundHandlerAdapter i
   private final Function<CommandOutput, CommandInput> bridges;
   private final ResizeDecoder resizes = new ResizeDecoder();
   private final WritableWait writable = new WritableWait();
+  private final ClientReads reads = new ClientReads(PingWebSocketFrame::new);
   private ChannelHandlerContext ctx;
   private CommandInput input;
   private boolean stdinOpen;
@@ -97,6 +99,7 @@ final class WebSocketRemoteCommandHandler extends ChannelInboundHandlerAdapter i
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     writable.changed();
+    reads.stop();
     if (input != null) {
       input.clientGone();
     }
@@ -142,7 +145,7 @@ final class WebSocketRemoteCommandHandler extends ChannelInboundHandlerAdapter i
   @Override
   public void acceptInput(boolean accept) {
     // Frames already decoded from the last read still arrive; no new bytes are read from the socket.
-    ctx.executor().execute(() -> ctx.channel().config().setAutoRead(accept));
+    reads.accept(ctx, accept);
   }
 
   @Override
