@@ -83,6 +83,21 @@ class WebSocketRemoteCommandHandlerTest {
   }
 
   @Test
+  void outputWaitsWhileTheClientsConnectionIsNotWritable() throws Exception {
+    EmbeddedChannel channel = channel(RemoteCommandProtocol.V5, false, ALL);
+    assertEquals("1:", nextMessage(channel));
+    channel.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+    Thread pump = Thread.ofPlatform().start(() -> output.get().stdout("late".getBytes(StandardCharsets.UTF_8)));
+    pump.join(300);
+    assertTrue(pump.isAlive(), "the output thread waits while the client does not read");
+    channel.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+    pump.join(5000);
+    assertFalse(pump.isAlive(), "the output thread goes on once the connection is writable");
+    channel.runPendingTasks();
+    assertEquals("1:late", nextMessage(channel));
+  }
+
+  @Test
   void anEmptyMessageOnStdoutAnnouncesTheStart() {
     EmbeddedChannel channel = channel(RemoteCommandProtocol.V4, false, ALL);
     assertEquals("1:", nextMessage(channel));
