@@ -7,6 +7,7 @@ import dev.berth.shim.internal.AttachedExec;
 import dev.berth.shim.internal.ConmonLaunch;
 import dev.berth.shim.internal.ExecAttachLaunch;
 import dev.berth.shim.internal.CriLogSplitter;
+import dev.berth.shim.internal.ExecDirs;
 import dev.berth.shim.internal.ExitFiles;
 import dev.berth.shim.internal.Libc;
 import dev.berth.shim.internal.ProcFs;
@@ -53,6 +54,7 @@ public final class ConmonShim {
   private final ConmonCommand commands;
   private final RuncCli runtime;
   private final ExitFiles exitFiles;
+  private final ExecDirs execDirs;
   private final ObjectMapper json = new ObjectMapper();
 
   public ConmonShim(ShimConfig config) {
@@ -61,6 +63,7 @@ public final class ConmonShim {
     this.commands = new ConmonCommand(config, paths);
     this.runtime = new RuncCli(config.runtime(), config.runtimeRoot(), config.criu(), RUNTIME_TIMEOUT);
     this.exitFiles = new ExitFiles(paths);
+    this.execDirs = new ExecDirs(config.persistDir(), config.socketDir());
     try {
       Files.createDirectories(config.exitDir(), OWNER_ONLY);
       Files.createDirectories(config.persistDir(), OWNER_ONLY);
@@ -209,6 +212,20 @@ public final class ConmonShim {
       }
     }
     removeShimFiles(id);
+    // An exec whose daemon crashed has nobody left to close it; its container's end is the last chance.
+    execDirs.releaseAll(id);
+  }
+
+  /**
+   * Ends every exec left by an earlier daemon and removes its files; call at start-up, before
+   * serving. Their clients were connected to that daemon and are gone, so the exec'd processes
+   * are killed rather than left running unseen in their containers.
+   */
+  public void releaseOrphanedExecs() {
+    int released = execDirs.releaseEvery();
+    if (released > 0) {
+      log.info("ended {} exec(s) left by an earlier daemon", released);
+    }
   }
 
   private void removeShimFiles(String id) {
@@ -270,12 +287,12 @@ public final class ConmonShim {
       throw new IllegalArgumentException("exec timeout must be positive: " + timeout);
     }
     int seconds = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (timeout.toMillis() + 999) / 1000));
-    String execId = "x" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    String execId = newExecId();
     Path dir;
     try {
       Files.createDirectories(config.persistDir(), OWNER_ONLY);
       // Beside the container's dir, not inside it: an exec must not depend on how it was created.
-      dir = Files.createTempDirectory(config.persistDir(), id.length() > 12 ? id.substring(0, 12) + "-exec" : id + "-exec");
+      dir = execDirs.create(id, execId);
     } catch (IOException e) {
       throw new ShimException("preparing exec in " + id + ": " + e.getMessage(), e);
     }
@@ -286,7 +303,8 @@ public final class ConmonShim {
     try {
       Files.writeString(spec, processJson);
       try (ConmonLaunch launch = ConmonLaunch.start(
-          commands.exec(id, execId, dir, spec, logFile, seconds), dir, dir, false, 2, output, json)) {
+          commands.exec(id, execId, dir, spec, logFile, seconds, ExecResult.OUTPUT_LIMIT), dir, dir, false, 2,
+          output, json)) {
         SyncMessage started = launch.next(RUNTIME_TIMEOUT);
         if (started.failed()) {
           throw new ShimException("exec in " + id + ": " + describeExec(started, output));
@@ -299,17 +317,15 @@ public final class ConmonShim {
           // conmon should have killed it at the deadline and said so; make sure ourselves.
           log.warn("conmon did not report the end of exec {} in {}; killing pid {}", execId, id, execPid);
           killTree(execPid);
-          CriLogSplitter.Streams streams = new CriLogSplitter(ExecResult.OUTPUT_LIMIT).split(logFile);
-          return new ExecResult(-1, streams.stdout(), streams.stderr(), true);
+          return execResult(-1, logFile, true);
         }
-        CriLogSplitter.Streams streams = new CriLogSplitter(ExecResult.OUTPUT_LIMIT).split(logFile);
         if (ended.timedOut()) {
-          return new ExecResult(-1, streams.stdout(), streams.stderr(), true);
+          return execResult(-1, logFile, true);
         }
         if (ended.failed() && ended.message() != null) {
           throw new ShimException("exec in " + id + ": " + describeExec(ended, output));
         }
-        return new ExecResult(ended.data(), streams.stdout(), streams.stderr(), false);
+        return execResult(ended.data(), logFile, false);
       }
     } catch (TimeoutException e) {
       throw new ShimException("exec in " + id + ": " + e.getMessage());
@@ -325,8 +341,27 @@ public final class ConmonShim {
       }
       throw new ShimException("interrupted during exec in " + id, e);
     } finally {
-      deleteQuietly(dir);
+      // A cancelled caller is interrupted; the release still waits for conmon to be gone.
+      boolean interrupted = Thread.interrupted();
+      execDirs.release(dir);
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
+  }
+
+  /**
+   * The answer from the exec's log. conmon stops writing the log at the limit, so a log that
+   * reached it was cut short even when every line in it fits.
+   */
+  private static ExecResult execResult(int exitCode, Path logFile, boolean timedOut) throws IOException {
+    CriLogSplitter.Streams streams = new CriLogSplitter(ExecResult.OUTPUT_LIMIT).split(logFile);
+    boolean logFull = Files.exists(logFile) && Files.size(logFile) >= ExecResult.OUTPUT_LIMIT;
+    return new ExecResult(exitCode, streams.stdout(), streams.stderr(), timedOut, streams.truncated() || logFull);
+  }
+
+  private static String newExecId() {
+    return "x" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
   }
 
   /**
@@ -339,14 +374,14 @@ public final class ConmonShim {
    */
   public ExecSession execAttached(String id, String processJson, boolean tty, boolean stdin) throws ShimException {
     ShimPaths.checkId(id);
-    String execId = "x" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-    Path socketLink = config.socketDir().resolve(execId);
+    String execId = newExecId();
+    Path socketLink = execDirs.socketLink(execId);
     if (!ShimPaths.fitsSocketPath(socketLink.resolve("attach"))) {
       throw new ShimException("attach socket path " + socketLink + "/attach is too long");
     }
     Path dir;
     try {
-      dir = Files.createTempDirectory(config.persistDir(), id.length() > 12 ? id.substring(0, 12) + "-exec" : id + "-exec");
+      dir = execDirs.create(id, execId);
       Files.writeString(dir.resolve("process.json"), processJson);
     } catch (IOException e) {
       throw new ShimException("preparing exec in " + id + ": " + e.getMessage(), e);
@@ -368,7 +403,7 @@ public final class ConmonShim {
         throw new ShimException("exec in " + id + ": " + describeExec(started, output));
       }
       log.debug("exec {} in {} attached, pid {}", execId, id, started.data());
-      return new AttachedExec(launch, connection, started.data(), dir, socketLink);
+      return new AttachedExec(launch, connection, started.data(), dir, execDirs);
     } catch (ShimException | IOException | TimeoutException | InterruptedException | RuntimeException e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
@@ -381,13 +416,7 @@ public final class ConmonShim {
       if (launch != null) {
         launch.close();
       }
-      ProcFs.readPid(dir.resolve("conmon.pid")).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
-      try {
-        Files.deleteIfExists(socketLink);
-      } catch (IOException ignored) {
-        // best effort
-      }
-      deleteQuietly(dir);
+      execDirs.release(dir);
       if (e instanceof ShimException shimException) {
         throw shimException;
       }
@@ -527,14 +556,6 @@ public final class ConmonShim {
       return text.isEmpty() ? "" : " (conmon: " + text + ")";
     } catch (IOException e) {
       return "";
-    }
-  }
-
-  private static void deleteQuietly(Path dir) {
-    try {
-      deleteTree(dir);
-    } catch (IOException e) {
-      log.warn("removing {}: {}", dir, e.toString());
     }
   }
 

@@ -48,6 +48,8 @@ public final class ExitWatcher implements AutoCloseable {
         ExitFiles.read(file).ifPresent(exit -> reported.put(file.getFileName().toString(), exit.finishedAt()));
       }
     }
+    // A virtual thread does not pin here: the JDK's watch service polls inotify on its own
+    // platform thread, and take() only parks on a queue.
     this.thread = Thread.ofVirtual().name("exit-watcher").start(this::run);
   }
 

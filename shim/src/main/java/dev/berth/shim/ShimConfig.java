@@ -10,7 +10,8 @@ import java.util.Objects;
  * @param runtime     the OCI runtime binary (runc or crun)
  * @param runtimeRoot the runtime's state directory, passed as {@code --root}
  * @param exitDir     conmon writes one exit file per container here, named by the container id
- * @param persistDir  one directory per container: conmon and container pid files, exit and oom files
+ * @param persistDir  one directory per container: conmon and container pid files, exit and oom files;
+ *                    and one per running exec, {@code <container id>.exec-<exec id>}
  * @param socketDir   attach sockets live at {@code <socketDir>/<id>/attach}; keep this path short
  *                    because a unix socket path is limited to 107 bytes
  * @param criu        the CRIU binary the runtime runs for checkpoint and restore; {@code null}

@@ -214,6 +214,47 @@ class ConmonShimTest {
     shim.kill("exectime", 9, true);
   }
 
+  @Test
+  void execSyncKeepsTheFirstBytesOfAHugeOutputAndSaysItWasCut() throws Exception {
+    run("execbig", "sleep", "60");
+    ExecResult result = shim.execSync("execbig",
+        processJson("sh", "-c", "yes 0123456789abcdef | head -c 100000000; echo end >&2"), Duration.ofSeconds(50));
+    assertFalse(result.timedOut());
+    assertEquals(0, result.exitCode());
+    assertTrue(result.truncated());
+    assertTrue(result.stdout().length + result.stderr().length <= ExecResult.OUTPUT_LIMIT,
+        result.stdout().length + " + " + result.stderr().length);
+    assertTrue(result.stdout().length > ExecResult.OUTPUT_LIMIT / 4, "kept " + result.stdout().length);
+    assertTrue(result.stdoutText().startsWith("0123456789abcdef\n0123456789abcdef\n"));
+    assertEquals(List.of(), execDirs(), "the exec's directory is removed");
+    shim.kill("execbig", 9, true);
+  }
+
+  @Test
+  void execsLeftByAnEarlierDaemonAreEndedAndTheirFilesRemoved() throws Exception {
+    run("orphans", "sleep", "60");
+    ExecSession session = shim.execAttached("orphans", processJson("sleep", "271"), false, false);
+    Path dir = execDirs().getFirst();
+    long conmon = Long.parseLong(Files.readString(dir.resolve("conmon.pid")).trim());
+    assertTrue(hostProcessRuns("sleep", "271"));
+    // A restarted daemon knows nothing of the session: only the files tell it.
+    new ConmonShim(bundles.config).releaseOrphanedExecs();
+    assertFalse(hostProcessRuns("sleep", "271"), "the exec'd process is ended");
+    assertFalse(ProcessHandle.of(conmon).map(ProcessHandle::isAlive).orElse(false), "the exec's conmon is ended");
+    assertEquals(List.of(), execDirs());
+    try (var links = Files.list(bundles.config.socketDir())) {
+      assertEquals(List.of(), links.filter(link -> link.getFileName().toString().startsWith("x")).toList());
+    }
+    session.close();
+    shim.kill("orphans", 9, true);
+  }
+
+  private List<Path> execDirs() throws IOException {
+    try (var entries = Files.list(bundles.config.persistDir())) {
+      return entries.filter(entry -> entry.getFileName().toString().contains(".exec-")).toList();
+    }
+  }
+
   /** A live, non-zombie host process with exactly this argv. */
   private static boolean hostProcessRuns(String... argv) {
     String wanted = String.join("\0", argv) + "\0";

@@ -19,13 +19,18 @@ import dev.berth.runtime.metrics.CriMetrics;
 import dev.berth.runtime.stats.CriStats;
 import dev.berth.runtime.stats.StatsCollector;
 import dev.berth.shim.ExecResult;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * runtime.v1.RuntimeService over gRPC: validates, translates, delegates to the managers and maps
@@ -33,8 +38,9 @@ import java.util.function.Supplier;
  */
 public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceImplBase {
 
-  /** The kubelet caps exec output at 16 MiB per stream; so do we. */
-  private static final int EXEC_OUTPUT_CAP = 16 * 1024 * 1024;
+  private static final Logger log = LoggerFactory.getLogger(RuntimeCriService.class);
+  /** 0 means "no timeout" to the kubelet; conmon needs a number, so a year stands for none. */
+  private static final Duration NO_EXEC_TIMEOUT = Duration.ofDays(365);
 
   private final RuntimeInfo info;
   private final SandboxManager sandboxes;
@@ -272,24 +278,53 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   public void execSync(ExecSyncRequest request, StreamObserver<ExecSyncResponse> response) {
     answer(response, () -> {
       String id = containerKey(request.getContainerId());
-      // 0 means "no timeout" to the kubelet; conmon needs a number, so a year stands for none.
-      Duration timeout = request.getTimeout() > 0 ? Duration.ofSeconds(request.getTimeout()) : Duration.ofDays(365);
-      ExecResult result = containers.execSync(id, request.getCmdList(), timeout);
+      Duration timeout = execSyncTimeout(request.getTimeout(), Context.current().getDeadline());
+      ExecResult result = whileTheClientWaits(() -> containers.execSync(id, request.getCmdList(), timeout));
       if (result.timedOut()) {
         throw Status.DEADLINE_EXCEEDED
-            .withDescription("command " + request.getCmdList() + " timed out after " + request.getTimeout() + " s")
+            .withDescription("command " + request.getCmdList() + " timed out after " + timeout.toSeconds() + " s")
             .asRuntimeException();
+      }
+      if (result.truncated()) {
+        // ExecSyncResponse has no field to say so: the kubelet cuts output the same way, silently.
+        log.info("ExecSync {} in {} wrote more than {} bytes; the answer keeps the first of them",
+            request.getCmdList(), request.getContainerId(), ExecResult.OUTPUT_LIMIT);
       }
       return ExecSyncResponse.newBuilder()
           .setExitCode(result.exitCode())
-          .setStdout(capped(result.stdout()))
-          .setStderr(capped(result.stderr()))
+          .setStdout(ByteString.copyFrom(result.stdout()))
+          .setStderr(ByteString.copyFrom(result.stderr()))
           .build();
     });
   }
 
-  private static ByteString capped(byte[] output) {
-    return ByteString.copyFrom(output, 0, Math.min(output.length, EXEC_OUTPUT_CAP));
+  /** The request's timeout, or what is left of the client's deadline when that comes first. */
+  static Duration execSyncTimeout(long requestSeconds, Deadline deadline) {
+    Duration timeout = requestSeconds > 0 ? Duration.ofSeconds(requestSeconds) : NO_EXEC_TIMEOUT;
+    if (deadline != null) {
+      Duration left = Duration.ofNanos(Math.max(TimeUnit.MILLISECONDS.toNanos(1),
+          deadline.timeRemaining(TimeUnit.NANOSECONDS)));
+      if (left.compareTo(timeout) < 0) {
+        return left;
+      }
+    }
+    return timeout;
+  }
+
+  /**
+   * Runs {@code work}, interrupting it when the client cancels the call or its deadline passes:
+   * an exec nobody waits for any more is killed rather than left to run its course.
+   */
+  private static <T> T whileTheClientWaits(Supplier<T> work) {
+    Context context = Context.current();
+    Thread caller = Thread.currentThread();
+    Context.CancellationListener interrupt = cancelled -> caller.interrupt();
+    context.addListener(interrupt, Runnable::run);
+    try {
+      return work.get();
+    } finally {
+      context.removeListener(interrupt);
+    }
   }
 
   @Override

@@ -115,6 +115,8 @@ public final class Daemon {
       ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
           state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state),
           criu.binary().orElse(null)));
+      // Before anything is served: no client of an earlier daemon's exec is still connected.
+      shim.releaseOrphanedExecs();
       ImageStore images = ImageStore.open(root.resolve("images"), new RegistryHosts(config.registry().mirrors(),
           Set.copyOf(config.registry().plainHttpHosts()),
           java.time.Duration.ofSeconds(config.registry().pullProgressTimeoutSeconds())));

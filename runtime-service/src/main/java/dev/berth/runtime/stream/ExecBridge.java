@@ -15,6 +15,10 @@ import org.slf4j.LoggerFactory;
  * Runs one exec for one client: starts it through the shim, feeds it the client's stdin and
  * resizes in order on its own thread, and reports its exit code once its output has drained.
  * A client that goes away takes the exec with it, as with containerd.
+ *
+ * <p>That thread is a platform thread: a stdin write to conmon's attach socket is a native call
+ * that blocks for as long as the process does not read, and on a virtual thread it would pin a
+ * carrier for that long. What the client sends meanwhile is bounded by an {@link InputBudget}.
  */
 final class ExecBridge implements CommandInput {
   private static final Logger log = LoggerFactory.getLogger(ExecBridge.class);
@@ -23,7 +27,9 @@ final class ExecBridge implements CommandInput {
   private final StreamRequest.Exec request;
   private final CommandOutput output;
   /** stdin, resizes and the end, in the client's order; writes to conmon may block. */
-  private final ExecutorService serial = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("exec-in").factory());
+  private final ExecutorService serial =
+      Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("exec-in").factory());
+  private final InputBudget budget;
   private volatile ExecSession session;
   private volatile boolean gone;
 
@@ -31,6 +37,7 @@ final class ExecBridge implements CommandInput {
     this.runtime = runtime;
     this.request = request;
     this.output = output;
+    this.budget = new InputBudget(output);
     serial.execute(this::start);
   }
 
@@ -76,11 +83,14 @@ final class ExecBridge implements CommandInput {
 
   @Override
   public void stdin(byte[] data) {
+    budget.taken(data.length);
     submit(() -> {
       try {
         session.connection().writeStdin(data, 0, data.length);
       } catch (IOException e) {
         log.debug("exec stdin: {}", e.toString());
+      } finally {
+        budget.done(data.length);
       }
     });
   }
@@ -104,10 +114,15 @@ final class ExecBridge implements CommandInput {
   @Override
   public void clientGone() {
     gone = true;
-    submit(() -> {
-      session.kill();
-      session.connection().shutdown();
-    });
+    ExecSession current = session;
+    if (current != null) {
+      // Not through the queue, which may wait behind a stdin write the process never reads;
+      // not on the event loop either: the kill walks /proc for the process's descendants.
+      Thread.ofVirtual().name("exec-gone").start(() -> {
+        current.kill();
+        current.connection().shutdown();
+      });
+    }
   }
 
   private void submit(Runnable task) {

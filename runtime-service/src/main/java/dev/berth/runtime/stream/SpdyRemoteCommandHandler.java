@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.spdy.DefaultSpdyDataFrame;
+import io.netty.handler.codec.spdy.DefaultSpdyPingFrame;
 import io.netty.handler.codec.spdy.DefaultSpdySynReplyFrame;
 import io.netty.handler.codec.spdy.SpdyDataFrame;
 import io.netty.handler.codec.spdy.SpdyRstStreamFrame;
@@ -44,6 +45,10 @@ final class SpdyRemoteCommandHandler extends ChannelInboundHandlerAdapter implem
   private final Map<Integer, String> types = new HashMap<>();
   private final ResizeDecoder resizes = new ResizeDecoder();
   private final List<byte[]> early = new ArrayList<>();
+  private final WritableWait writable = new WritableWait();
+  /** Server pings carry even ids; the client echoes them and the connection handler drops the echo. */
+  private int nextPingId;
+  private final ClientReads reads = new ClientReads(() -> new DefaultSpdyPingFrame(nextPingId += 2));
   private ChannelHandlerContext ctx;
   private CommandInput input;
   private ScheduledFuture<?> timeout;
@@ -165,7 +170,15 @@ final class SpdyRemoteCommandHandler extends ChannelInboundHandlerAdapter implem
   }
 
   @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    writable.changed();
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    writable.changed();
+    reads.stop();
     if (timeout != null) {
       timeout.cancel(false);
     }
@@ -202,6 +215,13 @@ final class SpdyRemoteCommandHandler extends ChannelInboundHandlerAdapter implem
         ctx.writeAndFlush(new DefaultSpdyDataFrame(id, Unpooled.wrappedBuffer(data)));
       }
     });
+    writable.await(ctx.channel());
+  }
+
+  @Override
+  public void acceptInput(boolean accept) {
+    // Frames already decoded from the last read still arrive; no new bytes are read from the socket.
+    reads.accept(ctx, accept);
   }
 
   @Override

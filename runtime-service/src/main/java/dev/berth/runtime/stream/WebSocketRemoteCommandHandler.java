@@ -4,6 +4,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -28,6 +29,8 @@ final class WebSocketRemoteCommandHandler extends ChannelInboundHandlerAdapter i
   private final StreamRequest.Stdio stdio;
   private final Function<CommandOutput, CommandInput> bridges;
   private final ResizeDecoder resizes = new ResizeDecoder();
+  private final WritableWait writable = new WritableWait();
+  private final ClientReads reads = new ClientReads(PingWebSocketFrame::new);
   private ChannelHandlerContext ctx;
   private CommandInput input;
   private boolean stdinOpen;
@@ -88,7 +91,15 @@ final class WebSocketRemoteCommandHandler extends ChannelInboundHandlerAdapter i
   }
 
   @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    writable.changed();
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    writable.changed();
+    reads.stop();
     if (input != null) {
       input.clientGone();
     }
@@ -128,6 +139,13 @@ final class WebSocketRemoteCommandHandler extends ChannelInboundHandlerAdapter i
         ctx.writeAndFlush(new ChannelMessage(channel, data));
       }
     });
+    writable.await(ctx.channel());
+  }
+
+  @Override
+  public void acceptInput(boolean accept) {
+    // Frames already decoded from the last read still arrive; no new bytes are read from the socket.
+    reads.accept(ctx, accept);
   }
 
   @Override

@@ -65,6 +65,39 @@ class WebSocketRemoteCommandHandlerTest {
   }
 
   @Test
+  void aBridgeThatCannotKeepUpStopsReadingTheClientUntilItCatchesUp() {
+    EmbeddedChannel channel = channel(RemoteCommandProtocol.V5, false, ALL);
+    InputBudget budget = new InputBudget(output.get());
+    budget.taken(InputBudget.HIGH);
+    channel.runPendingTasks();
+    assertTrue(channel.config().isAutoRead(), "up to the high mark the client is read");
+    budget.taken(1);
+    channel.runPendingTasks();
+    assertFalse(channel.config().isAutoRead(), "past the high mark the client is not read");
+    budget.done(InputBudget.HIGH + 1 - InputBudget.LOW - 1);
+    channel.runPendingTasks();
+    assertFalse(channel.config().isAutoRead(), "above the low mark it stays unread");
+    budget.done(1);
+    channel.runPendingTasks();
+    assertTrue(channel.config().isAutoRead(), "drained to the low mark, the client is read again");
+  }
+
+  @Test
+  void outputWaitsWhileTheClientsConnectionIsNotWritable() throws Exception {
+    EmbeddedChannel channel = channel(RemoteCommandProtocol.V5, false, ALL);
+    assertEquals("1:", nextMessage(channel));
+    channel.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+    Thread pump = Thread.ofPlatform().start(() -> output.get().stdout("late".getBytes(StandardCharsets.UTF_8)));
+    pump.join(300);
+    assertTrue(pump.isAlive(), "the output thread waits while the client does not read");
+    channel.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+    pump.join(5000);
+    assertFalse(pump.isAlive(), "the output thread goes on once the connection is writable");
+    channel.runPendingTasks();
+    assertEquals("1:late", nextMessage(channel));
+  }
+
+  @Test
   void anEmptyMessageOnStdoutAnnouncesTheStart() {
     EmbeddedChannel channel = channel(RemoteCommandProtocol.V4, false, ALL);
     assertEquals("1:", nextMessage(channel));

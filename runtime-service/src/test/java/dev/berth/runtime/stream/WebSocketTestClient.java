@@ -94,6 +94,25 @@ final class WebSocketTestClient implements AutoCloseable {
     socket.sendBinary(message, true).join();
   }
 
+  /**
+   * Sends the message unless that takes longer than {@code timeout} (the server stopped reading
+   * and the TCP window closed); returns whether it was sent.
+   */
+  boolean trySend(int channel, byte[] data, Duration timeout) throws Exception {
+    ByteBuffer message = ByteBuffer.allocate(1 + data.length).put((byte) channel).put(data).flip();
+    try {
+      socket.sendBinary(message, true).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (java.util.concurrent.TimeoutException stalled) {
+      return false;
+    }
+  }
+
+  /** Whether the server has closed the connection. */
+  boolean isClosed() {
+    return closed.isDone();
+  }
+
   void send(int channel, String text) {
     send(channel, text.getBytes(StandardCharsets.UTF_8));
   }

@@ -8,10 +8,8 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -23,16 +21,16 @@ public final class AttachedExec implements ExecSession {
   private final AttachConnection connection;
   private final long pid;
   private final Path dir;
-  private final Path socketLink;
+  private final ExecDirs dirs;
   private final CompletableFuture<Integer> exitCode = new CompletableFuture<>();
   private boolean closed;
 
-  public AttachedExec(ExecAttachLaunch launch, AttachConnection connection, long pid, Path dir, Path socketLink) {
+  public AttachedExec(ExecAttachLaunch launch, AttachConnection connection, long pid, Path dir, ExecDirs dirs) {
     this.launch = launch;
     this.connection = connection;
     this.pid = pid;
     this.dir = dir;
-    this.socketLink = socketLink;
+    this.dirs = dirs;
     Thread.ofVirtual().name("exec-wait-" + pid).start(this::awaitExit);
   }
 
@@ -107,18 +105,7 @@ public final class AttachedExec implements ExecSession {
       }
     });
     launch.close();
-    try {
-      Files.deleteIfExists(socketLink);
-      if (Files.exists(dir)) {
-        try (var walk = Files.walk(dir)) {
-          for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
-            Files.deleteIfExists(path);
-          }
-        }
-      }
-    } catch (IOException e) {
-      log.warn("removing exec files in {}: {}", dir, e.toString());
-    }
+    dirs.release(dir);
   }
 
 }

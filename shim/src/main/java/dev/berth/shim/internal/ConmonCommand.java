@@ -50,12 +50,18 @@ public final class ConmonCommand {
   /**
    * An exec gets no bundle ({@code -b}) on purpose: with one, conmon would replace the
    * container's own attach socket and ctl FIFO in that bundle with its own. It also gets no
-   * exit dir, so the exit watcher never mistakes an exec's end for the container's.
+   * exit dir, so the exit watcher never mistakes an exec's end for the container's. Its log
+   * stops growing at {@code logLimitBytes} ({@code --log-global-size-max}: conmon keeps reading
+   * the process's output and drops what no longer fits), so a chatty command cannot fill the
+   * state tmpfs; its {@code -P} pid file lets a restarted daemon find and end it.
    */
-  public List<String> exec(String id, String execId, Path execDir, Path processSpec, Path log, int timeoutSeconds) {
+  public List<String> exec(String id, String execId, Path execDir, Path processSpec, Path log, int timeoutSeconds,
+                           long logLimitBytes) {
     List<String> argv = common(id, execId);
     add(argv, "-p", execDir.resolve("pid").toString());
+    add(argv, "-P", execDir.resolve("conmon.pid").toString());
     add(argv, "-l", "k8s-file:" + log);
+    add(argv, "--log-global-size-max", Long.toString(logLimitBytes));
     argv.add("-e");
     add(argv, "--exec-process-spec", processSpec.toString());
     add(argv, "-T", Integer.toString(timeoutSeconds));

@@ -25,8 +25,15 @@ import java.util.concurrent.TimeoutException;
 /**
  * One conmon start-up: the {@code sh} wrapper that puts the FIFOs on fds 3 and 4, and a reader
  * for the sync FIFO. The FIFO opens block until the wrapper opens the other ends, so they run
- * on a virtual thread and callers wait for messages with a deadline; {@link #close} unblocks
- * that thread whatever state it is in.
+ * on a thread of their own and callers wait for messages with a deadline; {@link #close}
+ * unblocks that thread whatever state it is in.
+ *
+ * <p>The reader is a platform thread: opening and reading a FIFO are native calls that the JDK
+ * does not hand to its poller, so a virtual thread would pin its carrier for as long as conmon
+ * stays quiet (an exec's whole run), and two such execs stop every other virtual thread on a
+ * two-core node. A platform thread per launch costs one parked kernel thread for as long as the
+ * launch lives; non-blocking FIFOs through epoll would save that at the price of a second I/O
+ * model for four lines of JSON.
  */
 public final class ConmonLaunch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConmonLaunch.class);
@@ -47,7 +54,7 @@ public final class ConmonLaunch implements AutoCloseable {
     this.syncFifo = syncFifo;
     this.startFifo = startFifo;
     this.wrapper = wrapper;
-    this.reader = Thread.ofVirtual().name("conmon-sync-" + wrapper.pid())
+    this.reader = Thread.ofPlatform().daemon().name("conmon-sync-" + wrapper.pid())
         .start(() -> readMessages(json, expectedMessages));
   }
 

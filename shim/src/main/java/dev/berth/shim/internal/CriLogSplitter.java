@@ -11,19 +11,24 @@ import java.nio.file.Path;
 /**
  * Turns a CRI-format log ({@code <RFC3339Nano> <stdout|stderr> <F|P> <text>}) back into the two
  * byte streams a process wrote: an {@code F} line ends with a newline, a {@code P} line is a
- * fragment that the next line continues. Each stream keeps at most {@code limit} bytes.
+ * fragment that the next line continues. Both streams together keep at most {@code limit}
+ * bytes, the first ones written, as one answer carries both.
  */
 public final class CriLogSplitter {
   private final int limit;
 
-  public record Streams(byte[] stdout, byte[] stderr) {
+  /** @param truncated some of the text did not fit in the limit */
+  public record Streams(byte[] stdout, byte[] stderr, boolean truncated) {
   }
+
+  private boolean truncated;
 
   public CriLogSplitter(int limit) {
     this.limit = limit;
   }
 
   public Streams split(Path log) throws IOException {
+    truncated = false;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     try (InputStream in = new BufferedInputStream(Files.newInputStream(log))) {
@@ -43,7 +48,7 @@ public final class CriLogSplitter {
     } catch (NoSuchFileException e) {
       // conmon creates the log when it starts; no file means no output.
     }
-    return new Streams(out.toByteArray(), err.toByteArray());
+    return new Streams(out.toByteArray(), err.toByteArray(), truncated);
   }
 
   private void route(byte[] line, ByteArrayOutputStream out, ByteArrayOutputStream err) {
@@ -63,17 +68,18 @@ public final class CriLogSplitter {
     if (target == null) {
       return;
     }
-    append(target, line, textStart, line.length - textStart);
+    int kept = out.size() + err.size();
+    kept += append(target, line, textStart, line.length - textStart, kept);
     if (full) {
-      append(target, new byte[] {'\n'}, 0, 1);
+      append(target, new byte[] {'\n'}, 0, 1, kept);
     }
   }
 
-  private void append(ByteArrayOutputStream target, byte[] bytes, int offset, int length) {
-    int room = limit - target.size();
-    if (room > 0) {
-      target.write(bytes, offset, Math.min(room, length));
-    }
+  private int append(ByteArrayOutputStream target, byte[] bytes, int offset, int length, int kept) {
+    int taken = Math.max(0, Math.min(limit - kept, length));
+    target.write(bytes, offset, taken);
+    truncated |= taken < length;
+    return taken;
   }
 
   private static int indexOf(byte[] line, int from) {

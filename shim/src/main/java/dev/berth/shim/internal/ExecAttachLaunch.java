@@ -28,6 +28,10 @@ import java.util.concurrent.TimeoutException;
  * pipe (fd 5), then waits for a second start byte before it runs {@code runtime exec}, so the
  * client is connected before the process writes anything. The sync pipe then carries the pid
  * and, when the process ends, its exit status.
+ *
+ * <p>The pipes are read on a platform thread, for the reason {@link ConmonLaunch} gives: the
+ * sync FIFO stays silent for the exec's whole life, and a virtual thread blocked on it would
+ * pin a carrier for that long.
  */
 public final class ExecAttachLaunch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ExecAttachLaunch.class);
@@ -50,7 +54,7 @@ public final class ExecAttachLaunch implements AutoCloseable {
     this.start = start;
     this.attach = attach;
     this.wrapper = wrapper;
-    this.reader = Thread.ofVirtual().name("conmon-exec-" + wrapper.pid()).start(() -> run(json));
+    this.reader = Thread.ofPlatform().daemon().name("conmon-exec-" + wrapper.pid()).start(() -> run(json));
   }
 
   public static ExecAttachLaunch start(List<String> conmonArgv, Path dir, Path output, ObjectMapper json)

@@ -126,6 +126,10 @@ public final class RuncCli {
     }
   }
 
+  /**
+   * A virtual thread is fine here, unlike for conmon's FIFOs: the JDK's Process streams tell the
+   * scheduler they block (it adds a carrier meanwhile), and runc's pipes close when it exits.
+   */
   private static Future<String> drain(InputStream stream) {
     FutureTask<String> task = new FutureTask<>(() -> {
       try (stream) {

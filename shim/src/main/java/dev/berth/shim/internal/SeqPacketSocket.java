@@ -11,6 +11,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -23,8 +24,9 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * stream sockets only, and Netty's epoll domain channels are stream sockets too, while conmon's
  * attach socket keeps packet boundaries (each packet it sends starts with its stream byte).
  *
- * <p>Calls block: run {@link #receive} on a platform thread (a virtual thread in a native call
- * pins its carrier). {@link #shutdown} wakes a blocked receive; {@link #close} frees the fd.
+ * <p>Calls block: run {@link #receive} and {@link #send} on platform threads (a virtual thread
+ * in a native call pins its carrier). {@link #shutdown} wakes a blocked receive or send, so it
+ * never waits for one; {@link #close} frees the fd once no send is in progress.
  */
 public final class SeqPacketSocket implements AutoCloseable {
   private static final int AF_UNIX = 1;
@@ -52,7 +54,10 @@ public final class SeqPacketSocket implements AutoCloseable {
   private final MemorySegment readState;
   private final MemorySegment writeBuffer;
   private final MemorySegment writeState;
-  private final Object writeLock = new Object();
+  /** One sender at a time: they share the write buffer. */
+  private final Object sendLock = new Object();
+  /** Shared by send and shutdown, which may overlap; exclusive for close, so the fd is never reused under them. */
+  private final ReentrantReadWriteLock fdLock = new ReentrantReadWriteLock();
   private boolean closed;
 
   private SeqPacketSocket(int fd, int packetSize) {
@@ -125,25 +130,34 @@ public final class SeqPacketSocket implements AutoCloseable {
 
   /** Sends {@code length} bytes as one packet; at most the packet size given to {@link #connect}. */
   public void send(byte[] data, int offset, int length) throws IOException {
-    synchronized (writeLock) {
-      if (closed) {
-        throw new IOException("attach socket is closed");
-      }
-      if (length > writeBuffer.byteSize()) {
-        throw new IllegalArgumentException("packet of " + length + " bytes exceeds " + writeBuffer.byteSize());
-      }
-      MemorySegment.copy(data, offset, writeBuffer, JAVA_BYTE, 0, length);
-      long n;
+    synchronized (sendLock) {
+      fdLock.readLock().lock();
       try {
-        do {
-          n = (long) WRITE.invokeExact(writeState, fd, writeBuffer, (long) length);
-        } while (n < 0 && errno(writeState) == EINTR);
-      } catch (Throwable t) {
-        throw new IOException("write attach socket", t);
+        sendLocked(data, offset, length);
+      } finally {
+        fdLock.readLock().unlock();
       }
-      if (n != length) {
-        throw new IOException("write attach socket: errno " + errno(writeState));
-      }
+    }
+  }
+
+  private void sendLocked(byte[] data, int offset, int length) throws IOException {
+    if (closed) {
+      throw new IOException("attach socket is closed");
+    }
+    if (length > writeBuffer.byteSize()) {
+      throw new IllegalArgumentException("packet of " + length + " bytes exceeds " + writeBuffer.byteSize());
+    }
+    MemorySegment.copy(data, offset, writeBuffer, JAVA_BYTE, 0, length);
+    long n;
+    try {
+      do {
+        n = (long) WRITE.invokeExact(writeState, fd, writeBuffer, (long) length);
+      } while (n < 0 && errno(writeState) == EINTR);
+    } catch (Throwable t) {
+      throw new IOException("write attach socket", t);
+    }
+    if (n != length) {
+      throw new IOException("write attach socket: errno " + errno(writeState));
     }
   }
 
@@ -158,7 +172,8 @@ public final class SeqPacketSocket implements AutoCloseable {
   }
 
   private void shutdown(int how) {
-    synchronized (writeLock) {
+    fdLock.readLock().lock();
+    try {
       if (closed) {
         return;
       }
@@ -167,13 +182,16 @@ public final class SeqPacketSocket implements AutoCloseable {
       } catch (Throwable t) {
         // Nothing to do: the fd is still closed by close().
       }
+    } finally {
+      fdLock.readLock().unlock();
     }
   }
 
   /** Frees the fd; call once no thread is in {@link #receive} any more. */
   @Override
   public void close() {
-    synchronized (writeLock) {
+    fdLock.writeLock().lock();
+    try {
       if (closed) {
         return;
       }
@@ -183,6 +201,8 @@ public final class SeqPacketSocket implements AutoCloseable {
       } catch (Throwable t) {
         // close(2) leaves nothing to retry.
       }
+    } finally {
+      fdLock.writeLock().unlock();
     }
     arena.close();
   }

@@ -59,11 +59,20 @@ class ConmonCommandTest {
   @Test
   void execHasNoBundleAndNoExitDir() {
     List<String> argv = command.exec("c1", "x1", Path.of("/run/p/x"), Path.of("/run/p/x/process.json"),
-        Path.of("/run/p/x/log"), 5);
+        Path.of("/run/p/x/log"), 5, 1024);
     assertFalse(argv.contains("-b"), argv.toString());
     assertFalse(argv.contains("--exit-dir"), argv.toString());
     assertTrue(Collections.indexOfSubList(argv, List.of("-c", "c1", "-u", "x1")) > 0, argv.toString());
     assertTrue(Collections.indexOfSubList(argv, List.of("-T", "5")) > 0, argv.toString());
+  }
+
+  @Test
+  void execCapsItsLogAndWritesAConmonPidFile() {
+    List<String> argv = command.exec("c1", "x1", Path.of("/run/p/x"), Path.of("/run/p/x/process.json"),
+        Path.of("/run/p/x/log"), 5, 1024);
+    assertTrue(Collections.indexOfSubList(argv, List.of("--log-global-size-max", "1024")) > 0, argv.toString());
+    assertFalse(argv.contains("--log-size-max"), "a rotating log would keep the end, not the start: " + argv);
+    assertTrue(Collections.indexOfSubList(argv, List.of("-P", "/run/p/x/conmon.pid")) > 0, argv.toString());
   }
 
   @Test

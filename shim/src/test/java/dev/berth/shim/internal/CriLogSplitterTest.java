@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CriLogSplitterTest {
   @TempDir
@@ -29,15 +31,26 @@ class CriLogSplitterTest {
   }
 
   @Test
-  void eachStreamIsCappedSeparately() throws Exception {
+  void bothStreamsTogetherKeepTheFirstBytesUpToTheCap() throws Exception {
     Path log = dir.resolve("log");
     Files.writeString(log, """
-        2026-01-01T00:00:00Z stdout F 0123456789
         2026-01-01T00:00:00Z stderr F ab
+        2026-01-01T00:00:00Z stdout F 0123456789
+        2026-01-01T00:00:00Z stderr F cd
         """);
-    CriLogSplitter.Streams streams = new CriLogSplitter(4).split(log);
-    assertEquals("0123", new String(streams.stdout(), StandardCharsets.UTF_8));
+    CriLogSplitter.Streams streams = new CriLogSplitter(7).split(log);
     assertEquals("ab\n", new String(streams.stderr(), StandardCharsets.UTF_8));
+    assertEquals("0123", new String(streams.stdout(), StandardCharsets.UTF_8));
+    assertTrue(streams.truncated());
+  }
+
+  @Test
+  void outputWithinTheCapIsNotTruncated() throws Exception {
+    Path log = dir.resolve("log");
+    Files.writeString(log, "2026-01-01T00:00:00Z stdout F 0123\n");
+    CriLogSplitter.Streams streams = new CriLogSplitter(5).split(log);
+    assertEquals("0123\n", new String(streams.stdout(), StandardCharsets.UTF_8));
+    assertFalse(streams.truncated());
   }
 
   @Test
