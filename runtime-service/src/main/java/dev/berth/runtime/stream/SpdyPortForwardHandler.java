@@ -40,6 +40,7 @@ final class SpdyPortForwardHandler extends ChannelInboundHandlerAdapter {
   private final Map<String, Pair> pairs = new HashMap<>();
   private final Map<Integer, Pair> byStream = new HashMap<>();
   private ChannelHandlerContext ctx;
+  private ClientReadGate gate;
 
   private static final class Pair {
     final int port;
@@ -60,6 +61,7 @@ final class SpdyPortForwardHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.gate = ClientReadGate.of(ctx);
   }
 
   @Override
@@ -184,7 +186,7 @@ final class SpdyPortForwardHandler extends ChannelInboundHandlerAdapter {
     if (data.content().isReadable()) {
       pair.connection.write(data.content().retain());
       if (!pair.connection.writable()) {
-        ctx.channel().config().setAutoRead(false);
+        gate.shut();
       }
     }
     if (data.isLast()) {
@@ -194,12 +196,12 @@ final class SpdyPortForwardHandler extends ChannelInboundHandlerAdapter {
 
   /** Reads from the client again once no port has too much of its data waiting. */
   private void readClientWhileThePortsKeepUp() {
-    if (ctx.channel().config().isAutoRead()) {
+    if (!gate.isShut()) {
       return;
     }
     boolean keepUp = byStream.values().stream().allMatch(p -> p.connection == null || p.connection.writable());
     if (keepUp) {
-      ctx.channel().config().setAutoRead(true);
+      gate.open();
     }
   }
 

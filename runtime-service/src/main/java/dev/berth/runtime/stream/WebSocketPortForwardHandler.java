@@ -30,6 +30,7 @@ final class WebSocketPortForwardHandler extends ChannelInboundHandlerAdapter {
   private final List<Integer> ports;
   private final PortConnection[] connections;
   private ChannelHandlerContext ctx;
+  private ClientReadGate gate;
   private int ended;
 
   WebSocketPortForwardHandler(PortConnection.Opener opener, List<Integer> ports) {
@@ -48,6 +49,7 @@ final class WebSocketPortForwardHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.gate = ClientReadGate.of(ctx);
     for (int i = 0; i < ports.size(); i++) {
       int port = ports.get(i);
       ctx.write(new ChannelMessage(2 * i, portBytes(port)));
@@ -98,13 +100,13 @@ final class WebSocketPortForwardHandler extends ChannelInboundHandlerAdapter {
 
   /** Reads from the client again once no port has too much of its data waiting. */
   private void readClientWhileThePortsKeepUp() {
-    if (!ctx.channel().config().isAutoRead()) {
+    if (gate.isShut()) {
       for (PortConnection connection : connections) {
         if (connection != null && !connection.writable()) {
           return;
         }
       }
-      ctx.channel().config().setAutoRead(true);
+      gate.open();
     }
   }
 
@@ -133,7 +135,7 @@ final class WebSocketPortForwardHandler extends ChannelInboundHandlerAdapter {
     if (message.data().length > 0) {
       connections[index].write(Unpooled.wrappedBuffer(message.data()));
       if (!connections[index].writable()) {
-        ctx.channel().config().setAutoRead(false);
+        gate.shut();
       }
     }
   }

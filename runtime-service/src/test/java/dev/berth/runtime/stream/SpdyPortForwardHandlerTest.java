@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.spdy.DefaultSpdyDataFrame;
 import io.netty.handler.codec.spdy.DefaultSpdyRstStreamFrame;
@@ -23,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** Port forward over SPDY frames, without sockets: pairing, window accounting, back pressure, limits. */
@@ -127,6 +130,26 @@ class SpdyPortForwardHandlerTest {
     waiting.put(8080, 0);
     clients.get(8080).consumed(4);
     assertTrue(channel.config().isAutoRead());
+  }
+
+  @Test
+  void readsThatCodecsAskForThemselvesAreHeldWhileAPortLags() {
+    AtomicInteger readsAtTheSocket = new AtomicInteger();
+    channel.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+      @Override
+      public void read(ChannelHandlerContext ctx) {
+        readsAtTheSocket.incrementAndGet();
+        ctx.read();
+      }
+    });
+    int data = forward(1, 8080);
+    send(data, "four");
+    readsAtTheSocket.set(0);
+    channel.read(); // as SpdyFrameCodec does after each read while auto-read is off
+    assertEquals(0, readsAtTheSocket.get());
+    waiting.put(8080, 0);
+    clients.get(8080).consumed(4);
+    assertTrue(readsAtTheSocket.get() > 0, "reading never resumed");
   }
 
   @Test

@@ -112,6 +112,11 @@ final class SpdyTestClient implements AutoCloseable {
     channel.writeAndFlush(new DefaultSpdyDataFrame(stream, Unpooled.copiedBuffer(text, StandardCharsets.UTF_8))).sync();
   }
 
+  /** Sends one data frame and waits until it is written to the socket (as TCP lets it). */
+  void send(int stream, byte[] bytes) throws Exception {
+    channel.writeAndFlush(new DefaultSpdyDataFrame(stream, Unpooled.wrappedBuffer(bytes))).sync();
+  }
+
   void finish(int stream) throws Exception {
     channel.writeAndFlush(new DefaultSpdyDataFrame(stream).setLast(true)).sync();
   }
