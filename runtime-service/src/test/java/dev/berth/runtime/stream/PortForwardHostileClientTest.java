@@ -54,8 +54,11 @@ class PortForwardHostileClientTest {
         + "\nstreaming_idle_timeout_seconds = " + IDLE_TIMEOUT_SECONDS);
     podId = env.runPod();
     // Accepts one connection and hands it to sleep, which never reads a byte of it.
-    env.runContainer(podId, env.containerConfig("never-reads", "nc", "-l", "-p", "8080", "-e", "sleep", "3600")
-        .build());
+    for (int port : new int[] {8080, 8081}) {
+      env.runContainer(podId, env.containerConfig("never-reads-" + port, "nc", "-l", "-p", Integer.toString(port),
+          "-e", "sleep", "3600").build());
+    }
+    Thread.sleep(1000); // nc binding its ports
   }
 
   @AfterAll
@@ -111,60 +114,83 @@ class PortForwardHostileClientTest {
     env.runtime().withDeadlineAfter(10, TimeUnit.SECONDS).listPodSandbox(ListPodSandboxRequest.getDefaultInstance());
   }
 
+  /** Sends one chunk of a push, returning once the transport has taken it. */
+  @FunctionalInterface
+  private interface Chunks {
+    void send(byte[] chunk) throws Exception;
+  }
+
+  /**
+   * Pushes up to {@link #PUSH_BYTES} at a pod port whose server never reads, until the push
+   * stalls; then checks that what the client got rid of is in the kernel's socket queues (client
+   * to daemon, daemon to pod) and that only a bounded window of it is in the daemon, that the
+   * daemon spawned nothing and answers calls. Returns the figures.
+   */
+  private static String assertHeldBack(String url, int podPort, Chunks chunks, Set<String> processesBefore,
+      long rssBefore) throws Exception {
+    AtomicLong pushed = new AtomicLong();
+    AtomicReference<Throwable> pushFailed = new AtomicReference<>();
+    byte[] chunk = new byte[64 * 1024];
+    Thread pusher = Thread.ofPlatform().name("push").start(() -> {
+      try {
+        while (pushed.get() < PUSH_BYTES) {
+          chunks.send(chunk);
+          pushed.addAndGet(chunk.length);
+        }
+      } catch (Throwable t) {
+        pushFailed.set(t);
+      }
+    });
+    // The push has stalled once two seconds pass without progress (or it all went, which fails below).
+    long last = -1;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (pushed.get() != last && pushed.get() < PUSH_BYTES && System.nanoTime() < deadline) {
+      last = pushed.get();
+      Thread.sleep(2000);
+    }
+    long rssStalled = daemonRssKiB();
+    long toDaemon = kernelQueuedBytes(null, URI.create(url).getPort());
+    long toPod = kernelQueuedBytes(env.podRecordField(podId, "netnsPath"), podPort);
+    long inDaemon = pushed.get() - toDaemon - toPod;
+    Set<String> processesDuring = daemonDescendants();
+    String figures = pushed.get() / 1024 + " KiB pushed; in kernel socket queues " + toDaemon / 1024
+        + " KiB client to daemon and " + toPod / 1024 + " KiB daemon to pod; " + inDaemon / 1024
+        + " KiB in the daemon; daemon RSS " + rssBefore / 1024 + " -> " + rssStalled / 1024 + " MiB";
+    System.out.println("port forward push stalled: " + figures);
+    assertDaemonAnswers();
+    assertEquals(null, pushFailed.get(), "the push failed instead of being held back");
+    assertTrue(pushed.get() < PUSH_BYTES / 2, "no back pressure: " + figures);
+    assertTrue(inDaemon < 4 * 1024 * 1024, "the daemon holds what its pod never read: " + figures);
+    assertTrue(processesBefore.containsAll(processesDuring), "the port forward spawned processes: "
+        + processesDuring.stream().filter(p -> !processesBefore.contains(p)).toList());
+    return figures;
+  }
+
   @Test
-  void aClientPushingFarMoreThanThePodReadsIsHeldBackWithoutGrowingTheDaemon() throws Exception {
-    Thread.sleep(1000); // nc binding its port
+  void aSpdyClientPushingFarMoreThanThePodReadsIsHeldBackWithoutGrowingTheDaemon() throws Exception {
     Set<String> processesBefore = daemonDescendants();
     long rssBefore = daemonRssKiB();
-    AtomicLong pushed = new AtomicLong();
-    AtomicReference<Throwable> pushEnded = new AtomicReference<>();
-    Thread pusher;
     String url = portForwardUrl();
     try (SpdyTestClient client = new SpdyTestClient()) {
       assertEquals(101, client.connect(url, List.of("portforward.k8s.io")));
       int error = client.open(Map.of("streamtype", "error", "port", "8080", "requestid", "0"));
       int data = client.open(Map.of("streamtype", "data", "port", "8080", "requestid", "0"));
-      byte[] chunk = new byte[64 * 1024];
-      pusher = Thread.ofPlatform().name("push").start(() -> {
-        try {
-          while (pushed.get() < PUSH_BYTES) {
-            client.send(data, chunk);
-            pushed.addAndGet(chunk.length);
-          }
-        } catch (Throwable t) {
-          pushEnded.set(t);
-        }
-      });
-      // Wait until the push stalls: two seconds without progress (or everything went, which fails below).
-      long last = -1;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-      while (pushed.get() != last && pushed.get() < PUSH_BYTES && System.nanoTime() < deadline) {
-        last = pushed.get();
-        Thread.sleep(2000);
-      }
-      long rssStalled = daemonRssKiB();
-      // What the client got rid of is in the kernel's socket queues (client to daemon, daemon to
-      // pod) or in the daemon; only a bounded window may be in the daemon.
-      long toDaemon = kernelQueuedBytes(null, URI.create(url).getPort());
-      long toPod = kernelQueuedBytes(env.podRecordField(podId, "netnsPath"), 8080);
-      long inKernel = toDaemon + toPod;
-      long inDaemon = pushed.get() - inKernel;
-      Set<String> processesDuring = daemonDescendants();
-      assertDaemonAnswers();
+      assertHeldBack(url, 8080, chunk -> client.send(data, chunk), processesBefore, rssBefore);
       assertEquals("", client.text(error), "the forwarded connection failed");
-      assertTrue(pushed.get() < PUSH_BYTES / 2, "the daemon took " + pushed.get() / (1024 * 1024)
-          + " MiB for a pod that reads nothing: no back pressure");
-      String figures = pushed.get() / 1024 + " KiB pushed, " + inKernel / 1024 + " KiB in kernel socket queues (" + toDaemon / 1024 + " client to daemon, "
-          + toPod / 1024 + " daemon to pod), "
-          + inDaemon / 1024 + " KiB in the daemon; daemon RSS " + rssBefore / 1024 + " -> " + rssStalled / 1024 + " MiB";
-      System.out.println("port forward push stalled: " + figures);
-      assertEquals(null, pushEnded.get(), "the push failed instead of being held back");
-      assertTrue(inDaemon < 4 * 1024 * 1024, "the daemon holds what its pod never read: " + figures);
-      assertTrue(processesBefore.containsAll(processesDuring),
-          "the port forward spawned processes: " + processesDuring.stream().filter(p -> !processesBefore.contains(p))
-              .toList());
     }
-    pusher.join(WAIT.toMillis());
+    assertDaemonAnswers();
+  }
+
+  @Test
+  void aWebSocketClientPushingFarMoreThanThePodReadsIsHeldBackWithoutGrowingTheDaemon() throws Exception {
+    Set<String> processesBefore = daemonDescendants();
+    long rssBefore = daemonRssKiB();
+    String url = portForwardUrl();
+    try (WebSocketTestClient client = new WebSocketTestClient()) {
+      assertEquals(101, client.connect(url + "?port=8081", List.of("v4.channel.k8s.io")));
+      assertHeldBack(url, 8081, chunk -> client.send(0, chunk), processesBefore, rssBefore);
+      assertTrue(!client.text(1).contains("error"), "the forwarded connection failed: " + client.text(1));
+    }
     assertDaemonAnswers();
   }
 
