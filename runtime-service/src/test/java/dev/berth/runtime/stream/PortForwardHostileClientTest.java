@@ -195,6 +195,19 @@ class PortForwardHostileClientTest {
   }
 
   @Test
+  void aPortForwardReachesThePodsLoopbackNeverTheHosts() throws Exception {
+    try (java.net.ServerSocket hostOnly = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        SpdyTestClient client = new SpdyTestClient()) {
+      String port = Integer.toString(hostOnly.getLocalPort());
+      assertEquals(101, client.connect(portForwardUrl(), List.of("portforward.k8s.io")));
+      int error = client.open(Map.of("streamtype", "error", "port", port, "requestid", "0"));
+      client.open(Map.of("streamtype", "data", "port", port, "requestid", "0"));
+      String message = client.awaitEnd(error, WAIT);
+      assertTrue(message.contains("error forwarding port " + port) && message.contains("connection refused"), message);
+    }
+  }
+
+  @Test
   void aUrlNamingOnePortAHundredAndTwentyTimesIsRefusedAndSpawnsNothing() throws Exception {
     Set<String> processesBefore = daemonDescendants();
     URI uri = URI.create(portForwardUrl());
