@@ -76,14 +76,14 @@ final class PortForwardBridge implements PortConnection {
       return;
     }
     socket = new EpollSocketChannel(fd);
-    socket.config().setAutoRead(reading);
+    socket.config().setAutoRead(false);
     socket.pipeline().addLast(new FromPort());
     loop.register(socket).addListener(registered -> {
       if (!registered.isSuccess()) {
         failed(registered.cause().toString());
-        socket.close();
         return;
       }
+      socket.config().setAutoRead(reading);
       while (!beforeConnected.isEmpty()) {
         send(beforeConnected.poll());
       }
@@ -142,7 +142,7 @@ final class PortForwardBridge implements PortConnection {
   @Override
   public void readFromPort(boolean read) {
     reading = read;
-    if (socket != null && socket.isOpen()) {
+    if (socket != null && socket.isRegistered() && socket.isOpen()) {
       socket.config().setAutoRead(read);
     }
   }

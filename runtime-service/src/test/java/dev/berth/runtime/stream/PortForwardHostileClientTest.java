@@ -58,6 +58,9 @@ class PortForwardHostileClientTest {
       env.runContainer(podId, env.containerConfig("never-reads-" + port, "nc", "-l", "-p", Integer.toString(port),
           "-e", "sleep", "3600").build());
     }
+    // Sends zeros without end to whoever connects.
+    env.runContainer(podId, env.containerConfig("sends-forever", "nc", "-l", "-p", "8082", "-e", "cat", "/dev/zero")
+        .build());
     Thread.sleep(1000); // nc binding its ports
   }
 
@@ -190,6 +193,31 @@ class PortForwardHostileClientTest {
       assertEquals(101, client.connect(url + "?port=8081", List.of("v4.channel.k8s.io")));
       assertHeldBack(url, 8081, chunk -> client.send(0, chunk), processesBefore, rssBefore);
       assertTrue(!client.text(1).contains("error"), "the forwarded connection failed: " + client.text(1));
+    }
+    assertDaemonAnswers();
+  }
+
+  @Test
+  void aPodSendingWithoutEndToAClientThatReadsNothingIsHeldBack() throws Exception {
+    Set<String> processesBefore = daemonDescendants();
+    long rssBefore = daemonRssKiB();
+    String url = portForwardUrl();
+    try (SpdyTestClient client = new SpdyTestClient()) {
+      assertEquals(101, client.connect(url, List.of("portforward.k8s.io")));
+      client.stopReading();
+      client.open(Map.of("streamtype", "error", "port", "8082", "requestid", "0"));
+      client.open(Map.of("streamtype", "data", "port", "8082", "requestid", "0"));
+      // A pod sending as fast as loopback goes would fill the daemon within these seconds.
+      Thread.sleep(6000);
+      long rssAfter = daemonRssKiB();
+      long toClient = kernelQueuedBytes(null, URI.create(url).getPort());
+      String figures = toClient / 1024 + " KiB waiting in kernel queues toward the client; daemon RSS "
+          + rssBefore / 1024 + " -> " + rssAfter / 1024 + " MiB";
+      System.out.println("port forward from a pod sending without end: " + figures);
+      assertDaemonAnswers();
+      assertTrue(toClient > 0, "nothing came from the pod: " + figures);
+      assertTrue(rssAfter - rssBefore < 64 * 1024, "the daemon kept what its client did not read: " + figures);
+      assertTrue(processesBefore.containsAll(daemonDescendants()), "the port forward spawned processes");
     }
     assertDaemonAnswers();
   }

@@ -117,6 +117,22 @@ final class SpdyTestClient implements AutoCloseable {
     channel.writeAndFlush(new DefaultSpdyDataFrame(stream, Unpooled.wrappedBuffer(bytes))).sync();
   }
 
+  /**
+   * Reads nothing more from the server, as a client that stopped reading would. Auto-read off
+   * alone is not enough: the SPDY codec asks for reads itself.
+   */
+  void stopReading() throws Exception {
+    channel.eventLoop().submit(() -> {
+      channel.config().setAutoRead(false);
+      channel.pipeline().addFirst(new io.netty.channel.ChannelOutboundHandlerAdapter() {
+        @Override
+        public void read(ChannelHandlerContext ctx) {
+          // Withheld.
+        }
+      });
+    }).sync();
+  }
+
   void finish(int stream) throws Exception {
     channel.writeAndFlush(new DefaultSpdyDataFrame(stream).setLast(true)).sync();
   }
