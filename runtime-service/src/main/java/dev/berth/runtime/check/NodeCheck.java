@@ -51,7 +51,6 @@ public final class NodeCheck {
     findings.add(program("OCI runtime", config.runtime().ociRuntime(), true));
     findings.add(program("conmon", config.runtime().conmon(), true));
     findings.add(program("catatonit (pod infra)", config.runtime().catatonit(), true));
-    findings.add(program("nsenter (port forwarding)", Path.of("/usr/bin/nsenter"), false));
     findings.add(program("iptables (CNI port mappings)", Path.of("/usr/sbin/iptables"), false));
     findings.add(criu());
     findings.addAll(cni());

@@ -17,6 +17,8 @@ public record BerthConfig(
     int shutdownTimeoutSeconds,
     String streamingAddress,
     int streamingTokenTtlSeconds,
+    int streamingHandshakeTimeoutSeconds,
+    int streamingIdleTimeoutSeconds,
     Cni cni,
     Runtime runtime,
     Registry registry,
@@ -99,6 +101,9 @@ public record BerthConfig(
         10,
         DEFAULT_STREAMING_ADDRESS,
         60,
+        30,
+        // The kubelet's own stream idle timeout.
+        4 * 60 * 60,
         // /usr/lib/cni is where Debian's containernetworking-plugins installs them.
         new Cni(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"))),
         new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth", 0,
@@ -110,37 +115,43 @@ public record BerthConfig(
 
   public BerthConfig withSocket(Path value) {
     return new BerthConfig(value, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress,
+        streamingAddress, streamingTokenTtlSeconds, streamingHandshakeTimeoutSeconds,
+        streamingIdleTimeoutSeconds, cni, runtime, registry, metricsAddress,
         metricsPerCpuUsage);
   }
 
   public BerthConfig withRoot(Path value) {
     return new BerthConfig(socket, value, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress,
+        streamingAddress, streamingTokenTtlSeconds, streamingHandshakeTimeoutSeconds,
+        streamingIdleTimeoutSeconds, cni, runtime, registry, metricsAddress,
         metricsPerCpuUsage);
   }
 
   public BerthConfig withState(Path value) {
     return new BerthConfig(socket, root, value, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress,
+        streamingAddress, streamingTokenTtlSeconds, streamingHandshakeTimeoutSeconds,
+        streamingIdleTimeoutSeconds, cni, runtime, registry, metricsAddress,
         metricsPerCpuUsage);
   }
 
   public BerthConfig withLogLevel(LogLevel value) {
     return new BerthConfig(socket, root, state, value, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress,
+        streamingAddress, streamingTokenTtlSeconds, streamingHandshakeTimeoutSeconds,
+        streamingIdleTimeoutSeconds, cni, runtime, registry, metricsAddress,
         metricsPerCpuUsage);
   }
 
   public BerthConfig withStreamingAddress(String value) {
     return new BerthConfig(socket, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        value, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress,
+        value, streamingTokenTtlSeconds, streamingHandshakeTimeoutSeconds,
+        streamingIdleTimeoutSeconds, cni, runtime, registry, metricsAddress,
         metricsPerCpuUsage);
   }
 
   public BerthConfig withMetricsAddress(String value) {
     return new BerthConfig(socket, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, value,
+        streamingAddress, streamingTokenTtlSeconds, streamingHandshakeTimeoutSeconds,
+        streamingIdleTimeoutSeconds, cni, runtime, registry, value,
         metricsPerCpuUsage);
   }
 }

@@ -16,6 +16,8 @@ record ConfigFile(
     Integer shutdownTimeoutSeconds,
     String streamingAddress,
     Integer streamingTokenTtlSeconds,
+    Integer streamingHandshakeTimeoutSeconds,
+    Integer streamingIdleTimeoutSeconds,
     CniTable cni,
     RuntimeTable runtime,
     RegistryTable registry,

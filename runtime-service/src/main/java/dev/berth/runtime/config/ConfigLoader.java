@@ -41,7 +41,7 @@ public final class ConfigLoader {
       ConfigFile parsed = TOML.readValue(bytes, ConfigFile.class);
       // An empty file parses to null: it simply sets nothing.
       return parsed != null ? parsed
-          : new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null);
+          : new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     } catch (NoSuchFileException e) {
       throw new ConfigException("config file " + file + " does not exist");
     } catch (UnrecognizedPropertyException e) {
@@ -132,6 +132,10 @@ public final class ConfigLoader {
         throw new ConfigException(source + ": key 'streaming_token_ttl_seconds' must be at least 1");
       }
     }
+    int handshakeTimeout = positive(file.streamingHandshakeTimeoutSeconds(), base.streamingHandshakeTimeoutSeconds(),
+        source, "streaming_handshake_timeout_seconds");
+    int idleTimeout = positive(file.streamingIdleTimeoutSeconds(), base.streamingIdleTimeoutSeconds(),
+        source, "streaming_idle_timeout_seconds");
     return new BerthConfig(
         file.socket() != null ? absolute(file.socket(), source, "socket") : base.socket(),
         file.root() != null ? absolute(file.root(), source, "root") : base.root(),
@@ -143,12 +147,25 @@ public final class ConfigLoader {
         shutdownTimeout,
         streamingAddress,
         tokenTtl,
+        handshakeTimeout,
+        idleTimeout,
         cni,
         runtime,
         registry,
         file.metricsAddress() != null ? metricsAddress(file.metricsAddress(), source + ": key 'metrics_address'")
             : base.metricsAddress(),
         file.metricsPerCpuUsage() != null ? file.metricsPerCpuUsage() : base.metricsPerCpuUsage());
+  }
+
+  /** The file's value if it has one (at least 1), else the base value. */
+  private static int positive(Integer value, int base, String source, String key) {
+    if (value == null) {
+      return base;
+    }
+    if (value < 1) {
+      throw new ConfigException(source + ": key '" + key + "' must be at least 1");
+    }
+    return value;
   }
 
   /** "off", or HOST:PORT with a port from 0 to 65535 (0 picks a free one). */

@@ -32,6 +32,8 @@ public final class ConfigView {
     map.put("shutdown_timeout_seconds", config.shutdownTimeoutSeconds());
     map.put("streaming_address", config.streamingAddress());
     map.put("streaming_token_ttl_seconds", config.streamingTokenTtlSeconds());
+    map.put("streaming_handshake_timeout_seconds", config.streamingHandshakeTimeoutSeconds());
+    map.put("streaming_idle_timeout_seconds", config.streamingIdleTimeoutSeconds());
     map.put("metrics_address", config.metricsAddress());
     map.put("metrics_per_cpu_usage", config.metricsPerCpuUsage());
     map.put("cni", cni);

@@ -105,6 +105,13 @@ final class ThreadNamespaces {
     }
   }
 
+  /** Moves this thread into the namespace open on {@code fd}; {@code what} names it in errors. */
+  void enter(int fd, int type, String what) throws Throwable {
+    if ((int) SETNS.invokeExact(state, fd, type) != 0) {
+      throw failure("setns into " + what);
+    }
+  }
+
   void setns(int fd, int type, String what) throws Throwable {
     if ((int) SETNS.invokeExact(state, fd, type) != 0) {
       throw failure("setns back to the daemon's " + what + " namespace");

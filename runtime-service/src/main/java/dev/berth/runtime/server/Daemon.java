@@ -41,6 +41,7 @@ import dev.berth.runtime.stats.WritableLayers;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.runtime.stream.ContainerStreamRuntime;
 import dev.berth.runtime.stream.PortDialer;
+import dev.berth.runtime.stream.StreamTimeouts;
 import dev.berth.runtime.stream.StreamingServer;
 import dev.berth.runtime.sys.ProcFiles;
 import dev.berth.shim.ConmonShim;
@@ -69,8 +70,8 @@ import org.slf4j.LoggerFactory;
 public final class Daemon {
 
   private static final Logger log = LoggerFactory.getLogger(Daemon.class);
-  private static final Path NSENTER = Path.of("/usr/bin/nsenter");
-  private static final Path BUSYBOX = Path.of("/bin/busybox");
+  /** How long a port forward waits for a pod's port to accept its connection. */
+  private static final Duration PORT_FORWARD_CONNECT_TIMEOUT = Duration.ofSeconds(10);
   /** A writable layer's size is walked again at most this often (in the background). */
   private static final Duration LAYER_USAGE_MAX_AGE = Duration.ofSeconds(2);
   /** The pause container's "/": the only directory below the root that keeps a mode others may search. */
@@ -180,7 +181,9 @@ public final class Daemon {
       streaming.set(StreamingServer.start(
           StreamingAddress.parse(config.streamingAddress(), "streaming_address"),
           Duration.ofSeconds(config.streamingTokenTtlSeconds()),
-          new ContainerStreamRuntime(containers, sandboxes), new PortDialer(NSENTER, BUSYBOX)));
+          new StreamTimeouts(Duration.ofSeconds(config.streamingHandshakeTimeoutSeconds()),
+              Duration.ofSeconds(config.streamingIdleTimeoutSeconds())),
+          new ContainerStreamRuntime(containers, sandboxes), new PortDialer(PORT_FORWARD_CONNECT_TIMEOUT)));
       opened.push(streaming.get());
       if (!config.metricsAddress().equals(BerthConfig.METRICS_OFF)) {
         opened.push(MetricsServer.start(socketAddress(config.metricsAddress()), registry,

@@ -1,54 +1,29 @@
 package dev.berth.runtime.stream;
 
+import dev.berth.runtime.netns.PodLoopback;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Opens a TCP connection to a port on a pod's loopback, inside the pod's network namespace.
- * Namespaces are per thread and JVM threads are shared, so the connection is made by a helper
- * process that enters the namespace ({@code nsenter --net}) and relays its stdin and stdout to
- * the port (busybox {@code nc}, which half-closes the connection at the end of its stdin). A
- * process per forwarded connection costs a few milliseconds at connect and nothing per byte
- * beyond the pipe copies.
+ * Connects to a port on a pod's loopback, inside the pod's network namespace, with a socket the
+ * daemon owns (see {@link PodLoopback}): no helper process per forwarded connection, so a port
+ * forward cannot add processes outside the pod's cgroup or pids limit.
  */
 public final class PortDialer {
-  private final Path nsenter;
-  private final Path busybox;
+  private final Duration connectTimeout;
 
-  public PortDialer(Path nsenter, Path busybox) {
-    this.nsenter = nsenter;
-    this.busybox = busybox;
+  public PortDialer(Duration connectTimeout) {
+    this.connectTimeout = connectTimeout;
   }
 
-  /** A connected relay: write to {@link #toPort}, read from {@link #fromPort}; its stderr says why it failed. */
-  public record Relay(Process process) {
-    public OutputStream toPort() {
-      return process.getOutputStream();
-    }
-
-    public InputStream fromPort() {
-      return process.getInputStream();
-    }
-  }
-
-  public Relay dial(Optional<Path> netns, int port) throws IOException {
-    if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("invalid port " + port);
-    }
-    List<String> argv = new ArrayList<>();
-    if (netns.isPresent()) {
-      argv.add(nsenter.toString());
-      argv.add("--net=" + netns.get());
-    }
-    argv.add(busybox.toString());
-    argv.add("nc");
-    argv.add("127.0.0.1");
-    argv.add(Integer.toString(port));
-    return new Relay(new ProcessBuilder(argv).start());
+  /**
+   * A connected, non-blocking socket (its file descriptor, owned by the caller) to
+   * {@code 127.0.0.1:port} in {@code netns}, or in the daemon's namespace for a pod on the host
+   * network. Blocks while the connection is made: never call it on an event loop.
+   */
+  public int dial(Optional<Path> netns, int port) throws IOException {
+    return PodLoopback.connect(netns, port, connectTimeout);
   }
 }

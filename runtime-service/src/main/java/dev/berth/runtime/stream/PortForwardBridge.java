@@ -1,123 +1,207 @@
 package dev.berth.runtime.stream;
 
+import dev.berth.runtime.netns.PodLoopback;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One forwarded connection: the client's data to the pod's port and back. Pipe I/O runs on
- * virtual threads; the protocol handler is told of data, the end, and errors.
+ * One forwarded connection: a socket in the pod's network namespace, owned by the daemon and
+ * registered on the client connection's own event loop, so both sides run on one thread and
+ * share their state without locks. The socket is dialled on a virtual thread (dialling blocks);
+ * what the client sends before it is connected waits here and counts as not yet taken.
  */
 final class PortForwardBridge implements PortConnection {
   private static final Logger log = LoggerFactory.getLogger(PortForwardBridge.class);
 
-  /** What the bridge tells the client side. Callable from any thread. */
-  interface Client {
-    void data(byte[] bytes);
+  private final EventLoop loop;
+  private final String podId;
+  private final int port;
+  private final Client client;
+  private final ArrayDeque<ByteBuf> beforeConnected = new ArrayDeque<>();
+  private EpollSocketChannel socket;
+  private ChannelFuture lastWrite;
+  private long waiting;
+  private boolean reading;
+  private boolean inputClosed;
+  private boolean closed;
+  private boolean ended;
 
-    /** No more data from the port. */
-    void end();
-
-    void error(String message);
+  private PortForwardBridge(EventLoop loop, String podId, int port, Client client) {
+    this.loop = loop;
+    this.podId = podId;
+    this.port = port;
+    this.client = client;
   }
 
-  private final ExecutorService serial = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("pf-in").factory());
-  private volatile PortDialer.Relay relay;
-
-  PortForwardBridge(PortDialer dialer, Optional<Path> netns, String podId, int port, Client client) {
-    serial.execute(() -> {
+  /** Starts dialling {@code port} in {@code netns}; the client hears of everything on {@code loop}. */
+  static PortForwardBridge open(PortDialer dialer, Optional<Path> netns, String podId, int port, Client client,
+      EventLoop loop) {
+    PortForwardBridge bridge = new PortForwardBridge(loop, podId, port, client);
+    Thread.ofVirtual().name("port-forward-dial-" + port).start(() -> {
+      int fd;
       try {
-        relay = dialer.dial(netns, port);
+        fd = dialer.dial(netns, port);
       } catch (IOException | RuntimeException e) {
-        client.error("error forwarding port " + port + " to pod " + podId + ": " + e.getMessage());
-        client.end();
+        onLoop(loop, () -> bridge.failed(e.getMessage()), () -> { });
         return;
       }
-      Thread.ofVirtual().name("pf-out-" + port).start(() -> pump(relay, podId, port, client));
+      onLoop(loop, () -> bridge.connected(fd), () -> PodLoopback.close(fd));
+    });
+    return bridge;
+  }
+
+  private static void onLoop(EventLoop loop, Runnable task, Runnable ifShutDown) {
+    try {
+      loop.execute(task);
+    } catch (RejectedExecutionException e) {
+      ifShutDown.run();
+    }
+  }
+
+  private void connected(int fd) {
+    if (closed) {
+      PodLoopback.close(fd);
+      return;
+    }
+    socket = new EpollSocketChannel(fd);
+    socket.config().setAutoRead(false);
+    socket.pipeline().addLast(new FromPort());
+    loop.register(socket).addListener(registered -> {
+      if (!registered.isSuccess()) {
+        failed(registered.cause().toString());
+        return;
+      }
+      socket.config().setAutoRead(reading);
+      while (!beforeConnected.isEmpty()) {
+        send(beforeConnected.poll());
+      }
+      if (inputClosed) {
+        shutdownOutputAfterWrites();
+      }
     });
   }
 
-  private static void pump(PortDialer.Relay relay, String podId, int port, Client client) {
-    byte[] buffer = new byte[32 * 1024];
-    try (InputStream in = relay.fromPort()) {
-      int n;
-      while ((n = in.read(buffer)) > 0) {
-        client.data(java.util.Arrays.copyOf(buffer, n));
-      }
-    } catch (IOException e) {
-      log.debug("port forward {}: {}", port, e.toString());
+  private void failed(String why) {
+    if (closed) {
+      return;
     }
-    try {
-      int code = relay.process().waitFor();
-      if (code != 0) {
-        String why = new String(relay.process().getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        client.error("error forwarding port " + port + " to pod " + podId + ": " + (why.isEmpty() ? "exit " + code : why));
-      }
-    } catch (IOException e) {
-      log.debug("port forward {}: {}", port, e.toString());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    client.error("error forwarding port " + port + " to pod " + podId + ": " + why);
+    close();
+    end();
+  }
+
+  private void end() {
+    if (!ended) {
+      ended = true;
+      client.end();
     }
-    client.end();
   }
 
   @Override
-  public void write(byte[] data) {
-    submit(out -> {
-      try {
-        out.write(data);
-        out.flush();
-      } catch (IOException e) {
-        log.debug("port forward write: {}", e.toString());
+  public void write(ByteBuf data) {
+    if (closed || inputClosed) {
+      data.release();
+      return;
+    }
+    waiting += data.readableBytes();
+    if (socket == null || !socket.isRegistered()) {
+      beforeConnected.add(data);
+    } else {
+      send(data);
+    }
+  }
+
+  private void send(ByteBuf data) {
+    int length = data.readableBytes();
+    lastWrite = socket.writeAndFlush(data);
+    lastWrite.addListener(written -> {
+      waiting -= length;
+      if (written.isSuccess() && !closed) {
+        client.consumed(length);
       }
     });
   }
 
-  /** The client sent all it will: the port sees end of stream. */
+  @Override
+  public boolean writable() {
+    return closed || waiting < MAX_WAITING_BYTES;
+  }
+
+  @Override
+  public void readFromPort(boolean read) {
+    reading = read;
+    if (socket != null && socket.isRegistered() && socket.isOpen()) {
+      socket.config().setAutoRead(read);
+    }
+  }
+
   @Override
   public void closeInput() {
-    submit(out -> {
-      try {
-        out.close();
-      } catch (IOException e) {
-        log.debug("port forward close: {}", e.toString());
-      }
-    });
-  }
-
-  /** The client is gone: end the relay. */
-  @Override
-  public void close() {
-    try {
-      serial.execute(() -> {
-        if (relay != null) {
-          relay.process().destroyForcibly();
-        }
-      });
-      serial.shutdown();
-    } catch (RejectedExecutionException e) {
-      // Already closed.
+    if (inputClosed) {
+      return;
+    }
+    inputClosed = true;
+    if (socket != null && socket.isRegistered()) {
+      shutdownOutputAfterWrites();
     }
   }
 
-  private void submit(Consumer<OutputStream> task) {
-    try {
-      serial.execute(() -> {
-        if (relay != null) {
-          task.accept(relay.toPort());
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      // Already closed.
+  /** Shutting the output down fails what is still queued, so it waits for the last write. */
+  private void shutdownOutputAfterWrites() {
+    if (lastWrite == null) {
+      socket.shutdownOutput();
+    } else {
+      lastWrite.addListener(written -> socket.shutdownOutput());
+    }
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    beforeConnected.forEach(ReferenceCountUtil::release);
+    beforeConnected.clear();
+    if (socket != null) {
+      socket.close();
+    }
+  }
+
+  /** What the pod sends goes to the client; the pod's end of stream ends the forwarded connection. */
+  private final class FromPort extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (closed || !(msg instanceof ByteBuf bytes)) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      client.data(bytes);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (!closed) {
+        end();
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      log.debug("port forward {} to pod {}: {}", port, podId, cause.toString());
+      ctx.close();
     }
   }
 }

@@ -13,12 +13,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The connection-level part of SPDY/3.1 as Kubernetes clients (spdystream) use it: answer
- * pings, end on GOAWAY, and grant back every byte received so a client that honours flow
- * control never stalls. Like spdystream itself it does not hold back its own sends for window
- * updates (spdystream never sends them). Stream frames go on to the protocol handler.
+ * pings, end on GOAWAY and, unless the protocol handler grants windows itself as its consumer
+ * takes the bytes (port forward does), grant back every byte received so a client that honours
+ * flow control never stalls. Like spdystream itself it does not hold back its own sends for
+ * window updates (spdystream never sends them). Stream frames go on to the protocol handler.
  */
 final class SpdyConnectionHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(SpdyConnectionHandler.class);
+
+  private final boolean grantOnReceipt;
+
+  /** {@code grantOnReceipt}: whether every data frame's bytes are granted back as it arrives. */
+  SpdyConnectionHandler(boolean grantOnReceipt) {
+    this.grantOnReceipt = grantOnReceipt;
+  }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -34,7 +42,7 @@ final class SpdyConnectionHandler extends ChannelInboundHandlerAdapter {
       case SpdyGoAwayFrame ignored -> ctx.close();
       case SpdyDataFrame data -> {
         int length = data.content().readableBytes();
-        if (length > 0) {
+        if (grantOnReceipt && length > 0) {
           ctx.writeAndFlush(new DefaultSpdyWindowUpdateFrame(data.streamId(), length));
         }
         ctx.fireChannelRead(data);

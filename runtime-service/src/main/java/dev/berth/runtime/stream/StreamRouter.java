@@ -93,7 +93,7 @@ final class StreamRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         return;
       }
       chosen = PORT_FORWARD_PROTOCOL;
-      protocolHandler = new SpdyPortForwardHandler(dialer, netns.get(), forward.sandboxId());
+      protocolHandler = new SpdyPortForwardHandler(portOpener(ctx, netns.get(), forward));
     } else {
       RemoteCommandProtocol protocol;
       if (offered.isEmpty()) {
@@ -120,11 +120,28 @@ final class StreamRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     // The response has gone through the HTTP encoder; from here on the bytes are SPDY frames.
     ChannelPipeline pipeline = ctx.pipeline();
     pipeline.addAfter(ctx.name(), "spdy-codec", new SpdyFrameCodec(SpdyVersion.SPDY_3_1));
-    pipeline.addAfter("spdy-codec", "spdy-connection", new SpdyConnectionHandler());
+    // Port forward grants SPDY windows itself, as the pod takes the bytes.
+    boolean grantOnReceipt = !(streamRequest instanceof StreamRequest.PortForward);
+    pipeline.addAfter("spdy-codec", "spdy-connection", new SpdyConnectionHandler(grantOnReceipt));
     pipeline.addAfter("spdy-connection", "k8s-protocol", protocolHandler);
     pipeline.remove(StreamingServer.HTTP_AGGREGATOR);
     pipeline.remove(StreamingServer.HTTP_CODEC);
     pipeline.remove(this);
+    upgraded(pipeline);
+  }
+
+  /** The connection is a stream now: its handshake deadline no longer applies. */
+  private static void upgraded(ChannelPipeline pipeline) {
+    if (pipeline.get(HandshakeDeadline.NAME) != null) {
+      pipeline.remove(HandshakeDeadline.NAME);
+    }
+  }
+
+  /** Opens forwarded connections in the pod's network namespace, on this connection's event loop. */
+  private PortConnection.Opener portOpener(ChannelHandlerContext ctx, Optional<Path> netns,
+      StreamRequest.PortForward forward) {
+    return (port, client) -> PortForwardBridge.open(dialer, netns, forward.sandboxId(), port, client,
+        ctx.channel().eventLoop());
   }
 
   private void upgradeToWebSocket(ChannelHandlerContext ctx, FullHttpRequest request, StreamRequest streamRequest) {
@@ -150,14 +167,15 @@ final class StreamRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       if (netns.isEmpty()) {
         return;
       }
-      Optional<Path> namespace = netns.get();
-      protocolHandler = new WebSocketPortForwardHandler(
-          (port, client) -> new PortForwardBridge(dialer, namespace, forward.sandboxId(), port, client), ports);
+      protocolHandler = new WebSocketPortForwardHandler(portOpener(ctx, netns.get(), forward), ports);
     } else {
       protocolHandler = new WebSocketRemoteCommandHandler(chosen.get().version(), stdio(streamRequest),
           bridges(streamRequest));
     }
-    WebSocketUpgrade.upgrade(ctx, request, chosen.get(), protocolHandler);
+    ChannelPipeline pipeline = ctx.pipeline();
+    if (WebSocketUpgrade.upgrade(ctx, request, chosen.get(), protocolHandler)) {
+      upgraded(pipeline);
+    }
   }
 
   /** Whether the exec's or attach's container still runs; the client is told when it does not. */

@@ -1,5 +1,8 @@
 package dev.berth.runtime.stream;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -15,6 +18,10 @@ import org.slf4j.LoggerFactory;
  * port in the request, port {@code i} on channels {@code 2i} (data, both ways) and
  * {@code 2i+1} (errors, server to client). Each channel's first message is the port number,
  * two bytes little-endian. The connection ends once every port's connection has ended.
+ *
+ * <p>Flow control follows the pod: while a port has too much of the client's data waiting,
+ * nothing more is read from the client's connection; the ports are read only while the client's
+ * connection takes what it is sent.
  */
 final class WebSocketPortForwardHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(WebSocketPortForwardHandler.class);
@@ -23,6 +30,7 @@ final class WebSocketPortForwardHandler extends ChannelInboundHandlerAdapter {
   private final List<Integer> ports;
   private final PortConnection[] connections;
   private ChannelHandlerContext ctx;
+  private ClientReadGate gate;
   private int ended;
 
   WebSocketPortForwardHandler(PortConnection.Opener opener, List<Integer> ports) {
@@ -41,6 +49,7 @@ final class WebSocketPortForwardHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.gate = ClientReadGate.of(ctx);
     for (int i = 0; i < ports.size(); i++) {
       int port = ports.get(i);
       ctx.write(new ChannelMessage(2 * i, portBytes(port)));
@@ -49,33 +58,66 @@ final class WebSocketPortForwardHandler extends ChannelInboundHandlerAdapter {
     ctx.flush();
     for (int i = 0; i < ports.size(); i++) {
       connections[i] = opener.open(ports.get(i), clientOf(i));
+      connections[i].readFromPort(ctx.channel().isWritable());
     }
   }
 
-  private PortForwardBridge.Client clientOf(int index) {
-    return new PortForwardBridge.Client() {
+  private PortConnection.Client clientOf(int index) {
+    return new PortConnection.Client() {
       @Override
-      public void data(byte[] bytes) {
-        ctx.executor().execute(() -> ctx.writeAndFlush(new ChannelMessage(2 * index, bytes)));
+      public void data(ByteBuf bytes) {
+        try {
+          if (ctx.channel().isActive()) {
+            ctx.writeAndFlush(new ChannelMessage(2 * index, ByteBufUtil.getBytes(bytes)));
+          }
+        } finally {
+          bytes.release();
+        }
+      }
+
+      @Override
+      public void consumed(int bytes) {
+        readClientWhileThePortsKeepUp();
       }
 
       @Override
       public void end() {
-        ctx.executor().execute(() -> {
-          if (++ended == ports.size() && ctx.channel().isActive()) {
-            ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE))
-                .addListener(ChannelFutureListener.CLOSE);
-          }
-        });
+        if (++ended == ports.size() && ctx.channel().isActive()) {
+          ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE))
+              .addListener(ChannelFutureListener.CLOSE);
+        }
       }
 
       @Override
       public void error(String message) {
         log.info("{}", message);
-        ctx.executor().execute(() -> ctx.writeAndFlush(new ChannelMessage(2 * index + 1,
-            message.getBytes(StandardCharsets.UTF_8))));
+        if (ctx.channel().isActive()) {
+          ctx.writeAndFlush(new ChannelMessage(2 * index + 1, message.getBytes(StandardCharsets.UTF_8)));
+        }
       }
     };
+  }
+
+  /** Reads from the client again once no port has too much of its data waiting. */
+  private void readClientWhileThePortsKeepUp() {
+    if (gate.isShut()) {
+      for (PortConnection connection : connections) {
+        if (connection != null && !connection.writable()) {
+          return;
+        }
+      }
+      gate.open();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    for (PortConnection connection : connections) {
+      if (connection != null) {
+        connection.readFromPort(ctx.channel().isWritable());
+      }
+    }
+    ctx.fireChannelWritabilityChanged();
   }
 
   @Override
@@ -91,7 +133,10 @@ final class WebSocketPortForwardHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     if (message.data().length > 0) {
-      connections[index].write(message.data());
+      connections[index].write(Unpooled.wrappedBuffer(message.data()));
+      if (!connections[index].writable()) {
+        gate.shut();
+      }
     }
   }
 

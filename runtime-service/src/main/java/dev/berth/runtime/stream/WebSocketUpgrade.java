@@ -73,28 +73,45 @@ final class WebSocketUpgrade {
   }
 
   /**
+   * The most ports one WebSocket port forward may name: each is a connection opened at once,
+   * and the kubelet asks for a handful.
+   */
+  static final int MAX_PORTS = 16;
+
+  /**
    * The ports of a WebSocket port forward: every {@code port} query parameter, each possibly a
-   * comma-separated list, as the kubelet reads them.
+   * comma-separated list, as the kubelet reads them. At most {@link #MAX_PORTS}, each once: a
+   * port's channels are known to the client by its number, so a repeated port is refused rather
+   * than given a second pair of channels.
    */
   static List<Integer> ports(String uri) {
     List<String> values = new QueryStringDecoder(uri).parameters().getOrDefault("port", List.of());
     if (values.isEmpty()) {
       throw new StreamProtocolException("query parameter \"port\" is required");
     }
-    List<Integer> ports = new ArrayList<>();
+    List<String> named = new ArrayList<>();
     for (String value : values) {
-      for (String one : value.split(",", -1)) {
-        int port;
-        try {
-          port = Integer.parseInt(one.trim());
-        } catch (NumberFormatException e) {
-          throw new StreamProtocolException("unable to parse \"" + one + "\" as a port");
-        }
-        if (port < 1 || port > 65535) {
-          throw new StreamProtocolException("port \"" + one + "\" must be between 1 and 65535");
-        }
-        ports.add(port);
+      named.addAll(List.of(value.split(",", -1)));
+    }
+    if (named.size() > MAX_PORTS) {
+      throw new StreamProtocolException("a port forward may name at most " + MAX_PORTS + " ports, this one names "
+          + named.size());
+    }
+    List<Integer> ports = new ArrayList<>();
+    for (String one : named) {
+      int port;
+      try {
+        port = Integer.parseInt(one.trim());
+      } catch (NumberFormatException e) {
+        throw new StreamProtocolException("unable to parse \"" + one + "\" as a port");
       }
+      if (port < 1 || port > 65535) {
+        throw new StreamProtocolException("port \"" + one + "\" must be between 1 and 65535");
+      }
+      if (ports.contains(port)) {
+        throw new StreamProtocolException("port " + port + " is named more than once");
+      }
+      ports.add(port);
     }
     return ports;
   }

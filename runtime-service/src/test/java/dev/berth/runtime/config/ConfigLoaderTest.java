@@ -104,6 +104,18 @@ class ConfigLoaderTest {
     assertMessage("key 'log_level': unknown log level 'loud'", "log_level = \"loud\"\n");
     assertMessage("cgroup driver 'systemd' is not supported yet", "cgroup_driver = \"systemd\"\n");
     assertMessage("key 'shutdown_timeout_seconds' must not be negative", "shutdown_timeout_seconds = -1\n");
+    assertMessage("key 'streaming_handshake_timeout_seconds' must be at least 1",
+        "streaming_handshake_timeout_seconds = 0\n");
+    assertMessage("key 'streaming_idle_timeout_seconds' must be at least 1", "streaming_idle_timeout_seconds = -5\n");
+  }
+
+  @Test
+  void streamingTimeoutsDefaultToTheKubeletsAndAreRead() throws IOException {
+    assertEquals(30, BerthConfig.defaults().streamingHandshakeTimeoutSeconds());
+    assertEquals(4 * 60 * 60, BerthConfig.defaults().streamingIdleTimeoutSeconds());
+    BerthConfig config = load("streaming_handshake_timeout_seconds = 5\nstreaming_idle_timeout_seconds = 600\n");
+    assertEquals(5, config.streamingHandshakeTimeoutSeconds());
+    assertEquals(600, config.streamingIdleTimeoutSeconds());
   }
 
   @Test

@@ -112,6 +112,27 @@ final class SpdyTestClient implements AutoCloseable {
     channel.writeAndFlush(new DefaultSpdyDataFrame(stream, Unpooled.copiedBuffer(text, StandardCharsets.UTF_8))).sync();
   }
 
+  /** Sends one data frame and waits until it is written to the socket (as TCP lets it). */
+  void send(int stream, byte[] bytes) throws Exception {
+    channel.writeAndFlush(new DefaultSpdyDataFrame(stream, Unpooled.wrappedBuffer(bytes))).sync();
+  }
+
+  /**
+   * Reads nothing more from the server, as a client that stopped reading would. Auto-read off
+   * alone is not enough: the SPDY codec asks for reads itself.
+   */
+  void stopReading() throws Exception {
+    channel.eventLoop().submit(() -> {
+      channel.config().setAutoRead(false);
+      channel.pipeline().addFirst(new io.netty.channel.ChannelOutboundHandlerAdapter() {
+        @Override
+        public void read(ChannelHandlerContext ctx) {
+          // Withheld.
+        }
+      });
+    }).sync();
+  }
+
   void finish(int stream) throws Exception {
     channel.writeAndFlush(new DefaultSpdyDataFrame(stream).setLast(true)).sync();
   }

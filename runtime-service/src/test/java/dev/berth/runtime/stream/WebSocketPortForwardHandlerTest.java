@@ -1,12 +1,15 @@
 package dev.berth.runtime.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -21,13 +24,24 @@ import org.junit.jupiter.api.Test;
 /** The port forward channels over WebSocket messages, without sockets or processes. */
 class WebSocketPortForwardHandlerTest {
   private final List<String> events = new ArrayList<>();
-  private final Map<Integer, PortForwardBridge.Client> clients = new HashMap<>();
+  private final Map<Integer, PortConnection.Client> clients = new HashMap<>();
+  private final Map<Integer, Boolean> portsWritable = new HashMap<>(Map.of(80, true, 8080, true));
+  private final Map<Integer, Boolean> portsRead = new HashMap<>();
   private final EmbeddedChannel channel = new EmbeddedChannel(new ChannelMessageCodec(false),
       new WebSocketPortForwardHandler((port, client) -> {
         clients.put(port, client);
         return new PortConnection() {
-          public void write(byte[] data) {
-            events.add(port + " <- " + new String(data, StandardCharsets.UTF_8));
+          public void write(ByteBuf data) {
+            events.add(port + " <- " + data.toString(StandardCharsets.UTF_8));
+            data.release();
+          }
+
+          public boolean writable() {
+            return portsWritable.get(port);
+          }
+
+          public void readFromPort(boolean read) {
+            portsRead.put(port, read);
           }
 
           public void closeInput() {
@@ -78,7 +92,7 @@ class WebSocketPortForwardHandlerTest {
   @Test
   void aPortsDataAndErrorsGoOutOnItsChannels() {
     skipPortNumbers();
-    clients.get(8080).data("answer".getBytes(StandardCharsets.UTF_8));
+    clients.get(8080).data(Unpooled.copiedBuffer("answer", StandardCharsets.UTF_8));
     clients.get(80).error("refused");
     assertEquals("2:answer", next());
     assertEquals("1:refused", next());
@@ -95,5 +109,29 @@ class WebSocketPortForwardHandlerTest {
     assertEquals("close 1000", next());
     assertEquals(false, channel.isOpen());
     assertEquals(List.of("80 closed", "8080 closed"), events);
+  }
+
+  @Test
+  void aPortThatLagsStopsReadingFromTheClientUntilItHasTakenTheBytes() {
+    portsWritable.put(8080, false);
+    channel.writeInbound(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {2, 'h', 'i'})));
+    assertFalse(channel.config().isAutoRead());
+    clients.get(80).consumed(10);
+    assertFalse(channel.config().isAutoRead(), "port 8080 still lags");
+    portsWritable.put(8080, true);
+    clients.get(8080).consumed(2);
+    assertTrue(channel.config().isAutoRead());
+  }
+
+  @Test
+  void thePortsAreReadOnlyWhileTheClientTakesWhatItIsSent() {
+    assertEquals(Map.of(80, true, 8080, true), portsRead);
+    channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(1, 2));
+    channel.write(Unpooled.wrappedBuffer(new byte[64]));
+    channel.runPendingTasks();
+    assertEquals(Map.of(80, false, 8080, false), portsRead);
+    channel.flush();
+    channel.runPendingTasks();
+    assertEquals(Map.of(80, true, 8080, true), portsRead);
   }
 }
