@@ -14,11 +14,21 @@ import java.util.Objects;
  * @param stdinOnce close the container's stdin when the first attach client disconnects
  * @param terminal  allocate a pseudo-terminal
  * @param timeout   how long {@code runtime create} may take; {@code null} means one minute
+ * @param runtimeHandler the handler whose OCI runtime creates and then manages the container;
+ *                  {@code ""} is the default
  */
 public record CreateRequest(String id, Path bundle, Path logPath, boolean stdin, boolean stdinOnce, boolean terminal,
-              Duration timeout) {
+              Duration timeout, String runtimeHandler) {
+
+  /** A container of the default runtime handler. */
+  public CreateRequest(String id, Path bundle, Path logPath, boolean stdin, boolean stdinOnce, boolean terminal,
+      Duration timeout) {
+    this(id, bundle, logPath, stdin, stdinOnce, terminal, timeout, "");
+  }
+
   public CreateRequest {
     Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(runtimeHandler, "runtimeHandler");
     Objects.requireNonNull(bundle, "bundle");
     if (timeout == null) {
       timeout = Duration.ofMinutes(1);

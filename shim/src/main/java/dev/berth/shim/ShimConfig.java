@@ -1,7 +1,9 @@
 package dev.berth.shim;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Where the shim finds its binaries and keeps its files.
@@ -13,14 +15,37 @@ import java.util.Objects;
  * @param persistDir  one directory per container: conmon and container pid files, exit and oom files
  * @param socketDir   attach sockets live at {@code <socketDir>/<id>/attach}; keep this path short
  *                    because a unix socket path is limited to 107 bytes
+ * @param handlers    the other runtime handlers a container may be created with, besides the
+ *                    default {@code ""} that {@code runtime} and {@code runtimeRoot} describe
  */
-public record ShimConfig(Path conmon, Path runtime, Path runtimeRoot, Path exitDir, Path persistDir, Path socketDir) {
+public record ShimConfig(Path conmon, Path runtime, Path runtimeRoot, Path exitDir, Path persistDir, Path socketDir,
+    List<OciRuntime> handlers) {
+
+  /** A shim with the default runtime handler only. */
+  public ShimConfig(Path conmon, Path runtime, Path runtimeRoot, Path exitDir, Path persistDir, Path socketDir) {
+    this(conmon, runtime, runtimeRoot, exitDir, persistDir, socketDir, List.of());
+  }
+
   public ShimConfig {
+    handlers = List.copyOf(handlers);
     Objects.requireNonNull(conmon, "conmon");
     Objects.requireNonNull(runtime, "runtime");
     Objects.requireNonNull(runtimeRoot, "runtimeRoot");
     Objects.requireNonNull(exitDir, "exitDir");
     Objects.requireNonNull(persistDir, "persistDir");
     Objects.requireNonNull(socketDir, "socketDir");
+  }
+
+  /** The default handler {@code ""}. */
+  public OciRuntime defaultRuntime() {
+    return new OciRuntime("", runtime, runtimeRoot);
+  }
+
+  /** The runtime of a handler name, {@code ""} being the default; empty for a name not configured. */
+  public Optional<OciRuntime> runtimeOf(String handler) {
+    if (handler.isEmpty()) {
+      return Optional.of(defaultRuntime());
+    }
+    return handlers.stream().filter(h -> h.handler().equals(handler)).findFirst();
   }
 }

@@ -26,5 +26,8 @@ record ConfigFile(
   record RegistryTable(Map<String, List<String>> mirrors, List<String> plainHttpHosts) {}
 
   record RuntimeTable(String ociRuntime, String conmon, String catatonit, String defaultCgroupParent, Long pidsLimit,
-      String infraContainer) {}
+      String infraContainer, Map<String, HandlerTable> handlers) {}
+
+  /** One {@code [runtime.handlers.NAME]} table. */
+  record HandlerTable(String runtimePath) {}
 }

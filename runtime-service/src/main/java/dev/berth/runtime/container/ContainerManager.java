@@ -159,7 +159,7 @@ public final class ContainerManager implements PodContainers {
       times.mark("bundle");
       undo.push("delete runtime container", () -> parts.shim().delete(id));
       CreatedProcess created = parts.shim().create(new CreateRequest(id, bundle, logPath, request.stdin(),
-          request.stdinOnce(), request.tty(), CREATE_TIMEOUT));
+          request.stdinOnce(), request.tty(), CREATE_TIMEOUT, sandbox.spec().runtimeHandler()));
       times.mark("conmon + runc create");
       Container container = new Container(id, sandbox.id(), spec, ContainerState.CREATED, dev.berth.runtime.model.Clock.nowNanos(),
           0, 0, 0, "", "", created.containerPid());
@@ -206,8 +206,7 @@ public final class ContainerManager implements PodContainers {
       if (!Files.exists(host)) {
         Files.createDirectories(host);
       }
-      resolved.add(new MountSpec(mount.containerPath(), host.toRealPath().toString(), mount.readonly(),
-          mount.propagation()));
+      resolved.add(mount.withHostPath(host.toRealPath().toString()));
     }
     return resolved;
   }

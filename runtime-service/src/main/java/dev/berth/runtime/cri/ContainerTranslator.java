@@ -47,9 +47,7 @@ final class ContainerTranslator {
     List<String> env = config.getEnvsList().stream()
         .map(kv -> kv.getKey() + "=" + kv.getValue().toString(StandardCharsets.UTF_8))
         .toList();
-    List<MountSpec> mounts = config.getMountsList().stream()
-        .map(m -> new MountSpec(m.getContainerPath(), m.getHostPath(), m.getReadonly(), propagation(m.getPropagation())))
-        .toList();
+    List<MountSpec> mounts = config.getMountsList().stream().map(ContainerTranslator::mount).toList();
     List<DeviceSpec> devices = config.getDevicesList().stream()
         .map(d -> new DeviceSpec(d.getContainerPath(), d.getHostPath(), d.getPermissions().isEmpty() ? "rwm" : d.getPermissions()))
         .toList();
@@ -119,6 +117,25 @@ final class ContainerTranslator {
     }
     throw new dev.berth.runtime.model.CriException.InvalidArgument("seccomp profile \"" + path
         + "\" must be runtime/default, unconfined or localhost/<path>");
+  }
+
+  /**
+   * A recursive read-only mount must be read-only and private, as KEP-3857 and containerd have
+   * it: a propagating mount would receive new writable sub-mounts the runtime never made read-only.
+   */
+  private static MountSpec mount(Mount mount) {
+    if (mount.getRecursiveReadOnly()) {
+      if (!mount.getReadonly()) {
+        throw new dev.berth.runtime.model.CriException.InvalidArgument("mount " + mount.getContainerPath()
+            + ": recursive_read_only needs readonly true");
+      }
+      if (mount.getPropagation() != MountPropagation.PROPAGATION_PRIVATE) {
+        throw new dev.berth.runtime.model.CriException.InvalidArgument("mount " + mount.getContainerPath()
+            + ": recursive_read_only needs propagation PROPAGATION_PRIVATE, not " + mount.getPropagation());
+      }
+    }
+    return new MountSpec(mount.getContainerPath(), mount.getHostPath(), mount.getReadonly(),
+        propagation(mount.getPropagation()), mount.getRecursiveReadOnly());
   }
 
   private static String propagation(MountPropagation propagation) {
@@ -225,7 +242,8 @@ final class ContainerTranslator {
             .addAllSupplementalGroups(spec.supplementalGroups())));
     for (MountSpec mount : spec.mounts()) {
       status.addMounts(Mount.newBuilder().setContainerPath(mount.containerPath()).setHostPath(mount.hostPath())
-          .setReadonly(mount.readonly()).setPropagation(propagation(mount.propagation())));
+          .setReadonly(mount.readonly()).setPropagation(propagation(mount.propagation()))
+          .setRecursiveReadOnly(mount.recursiveReadOnly()));
     }
     // A numeric or unusual image stop signal ("15", "SIGRTMIN+3") has no CRI enum value; leave
     // the default. A map lookup, not Signal.valueOf and a caught exception: this runs on every

@@ -5,6 +5,8 @@ import dev.berth.cri.v1.LinuxRuntimeConfiguration;
 import dev.berth.cri.v1.RuntimeCondition;
 import dev.berth.cri.v1.RuntimeConfigRequest;
 import dev.berth.cri.v1.RuntimeConfigResponse;
+import dev.berth.cri.v1.RuntimeHandler;
+import dev.berth.cri.v1.RuntimeHandlerFeatures;
 import dev.berth.cri.v1.RuntimeStatus;
 import dev.berth.cri.v1.StatusRequest;
 import dev.berth.cri.v1.StatusResponse;
@@ -16,6 +18,7 @@ import dev.berth.runtime.BerthVersion;
 import dev.berth.runtime.cni.NetworkConfigProbe;
 import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.config.ConfigView;
+import dev.berth.runtime.handler.RuntimeHandlers;
 import dev.berth.runtime.model.CriException;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -35,10 +38,12 @@ public final class RuntimeInfo {
   private final BerthConfig config;
   private final NetworkConfigProbe network;
   private final RuntimeBinaries binaries;
+  private final RuntimeHandlers handlers;
   private final AtomicReference<String> podCidr = new AtomicReference<>("");
 
-  public RuntimeInfo(BerthConfig config, NetworkConfigProbe network) {
+  public RuntimeInfo(BerthConfig config, NetworkConfigProbe network, RuntimeHandlers handlers) {
     this.config = config;
+    this.handlers = handlers;
     this.network = network;
     this.binaries = new RuntimeBinaries(config.runtime());
     binaries.problem().ifPresent(problem -> log.error("runtime not ready: {}; pods cannot run until it is fixed",
@@ -72,6 +77,11 @@ public final class RuntimeInfo {
             .setMessage(networkReadiness.message()))
         .build();
     StatusResponse.Builder reply = StatusResponse.newBuilder().setStatus(status);
+    handlers.all().forEach(handler -> reply.addRuntimeHandlers(RuntimeHandler.newBuilder()
+        .setName(handler.name())
+        .setFeatures(RuntimeHandlerFeatures.newBuilder()
+            .setRecursiveReadOnlyMounts(handler.features().recursiveReadOnlyMounts())
+            .setUserNamespaces(handler.features().userNamespaces()))));
     if (request.getVerbose()) {
       reply.putInfo("config", ConfigView.toJson(config));
       reply.putInfo("podCIDR", podCidr.get());

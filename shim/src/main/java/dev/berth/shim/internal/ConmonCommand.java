@@ -1,6 +1,7 @@
 package dev.berth.shim.internal;
 
 import dev.berth.shim.CreateRequest;
+import dev.berth.shim.OciRuntime;
 import dev.berth.shim.ShimConfig;
 
 import java.nio.file.Path;
@@ -23,7 +24,10 @@ public final class ConmonCommand {
 
   public List<String> create(CreateRequest request) {
     String id = request.id();
-    List<String> argv = common(id, id);
+    OciRuntime runtime = config.runtimeOf(request.runtimeHandler())
+        .orElseThrow(() -> new IllegalArgumentException("runtime handler \"" + request.runtimeHandler()
+            + "\" is not configured"));
+    List<String> argv = common(runtime, id, id);
     add(argv, "-b", request.bundle().toString());
     add(argv, "-p", paths.containerPidFile(id).toString());
     add(argv, "-P", paths.conmonPidFile(id).toString());
@@ -48,8 +52,9 @@ public final class ConmonCommand {
    * container's own attach socket and ctl FIFO in that bundle with its own. It also gets no
    * exit dir, so the exit watcher never mistakes an exec's end for the container's.
    */
-  public List<String> exec(String id, String execId, Path execDir, Path processSpec, Path log, int timeoutSeconds) {
-    List<String> argv = common(id, execId);
+  public List<String> exec(OciRuntime runtime, String id, String execId, Path execDir, Path processSpec, Path log,
+      int timeoutSeconds) {
+    List<String> argv = common(runtime, id, execId);
     add(argv, "-p", execDir.resolve("pid").toString());
     add(argv, "-l", "k8s-file:" + log);
     argv.add("-e");
@@ -64,9 +69,9 @@ public final class ConmonCommand {
    * ctl FIFO in its bundle, and would otherwise replace the container's own. Like every exec it
    * gets no exit dir, and no timeout: a stream lasts as long as its client wants.
    */
-  public List<String> execAttached(String id, String execId, Path execDir, Path processSpec, boolean terminal,
-                                   boolean stdin) {
-    List<String> argv = common(id, execId);
+  public List<String> execAttached(OciRuntime runtime, String id, String execId, Path execDir, Path processSpec,
+      boolean terminal, boolean stdin) {
+    List<String> argv = common(runtime, id, execId);
     add(argv, "-b", execDir.toString());
     add(argv, "-p", execDir.resolve("pid").toString());
     add(argv, "-P", execDir.resolve("conmon.pid").toString());
@@ -84,7 +89,7 @@ public final class ConmonCommand {
     return argv;
   }
 
-  private List<String> common(String id, String uuid) {
+  private List<String> common(OciRuntime runtime, String id, String uuid) {
     List<String> argv = new ArrayList<>();
     argv.add(config.conmon().toString());
     // API version 1: every sync-pipe message is {"data": N[, "message": "..."]}, and an exec
@@ -94,9 +99,9 @@ public final class ConmonCommand {
     add(argv, "-c", id);
     add(argv, "-u", uuid);
     add(argv, "-n", id);
-    add(argv, "-r", config.runtime().toString());
+    add(argv, "-r", runtime.binary().toString());
     add(argv, "--runtime-arg", "--root");
-    add(argv, "--runtime-arg", config.runtimeRoot().toString());
+    add(argv, "--runtime-arg", runtime.root().toString());
     return argv;
   }
 

@@ -45,7 +45,7 @@ class ConmonCommandTest {
 
   @Test
   void execHasNoBundleAndNoExitDir() {
-    List<String> argv = command.exec("c1", "x1", Path.of("/run/p/x"), Path.of("/run/p/x/process.json"),
+    List<String> argv = command.exec(config.defaultRuntime(), "c1", "x1", Path.of("/run/p/x"), Path.of("/run/p/x/process.json"),
         Path.of("/run/p/x/log"), 5);
     assertFalse(argv.contains("-b"), argv.toString());
     assertFalse(argv.contains("--exit-dir"), argv.toString());
