@@ -176,11 +176,18 @@ public final class ContainerManager implements PodContainers {
     }
   }
 
-  /** The groups the request names plus those the image's /etc/group gives the user, as Docker does. */
+  /**
+   * The groups runc hands to setgroups: the primary group first (as containerd and CRI-O do, so
+   * that ContainerStatus.user lists it as kubelet and critest expect), then, under the Merge
+   * policy, the image's /etc/group entries for the user, then the pod's own.
+   */
   private static List<Long> supplementalGroups(ProcessPlan process, ContainerRequest request, Path rootfs) {
-    java.util.LinkedHashSet<Long> groups = new java.util.LinkedHashSet<>(ProcessPlan.imageGroupsOf(process.uid(), rootfs));
+    java.util.LinkedHashSet<Long> groups = new java.util.LinkedHashSet<>();
+    groups.add(process.gid());
+    if (!request.security().strictSupplementalGroups()) {
+      groups.addAll(ProcessPlan.imageGroupsOf(process.uid(), rootfs));
+    }
     groups.addAll(request.security().supplementalGroups());
-    groups.remove(process.gid());
     return List.copyOf(groups);
   }
 

@@ -11,6 +11,7 @@ import dev.berth.cri.v1.LinuxContainerSecurityContext;
 import dev.berth.cri.v1.LinuxContainerUser;
 import dev.berth.cri.v1.Mount;
 import dev.berth.cri.v1.MountPropagation;
+import dev.berth.cri.v1.SupplementalGroupsPolicy;
 import dev.berth.cri.v1.NamespaceMode;
 import dev.berth.cri.v1.Signal;
 import dev.berth.runtime.container.Container;
@@ -90,7 +91,8 @@ final class ContainerTranslator {
         security.getMaskedPathsCount() > 0 ? security.getMaskedPathsList() : null,
         security.getReadonlyPathsCount() > 0 ? security.getReadonlyPathsList() : null,
         security.getSupplementalGroupsList(),
-        seccomp(security));
+        seccomp(security),
+        security.getSupplementalGroupsPolicy() == SupplementalGroupsPolicy.Strict);
   }
 
   /** The seccomp field wins over the deprecated path; an absent profile means unconfined, as in containerd. */

@@ -5,6 +5,7 @@ import dev.berth.cri.v1.LinuxRuntimeConfiguration;
 import dev.berth.cri.v1.RuntimeCondition;
 import dev.berth.cri.v1.RuntimeConfigRequest;
 import dev.berth.cri.v1.RuntimeConfigResponse;
+import dev.berth.cri.v1.RuntimeFeatures;
 import dev.berth.cri.v1.RuntimeHandler;
 import dev.berth.cri.v1.RuntimeHandlerFeatures;
 import dev.berth.cri.v1.RuntimeStatus;
@@ -76,7 +77,9 @@ public final class RuntimeInfo {
             .setReason(networkReadiness.reason())
             .setMessage(networkReadiness.message()))
         .build();
-    StatusResponse.Builder reply = StatusResponse.newBuilder().setStatus(status);
+    StatusResponse.Builder reply = StatusResponse.newBuilder().setStatus(status)
+        // Supplemental groups come from the image's /etc/group (Merge) or only from the pod (Strict).
+        .setFeatures(RuntimeFeatures.newBuilder().setSupplementalGroupsPolicy(true));
     handlers.all().forEach(handler -> reply.addRuntimeHandlers(RuntimeHandler.newBuilder()
         .setName(handler.name())
         .setFeatures(RuntimeHandlerFeatures.newBuilder()

@@ -135,6 +135,7 @@ class RuntimeHandlerTest {
     assertEquals(hostOffersRro("/usr/bin/crun"), handlers.get("crun").getFeatures().getRecursiveReadOnlyMounts());
     assertEquals(false, handlers.get("logged").getFeatures().getRecursiveReadOnlyMounts());
     status.getRuntimeHandlersList().forEach(h -> assertEquals(false, h.getFeatures().getUserNamespaces()));
+    assertTrue(status.getFeatures().getSupplementalGroupsPolicy());
   }
 
   @Test
