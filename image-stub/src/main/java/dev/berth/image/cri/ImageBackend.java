@@ -23,7 +23,7 @@ public interface ImageBackend {
 
   ImageRecord pull(ImageReference reference, RegistryCredentials credentials) throws IOException;
 
-  void remove(ImageRecord image) throws IOException;
+  void remove(ImageRecord image) throws IOException, dev.berth.image.ImageInUseException;
 
   FsUsage fsUsage() throws IOException;
 

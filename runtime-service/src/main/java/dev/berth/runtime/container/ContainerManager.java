@@ -71,6 +71,7 @@ public final class ContainerManager implements PodContainers {
       SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit, ContainerEvents events, CriuSupport criu) {}
 
   private final Parts parts;
+  private final ImageVolumes imageVolumes;
   private final IdIndex<Container> containers = new IdIndex<>();
   private final NameRegistry names = new NameRegistry("container");
   private final KeyedLocks locks = new KeyedLocks();
@@ -78,6 +79,7 @@ public final class ContainerManager implements PodContainers {
 
   public ContainerManager(Parts parts) {
     this.parts = parts;
+    this.imageVolumes = new ImageVolumes(parts.images());
   }
 
   /** Adopts a container loaded (and reconciled) at start-up. */
@@ -147,7 +149,9 @@ public final class ContainerManager implements PodContainers {
       String stopSignal = !request.stopSignal().isEmpty() ? request.stopSignal()
           : !image.config().stopSignal().isEmpty() ? image.config().stopSignal() : "SIGTERM";
       Signals.number(stopSignal);
-      List<MountSpec> mounts = resolveMounts(request.mounts());
+      List<MountSpec> mounts = resolveMounts(imageVolumes.prepare(id, parts.store().objectDir(id), request.mounts(),
+          undo));
+      times.mark("mounts");
       ContainerSpec spec = new ContainerSpec(request.name(), request.attempt(), request.image(), image.id(),
           image.repoDigests().isEmpty() ? image.id() : image.repoDigests().getFirst(), process.args(), process.env(),
           process.workingDir(), process.uid(), process.gid(), supplementalGroups(process, request, rootfs), mounts,
@@ -478,6 +482,7 @@ public final class ContainerManager implements PodContainers {
       try {
         parts.shim().delete(id);
         parts.images().releaseRootfs(id, parts.store().objectDir(id).resolve("bundle").resolve("rootfs"));
+        imageVolumes.release(id, parts.store().objectDir(id));
         parts.store().delete(id);
       } catch (IOException | ShimException e) {
         throw new CriException.Internal("remove container " + id + ": " + e.getMessage(), e);

@@ -136,8 +136,14 @@ final class ContainerTranslator {
             + ": recursive_read_only needs propagation PROPAGATION_PRIVATE, not " + mount.getPropagation());
       }
     }
-    return new MountSpec(mount.getContainerPath(), mount.getHostPath(), mount.getReadonly(),
-        propagation(mount.getPropagation()), mount.getRecursiveReadOnly());
+    String image = mount.getImage().getImage();
+    if (image.isEmpty() && !mount.getImageSubPath().isEmpty()) {
+      throw new dev.berth.runtime.model.CriException.InvalidArgument("mount " + mount.getContainerPath()
+          + ": image_sub_path without image.image");
+    }
+    // An image volume is read-only whatever the request says, as in containerd and CRI-O.
+    return new MountSpec(mount.getContainerPath(), mount.getHostPath(), mount.getReadonly() || !image.isEmpty(),
+        propagation(mount.getPropagation()), mount.getRecursiveReadOnly(), image, mount.getImageSubPath());
   }
 
   private static String propagation(MountPropagation propagation) {
@@ -245,7 +251,10 @@ final class ContainerTranslator {
     for (MountSpec mount : spec.mounts()) {
       status.addMounts(Mount.newBuilder().setContainerPath(mount.containerPath()).setHostPath(mount.hostPath())
           .setReadonly(mount.readonly()).setPropagation(propagation(mount.propagation()))
-          .setRecursiveReadOnly(mount.recursiveReadOnly()));
+          .setRecursiveReadOnly(mount.recursiveReadOnly()).setImageSubPath(mount.imageSubPath()));
+      if (mount.isImageVolume()) {
+        status.getMountsBuilder(status.getMountsCount() - 1).setImage(ImageSpec.newBuilder().setImage(mount.image()));
+      }
     }
     // A numeric or unusual image stop signal ("15", "SIGRTMIN+3") has no CRI enum value; leave
     // the default. A map lookup, not Signal.valueOf and a caught exception: this runs on every

@@ -42,6 +42,15 @@ public final class TestImages {
         .import_(ImportRequest.newBuilder().setPath(archive.toString()).build());
   }
 
+  /** An image of exactly the files under {@code rootfs}, with no command: for image volumes. */
+  public static void importFiles(CriClient client, Path work, String reference, Path rootfs)
+      throws IOException {
+    Path archive = Files.createTempFile(work, "files", ".tar");
+    ImageArchiveBuilder.fromDirectory(rootfs).name(reference).writeTo(archive);
+    ImagesGrpc.newBlockingStub(client.channel()).withDeadlineAfter(5, TimeUnit.MINUTES)
+        .import_(ImportRequest.newBuilder().setPath(archive.toString()).build());
+  }
+
   /** /bin/busybox with a link for every applet it has, and the few /etc files tools read. */
   public static Path busyboxRootfs(Path dir) throws IOException, InterruptedException {
     Path bin = Files.createDirectories(dir.resolve("bin"));
