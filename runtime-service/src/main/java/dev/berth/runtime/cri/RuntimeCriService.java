@@ -103,6 +103,10 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
       String name = request.getRuntimeHandler();
       RuntimeHandler handler = runtimeHandlers.find(name).orElseThrow(() -> new CriException.InvalidArgument(
           "runtime_handler \"" + name + "\" is not configured (known: " + runtimeHandlers.names() + ")"));
+      var namespaces = request.getConfig().getLinux().getSecurityContext().getNamespaceOptions();
+      if (namespaces.hasUsernsOptions()) {
+        UserNamespaceOptions.check(namespaces.getUsernsOptions(), handler);
+      }
       var spec = SandboxTranslator.spec(request.getConfig(), name);
       info.requireRuntimeReady();
       handler.problem().ifPresent(problem -> {

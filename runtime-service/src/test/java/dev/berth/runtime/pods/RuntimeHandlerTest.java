@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.cri.v1.ExecSyncRequest;
 import dev.berth.cri.v1.ExecSyncResponse;
+import dev.berth.cri.v1.IDMapping;
+import dev.berth.cri.v1.LinuxPodSandboxConfig;
+import dev.berth.cri.v1.LinuxSandboxSecurityContext;
+import dev.berth.cri.v1.NamespaceMode;
+import dev.berth.cri.v1.NamespaceOption;
+import dev.berth.cri.v1.UserNamespace;
 import dev.berth.cri.v1.Mount;
 import dev.berth.cri.v1.MountPropagation;
 import dev.berth.cri.v1.RemovePodSandboxRequest;
@@ -232,6 +238,29 @@ class RuntimeHandlerTest {
       assertTrue(shared.getStatus().getDescription().contains("needs propagation PROPAGATION_PRIVATE, not "
           + propagation), shared.getStatus().getDescription());
     }
+  }
+
+  /**
+   * No handler offers user namespaces yet (Status says so): a POD user namespace is refused
+   * before anything is made, and NODE is the host's namespace, as the kubelet's hostUsers: true.
+   */
+  @Test
+  void userNamespacesAreRefusedClearlyAndNodeIsTheHostsNamespace() throws Exception {
+    IDMapping mapping = IDMapping.newBuilder().setContainerId(0).setHostId(1000).setLength(100000).build();
+    StatusRuntimeException e = refused(() -> runPod("", env.podConfig("userns-pod").setLinux(
+        LinuxPodSandboxConfig.newBuilder().setSecurityContext(LinuxSandboxSecurityContext.newBuilder()
+            .setNamespaceOptions(NamespaceOption.newBuilder().setUsernsOptions(UserNamespace.newBuilder()
+                .setMode(NamespaceMode.POD).addUids(mapping).addGids(mapping)))))));
+    assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("does not support user namespaces on this node"),
+        e.getStatus().getDescription());
+
+    String pod = runPod("", env.podConfig("userns-node").setLinux(LinuxPodSandboxConfig.newBuilder()
+        .setSecurityContext(LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(NamespaceOption.newBuilder()
+            .setUsernsOptions(UserNamespace.newBuilder().setMode(NamespaceMode.NODE))))));
+    String id = env.runContainer(pod, env.containerConfig("uid-map", "sleep", "600").build());
+    assertEquals(Files.readString(Path.of("/proc/self/uid_map")).strip(),
+        exec(id, "cat /proc/self/uid_map").getStdout().toStringUtf8().strip());
   }
 
   @Test
