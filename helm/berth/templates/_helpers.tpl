@@ -23,6 +23,10 @@ metrics_address = {{ if .Values.metrics.enabled }}{{ printf "0.0.0.0:%v" .Values
 [cni]
 conf_dir = {{ .Values.cni.confDir | quote }}
 bin_dirs = [{{ range $i, $d := .Values.cni.binDirs }}{{ if $i }}, {{ end }}{{ $d | quote }}{{ end }}]
+{{- range $name, $binary := .Values.runtimeHandlers }}
+[runtime.handlers.{{ $name }}]
+runtime_path = {{ $binary | quote }}
+{{- end }}
 [registry]
 plain_http_hosts = [{{ range $i, $h := .Values.registry.plainHttpHosts }}{{ if $i }}, {{ end }}{{ $h | quote }}{{ end }}]
 [registry.mirrors]

@@ -74,9 +74,9 @@ class HelmChartTest {
   void defaultsRenderTheDaemonSetRuntimeClassServiceAndConfig() throws IOException {
     List<JsonNode> objects = render(t -> t);
 
-    assertEquals(List.of("ConfigMap", "DaemonSet", "RuntimeClass", "Service"), kinds(objects));
-    assertEquals("runc", only(objects, "RuntimeClass").path("handler").asText());
-    assertEquals("berth", only(objects, "RuntimeClass").path("metadata").path("name").asText());
+    assertEquals(List.of("ConfigMap", "DaemonSet", "RuntimeClass", "RuntimeClass", "RuntimeClass", "Service"),
+        kinds(objects));
+    assertEquals(Map.of("berth", "runc", "berth-runc", "runc", "berth-crun", "crun"), runtimeClasses(objects));
     JsonNode pod = only(objects, "DaemonSet").path("spec").path("template").path("spec");
     assertTrue(pod.path("hostNetwork").asBoolean());
     assertTrue(pod.path("hostPID").asBoolean());
@@ -90,6 +90,38 @@ class HelmChartTest {
     BerthConfig config = loadedConfig(objects);
     assertEquals(LogLevel.parse("info", "test"), config.logLevel());
     assertEquals("0.0.0.0:9767", config.metricsAddress());
+    assertEquals(Map.of("runc", Path.of("/usr/sbin/runc"), "crun", Path.of("/usr/bin/crun")),
+        config.runtime().handlers());
+  }
+
+  @Test
+  void runtimeClassesFollowTheRuntimeHandlers() throws IOException {
+    Path values = Files.writeString(dir.resolve("values.yaml"), """
+        runtimeHandlers: {runc: null, crun: null, kata: /opt/kata/bin/kata-runtime}
+        runtimeClass: {handler: kata}
+        """);
+
+    List<JsonNode> objects = render(t -> t.withValuesFile(values));
+
+    assertEquals(Map.of("berth", "kata", "berth-kata", "kata"), runtimeClasses(objects));
+    assertEquals(Map.of("kata", Path.of("/opt/kata/bin/kata-runtime")), loadedConfig(objects).runtime().handlers());
+    assertFalse(only(objects, "ConfigMap").path("data").path("install-on-host.sh").asText().contains(" crun "));
+  }
+
+  @Test
+  void aRuntimeClassForAHandlerThatIsNotConfiguredIsRefused() {
+    IllegalStateException refused = assertThrows(IllegalStateException.class,
+        () -> render(t -> t.set("runtimeClass.handler", "kata")));
+
+    assertTrue(refused.getMessage().contains("runtimeClass.handler \"kata\" is not one of runtimeHandlers (crun, runc)"),
+        refused.getMessage());
+  }
+
+  private static Map<String, String> runtimeClasses(List<JsonNode> objects) {
+    Map<String, String> classes = new java.util.HashMap<>();
+    objects.stream().filter(o -> o.path("kind").asText().equals("RuntimeClass"))
+        .forEach(o -> classes.put(o.path("metadata").path("name").asText(), o.path("handler").asText()));
+    return classes;
   }
 
   @Test
@@ -119,11 +151,13 @@ class HelmChartTest {
 
     List<JsonNode> objects = render(t -> t.withValuesFile(values));
 
-    assertEquals(List.of("ConfigMap", "DaemonSet", "RuntimeClass", "Service", "ServiceMonitor"), kinds(objects));
+    assertEquals(List.of("ConfigMap", "DaemonSet", "RuntimeClass", "RuntimeClass", "RuntimeClass", "Service",
+        "ServiceMonitor"), kinds(objects));
     JsonNode monitor = only(objects, "ServiceMonitor");
     assertEquals("kube-prometheus", monitor.path("metadata").path("labels").path("release").asText());
     assertEquals("/metrics", monitor.path("spec").path("endpoints").get(0).path("path").asText());
-    assertEquals("berth-fast", only(objects, "RuntimeClass").path("metadata").path("name").asText());
+    assertEquals(Map.of("berth-fast", "runc", "berth-fast-runc", "runc", "berth-fast-crun", "crun"),
+        runtimeClasses(objects));
     JsonNode pod = only(objects, "DaemonSet").path("spec").path("template").path("spec");
     assertEquals("true", pod.path("nodeSelector").path("berth.dev/runtime").asText());
     assertEquals("64Mi", pod.path("containers").get(0).path("resources").path("limits").path("memory").asText());
@@ -142,7 +176,7 @@ class HelmChartTest {
   void metricsOffRendersNoServiceAndTurnsTheEndpointOff() throws IOException {
     List<JsonNode> objects = render(t -> t.set("metrics.enabled", false).set("metrics.serviceMonitor.enabled", true));
 
-    assertEquals(List.of("ConfigMap", "DaemonSet", "RuntimeClass"), kinds(objects));
+    assertEquals(List.of("ConfigMap", "DaemonSet", "RuntimeClass", "RuntimeClass", "RuntimeClass"), kinds(objects));
     assertEquals(BerthConfig.METRICS_OFF, loadedConfig(objects).metricsAddress());
   }
 

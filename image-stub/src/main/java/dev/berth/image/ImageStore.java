@@ -150,6 +150,28 @@ public final class ImageStore implements AutoCloseable {
   }
 
   /**
+   * Mounts an image read-only at mountpoint as an image volume (CRI Mount.image). The image
+   * counts as in use until {@link #releaseImageVolume}: RemoveImage refuses it, as containerd
+   * does. {@code volumeId} is unique per container and volume, such as {@code <container id>-v0}.
+   */
+  public void mountImageVolume(String volumeId, String reference, Path mountpoint)
+      throws IOException, ImageNotFoundException {
+    ImageRecord image = catalog.find(reference).orElseThrow(() -> new ImageNotFoundException(reference));
+    List<Digest> diffIds = image.layers().stream().map(LayerRecord::diffId).toList();
+    try (ContentGarbageCollector.Lease lease = gc.lease(diffIds)) {
+      for (LayerRecord layer : image.layers()) {
+        layers.ensureUnpacked(layer);
+      }
+      snapshots.mountImageVolume(volumeId, image.id(), diffIds, mountpoint);
+    }
+  }
+
+  /** Unmounts an image volume and lets its image go; idempotent. */
+  public void releaseImageVolume(String volumeId, Path mountpoint) throws IOException {
+    releaseRootfs(volumeId, mountpoint);
+  }
+
+  /**
    * The directory holding the container's writes to its rootfs (the overlay upper dir), for
    * writable-layer stats; empty when the container has no rootfs here.
    */
@@ -213,7 +235,11 @@ public final class ImageStore implements AutoCloseable {
     }
 
     @Override
-    public void remove(ImageRecord image) throws IOException {
+    public void remove(ImageRecord image) throws IOException, ImageInUseException {
+      List<String> volumes = snapshots.imageVolumes().get(image.id());
+      if (volumes != null) {
+        throw new ImageInUseException(image.id(), volumes);
+      }
       if (catalog.remove(image.id()).isPresent()) {
         configs.forget(image.config());
         log.info("removed image {} ({})", image.id(), String.join(", ", image.repoTags()));

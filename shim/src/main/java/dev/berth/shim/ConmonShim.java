@@ -26,10 +26,14 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
@@ -52,7 +56,10 @@ public final class ConmonShim {
   private final ShimConfig config;
   private final ShimPaths paths;
   private final ConmonCommand commands;
-  private final RuncCli runtime;
+  /** One command line per runtime handler, {@code ""} being the default. */
+  private final Map<String, RuncCli> runtimes;
+  /** Which handler made each container, read once from its shim dir (it survives a restart). */
+  private final ConcurrentMap<String, String> handlerOf = new ConcurrentHashMap<>();
   private final ExitFiles exitFiles;
   private final ExecDirs execDirs;
   private final ObjectMapper json = new ObjectMapper();
@@ -61,10 +68,17 @@ public final class ConmonShim {
     this.config = config;
     this.paths = new ShimPaths(config);
     this.commands = new ConmonCommand(config, paths);
-    this.runtime = new RuncCli(config.runtime(), config.runtimeRoot(), config.criu(), RUNTIME_TIMEOUT);
+    Map<String, RuncCli> byHandler = new HashMap<>();
+    byHandler.put("", new RuncCli(config.runtime(), config.runtimeRoot(), config.criu(), RUNTIME_TIMEOUT));
+    config.handlers().forEach(h -> byHandler.put(h.handler(),
+        new RuncCli(h.binary(), h.root(), config.criu(), RUNTIME_TIMEOUT)));
+    this.runtimes = Map.copyOf(byHandler);
     this.exitFiles = new ExitFiles(paths);
     this.execDirs = new ExecDirs(config.persistDir(), config.socketDir());
     try {
+      for (OciRuntime handler : config.handlers()) {
+        Files.createDirectories(handler.root(), OWNER_ONLY);
+      }
       Files.createDirectories(config.exitDir(), OWNER_ONLY);
       Files.createDirectories(config.persistDir(), OWNER_ONLY);
       Files.createDirectories(config.socketDir(), OWNER_ONLY);
@@ -81,6 +95,9 @@ public final class ConmonShim {
    */
   public CreatedProcess create(CreateRequest request) throws ShimException {
     String id = ShimPaths.checkId(request.id());
+    if (config.runtimeOf(request.runtimeHandler()).isEmpty()) {
+      throw new ShimException("runtime handler \"" + request.runtimeHandler() + "\" is not configured");
+    }
     Path socket = paths.attachSocket(id);
     if (!ShimPaths.fitsSocketPath(socket)) {
       throw new ShimException("attach socket path " + socket + " is longer than "
@@ -95,6 +112,7 @@ public final class ConmonShim {
         throw new ShimException("container " + id + " already has shim files in " + dir + "; delete it first");
       }
       Files.createDirectories(dir, OWNER_ONLY);
+      rememberHandler(id, request.runtimeHandler());
       Files.deleteIfExists(paths.bundleLink(id));
       Files.createSymbolicLink(paths.bundleLink(id), request.bundle().toAbsolutePath());
       Files.deleteIfExists(paths.exitFile(id));
@@ -166,7 +184,7 @@ public final class ConmonShim {
         .flatMap(ProcessHandle::of)
         .ifPresent(ProcessHandle::destroyForcibly);
     try {
-      RuncCli.Result result = runtime.run("delete", "--force", id);
+      RuncCli.Result result = runtimeOf(id).run("delete", "--force", id);
       if (!result.ok() && !result.containerUnknown()) {
         log.warn("undoing create of {}: {}", id, result.describe());
       }
@@ -243,6 +261,46 @@ public final class ConmonShim {
     } catch (IOException e) {
       log.warn("removing shim files of {}: {}", id, e.toString());
     }
+    handlerOf.remove(id);
+  }
+
+  /** Written before conmon runs, so that every later call reaches the runtime that made the container. */
+  private void rememberHandler(String id, String handler) throws IOException {
+    handlerOf.put(id, handler);
+    if (handler.isEmpty()) {
+      Files.deleteIfExists(paths.runtimeHandlerFile(id));
+    } else {
+      Files.writeString(paths.runtimeHandlerFile(id), handler);
+    }
+  }
+
+  /**
+   * The runtime that created the container: its handler file, or the default handler for a
+   * container without one (every container made before handlers existed). A handler that is no
+   * longer configured falls back to the default, with a warning, so the container can still be
+   * stopped and removed.
+   */
+  private RuncCli runtimeOf(String id) {
+    String handler = handlerOf.computeIfAbsent(id, this::readHandler);
+    RuncCli runtime = runtimes.get(handler);
+    if (runtime == null) {
+      log.warn("container {} was made by runtime handler \"{}\", which is no longer configured; using the default",
+          id, handler);
+      return runtimes.get("");
+    }
+    return runtime;
+  }
+
+  private OciRuntime ociRuntimeOf(String id) {
+    return config.runtimeOf(handlerOf.computeIfAbsent(id, this::readHandler)).orElse(config.defaultRuntime());
+  }
+
+  private String readHandler(String id) {
+    try {
+      return Files.readString(paths.runtimeHandlerFile(id)).strip();
+    } catch (IOException e) {
+      return "";
+    }
   }
 
   /** The runtime's view of the container; empty when the runtime does not know the id. */
@@ -303,8 +361,8 @@ public final class ConmonShim {
     try {
       Files.writeString(spec, processJson);
       try (ConmonLaunch launch = ConmonLaunch.start(
-          commands.exec(id, execId, dir, spec, logFile, seconds, ExecResult.OUTPUT_LIMIT), dir, dir, false, 2,
-          output, json)) {
+          commands.exec(ociRuntimeOf(id), id, execId, dir, spec, logFile, seconds, ExecResult.OUTPUT_LIMIT), dir, dir,
+          false, 2, output, json)) {
         SyncMessage started = launch.next(RUNTIME_TIMEOUT);
         if (started.failed()) {
           throw new ShimException("exec in " + id + ": " + describeExec(started, output));
@@ -390,7 +448,7 @@ public final class ConmonShim {
     ExecAttachLaunch launch = null;
     AttachConnection connection = null;
     try {
-      launch = ExecAttachLaunch.start(commands.execAttached(id, execId, dir, dir.resolve("process.json"), tty, stdin),
+      launch = ExecAttachLaunch.start(commands.execAttached(ociRuntimeOf(id), id, execId, dir, dir.resolve("process.json"), tty, stdin),
           dir, output, json);
       SyncMessage ready = launch.awaitAttachSocket(RUNTIME_TIMEOUT);
       if (ready.failed()) {
@@ -498,7 +556,7 @@ public final class ConmonShim {
   public void updateResources(String id, String linuxResourcesJson) throws ShimException {
     ShimPaths.checkId(id);
     try {
-      check(runtime.run(linuxResourcesJson.getBytes(StandardCharsets.UTF_8), "update", "-r", "-", id));
+      check(runtimeOf(id).run(linuxResourcesJson.getBytes(StandardCharsets.UTF_8), "update", "-r", "-", id));
     } catch (IOException e) {
       throw new ShimException("runtime update " + id + ": " + e.getMessage(), e);
     }
@@ -538,7 +596,7 @@ public final class ConmonShim {
 
   private RuncCli.Result runtime(String id, String... args) throws ShimException {
     try {
-      return runtime.run(args);
+      return runtimeOf(id).run(args);
     } catch (IOException e) {
       throw new ShimException("runtime " + args[0] + " " + id + ": " + e.getMessage(), e);
     }

@@ -14,20 +14,24 @@ import java.util.Objects;
  * @param stdinOnce close the container's stdin when the first attach client disconnects
  * @param terminal  allocate a pseudo-terminal
  * @param timeout   how long {@code runtime create} may take; {@code null} means one minute
+ * @param runtimeHandler the handler whose OCI runtime creates and then manages the container;
+ *                  {@code ""} is the default
  * @param restoreFrom a directory of CRIU images: the container is restored from them ({@code
  *                    runtime restore}, running when create returns) instead of created; {@code null}
  *                    for an ordinary create
  */
 public record CreateRequest(String id, Path bundle, Path logPath, boolean stdin, boolean stdinOnce, boolean terminal,
-              Duration timeout, Path restoreFrom) {
+              Duration timeout, String runtimeHandler, Path restoreFrom) {
 
+  /** A container of the default runtime handler. */
   public CreateRequest(String id, Path bundle, Path logPath, boolean stdin, boolean stdinOnce, boolean terminal,
       Duration timeout) {
-    this(id, bundle, logPath, stdin, stdinOnce, terminal, timeout, null);
+    this(id, bundle, logPath, stdin, stdinOnce, terminal, timeout, "", null);
   }
 
   public CreateRequest {
     Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(runtimeHandler, "runtimeHandler");
     Objects.requireNonNull(bundle, "bundle");
     if (timeout == null) {
       timeout = Duration.ofMinutes(1);
@@ -39,7 +43,7 @@ public record CreateRequest(String id, Path bundle, Path logPath, boolean stdin,
 
   /** The same container, restored from the CRIU images in {@code imageDir}. */
   public CreateRequest restoringFrom(Path imageDir) {
-    return new CreateRequest(id, bundle, logPath, stdin, stdinOnce, terminal, timeout, imageDir);
+    return new CreateRequest(id, bundle, logPath, stdin, stdinOnce, terminal, timeout, runtimeHandler, imageDir);
   }
 
   /** A non-interactive container, the common case. */

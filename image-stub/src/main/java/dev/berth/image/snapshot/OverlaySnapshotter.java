@@ -40,8 +40,14 @@ public final class OverlaySnapshotter {
    */
   private static final String REMOVING = ".removing-";
 
-  /** What a container's rootfs is made of; persisted so that it outlives the daemon. */
-  public record SnapshotRecord(String imageId, List<Digest> layers) {}
+  /**
+   * What a container's rootfs, or an image volume, is made of; persisted so that it outlives the
+   * daemon.
+   *
+   * @param imageVolume a read-only mount of the image as a volume (KEP-4639): it holds the image
+   *     itself, not only its layers, in use
+   */
+  public record SnapshotRecord(String imageId, List<Digest> layers, boolean imageVolume) {}
 
   private final Path dir;
   private final LayerStore layers;
@@ -70,11 +76,6 @@ public final class OverlaySnapshotter {
       log.debug("rootfs of {} already mounted at {}", containerId, mountpoint);
       return;
     }
-    for (Digest layer : diffIds) {
-      if (!layers.isUnpacked(layer)) {
-        throw new IOException("layer " + layer + " of image " + imageId + " is not unpacked");
-      }
-    }
     Path upper = home.resolve("upper");
     Path work = home.resolve("work");
     // The home and the work dir are the store's; the upper dir is the top of the container's "/"
@@ -86,23 +87,76 @@ public final class OverlaySnapshotter {
       seed.fill(upper);
     }
     PrivateDirectory.create(work);
-    AtomicFiles.write(home.resolve("snapshot.json"), RecordFormat.write(new SnapshotRecord(imageId, diffIds)));
-    List<String> lower = new ArrayList<>();
-    for (int i = diffIds.size() - 1; i >= 0; i--) {
-      lower.add(layers.path(diffIds.get(i)).toString());
-    }
+    AtomicFiles.write(home.resolve("snapshot.json"),
+        RecordFormat.write(new SnapshotRecord(imageId, diffIds, false)));
+    List<String> lower = lowerDirs(diffIds);
     if (lower.isEmpty()) {
       // overlayfs needs a lower directory; an image without layers gets an empty one.
       Path empty = Files.createDirectories(home.resolve("empty"));
       lower.add(empty.toString());
     }
     String data = "lowerdir=" + String.join(":", lower) + ",upperdir=" + upper + ",workdir=" + work;
+    Syscalls.mount("overlay", mountpoint, "overlay", 0, checkedData(data, imageId, diffIds));
+    log.debug("mounted rootfs of {} at {} ({} layers)", containerId, mountpoint, diffIds.size());
+  }
+
+  /**
+   * Mounts an image read-only at mountpoint, as an image volume: overlayfs of its layers with no
+   * upper directory, which the kernel mounts read-only. {@code volumeId} names it like a
+   * container id; {@link #release} takes it away. Idempotent like {@link #mount}.
+   */
+  public synchronized void mountImageVolume(String volumeId, String imageId, List<Digest> diffIds, Path mountpoint)
+      throws IOException {
+    Path home = containerDir(volumeId);
+    Files.createDirectories(mountpoint);
+    if (MountTable.isMountPoint(mountpoint)) {
+      return;
+    }
+    Files.createDirectories(home);
+    AtomicFiles.write(home.resolve("snapshot.json"), RecordFormat.write(new SnapshotRecord(imageId, diffIds, true)));
+    List<String> lower = lowerDirs(diffIds);
+    // Without an upper directory overlayfs wants two lower ones: an empty one goes at the bottom.
+    lower.add(Files.createDirectories(home.resolve("empty")).toString());
+    String data = "lowerdir=" + String.join(":", lower);
+    Syscalls.mount("overlay", mountpoint, "overlay", Syscalls.MS_RDONLY, checkedData(data, imageId, diffIds));
+    log.debug("mounted image {} as volume {} at {}", imageId, volumeId, mountpoint);
+  }
+
+  /** Top layer first, as overlayfs lists them; every one must be unpacked. */
+  private List<String> lowerDirs(List<Digest> diffIds) throws IOException {
+    List<String> lower = new ArrayList<>();
+    for (int i = diffIds.size() - 1; i >= 0; i--) {
+      if (!layers.isUnpacked(diffIds.get(i))) {
+        throw new IOException("layer " + diffIds.get(i) + " is not unpacked");
+      }
+      lower.add(layers.path(diffIds.get(i)).toString());
+    }
+    return lower;
+  }
+
+  private String checkedData(String data, String imageId, List<Digest> diffIds) throws IOException {
     if (data.length() > MAX_MOUNT_DATA) {
       throw new IOException("image " + imageId + " has too many layers (" + diffIds.size()
           + ") for one overlay mount under " + dir);
     }
-    Syscalls.mount("overlay", mountpoint, "overlay", 0, data);
-    log.debug("mounted rootfs of {} at {} ({} layers)", containerId, mountpoint, diffIds.size());
+    return data;
+  }
+
+  /** The images mounted as image volumes, each with the ids of its volumes. */
+  public synchronized java.util.Map<String, List<String>> imageVolumes() throws IOException {
+    java.util.Map<String, List<String>> volumes = new java.util.TreeMap<>();
+    try (Stream<Path> homes = Files.list(dir)) {
+      for (Path home : (Iterable<Path>) homes::iterator) {
+        Path record = home.resolve("snapshot.json");
+        if (Files.isRegularFile(record)) {
+          SnapshotRecord snapshot = RecordFormat.read(record, Files.readAllBytes(record), SnapshotRecord.class);
+          if (snapshot.imageVolume()) {
+            volumes.computeIfAbsent(snapshot.imageId(), id -> new ArrayList<>()).add(home.getFileName().toString());
+          }
+        }
+      }
+    }
+    return volumes;
   }
 
   /**

@@ -24,6 +24,7 @@ public final class Syscalls {
   public static final int S_IFBLK = 0060000;
   public static final int S_IFIFO = 0010000;
   public static final int MNT_DETACH = 2;
+  public static final long MS_RDONLY = 1;
   private static final int EINVAL = 22;
   private static final int ENOENT = 2;
 

@@ -42,11 +42,22 @@ public record BerthConfig(
    * @param defaultCgroupParent where pods go when the kubelet names no cgroup parent
    * @param pidsLimit the most processes one container may have, 0 for no limit
    * @param infraContainer whether every pod gets an infra process, or only pods that need one
+   * @param handlers the named runtime handlers (RuntimeClass handlers) and the OCI runtime binary
+   *     of each; the default handler {@code ""} is {@code ociRuntime}
    * @param criu the CRIU binary for checkpoint and restore: an absolute path, or a bare name
    *     looked up on the daemon's PATH when it is needed
    */
   public record Runtime(Path ociRuntime, Path conmon, Path catatonit, String defaultCgroupParent, long pidsLimit,
-      InfraContainer infraContainer, Path criu) {}
+      InfraContainer infraContainer, Map<String, Path> handlers, Path criu) {
+    public Runtime {
+      handlers = Map.copyOf(handlers);
+    }
+  }
+
+  /** The handlers every node offers out of the box: Debian's runc and crun. */
+  public static final Map<String, Path> DEFAULT_HANDLERS = Map.of(
+      "runc", Path.of("/usr/sbin/runc"),
+      "crun", Path.of("/usr/bin/crun"));
 
   /**
    * When a pod gets an infra process (catatonit under conmon) to hold its namespaces.
@@ -107,7 +118,7 @@ public record BerthConfig(
         // /usr/lib/cni is where Debian's containernetworking-plugins installs them.
         new Cni(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"))),
         new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth", 0,
-            InfraContainer.WHEN_NEEDED, Path.of("criu")),
+            InfraContainer.WHEN_NEEDED, DEFAULT_HANDLERS, Path.of("criu")),
         new Registry(Map.of(), List.of(), 300),
         "127.0.0.1:9767",
         false);

@@ -29,5 +29,8 @@ record ConfigFile(
   record RegistryTable(Map<String, List<String>> mirrors, List<String> plainHttpHosts, Integer pullProgressTimeoutSeconds) {}
 
   record RuntimeTable(String ociRuntime, String conmon, String catatonit, String defaultCgroupParent, Long pidsLimit,
-      String infraContainer, String criu) {}
+      String infraContainer, Map<String, HandlerTable> handlers, String criu) {}
+
+  /** One {@code [runtime.handlers.NAME]} table. */
+  record HandlerTable(String runtimePath) {}
 }

@@ -11,8 +11,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /** Reads a TOML config file and lays it over the built-in defaults. */
@@ -23,6 +25,7 @@ public final class ConfigLoader {
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
       .build();
+  private static final Pattern RUNTIME_HANDLER_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
   private ConfigLoader() {}
 
@@ -89,6 +92,7 @@ public final class ConfigLoader {
               .orElseThrow(() -> new ConfigException(source + ": key 'runtime.infra_container' must be \"always\" or"
                   + " \"when-needed\", got '" + table.infraContainer() + "'"))
               : runtime.infraContainer(),
+          table.handlers() != null ? handlers(table.handlers(), source) : runtime.handlers(),
           table.criu() != null ? criuPath(table.criu(), source) : runtime.criu());
       if (runtime.pidsLimit() < 0) {
         throw new ConfigException(source + ": key 'runtime.pids_limit' must not be negative");
@@ -166,6 +170,26 @@ public final class ConfigLoader {
       throw new ConfigException(source + ": key '" + key + "' must be at least 1");
     }
     return value;
+  }
+
+  /**
+   * {@code [runtime.handlers.NAME]} tables replace the built-in handlers. A name is what a
+   * RuntimeClass's {@code handler} holds, so it must be a DNS label, as Kubernetes requires.
+   */
+  private static Map<String, Path> handlers(Map<String, ConfigFile.HandlerTable> tables, String source) {
+    Map<String, Path> handlers = new LinkedHashMap<>();
+    tables.forEach((name, table) -> {
+      if (!RUNTIME_HANDLER_NAME.matcher(name).matches()) {
+        throw new ConfigException(source + ": runtime handler name '" + name + "' in [runtime.handlers] must be a"
+            + " DNS label (lower-case letters, digits and '-', at most 63)");
+      }
+      String key = "runtime.handlers." + name + ".runtime_path";
+      if (table == null || table.runtimePath() == null) {
+        throw new ConfigException(source + ": key '" + key + "' is missing");
+      }
+      handlers.put(name, absolute(table.runtimePath(), source, key));
+    });
+    return handlers;
   }
 
   /** "off", or HOST:PORT with a port from 0 to 65535 (0 picks a free one). */

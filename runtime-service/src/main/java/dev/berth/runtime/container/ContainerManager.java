@@ -78,6 +78,7 @@ public final class ContainerManager implements PodContainers {
       SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit, ContainerEvents events, CriuSupport criu) {}
 
   private final Parts parts;
+  private final ImageVolumes imageVolumes;
   private final IdIndex<Container> containers = new IdIndex<>();
   private final NameRegistry names = new NameRegistry("container");
   private final KeyedLocks locks = new KeyedLocks();
@@ -85,6 +86,7 @@ public final class ContainerManager implements PodContainers {
 
   public ContainerManager(Parts parts) {
     this.parts = parts;
+    this.imageVolumes = new ImageVolumes(parts.images());
   }
 
   /** Adopts a container loaded (and reconciled) at start-up. */
@@ -155,7 +157,9 @@ public final class ContainerManager implements PodContainers {
       String stopSignal = !request.stopSignal().isEmpty() ? request.stopSignal()
           : !image.config().stopSignal().isEmpty() ? image.config().stopSignal() : "SIGTERM";
       Signals.number(stopSignal);
-      List<MountSpec> mounts = resolveMounts(request.mounts());
+      List<MountSpec> mounts = resolveMounts(imageVolumes.prepare(id, parts.store().objectDir(id), request.mounts(),
+          undo));
+      times.mark("mounts");
       ContainerSpec spec = new ContainerSpec(request.name(), request.attempt(), request.image(), image.id(),
           image.repoDigests().isEmpty() ? image.id() : image.repoDigests().getFirst(), process.args(), process.env(),
           process.workingDir(), process.uid(), process.gid(), supplementalGroups(process, request, rootfs), mounts,
@@ -167,7 +171,7 @@ public final class ContainerManager implements PodContainers {
       times.mark("bundle");
       undo.push("delete runtime container", () -> parts.shim().delete(id));
       CreatedProcess created = parts.shim().create(new CreateRequest(id, bundle, logPath, request.stdin(),
-          request.stdinOnce(), request.tty(), CREATE_TIMEOUT));
+          request.stdinOnce(), request.tty(), CREATE_TIMEOUT, sandbox.spec().runtimeHandler(), null));
       times.mark("conmon + runc create");
       Container container = new Container(id, sandbox.id(), spec, ContainerState.CREATED, dev.berth.runtime.model.Clock.nowNanos(),
           0, 0, 0, "", "", created.containerPid());
@@ -246,7 +250,7 @@ public final class ContainerManager implements PodContainers {
       times.mark("bundle");
       undo.push("delete runtime container", () -> parts.shim().delete(id));
       CreatedProcess created = parts.shim().create(new CreateRequest(id, bundle, logPath, spec.stdin(),
-          spec.stdinOnce(), spec.tty(), CREATE_TIMEOUT).restoringFrom(checkpoint.criuImages()));
+          spec.stdinOnce(), spec.tty(), CREATE_TIMEOUT, sandbox.spec().runtimeHandler(), checkpoint.criuImages()));
       parts.shim().pause(id);
       times.mark("conmon + runc restore");
       deleteTree(checkpoint.dir());
@@ -273,11 +277,18 @@ public final class ContainerManager implements PodContainers {
     }
   }
 
-  /** The groups the request names plus those the image's /etc/group gives the user, as Docker does. */
+  /**
+   * The groups runc hands to setgroups: the primary group first (as containerd and CRI-O do, so
+   * that ContainerStatus.user lists it as kubelet and critest expect), then, under the Merge
+   * policy, the image's /etc/group entries for the user, then the pod's own.
+   */
   private static List<Long> supplementalGroups(ProcessPlan process, ContainerRequest request, Path rootfs) {
-    java.util.LinkedHashSet<Long> groups = new java.util.LinkedHashSet<>(ProcessPlan.imageGroupsOf(process.uid(), rootfs));
+    java.util.LinkedHashSet<Long> groups = new java.util.LinkedHashSet<>();
+    groups.add(process.gid());
+    if (!request.security().strictSupplementalGroups()) {
+      groups.addAll(ProcessPlan.imageGroupsOf(process.uid(), rootfs));
+    }
     groups.addAll(request.security().supplementalGroups());
-    groups.remove(process.gid());
     return List.copyOf(groups);
   }
 
@@ -303,8 +314,7 @@ public final class ContainerManager implements PodContainers {
       if (!Files.exists(host)) {
         Files.createDirectories(host);
       }
-      resolved.add(new MountSpec(mount.containerPath(), host.toRealPath().toString(), mount.readonly(),
-          mount.propagation()));
+      resolved.add(mount.withHostPath(host.toRealPath().toString()));
     }
     return resolved;
   }
@@ -590,6 +600,7 @@ public final class ContainerManager implements PodContainers {
       try {
         parts.shim().delete(id);
         parts.images().releaseRootfs(id, parts.store().objectDir(id).resolve("bundle").resolve("rootfs"));
+        imageVolumes.release(id, parts.store().objectDir(id));
         parts.store().delete(id);
       } catch (IOException | ShimException e) {
         throw new CriException.Internal("remove container " + id + ": " + e.getMessage(), e);

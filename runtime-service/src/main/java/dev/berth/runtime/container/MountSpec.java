@@ -1,4 +1,28 @@
 package dev.berth.runtime.container;
 
-/** A bind mount into the container; propagation is private, rslave or rshared. */
-public record MountSpec(String containerPath, String hostPath, boolean readonly, String propagation) {}
+/**
+ * A bind mount into the container; propagation is private, rslave or rshared.
+ *
+ * @param recursiveReadOnly read-only all the way down, sub-mounts included (the runtime's
+ *     {@code rro}); only with {@code readonly} and private propagation
+ * @param image an image volume: the image reference to mount read-only, {@code ""} for a host
+ *     path; {@code hostPath} is then the prepared mount once the volume is mounted
+ * @param imageSubPath the directory of the image to mount, relative to its root; {@code ""} for all
+ */
+public record MountSpec(String containerPath, String hostPath, boolean readonly, String propagation,
+    boolean recursiveReadOnly, String image, String imageSubPath) {
+
+  public MountSpec {
+    // Records written before image volumes existed have neither.
+    image = image == null ? "" : image;
+    imageSubPath = imageSubPath == null ? "" : imageSubPath;
+  }
+
+  public boolean isImageVolume() {
+    return !image.isEmpty();
+  }
+
+  public MountSpec withHostPath(String path) {
+    return new MountSpec(containerPath, path, readonly, propagation, recursiveReadOnly, image, imageSubPath);
+  }
+}

@@ -11,6 +11,7 @@ import dev.berth.cri.v1.LinuxContainerSecurityContext;
 import dev.berth.cri.v1.LinuxContainerUser;
 import dev.berth.cri.v1.Mount;
 import dev.berth.cri.v1.MountPropagation;
+import dev.berth.cri.v1.SupplementalGroupsPolicy;
 import dev.berth.cri.v1.NamespaceMode;
 import dev.berth.cri.v1.Signal;
 import dev.berth.runtime.container.Container;
@@ -73,9 +74,7 @@ final class ContainerTranslator {
     List<String> env = config.getEnvsList().stream()
         .map(kv -> kv.getKey() + "=" + kv.getValue().toString(StandardCharsets.UTF_8))
         .toList();
-    List<MountSpec> mounts = config.getMountsList().stream()
-        .map(m -> new MountSpec(m.getContainerPath(), m.getHostPath(), m.getReadonly(), propagation(m.getPropagation())))
-        .toList();
+    List<MountSpec> mounts = config.getMountsList().stream().map(ContainerTranslator::mount).toList();
     List<DeviceSpec> devices = config.getDevicesList().stream()
         .map(d -> new DeviceSpec(d.getContainerPath(), d.getHostPath(), d.getPermissions().isEmpty() ? "rwm" : d.getPermissions()))
         .toList();
@@ -119,7 +118,8 @@ final class ContainerTranslator {
         security.getMaskedPathsCount() > 0 ? security.getMaskedPathsList() : null,
         security.getReadonlyPathsCount() > 0 ? security.getReadonlyPathsList() : null,
         security.getSupplementalGroupsList(),
-        seccomp(security));
+        seccomp(security),
+        security.getSupplementalGroupsPolicy() == SupplementalGroupsPolicy.Strict);
   }
 
   /** The seccomp field wins over the deprecated path; an absent profile means unconfined, as in containerd. */
@@ -146,6 +146,31 @@ final class ContainerTranslator {
     }
     throw new dev.berth.runtime.model.CriException.InvalidArgument("seccomp profile \"" + path
         + "\" must be runtime/default, unconfined or localhost/<path>");
+  }
+
+  /**
+   * A recursive read-only mount must be read-only and private, as KEP-3857 and containerd have
+   * it: a propagating mount would receive new writable sub-mounts the runtime never made read-only.
+   */
+  private static MountSpec mount(Mount mount) {
+    if (mount.getRecursiveReadOnly()) {
+      if (!mount.getReadonly()) {
+        throw new dev.berth.runtime.model.CriException.InvalidArgument("mount " + mount.getContainerPath()
+            + ": recursive_read_only needs readonly true");
+      }
+      if (mount.getPropagation() != MountPropagation.PROPAGATION_PRIVATE) {
+        throw new dev.berth.runtime.model.CriException.InvalidArgument("mount " + mount.getContainerPath()
+            + ": recursive_read_only needs propagation PROPAGATION_PRIVATE, not " + mount.getPropagation());
+      }
+    }
+    String image = mount.getImage().getImage();
+    if (image.isEmpty() && !mount.getImageSubPath().isEmpty()) {
+      throw new dev.berth.runtime.model.CriException.InvalidArgument("mount " + mount.getContainerPath()
+          + ": image_sub_path without image.image");
+    }
+    // An image volume is read-only whatever the request says, as in containerd and CRI-O.
+    return new MountSpec(mount.getContainerPath(), mount.getHostPath(), mount.getReadonly() || !image.isEmpty(),
+        propagation(mount.getPropagation()), mount.getRecursiveReadOnly(), image, mount.getImageSubPath());
   }
 
   private static String propagation(MountPropagation propagation) {
@@ -261,7 +286,11 @@ final class ContainerTranslator {
             .addAllSupplementalGroups(spec.supplementalGroups())));
     for (MountSpec mount : spec.mounts()) {
       status.addMounts(Mount.newBuilder().setContainerPath(mount.containerPath()).setHostPath(mount.hostPath())
-          .setReadonly(mount.readonly()).setPropagation(propagation(mount.propagation())));
+          .setReadonly(mount.readonly()).setPropagation(propagation(mount.propagation()))
+          .setRecursiveReadOnly(mount.recursiveReadOnly()).setImageSubPath(mount.imageSubPath()));
+      if (mount.isImageVolume()) {
+        status.getMountsBuilder(status.getMountsCount() - 1).setImage(ImageSpec.newBuilder().setImage(mount.image()));
+      }
     }
     // A numeric or unusual image stop signal ("15", "SIGRTMIN+3") has no CRI enum value; leave
     // the default. A map lookup, not Signal.valueOf and a caught exception: this runs on every

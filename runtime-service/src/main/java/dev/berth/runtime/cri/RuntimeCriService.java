@@ -6,8 +6,12 @@ import dev.berth.cri.paging.Pages;
 import dev.berth.runtime.container.Container;
 import dev.berth.runtime.events.ContainerEvent;
 import dev.berth.runtime.events.ContainerEvents;
+import dev.berth.runtime.handler.RuntimeHandler;
+import dev.berth.runtime.handler.RuntimeHandlers;
 import io.grpc.stub.ServerCallStreamObserver;
 import dev.berth.runtime.container.ContainerManager;
+import dev.berth.runtime.container.ContainerRequest;
+import dev.berth.runtime.container.MountSpec;
 import dev.berth.runtime.model.Ids;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.model.LabelSelector;
@@ -45,7 +49,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   private final RuntimeInfo info;
   private final SandboxManager sandboxes;
   private final ContainerManager containers;
-  private final Set<String> runtimeHandlers;
+  private final RuntimeHandlers runtimeHandlers;
   private final ContainerEvents events;
   private final Function<StreamRequest, String> streamUrls;
   private final StatsCollector stats;
@@ -54,14 +58,14 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
 
   /** @param streamUrls issues the streaming server's URL for an Exec, Attach or PortForward */
   public RuntimeCriService(RuntimeInfo info, SandboxManager sandboxes, ContainerManager containers,
-      Set<String> runtimeHandlers, Function<StreamRequest, String> streamUrls, StatsCollector stats,
+      RuntimeHandlers runtimeHandlers, Function<StreamRequest, String> streamUrls, StatsCollector stats,
       CriMetrics criMetrics, ContainerEvents events) {
     this.events = events;
     this.criMetrics = criMetrics;
     this.info = info;
     this.sandboxes = sandboxes;
     this.containers = containers;
-    this.runtimeHandlers = Set.copyOf(runtimeHandlers);
+    this.runtimeHandlers = runtimeHandlers;
     this.streamUrls = streamUrls;
     this.stats = stats;
   }
@@ -118,13 +122,18 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   public void runPodSandbox(RunPodSandboxRequest request, StreamObserver<RunPodSandboxResponse> response) {
     answer(response, () -> {
       Validate.present(request.hasConfig(), "run pod sandbox config");
-      String handler = request.getRuntimeHandler();
-      if (!handler.isEmpty() && !runtimeHandlers.contains(handler)) {
-        throw new dev.berth.runtime.model.CriException.InvalidArgument(
-            "runtime handler \"" + handler + "\" is not configured (known: " + runtimeHandlers + ")");
+      String name = request.getRuntimeHandler();
+      RuntimeHandler handler = runtimeHandlers.find(name).orElseThrow(() -> new CriException.InvalidArgument(
+          "runtime_handler \"" + name + "\" is not configured (known: " + runtimeHandlers.names() + ")"));
+      var namespaces = request.getConfig().getLinux().getSecurityContext().getNamespaceOptions();
+      if (namespaces.hasUsernsOptions()) {
+        UserNamespaceOptions.check(namespaces.getUsernsOptions(), handler);
       }
-      var spec = SandboxTranslator.spec(request.getConfig(), handler);
+      var spec = SandboxTranslator.spec(request.getConfig(), name);
       info.requireRuntimeReady();
+      handler.problem().ifPresent(problem -> {
+        throw new CriException.FailedPrecondition(problem);
+      });
       Sandbox sandbox = sandboxes.run(spec);
       return RunPodSandboxResponse.newBuilder().setPodSandboxId(sandbox.id()).build();
     });
@@ -185,10 +194,23 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
       String sandboxId = sandboxKey(request.getPodSandboxId());
       Validate.present(request.hasConfig(), "container config");
       var containerRequest = ContainerTranslator.request(request.getConfig());
+      requireHandlerFeatures(sandboxes.require(sandboxId), containerRequest);
       info.requireRuntimeReady();
       Container container = containers.create(sandboxId, containerRequest);
       return CreateContainerResponse.newBuilder().setContainerId(container.id()).build();
     });
+  }
+
+  /** A mount the pod's runtime handler cannot make is refused before anything is created. */
+  private void requireHandlerFeatures(Sandbox sandbox, ContainerRequest request) {
+    String name = sandbox.spec().runtimeHandler();
+    boolean rro = runtimeHandlers.find(name).map(h -> h.features().recursiveReadOnlyMounts()).orElse(false);
+    for (MountSpec mount : request.mounts()) {
+      if (mount.recursiveReadOnly() && !rro) {
+        throw new CriException.InvalidArgument("mount " + mount.containerPath() + ": recursive_read_only is not"
+            + " supported by runtime handler \"" + name + "\" on this node (see Status runtime_handlers)");
+      }
+    }
   }
 
   @Override

@@ -5,6 +5,9 @@ import dev.berth.cri.v1.LinuxRuntimeConfiguration;
 import dev.berth.cri.v1.RuntimeCondition;
 import dev.berth.cri.v1.RuntimeConfigRequest;
 import dev.berth.cri.v1.RuntimeConfigResponse;
+import dev.berth.cri.v1.RuntimeFeatures;
+import dev.berth.cri.v1.RuntimeHandler;
+import dev.berth.cri.v1.RuntimeHandlerFeatures;
 import dev.berth.cri.v1.RuntimeStatus;
 import dev.berth.cri.v1.StatusRequest;
 import dev.berth.cri.v1.StatusResponse;
@@ -17,6 +20,7 @@ import dev.berth.runtime.cni.NetworkConfigProbe;
 import dev.berth.runtime.checkpoint.CriuSupport;
 import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.config.ConfigView;
+import dev.berth.runtime.handler.RuntimeHandlers;
 import dev.berth.runtime.model.CriException;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -36,11 +40,13 @@ public final class RuntimeInfo {
   private final BerthConfig config;
   private final NetworkConfigProbe network;
   private final RuntimeBinaries binaries;
+  private final RuntimeHandlers handlers;
   private final CriuSupport criu;
   private final AtomicReference<String> podCidr = new AtomicReference<>("");
 
-  public RuntimeInfo(BerthConfig config, NetworkConfigProbe network, CriuSupport criu) {
+  public RuntimeInfo(BerthConfig config, NetworkConfigProbe network, RuntimeHandlers handlers, CriuSupport criu) {
     this.config = config;
+    this.handlers = handlers;
     this.network = network;
     this.criu = criu;
     this.binaries = new RuntimeBinaries(config.runtime());
@@ -74,7 +80,14 @@ public final class RuntimeInfo {
             .setReason(networkReadiness.reason())
             .setMessage(networkReadiness.message()))
         .build();
-    StatusResponse.Builder reply = StatusResponse.newBuilder().setStatus(status);
+    StatusResponse.Builder reply = StatusResponse.newBuilder().setStatus(status)
+        // Supplemental groups come from the image's /etc/group (Merge) or only from the pod (Strict).
+        .setFeatures(RuntimeFeatures.newBuilder().setSupplementalGroupsPolicy(true));
+    handlers.all().forEach(handler -> reply.addRuntimeHandlers(RuntimeHandler.newBuilder()
+        .setName(handler.name())
+        .setFeatures(RuntimeHandlerFeatures.newBuilder()
+            .setRecursiveReadOnlyMounts(handler.features().recursiveReadOnlyMounts())
+            .setUserNamespaces(handler.features().userNamespaces()))));
     if (request.getVerbose()) {
       reply.putInfo("config", ConfigView.toJson(config));
       reply.putInfo("podCIDR", podCidr.get());

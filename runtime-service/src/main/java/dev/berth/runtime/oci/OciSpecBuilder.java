@@ -170,6 +170,11 @@ public final class OciSpecBuilder {
 
   /** A read-only or read-write bind mount of a host file or directory. */
   public OciSpecBuilder bind(String destination, String source, boolean readonly, String propagation) {
+    bindMount(destination, source, readonly, propagation);
+    return this;
+  }
+
+  private ArrayNode bindMount(String destination, String source, boolean readonly, String propagation) {
     ObjectNode mount = mounts.addObject();
     mount.put("destination", destination);
     mount.put("type", "bind");
@@ -178,14 +183,18 @@ public final class OciSpecBuilder {
     options.add("rbind");
     options.add(propagation.isEmpty() ? "rprivate" : propagation);
     options.add(readonly ? "ro" : "rw");
-    return this;
+    return options;
   }
 
   public OciSpecBuilder mounts(List<MountSpec> specs) {
     boolean shared = false;
     boolean slave = false;
     for (MountSpec mount : specs) {
-      bind(mount.containerPath(), mount.hostPath(), mount.readonly(), mount.propagation());
+      ArrayNode options = bindMount(mount.containerPath(), mount.hostPath(), mount.readonly(), mount.propagation());
+      if (mount.recursiveReadOnly()) {
+        // The runtime sets MOUNT_ATTR_RDONLY on the whole tree with mount_setattr(AT_RECURSIVE).
+        options.add("rro");
+      }
       shared |= mount.propagation().equals("rshared");
       slave |= mount.propagation().equals("rslave");
     }

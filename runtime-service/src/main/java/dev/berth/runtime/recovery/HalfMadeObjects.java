@@ -6,6 +6,7 @@ import dev.berth.runtime.cni.CniAttachment;
 import dev.berth.runtime.cni.CniNetwork;
 import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerIntent;
+import dev.berth.runtime.container.ImageVolumes;
 import dev.berth.runtime.model.Ids;
 import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.netns.PodNamespacePins;
@@ -97,6 +98,7 @@ public final class HalfMadeObjects {
     parts.shim().delete(id);
     // Unmounted before the directory goes: deleting through the overlay would reach its layers.
     parts.images().releaseRootfs(id, dir.resolve("bundle").resolve("rootfs"));
+    new ImageVolumes(parts.images()).release(id, dir);
     if (intent.isPresent()) {
       // runc delete removes the cgroup of a container it knows; one cut short before that may remain.
       parts.cgroups().remove(intent.get().cgroupPath());

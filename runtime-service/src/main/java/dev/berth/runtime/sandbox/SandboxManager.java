@@ -176,7 +176,7 @@ public final class SandboxManager {
     writeInfraSpec(bundle, spec, hostname, netnsPath, cgroupParent + "/" + id);
     times.mark("bundle");
     CreatedProcess infra = parts.shim().create(new CreateRequest(id, bundle, null, false, false, false,
-        CREATE_TIMEOUT));
+        CREATE_TIMEOUT, spec.runtimeHandler(), null));
     times.mark("infra create");
     parts.shim().start(id);
     times.mark("infra start");

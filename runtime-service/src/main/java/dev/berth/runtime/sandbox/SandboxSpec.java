@@ -7,6 +7,8 @@ import java.util.Map;
  * What the kubelet asked for when it ran the pod; never changes afterwards.
  *
  * @param sharedPid the pod asked for one process namespace for all its containers
+ * @param runtimeHandler the handler whose OCI runtime runs the pod and all its containers; {@code ""}
+ *     is the default
  */
 public record SandboxSpec(
     PodName pod,
@@ -34,5 +36,7 @@ public record SandboxSpec(
     labels = Map.copyOf(labels);
     annotations = Map.copyOf(annotations);
     sysctls = Map.copyOf(sysctls);
+    // Records written before handlers existed have none: they ran on the default.
+    runtimeHandler = runtimeHandler == null ? "" : runtimeHandler;
   }
 }

@@ -19,6 +19,8 @@ import dev.berth.runtime.shims.ShimMonitor;
 import dev.berth.runtime.cri.RuntimeCriService;
 import dev.berth.runtime.cri.RuntimeInfo;
 import dev.berth.runtime.events.ContainerEvents;
+import dev.berth.runtime.handler.KernelVersion;
+import dev.berth.runtime.handler.RuntimeHandlers;
 import dev.berth.runtime.metrics.CallMetricsInterceptor;
 import dev.berth.runtime.metrics.ContainerMetricsText;
 import dev.berth.runtime.metrics.ContainerSeries;
@@ -45,6 +47,7 @@ import dev.berth.runtime.stream.StreamTimeouts;
 import dev.berth.runtime.stream.StreamingServer;
 import dev.berth.runtime.sys.ProcFiles;
 import dev.berth.shim.ConmonShim;
+import dev.berth.shim.OciRuntime;
 import dev.berth.shim.ShimConfig;
 import io.grpc.BindableService;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -112,10 +115,12 @@ public final class Daemon {
       Path root = config.root();
       Path state = config.state();
       BerthConfig.Runtime runtime = config.runtime();
+      RuntimeHandlers handlers = RuntimeHandlers.probe(runtime,
+          KernelVersion.parse(ProcFiles.read(Path.of("/proc/sys/kernel/osrelease"))));
       CriuSupport criu = new CriuSupport(runtime.criu());
       ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
           state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state),
-          criu.binary().orElse(null)));
+          namedRuntimes(handlers, state.resolve("runtimes")), criu.binary().orElse(null)));
       // Before anything is served: no client of an earlier daemon's exec is still connected.
       shim.releaseOrphanedExecs();
       ImageStore images = ImageStore.open(root.resolve("images"), new RegistryHosts(config.registry().mirrors(),
@@ -171,9 +176,8 @@ public final class Daemon {
       // Streaming starts once the CRI socket is ours, so a second daemon is refused for the
       // socket it would share rather than for the streaming port.
       AtomicReference<StreamingServer> streaming = new AtomicReference<>();
-      String handler = runtime.ociRuntime().getFileName().toString();
       List<BindableService> services = List.of(
-          new RuntimeCriService(new RuntimeInfo(config, probe, criu), sandboxes, containers, Set.of(handler),
+          new RuntimeCriService(new RuntimeInfo(config, probe, handlers, criu), sandboxes, containers, handlers,
               request -> streamingUrl(streaming.get(), request), stats, new CriMetrics(series), events),
           images.criService(),
           images.adminService());
@@ -201,6 +205,14 @@ public final class Daemon {
       lock.close();
       throw e;
     }
+  }
+
+  /** Each named handler keeps its runtime's state in its own root; the default keeps state/runc. */
+  private static List<OciRuntime> namedRuntimes(RuntimeHandlers handlers, Path runtimesDir) {
+    return handlers.all().stream()
+        .filter(h -> !h.name().equals(RuntimeHandlers.DEFAULT))
+        .map(h -> new OciRuntime(h.name(), h.binary(), runtimesDir.resolve(h.name())))
+        .toList();
   }
 
   private static String streamingUrl(StreamingServer server, dev.berth.runtime.stream.StreamRequest request) {

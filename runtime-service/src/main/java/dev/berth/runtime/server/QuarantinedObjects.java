@@ -1,6 +1,7 @@
 package dev.berth.runtime.server;
 
 import dev.berth.image.ImageStore;
+import dev.berth.runtime.container.ImageVolumes;
 import dev.berth.runtime.cgroup.CgroupPaths;
 import dev.berth.runtime.cni.CniAttachment;
 import dev.berth.runtime.cni.CniNetwork;
@@ -55,6 +56,7 @@ final class QuarantinedObjects {
       step(failures, "delete its runtime container and shim", () -> containerParts.shim().delete(id));
       step(failures, "release its rootfs", () -> containerParts.images().releaseRootfs(id,
           dir.resolve("bundle").resolve("rootfs")));
+      step(failures, "release its image volumes", () -> new ImageVolumes(containerParts.images()).release(id, dir));
       finish("container", id, dir, failures);
     }
     // Before the pods: a pod's cgroup can only go once its containers' processes have.

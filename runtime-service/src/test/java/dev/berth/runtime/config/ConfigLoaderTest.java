@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -95,6 +96,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void runtimeHandlersComeFromTheirTablesAndReplaceTheBuiltInOnes() throws IOException {
+    assertEquals(Map.of("runc", Path.of("/usr/sbin/runc"), "crun", Path.of("/usr/bin/crun")),
+        BerthConfig.defaults().runtime().handlers());
+    assertEquals(Map.of("kata", Path.of("/opt/kata/bin/kata-runtime")), load("""
+        [runtime.handlers.kata]
+        runtime_path = "/opt/kata/bin/kata-runtime"
+        """).runtime().handlers());
+    assertMessage("runtime handler name 'Fast_Runc' in [runtime.handlers] must be a DNS label",
+        "[runtime.handlers.Fast_Runc]\nruntime_path = \"/usr/sbin/runc\"\n");
+    assertMessage("key 'runtime.handlers.kata.runtime_path' is missing", "[runtime.handlers.kata]\n");
+    assertMessage("key 'runtime.handlers.kata.runtime_path' must be an absolute path",
+        "[runtime.handlers.kata]\nruntime_path = \"kata-runtime\"\n");
+  }
+
+  @Test
   void relativePathsAreRefused() {
     assertMessage("key 'root' must be an absolute path, got 'var/lib'", "root = \"var/lib\"\n");
   }
@@ -126,6 +142,8 @@ class ConfigLoaderTest {
         shutdown_timeout_seconds = 3
         [cni]
         conf_dir = "/tmp/net.d"
+        [runtime.handlers.fast]
+        runtime_path = "/usr/bin/crun"
         """);
     BerthConfig reloaded = load(ConfigView.toToml(original));
     assertEquals(original, reloaded);

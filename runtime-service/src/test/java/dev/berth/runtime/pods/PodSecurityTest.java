@@ -80,7 +80,7 @@ class PodSecurityTest extends PodTestCase {
         .setNoNewPrivs(true), "cat /proc/self/status");
     assertTrue(field(status, "Uid").startsWith("1001\t1001"), field(status, "Uid"));
     assertTrue(field(status, "Gid").startsWith("2002\t2002"), field(status, "Gid"));
-    assertEquals("3003 4004", field(status, "Groups"));
+    assertEquals("2002 3003 4004", field(status, "Groups"));
     assertEquals("1", field(status, "NoNewPrivs"));
   }
 

@@ -27,6 +27,30 @@ public final class TestImages {
         .import_(ImportRequest.newBuilder().setPath(archive.toString()).build());
   }
 
+  /**
+   * The busybox image with more accounts: {@code passwd} and {@code group} lines are added to
+   * the image's /etc/passwd and /etc/group.
+   */
+  public static void importBusyboxWithAccounts(CriClient client, Path work, String reference, String passwd,
+      String group) throws IOException, InterruptedException {
+    Path rootfs = busyboxRootfs(Files.createDirectories(work.resolve("accounts-rootfs")));
+    Files.writeString(rootfs.resolve("etc/passwd"), passwd, java.nio.file.StandardOpenOption.APPEND);
+    Files.writeString(rootfs.resolve("etc/group"), group, java.nio.file.StandardOpenOption.APPEND);
+    Path archive = work.resolve("accounts.tar");
+    ImageArchiveBuilder.fromDirectory(rootfs).name(reference).cmd(List.of("sh")).writeTo(archive);
+    ImagesGrpc.newBlockingStub(client.channel()).withDeadlineAfter(5, TimeUnit.MINUTES)
+        .import_(ImportRequest.newBuilder().setPath(archive.toString()).build());
+  }
+
+  /** An image of exactly the files under {@code rootfs}, with no command: for image volumes. */
+  public static void importFiles(CriClient client, Path work, String reference, Path rootfs)
+      throws IOException {
+    Path archive = Files.createTempFile(work, "files", ".tar");
+    ImageArchiveBuilder.fromDirectory(rootfs).name(reference).writeTo(archive);
+    ImagesGrpc.newBlockingStub(client.channel()).withDeadlineAfter(5, TimeUnit.MINUTES)
+        .import_(ImportRequest.newBuilder().setPath(archive.toString()).build());
+  }
+
   /** /bin/busybox with a link for every applet it has, and the few /etc files tools read. */
   public static Path busyboxRootfs(Path dir) throws IOException, InterruptedException {
     Path bin = Files.createDirectories(dir.resolve("bin"));

@@ -1,6 +1,7 @@
 package dev.berth.shim.internal;
 
 import dev.berth.shim.CreateRequest;
+import dev.berth.shim.OciRuntime;
 import dev.berth.shim.ShimConfig;
 
 import java.nio.file.Path;
@@ -23,7 +24,10 @@ public final class ConmonCommand {
 
   public List<String> create(CreateRequest request) {
     String id = request.id();
-    List<String> argv = common(id, id);
+    OciRuntime runtime = config.runtimeOf(request.runtimeHandler())
+        .orElseThrow(() -> new IllegalArgumentException("runtime handler \"" + request.runtimeHandler()
+            + "\" is not configured"));
+    List<String> argv = common(runtime, id, id);
     add(argv, "-b", request.bundle().toString());
     add(argv, "-p", paths.containerPidFile(id).toString());
     add(argv, "-P", paths.conmonPidFile(id).toString());
@@ -55,9 +59,9 @@ public final class ConmonCommand {
    * the process's output and drops what no longer fits), so a chatty command cannot fill the
    * state tmpfs; its {@code -P} pid file lets a restarted daemon find and end it.
    */
-  public List<String> exec(String id, String execId, Path execDir, Path processSpec, Path log, int timeoutSeconds,
-                           long logLimitBytes) {
-    List<String> argv = common(id, execId);
+  public List<String> exec(OciRuntime runtime, String id, String execId, Path execDir, Path processSpec, Path log,
+      int timeoutSeconds, long logLimitBytes) {
+    List<String> argv = common(runtime, id, execId);
     add(argv, "-p", execDir.resolve("pid").toString());
     add(argv, "-P", execDir.resolve("conmon.pid").toString());
     add(argv, "-l", "k8s-file:" + log);
@@ -74,9 +78,9 @@ public final class ConmonCommand {
    * ctl FIFO in its bundle, and would otherwise replace the container's own. Like every exec it
    * gets no exit dir, and no timeout: a stream lasts as long as its client wants.
    */
-  public List<String> execAttached(String id, String execId, Path execDir, Path processSpec, boolean terminal,
-                                   boolean stdin) {
-    List<String> argv = common(id, execId);
+  public List<String> execAttached(OciRuntime runtime, String id, String execId, Path execDir, Path processSpec,
+      boolean terminal, boolean stdin) {
+    List<String> argv = common(runtime, id, execId);
     add(argv, "-b", execDir.toString());
     add(argv, "-p", execDir.resolve("pid").toString());
     add(argv, "-P", execDir.resolve("conmon.pid").toString());
@@ -94,7 +98,7 @@ public final class ConmonCommand {
     return argv;
   }
 
-  private List<String> common(String id, String uuid) {
+  private List<String> common(OciRuntime runtime, String id, String uuid) {
     List<String> argv = new ArrayList<>();
     argv.add(config.conmon().toString());
     // API version 1: every sync-pipe message is {"data": N[, "message": "..."]}, and an exec
@@ -104,9 +108,9 @@ public final class ConmonCommand {
     add(argv, "-c", id);
     add(argv, "-u", uuid);
     add(argv, "-n", id);
-    add(argv, "-r", config.runtime().toString());
+    add(argv, "-r", runtime.binary().toString());
     add(argv, "--runtime-arg", "--root");
-    add(argv, "--runtime-arg", config.runtimeRoot().toString());
+    add(argv, "--runtime-arg", runtime.root().toString());
     if (config.criu() != null) {
       add(argv, "--runtime-arg", "--criu");
       add(argv, "--runtime-arg", config.criu().toString());

@@ -60,6 +60,11 @@ public final class ShimPaths {
     return containerDir(id).resolve("bundle");
   }
 
+  /** The runtime handler the container was created with; absent for the default handler. */
+  public Path runtimeHandlerFile(String id) {
+    return containerDir(id).resolve("runtime-handler");
+  }
+
   public Path exitFile(String id) {
     return config.exitDir().resolve(checkId(id));
   }

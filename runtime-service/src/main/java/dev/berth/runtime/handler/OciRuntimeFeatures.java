@@ -1,0 +1,82 @@
+package dev.berth.runtime.handler;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What an OCI runtime says it can do through {@code RUNTIME features} (the OCI runtime-spec
+ * "features" document; runc has it since 1.1, crun since 1.9). A runtime without that command
+ * proves nothing, so it gets no optional feature.
+ *
+ * @param mountOptions every mount option the runtime understands ({@code rro} among them when it
+ *     can make a mount read-only recursively)
+ * @param idmapMounts the runtime makes idmapped mounts itself ({@code linux.mountExtensions.idmap})
+ */
+public record OciRuntimeFeatures(Set<String> mountOptions, boolean idmapMounts) {
+
+  private static final Logger log = LoggerFactory.getLogger(OciRuntimeFeatures.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long PROBE_SECONDS = 10;
+
+  public static final OciRuntimeFeatures NONE = new OciRuntimeFeatures(Set.of(), false);
+
+  public OciRuntimeFeatures {
+    mountOptions = Set.copyOf(mountOptions);
+  }
+
+  /** Reads a features document; anything that is not one is {@link #NONE}. */
+  public static OciRuntimeFeatures parse(String json) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(json);
+    } catch (IOException e) {
+      return NONE;
+    }
+    if (root == null || !root.isObject()) {
+      return NONE;
+    }
+    Set<String> options = new HashSet<>();
+    root.path("mountOptions").forEach(option -> options.add(option.asText()));
+    boolean idmap = root.path("linux").path("mountExtensions").path("idmap").path("enabled").asBoolean(false);
+    return new OciRuntimeFeatures(options, idmap);
+  }
+
+  /** Runs {@code binary features} once; a missing binary or a runtime without the command gives {@link #NONE}. */
+  public static OciRuntimeFeatures probe(Path binary) {
+    try {
+      Process process = new ProcessBuilder(binary.toString(), "features")
+          .redirectError(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      process.getOutputStream().close();
+      byte[] out = process.getInputStream().readAllBytes();
+      if (!process.waitFor(PROBE_SECONDS, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        log.warn("{} features did not answer within {} s; reporting no optional feature", binary, PROBE_SECONDS);
+        return NONE;
+      }
+      if (process.exitValue() != 0) {
+        log.info("{} has no 'features' command; reporting no optional feature for it", binary);
+        return NONE;
+      }
+      return parse(new String(out, StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      return NONE;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return NONE;
+    }
+  }
+
+  public boolean supportsMountOption(String option) {
+    return mountOptions.contains(option);
+  }
+}

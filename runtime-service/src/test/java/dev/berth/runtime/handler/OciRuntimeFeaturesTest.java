@@ -1,0 +1,43 @@
+package dev.berth.runtime.handler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class OciRuntimeFeaturesTest {
+
+  @Test
+  void runcOneOneListsRroAndNoIdmap() {
+    // Trimmed from runc 1.1.5's own output.
+    OciRuntimeFeatures features = OciRuntimeFeatures.parse("""
+        {"ociVersionMin": "1.0.0", "mountOptions": ["bind", "rbind", "ro", "rro", "rrw"],
+         "linux": {"namespaces": ["user"], "cgroup": {"v1": true}}}
+        """);
+    assertTrue(features.supportsMountOption("rro"));
+    assertFalse(features.idmapMounts());
+  }
+
+  @Test
+  void idmapMountExtensionIsRead() {
+    OciRuntimeFeatures features = OciRuntimeFeatures.parse("""
+        {"mountOptions": ["rbind"], "linux": {"mountExtensions": {"idmap": {"enabled": true}}}}
+        """);
+    assertFalse(features.supportsMountOption("rro"));
+    assertTrue(features.idmapMounts());
+  }
+
+  @Test
+  void anythingButAFeaturesDocumentProvesNothing() {
+    assertEquals(OciRuntimeFeatures.NONE, OciRuntimeFeatures.parse("unknown command features"));
+    assertEquals(OciRuntimeFeatures.NONE, OciRuntimeFeatures.parse("[1, 2]"));
+    assertEquals(OciRuntimeFeatures.NONE, OciRuntimeFeatures.parse(""));
+  }
+
+  @Test
+  void aMissingBinaryProvesNothing() {
+    assertEquals(OciRuntimeFeatures.NONE, OciRuntimeFeatures.probe(Path.of("/no/such/runtime")));
+  }
+}

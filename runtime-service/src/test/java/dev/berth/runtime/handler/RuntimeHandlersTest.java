@@ -1,0 +1,57 @@
+package dev.berth.runtime.handler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.runtime.config.BerthConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class RuntimeHandlersTest {
+
+  private static final Path RUNC = Path.of("/usr/sbin/runc");
+  private static final Path CRUN = Path.of("/usr/bin/crun");
+  private static final OciRuntimeFeatures WITH_RRO = new OciRuntimeFeatures(Set.of("rbind", "rro"), false);
+
+  private static BerthConfig.Runtime runtime(Map<String, Path> handlers) {
+    BerthConfig.Runtime defaults = BerthConfig.defaults().runtime();
+    return new BerthConfig.Runtime(RUNC, defaults.conmon(), defaults.catatonit(), defaults.defaultCgroupParent(),
+        0, defaults.infraContainer(), handlers, defaults.criu());
+  }
+
+  @Test
+  void theDefaultComesFirstThenTheNamedOnesByNameAndEachBinaryIsAskedOnce() {
+    List<Path> asked = new ArrayList<>();
+    RuntimeHandlers handlers = RuntimeHandlers.of(runtime(Map.of("runc", RUNC, "crun", CRUN)),
+        new KernelVersion(6, 1), binary -> {
+          asked.add(binary);
+          return binary.equals(RUNC) ? WITH_RRO : OciRuntimeFeatures.NONE;
+        });
+
+    assertEquals(List.of("", "crun", "runc"), handlers.names());
+    assertEquals(List.of(RUNC, CRUN), asked);
+    assertTrue(handlers.find("").orElseThrow().features().recursiveReadOnlyMounts());
+    assertTrue(handlers.find("runc").orElseThrow().features().recursiveReadOnlyMounts());
+    assertFalse(handlers.find("crun").orElseThrow().features().recursiveReadOnlyMounts());
+    assertTrue(handlers.find("kata").isEmpty());
+  }
+
+  @Test
+  void rroNeedsTheKernelsMountSetattrToo() {
+    assertFalse(RuntimeHandlers.featuresOf(WITH_RRO, new KernelVersion(5, 10)).recursiveReadOnlyMounts());
+    assertTrue(RuntimeHandlers.featuresOf(WITH_RRO, new KernelVersion(5, 12)).recursiveReadOnlyMounts());
+  }
+
+  @Test
+  void aMissingBinaryIsTheHandlersProblem() {
+    RuntimeHandler missing = new RuntimeHandler("kata", Path.of("/no/such/kata-runtime"),
+        new HandlerFeatures(false, false));
+    assertEquals("runtime handler \"kata\": OCI runtime /no/such/kata-runtime does not exist",
+        missing.problem().orElseThrow());
+  }
+}
