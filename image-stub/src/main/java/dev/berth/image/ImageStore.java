@@ -8,6 +8,7 @@ import dev.berth.image.content.ImageConfigs;
 import dev.berth.image.content.ImageWriter;
 import dev.berth.image.cri.ImageBackend;
 import dev.berth.image.cri.ImageCriService;
+import dev.berth.image.cri.ImageInUseException;
 import dev.berth.image.cri.ImagesAdminService;
 import dev.berth.image.manifest.ImageConfig;
 import dev.berth.image.manifest.Platform;

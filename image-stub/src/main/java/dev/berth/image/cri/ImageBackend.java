@@ -28,7 +28,7 @@ public interface ImageBackend {
    */
   CompletableFuture<ImageRecord> pull(ImageReference reference, RegistryCredentials credentials);
 
-  void remove(ImageRecord image) throws IOException, dev.berth.image.ImageInUseException;
+  void remove(ImageRecord image) throws IOException, ImageInUseException;
 
   FsUsage fsUsage() throws IOException;
 

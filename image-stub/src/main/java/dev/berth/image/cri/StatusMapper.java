@@ -29,7 +29,7 @@ final class StatusMapper {
       case DigestMismatchException d -> Status.DATA_LOSS;
       case UnsafeLayerException u -> Status.FAILED_PRECONDITION;
       case ManifestException m -> Status.FAILED_PRECONDITION;
-      case dev.berth.image.ImageInUseException u -> Status.FAILED_PRECONDITION;
+      case ImageInUseException u -> Status.FAILED_PRECONDITION;
       case IllegalArgumentException i -> Status.INVALID_ARGUMENT;
       default -> Status.INTERNAL;
     };

@@ -36,7 +36,7 @@ public final class ImageVolumes {
     List<MountSpec> prepared = new ArrayList<>();
     for (int i = 0; i < mounts.size(); i++) {
       MountSpec mount = mounts.get(i);
-      if (!mount.isImageVolume()) {
+      if (!mount.fromImage()) {
         prepared.add(mount);
         continue;
       }

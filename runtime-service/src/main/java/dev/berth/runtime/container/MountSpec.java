@@ -18,7 +18,8 @@ public record MountSpec(String containerPath, String hostPath, boolean readonly,
     imageSubPath = imageSubPath == null ? "" : imageSubPath;
   }
 
-  public boolean isImageVolume() {
+  /** Not named isImageVolume: a record accessor Jackson would write into every container record. */
+  public boolean fromImage() {
     return !image.isEmpty();
   }
 

@@ -288,7 +288,7 @@ final class ContainerTranslator {
       status.addMounts(Mount.newBuilder().setContainerPath(mount.containerPath()).setHostPath(mount.hostPath())
           .setReadonly(mount.readonly()).setPropagation(propagation(mount.propagation()))
           .setRecursiveReadOnly(mount.recursiveReadOnly()).setImageSubPath(mount.imageSubPath()));
-      if (mount.isImageVolume()) {
+      if (mount.fromImage()) {
         status.getMountsBuilder(status.getMountsCount() - 1).setImage(ImageSpec.newBuilder().setImage(mount.image()));
       }
     }

@@ -244,14 +244,15 @@ class CadvisorFamiliesTest {
       expected = countFromProc(Files.readAllLines(procs));
       scrape = scrape();
       long[] after = countFromProc(Files.readAllLines(procs));
-      boolean settled = java.util.Arrays.equals(expected, after) && expected[0] == 3 && expected[2] == 1
-          && expected[3] == 3;
+      boolean settled = expected != null && java.util.Arrays.equals(expected, after) && expected[0] == 3
+          && expected[2] == 1 && expected[3] == 3;
       if (settled || System.nanoTime() > deadline) {
         break;
       }
       Thread.sleep(200);
     }
 
+    assertTrue(expected != null, "the container's processes never settled");
     assertEquals(3, expected[0], "sh, nc and sleep");
     assertEquals(expected[0], scrape.value("container_processes", l -> l.get("name").equals(id)));
     assertEquals(expected[1], scrape.value("container_file_descriptors", l -> l.get("name").equals(id)));
@@ -269,8 +270,19 @@ class CadvisorFamiliesTest {
         l -> l.get("id").equals(env.cgroupRoot() + "/" + pod)));
   }
 
-  /** Processes, descriptors, sockets and sleeping threads of these pids, as /proc shows them. */
+  /**
+   * Processes, descriptors, sockets and sleeping threads of these pids, as /proc shows them; null
+   * while they are still changing (a descriptor or process gone between listing and reading it).
+   */
   static long[] countFromProc(List<String> pids) throws IOException {
+    try {
+      return countFromProcOnce(pids);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  private static long[] countFromProcOnce(List<String> pids) throws IOException {
     long[] counts = new long[4];
     for (String pid : pids) {
       counts[0]++;

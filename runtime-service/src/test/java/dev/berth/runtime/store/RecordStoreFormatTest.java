@@ -101,6 +101,12 @@ class RecordStoreFormatTest {
     assertEquals(RecordFormat.CURRENT, written.remove(RecordFormat.VERSION_FIELD).asInt());
     // Fields added since format 0 are written with the value a format-0 record reads as.
     assertEquals("", ((ObjectNode) written.get("spec")).remove("userSpecifiedImage").asText());
+    for (com.fasterxml.jackson.databind.JsonNode mount : written.at("/spec/mounts")) {
+      ObjectNode added = (ObjectNode) mount;
+      assertEquals(false, added.remove("recursiveReadOnly").asBoolean());
+      assertEquals("", added.remove("image").asText());
+      assertEquals("", added.remove("imageSubPath").asText());
+    }
     assertEquals(FORMAT_0.readTree(record), written,
         "no field renamed, dropped or added besides the version and the fields added since");
     assertEquals(List.of(container), store.loadAll().records());

@@ -1,4 +1,4 @@
-package dev.berth.image;
+package dev.berth.image.cri;
 
 import java.util.List;
 
