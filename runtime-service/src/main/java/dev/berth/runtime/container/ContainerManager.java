@@ -173,16 +173,7 @@ public final class ContainerManager implements PodContainers {
       CreatedProcess created = parts.shim().create(new CreateRequest(id, bundle, logPath, request.stdin(),
           request.stdinOnce(), request.tty(), CREATE_TIMEOUT, sandbox.spec().runtimeHandler(), null));
       times.mark("conmon + runc create");
-      Container container = new Container(id, sandbox.id(), spec, ContainerState.CREATED, dev.berth.runtime.model.Clock.nowNanos(),
-          0, 0, 0, "", "", created.containerPid());
-      exits.put(id, new CompletableFuture<>());
-      parts.store().save(id, container);
-      CreationIntent.remove(parts.store().objectDir(id));
-      containers.put(id, container);
-      publish(container, ContainerEvent.Type.CREATED, container.createdAtNanos());
-      times.mark("record");
-      times.log(log);
-      return container;
+      return recordCreated(id, sandbox, spec, created, times);
     } catch (IOException | ShimException e) {
       throw new CriException.Internal("create container " + request.name() + ": " + e.getMessage(), e);
     }
@@ -254,19 +245,25 @@ public final class ContainerManager implements PodContainers {
       parts.shim().pause(id);
       times.mark("conmon + runc restore");
       deleteTree(checkpoint.dir());
-      Container container = new Container(id, sandbox.id(), spec, ContainerState.CREATED, Clock.nowNanos(),
-          0, 0, 0, "", "", created.containerPid());
-      exits.put(id, new CompletableFuture<>());
-      parts.store().save(id, container);
-      CreationIntent.remove(dir);
-      containers.put(id, container);
-      publish(container, ContainerEvent.Type.CREATED, container.createdAtNanos());
-      times.mark("record");
-      times.log(log);
-      return container;
+      return recordCreated(id, sandbox, spec, created, times);
     } catch (IOException | ShimException e) {
       throw new CriException.Internal(what + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The last step of a create or restore: the record saved, then the note dropped, then the container known. */
+  private Container recordCreated(String id, Sandbox sandbox, ContainerSpec spec, CreatedProcess created,
+      StepTimes times) throws IOException {
+    Container container = new Container(id, sandbox.id(), spec, ContainerState.CREATED, Clock.nowNanos(),
+        0, 0, 0, "", "", created.containerPid());
+    exits.put(id, new CompletableFuture<>());
+    parts.store().save(id, container);
+    CreationIntent.remove(parts.store().objectDir(id));
+    containers.put(id, container);
+    publish(container, ContainerEvent.Type.CREATED, container.createdAtNanos());
+    times.mark("record");
+    times.log(log);
+    return container;
   }
 
   private static void deleteTree(Path dir) throws IOException {
