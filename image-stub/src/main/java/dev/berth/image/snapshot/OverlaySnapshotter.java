@@ -71,25 +71,48 @@ public final class OverlaySnapshotter {
     }
     Path upper = home.resolve("upper");
     Path work = home.resolve("work");
-    Files.createDirectories(upper);
-    Files.createDirectories(work);
-    AtomicFiles.write(home.resolve("snapshot.json"), JSON.writeValueAsBytes(new SnapshotRecord(imageId, diffIds)));
     List<String> lower = new ArrayList<>();
     for (int i = diffIds.size() - 1; i >= 0; i--) {
       lower.add(layers.path(diffIds.get(i)).toString());
     }
     if (lower.isEmpty()) {
       // overlayfs needs a lower directory; an image without layers gets an empty one.
-      Path empty = Files.createDirectories(home.resolve("empty"));
-      lower.add(empty.toString());
+      lower.add(home.resolve("empty").toString());
     }
     String data = "lowerdir=" + String.join(":", lower) + ",upperdir=" + upper + ",workdir=" + work;
     if (data.length() > MAX_MOUNT_DATA) {
       throw new IOException("image " + imageId + " has too many layers (" + diffIds.size()
           + ") for one overlay mount under " + dir);
     }
-    Syscalls.mount("overlay", mountpoint, "overlay", 0, data);
+    // A home made by this call goes again when the mount fails: its record would otherwise pin
+    // the layers for good, since no container exists to be removed. A home that was there
+    // (a re-mount after a reboot) holds the container's writes and stays.
+    boolean fresh = !Files.exists(home, LinkOption.NOFOLLOW_LINKS);
+    try {
+      Files.createDirectories(upper);
+      Files.createDirectories(work);
+      if (diffIds.isEmpty()) {
+        Files.createDirectories(home.resolve("empty"));
+      }
+      AtomicFiles.write(home.resolve("snapshot.json"), JSON.writeValueAsBytes(new SnapshotRecord(imageId, diffIds)));
+      Syscalls.mount("overlay", mountpoint, "overlay", 0, data);
+    } catch (IOException | RuntimeException e) {
+      if (fresh) {
+        discardFreshHome(containerId, home, e);
+      }
+      throw e;
+    }
     log.debug("mounted rootfs of {} at {} ({} layers)", containerId, mountpoint, diffIds.size());
+  }
+
+  private void discardFreshHome(String containerId, Path home, Exception cause) {
+    try {
+      Files.deleteIfExists(home.resolve("snapshot.json"));
+      FileTrees.deleteRecursively(home);
+    } catch (IOException e) {
+      cause.addSuppressed(e);
+      log.warn("cannot delete {} after the rootfs mount of {} failed: {}", home, containerId, e.getMessage());
+    }
   }
 
   /**
