@@ -20,7 +20,8 @@ public record BerthConfig(
     Cni cni,
     Runtime runtime,
     Registry registry,
-    String metricsAddress) {
+    String metricsAddress,
+    Images images) {
 
   /** The metrics_address value that turns the /metrics endpoint off. */
   public static final String METRICS_OFF = "off";
@@ -81,6 +82,14 @@ public record BerthConfig(
     }
   }
 
+  /**
+   * Bounds on what an image may make the node store.
+   *
+   * @param maxLayerUnpackedBytes the most bytes of file content one layer may unpack to; a layer
+   *     over it is refused naming the layer and the cap; 0 for no cap
+   */
+  public record Images(long maxLayerUnpackedBytes) {}
+
   /** Loopback only: the kubelet on the same node is the one client. A fixed port, so it can be firewalled. */
   public static final String DEFAULT_STREAMING_ADDRESS = "127.0.0.1:10350";
 
@@ -99,36 +108,37 @@ public record BerthConfig(
         new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth", 0,
             InfraContainer.WHEN_NEEDED),
         new Registry(Map.of(), List.of()),
-        "127.0.0.1:9767");
+        "127.0.0.1:9767",
+        new Images(0));
   }
 
   public BerthConfig withSocket(Path value) {
     return new BerthConfig(value, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress, images);
   }
 
   public BerthConfig withRoot(Path value) {
     return new BerthConfig(socket, value, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress, images);
   }
 
   public BerthConfig withState(Path value) {
     return new BerthConfig(socket, root, value, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress, images);
   }
 
   public BerthConfig withLogLevel(LogLevel value) {
     return new BerthConfig(socket, root, state, value, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress, images);
   }
 
   public BerthConfig withStreamingAddress(String value) {
     return new BerthConfig(socket, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        value, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress);
+        value, streamingTokenTtlSeconds, cni, runtime, registry, metricsAddress, images);
   }
 
   public BerthConfig withMetricsAddress(String value) {
     return new BerthConfig(socket, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
-        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, value);
+        streamingAddress, streamingTokenTtlSeconds, cni, runtime, registry, value, images);
   }
 }

@@ -19,7 +19,10 @@ record ConfigFile(
     CniTable cni,
     RuntimeTable runtime,
     RegistryTable registry,
-    String metricsAddress) {
+    String metricsAddress,
+    ImagesTable images) {
+
+  record ImagesTable(Long maxLayerUnpackedBytes) {}
 
   record CniTable(String confDir, List<String> binDirs) {}
 

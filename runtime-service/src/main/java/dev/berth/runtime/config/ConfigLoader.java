@@ -41,7 +41,7 @@ public final class ConfigLoader {
       ConfigFile parsed = TOML.readValue(bytes, ConfigFile.class);
       // An empty file parses to null: it simply sets nothing.
       return parsed != null ? parsed
-          : new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null);
+          : new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null);
     } catch (NoSuchFileException e) {
       throw new ConfigException("config file " + file + " does not exist");
     } catch (UnrecognizedPropertyException e) {
@@ -106,6 +106,13 @@ public final class ConfigLoader {
       registry = new BerthConfig.Registry(mirrors,
           table.plainHttpHosts() != null ? table.plainHttpHosts() : registry.plainHttpHosts());
     }
+    BerthConfig.Images images = base.images();
+    if (file.images() != null && file.images().maxLayerUnpackedBytes() != null) {
+      images = new BerthConfig.Images(file.images().maxLayerUnpackedBytes());
+      if (images.maxLayerUnpackedBytes() < 0) {
+        throw new ConfigException(source + ": key 'images.max_layer_unpacked_bytes' must not be negative");
+      }
+    }
     int shutdownTimeout = base.shutdownTimeoutSeconds();
     if (file.shutdownTimeoutSeconds() != null) {
       shutdownTimeout = file.shutdownTimeoutSeconds();
@@ -140,7 +147,8 @@ public final class ConfigLoader {
         runtime,
         registry,
         file.metricsAddress() != null ? metricsAddress(file.metricsAddress(), source + ": key 'metrics_address'")
-            : base.metricsAddress());
+            : base.metricsAddress(),
+        images);
   }
 
   /** "off", or HOST:PORT with a port from 0 to 65535 (0 picks a free one). */

@@ -46,6 +46,9 @@ public final class ConfigView {
     registry.put("plain_http_hosts", config.registry().plainHttpHosts());
     registry.put("mirrors", new java.util.TreeMap<>(config.registry().mirrors()));
     map.put("registry", registry);
+    Map<String, Object> images = new LinkedHashMap<>();
+    images.put("max_layer_unpacked_bytes", config.images().maxLayerUnpackedBytes());
+    map.put("images", images);
     return map;
   }
 

@@ -108,7 +108,7 @@ public final class Daemon {
       ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
           state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state)));
       ImageStore images = ImageStore.open(root.resolve("images"), new RegistryHosts(config.registry().mirrors(),
-          Set.copyOf(config.registry().plainHttpHosts())));
+          Set.copyOf(config.registry().plainHttpHosts())), config.images().maxLayerUnpackedBytes());
       opened.push(images);
       RecordStore<Sandbox> sandboxStore = new RecordStore<>(root.resolve("sandboxes"), Sandbox.class);
       RecordStore<Container> containerStore = new RecordStore<>(root.resolve("containers"), Container.class);
