@@ -27,6 +27,7 @@ final class StatusMapper {
       case UnsafeLayerException u -> Status.FAILED_PRECONDITION;
       case LayerTooLargeException l -> Status.RESOURCE_EXHAUSTED;
       case java.io.InterruptedIOException i -> Status.CANCELLED;
+      case java.nio.channels.ClosedByInterruptException c -> Status.CANCELLED;
       case ManifestException m -> Status.FAILED_PRECONDITION;
       case IllegalArgumentException i -> Status.INVALID_ARGUMENT;
       default -> Status.INTERNAL;

@@ -90,11 +90,29 @@ public final class LayerStore {
       inFlight.remove(layer.diffId(), mine);
       mine.complete(done);
       return done;
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
+      IOException failure = asCancellation(e, layer);
+      inFlight.remove(layer.diffId(), mine);
+      mine.completeExceptionally(failure);
+      throw failure;
+    } catch (RuntimeException e) {
       inFlight.remove(layer.diffId(), mine);
       mine.completeExceptionally(e);
       throw e;
     }
+  }
+
+  /**
+   * An interrupt shows as whatever the interrupted I/O threw (ClosedByInterruptException...);
+   * waiters must see it as a cancellation to take the unpack over.
+   */
+  private static IOException asCancellation(IOException e, LayerRecord layer) {
+    if (e instanceof InterruptedIOException || !Thread.currentThread().isInterrupted()) {
+      return e;
+    }
+    InterruptedIOException cancelled = new InterruptedIOException("unpacking layer " + layer.diffId() + " was cancelled");
+    cancelled.initCause(e);
+    return cancelled;
   }
 
   private Path unpack(LayerRecord layer) throws IOException {

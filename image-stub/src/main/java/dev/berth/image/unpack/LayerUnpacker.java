@@ -65,6 +65,13 @@ public final class LayerUnpacker {
       this.what = what;
     }
 
+    /** Refuses a file whose declared size alone would pass the cap, before any of it is written. */
+    void checkRoom(long declared) throws LayerTooLargeException {
+      if (maxUnpackedBytes > 0 && declared > maxUnpackedBytes - used) {
+        throw new LayerTooLargeException(what, maxUnpackedBytes);
+      }
+    }
+
     void spend(long bytes) throws LayerTooLargeException {
       used += bytes;
       if (maxUnpackedBytes > 0 && used > maxUnpackedBytes) {
@@ -154,6 +161,7 @@ public final class LayerUnpacker {
       return;
     }
     if (entry.isFile()) {
+      budget.checkRoom(entry.getSize());
       try (OutputStream out = parent.createFile(base)) {
         copy(in, out, budget);
       }
