@@ -103,26 +103,36 @@ final class HostileLayerArchive {
 
   /** Writes an OCI archive of one image named {@code reference}; its config states {@code diffId}. */
   static Path write(Path archive, String reference, Layer layer, Digest diffId) throws IOException {
+    return write(archive, reference, List.of(layer), List.of(diffId));
+  }
+
+  /** Writes an OCI archive of one image of these layers, bottom first; its config states {@code diffIds}. */
+  static Path write(Path archive, String reference, List<Layer> layers, List<Digest> diffIds) throws IOException {
     ObjectNode config = JSON.createObjectNode();
     config.put("architecture", "amd64").put("os", "linux");
-    config.putObject("rootfs").put("type", "layers").putArray("diff_ids").add(diffId.toString());
+    var diffIdArray = config.putObject("rootfs").put("type", "layers").putArray("diff_ids");
+    diffIds.forEach(d -> diffIdArray.add(d.toString()));
     byte[] configBytes = JSON.writeValueAsBytes(config);
     Digest configDigest = Digest.of(configBytes);
-    Digest layerDigest = Digest.of(layer.blob());
     ObjectNode manifest = JSON.createObjectNode();
     manifest.put("schemaVersion", 2).put("mediaType", MediaTypes.OCI_MANIFEST);
     manifest.putObject("config").put("mediaType", MediaTypes.OCI_CONFIG).put("digest", configDigest.toString())
         .put("size", configBytes.length);
-    manifest.putArray("layers").addObject().put("mediaType", MediaTypes.OCI_LAYER_GZIP)
-        .put("digest", layerDigest.toString()).put("size", layer.blob().length);
+    var layerArray = manifest.putArray("layers");
+    for (Layer layer : layers) {
+      layerArray.addObject().put("mediaType", MediaTypes.OCI_LAYER_GZIP)
+          .put("digest", Digest.of(layer.blob()).toString()).put("size", layer.blob().length);
+    }
     byte[] manifestBytes = JSON.writeValueAsBytes(manifest);
     Digest manifestDigest = Digest.of(manifestBytes);
     try (OciArchiveWriter writer = new OciArchiveWriter(Files.newOutputStream(archive))) {
-      writer.addBlob(layerDigest, layer.blob().length, () -> new ByteArrayInputStream(layer.blob()));
+      for (Layer layer : layers) {
+        writer.addBlob(Digest.of(layer.blob()), layer.blob().length, () -> new ByteArrayInputStream(layer.blob()));
+      }
       writer.addBlob(configDigest, configBytes.length, () -> new ByteArrayInputStream(configBytes));
       writer.addBlob(manifestDigest, manifestBytes.length, () -> new ByteArrayInputStream(manifestBytes));
       writer.addImage(new ArchiveImage(manifestDigest, MediaTypes.OCI_MANIFEST, manifestBytes.length, configDigest,
-          List.of(layerDigest), List.of(reference)));
+          layers.stream().map(l -> Digest.of(l.blob())).toList(), List.of(reference)));
     }
     return archive;
   }

@@ -249,6 +249,35 @@ class HostileLayerSocketTest {
   }
 
   @Test
+  void aCreateContainerRefusedForTooManyLayersLeavesNoRecordPinningThem() throws Exception {
+    List<HostileLayerArchive.Layer> layers = new java.util.ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      int n = i;
+      layers.add(HostileLayerArchive.layer(tar -> HostileLayerArchive.zeros(tar, "layer-" + n, n)));
+    }
+    String reference = "docker.io/library/manylayers:hostile";
+    importArchive(HostileLayerArchive.write(env.dir().resolve("manylayers.tar"), reference, layers,
+        layers.stream().map(HostileLayerArchive.Layer::diffId).toList()));
+    String pod = env.runPod();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> env.createContainer(pod,
+        env.containerConfig("c", "true").setImage(ImageSpec.newBuilder().setImage(reference)).build()));
+    assertTrue(e.getStatus().getDescription().contains("too many layers"), e.getStatus().toString());
+    Path snapshots = env.daemon().root().resolve("images/containers");
+    try (Stream<Path> homes = Files.list(snapshots)) {
+      assertEquals(List.of(), homes.toList(), "rootfs records left by the failed create");
+    }
+
+    env.restartAfter(() -> { });
+    env.daemon().client().images(Duration.ofMinutes(1)).removeImage(dev.berth.cri.v1.RemoveImageRequest.newBuilder()
+        .setImage(ImageSpec.newBuilder().setImage(reference)).build());
+    for (HostileLayerArchive.Layer layer : layers) {
+      assertFalse(Files.exists(env.daemon().root().resolve("images/layers").resolve(layer.diffId().hex())),
+          "layer " + layer.diffId() + " is still kept");
+    }
+    assertDaemonAnswersAndLeftNothing();
+  }
+
+  @Test
   void anImportPastItsDeadlineStopsAndLeavesNothing() throws Exception {
     // Tens of thousands of entries: seconds of unpacking, from an archive of a few hundred kilobytes.
     HostileLayerArchive.Layer layer = HostileLayerArchive.layer(tar -> {
