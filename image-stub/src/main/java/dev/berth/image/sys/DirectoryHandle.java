@@ -44,6 +44,7 @@ public final class DirectoryHandle implements AutoCloseable {
   /** utimensat's "leave this time as it is". */
   private static final long UTIME_OMIT = (1L << 30) - 2;
   private static final int EINTR = 4;
+  private static final int EEXIST = 17;
 
   private static final MethodHandle OPENAT = Syscalls.bind("openat",
       FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(3));
@@ -66,6 +67,13 @@ public final class DirectoryHandle implements AutoCloseable {
       FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
   private static final MethodHandle WRITE = Syscalls.bind("write",
       FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+  private static final MethodHandle FCHOWN = Syscalls.bind("fchown",
+      FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+  private static final MethodHandle FCHMOD = Syscalls.bind("fchmod", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+  private static final MethodHandle FUTIMENS = Syscalls.bind("futimens",
+      FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+  private static final MethodHandle FSETXATTR = Syscalls.bind("fsetxattr",
+      FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
 
   /** What a name in a directory is, looked at without following it. */
   public enum Kind { MISSING, DIRECTORY, SYMLINK, OTHER }
@@ -82,6 +90,11 @@ public final class DirectoryHandle implements AutoCloseable {
   public static DirectoryHandle open(Path dir) throws IOException {
     int fd = openat(AT_FDCWD, dir.toString(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0, dir);
     return new DirectoryHandle(fd, dir);
+  }
+
+  /** Whether a create failed because the name is taken (EEXIST). */
+  public static boolean isAlreadyExists(IOException e) {
+    return e instanceof Syscalls.ErrnoException errno && errno.errno() == EEXIST;
   }
 
   /** This directory's path, for messages only: nothing is ever resolved through it. */
@@ -147,6 +160,37 @@ public final class DirectoryHandle implements AutoCloseable {
     at("rmdir", name, (state, arena, n) -> (int) UNLINKAT.invokeExact(state, fd, n, AT_REMOVEDIR));
   }
 
+  /** The attributes of the entry {@code name} in this directory itself (a symlink's own, not its target's). */
+  public EntryAttributes entry(String name) {
+    requireName(name);
+    return new EntryAttributes() {
+      @Override
+      public void chown(int uid, int gid) throws IOException {
+        DirectoryHandle.this.chown(name, uid, gid);
+      }
+
+      @Override
+      public void setXattr(String attribute, byte[] value) throws IOException {
+        DirectoryHandle.this.setXattr(name, attribute, value);
+      }
+
+      @Override
+      public void chmod(int mode) throws IOException {
+        DirectoryHandle.this.chmod(name, mode);
+      }
+
+      @Override
+      public void setTimes(Instant accessed, Instant modified) throws IOException {
+        DirectoryHandle.this.setTimes(name, accessed, modified);
+      }
+
+      @Override
+      public Path shownAs() {
+        return shownAs.resolve(name);
+      }
+    };
+  }
+
   /** Sets the owner of the entry itself (a symlink's own owner, not its target's). */
   public void chown(String name, int uid, int gid) throws IOException {
     at("chown", name, (state, arena, n) -> (int) FCHOWNAT.invokeExact(state, fd, n, uid, gid, AT_SYMLINK_NOFOLLOW));
@@ -162,14 +206,17 @@ public final class DirectoryHandle implements AutoCloseable {
 
   /** Sets the entry's own times; a null access time is left as it is. Never opens the entry. */
   public void setTimes(String name, Instant accessed, Instant modified) throws IOException {
-    at("utimensat", name, (state, arena, n) -> {
-      MemorySegment times = arena.allocate(32, 8);
-      times.set(JAVA_LONG, 0, accessed == null ? 0 : accessed.getEpochSecond());
-      times.set(JAVA_LONG, 8, accessed == null ? UTIME_OMIT : accessed.getNano());
-      times.set(JAVA_LONG, 16, modified.getEpochSecond());
-      times.set(JAVA_LONG, 24, modified.getNano());
-      return (int) UTIMENSAT.invokeExact(state, fd, n, times, AT_SYMLINK_NOFOLLOW);
-    });
+    at("utimensat", name, (state, arena, n) ->
+        (int) UTIMENSAT.invokeExact(state, fd, n, timespecs(arena, accessed, modified), AT_SYMLINK_NOFOLLOW));
+  }
+
+  private static MemorySegment timespecs(Arena arena, Instant accessed, Instant modified) {
+    MemorySegment times = arena.allocate(32, 8);
+    times.set(JAVA_LONG, 0, accessed == null ? 0 : accessed.getEpochSecond());
+    times.set(JAVA_LONG, 8, accessed == null ? UTIME_OMIT : accessed.getNano());
+    times.set(JAVA_LONG, 16, modified.getEpochSecond());
+    times.set(JAVA_LONG, 24, modified.getNano());
+    return times;
   }
 
   /** Sets an extended attribute on the entry itself ({@code lsetxattr} through the handle). */
@@ -184,13 +231,13 @@ public final class DirectoryHandle implements AutoCloseable {
   }
 
   /**
-   * Creates a new regular file (never through a symlink, never an existing file) and returns a
-   * stream writing to it; the caller sets owner and mode after closing it.
+   * Creates a new regular file (never through a symlink, never over an existing entry: EEXIST)
+   * and returns it open for writing; its attributes are set through its descriptor.
    */
-  public OutputStream createFile(String name) throws IOException {
+  public NewFile createFile(String name) throws IOException {
     int file = openat(fd, requireName(name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600,
         shownAs.resolve(name));
-    return new FdOutputStream(file, shownAs.resolve(name));
+    return new NewFile(file, shownAs.resolve(name));
   }
 
   @Override
@@ -236,8 +283,11 @@ public final class DirectoryHandle implements AutoCloseable {
     Syscalls.call("close", shownAs, (state, arena) -> (int) CLOSE.invokeExact(state, fd));
   }
 
-  /** Writes to a descriptor of a file this handle created; the descriptor is closed once. */
-  private static final class FdOutputStream extends OutputStream {
+  /**
+   * A file this handle created, open for writing; its attributes are set through the descriptor,
+   * which is closed once.
+   */
+  public static final class NewFile extends OutputStream implements EntryAttributes {
     private static final int BUFFER = 1 << 16;
     private final int fd;
     private final Path shownAs;
@@ -246,9 +296,39 @@ public final class DirectoryHandle implements AutoCloseable {
     private final MemorySegment state = arena.allocate(Syscalls.CALL_STATE);
     private boolean closed;
 
-    FdOutputStream(int fd, Path shownAs) {
+    NewFile(int fd, Path shownAs) {
       this.fd = fd;
       this.shownAs = shownAs;
+    }
+
+    @Override
+    public Path shownAs() {
+      return shownAs;
+    }
+
+    @Override
+    public void chown(int uid, int gid) throws IOException {
+      Syscalls.call("fchown", shownAs, (st, arena) -> (int) FCHOWN.invokeExact(st, fd, uid, gid));
+    }
+
+    @Override
+    public void setXattr(String attribute, byte[] value) throws IOException {
+      Syscalls.call("fsetxattr " + attribute, shownAs, (st, arena) -> {
+        MemorySegment v = arena.allocate(Math.max(1, value.length));
+        v.copyFrom(MemorySegment.ofArray(value));
+        return (int) FSETXATTR.invokeExact(st, fd, arena.allocateFrom(attribute), v, (long) value.length, 0);
+      });
+    }
+
+    @Override
+    public void chmod(int mode) throws IOException {
+      Syscalls.call("fchmod", shownAs, (st, arena) -> (int) FCHMOD.invokeExact(st, fd, mode & 07777));
+    }
+
+    @Override
+    public void setTimes(Instant accessed, Instant modified) throws IOException {
+      Syscalls.call("futimens", shownAs, (st, arena) ->
+          (int) FUTIMENS.invokeExact(st, fd, timespecs(arena, accessed, modified)));
     }
 
     @Override

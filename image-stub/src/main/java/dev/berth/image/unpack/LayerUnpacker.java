@@ -4,6 +4,7 @@ import dev.berth.image.store.Digest;
 import dev.berth.image.store.DigestMismatchException;
 import dev.berth.image.store.DigestingInputStream;
 import dev.berth.image.sys.DirectoryHandle;
+import dev.berth.image.sys.EntryAttributes;
 import dev.berth.image.sys.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
@@ -131,14 +132,18 @@ public final class LayerUnpacker {
       whiteout(parent, base, name);
       return;
     }
-    DirectoryHandle.Kind existing = parent.kind(base);
-    boolean keepDirectory = entry.isDirectory() && existing == DirectoryHandle.Kind.DIRECTORY;
-    if (existing != DirectoryHandle.Kind.MISSING && !keepDirectory) {
-      LayerTree.remove(parent, base);
-    }
     if (entry.isDirectory()) {
-      if (!keepDirectory) {
+      try {
         parent.mkdir(base, 0700);
+      } catch (IOException e) {
+        if (!DirectoryHandle.isAlreadyExists(e)) {
+          throw e;
+        }
+        // A directory of that name stays (with what earlier entries put in it); anything else goes.
+        if (parent.kind(base) != DirectoryHandle.Kind.DIRECTORY) {
+          LayerTree.remove(parent, base);
+          parent.mkdir(base, 0700);
+        }
       }
       dirs.put(rel, entry);
       return;
@@ -146,8 +151,8 @@ public final class LayerUnpacker {
     if (entry.isSymbolicLink()) {
       // The link's target is only ever resolved inside the container's root, so any text is fine;
       // what must not happen is a later entry or attribute going through it, which the handles refuse.
-      parent.symlink(base, entry.getLinkName());
-      applyAttributes(parent, base, entry, true);
+      replacing(parent, base, () -> parent.symlink(base, entry.getLinkName()));
+      applyAttributes(parent.entry(base), entry, true);
       return;
     }
     if (entry.isLink()) {
@@ -156,19 +161,40 @@ public final class LayerUnpacker {
     }
     if (entry.isCharacterDevice() || entry.isBlockDevice() || entry.isFIFO()) {
       int type = entry.isCharacterDevice() ? Syscalls.S_IFCHR : entry.isBlockDevice() ? Syscalls.S_IFBLK : Syscalls.S_IFIFO;
-      parent.mknod(base, type | (entry.getMode() & 07777), entry.getDevMajor(), entry.getDevMinor());
-      applyAttributes(parent, base, entry, false);
+      replacing(parent, base, () -> parent.mknod(base, type | (entry.getMode() & 07777), entry.getDevMajor(),
+          entry.getDevMinor()));
+      applyAttributes(parent.entry(base), entry, false);
       return;
     }
     if (entry.isFile()) {
       budget.checkRoom(entry.getSize());
-      try (OutputStream out = parent.createFile(base)) {
-        copy(in, out, budget);
+      DirectoryHandle.NewFile[] created = new DirectoryHandle.NewFile[1];
+      replacing(parent, base, () -> created[0] = parent.createFile(base));
+      try (DirectoryHandle.NewFile file = created[0]) {
+        copy(in, file, budget);
+        applyAttributes(file, entry, false);
       }
-      applyAttributes(parent, base, entry, false);
       return;
     }
     log.debug("skipping layer entry {} of tar type {}", name, (char) entry.getLinkFlag());
+  }
+
+  @FunctionalInterface
+  private interface Create {
+    void run() throws IOException;
+  }
+
+  /** Creates the entry; when its name is taken (an earlier entry), that entry goes first, as tar does. */
+  private static void replacing(DirectoryHandle parent, String base, Create create) throws IOException {
+    try {
+      create.run();
+    } catch (IOException e) {
+      if (!DirectoryHandle.isAlreadyExists(e)) {
+        throw e;
+      }
+      LayerTree.remove(parent, base);
+      create.run();
+    }
   }
 
   private static void copy(InputStream in, OutputStream out, Budget budget) throws IOException {
@@ -197,7 +223,7 @@ public final class LayerUnpacker {
       if (sourceDir.kind(sourceName) == DirectoryHandle.Kind.DIRECTORY) {
         throw new UnsafeLayerException(name, "hard link to the directory \"" + entry.getLinkName() + "\"");
       }
-      parent.link(base, sourceDir, sourceName);
+      replacing(parent, base, () -> parent.link(base, sourceDir, sourceName));
     }
   }
 
@@ -230,13 +256,13 @@ public final class LayerUnpacker {
     for (String rel : deepestFirst) {
       TarArchiveEntry entry = dirs.get(rel);
       if (rel.isEmpty()) {
-        applyAttributes(tree.rootParent(), tree.rootName(), entry, false);
+        applyAttributes(tree.rootParent().entry(tree.rootName()), entry, false);
         continue;
       }
       try (DirectoryHandle parent = tree.existingParent(rel)) {
         String base = LayerTree.lastComponent(rel);
         if (parent != null && parent.kind(base) == DirectoryHandle.Kind.DIRECTORY) {
-          applyAttributes(parent, base, entry, false);
+          applyAttributes(parent.entry(base), entry, false);
         }
       }
     }
@@ -266,10 +292,10 @@ public final class LayerUnpacker {
     return out.toString();
   }
 
-  /** Owner, xattrs, mode and times of the entry {@code base} in {@code dir} itself, never of what a link names. */
-  private static void applyAttributes(DirectoryHandle dir, String base, TarArchiveEntry entry, boolean symlink)
+  /** Owner, xattrs, mode and times of the entry itself, never of what a link names. */
+  private static void applyAttributes(EntryAttributes target, TarArchiveEntry entry, boolean symlink)
       throws IOException {
-    dir.chown(base, (int) entry.getLongUserId(), (int) entry.getLongGroupId());
+    target.chown((int) entry.getLongUserId(), (int) entry.getLongGroupId());
     for (Map.Entry<String, String> pax : entry.getExtraPaxHeaders().entrySet()) {
       String key = pax.getKey();
       byte[] value = null;
@@ -283,22 +309,22 @@ public final class LayerUnpacker {
       }
       if (attr != null) {
         try {
-          dir.setXattr(base, attr, value);
+          target.setXattr(attr, value);
         } catch (IOException e) {
           // Some filesystems refuse some namespaces (security.* under a policy): the file is
           // still usable, so say so and go on.
-          log.debug("xattr {} not set on {}: {}", attr, dir.path().resolve(base), e.getMessage());
+          log.debug("xattr {} not set on {}: {}", attr, target.shownAs(), e.getMessage());
         }
       }
     }
     if (!symlink) {
       // After chown: chown clears set-uid and set-gid bits.
-      dir.chmod(base, entry.getMode());
+      target.chmod(entry.getMode());
     }
     if (entry.getLastModifiedTime() != null) {
       Instant modified = entry.getLastModifiedTime().toInstant();
       Instant accessed = entry.getLastAccessTime() != null ? entry.getLastAccessTime().toInstant() : modified;
-      dir.setTimes(base, accessed, modified);
+      target.setTimes(accessed, modified);
     }
   }
 }
