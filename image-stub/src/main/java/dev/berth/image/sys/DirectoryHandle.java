@@ -40,7 +40,6 @@ public final class DirectoryHandle implements AutoCloseable {
   private static final int O_PATH = 010000000;
   private static final int AT_FDCWD = -100;
   private static final int AT_SYMLINK_NOFOLLOW = 0x100;
-  private static final int AT_REMOVEDIR = 0x200;
   /** utimensat's "leave this time as it is". */
   private static final long UTIME_OMIT = (1L << 30) - 2;
   private static final int EINTR = 4;
@@ -97,11 +96,6 @@ public final class DirectoryHandle implements AutoCloseable {
     return e instanceof Syscalls.ErrnoException errno && errno.errno() == EEXIST;
   }
 
-  /** This directory's path, for messages only: nothing is ever resolved through it. */
-  public Path path() {
-    return shownAs;
-  }
-
   /**
    * A path naming {@code name} in this directory through the handle ({@code /proc/self/fd/N/name}),
    * for JDK calls that only take paths: the directory is the one this handle holds whatever
@@ -153,11 +147,6 @@ public final class DirectoryHandle implements AutoCloseable {
   /** Removes a non-directory entry (a symlink itself, never its target). */
   public void unlink(String name) throws IOException {
     at("unlink", name, (state, arena, n) -> (int) UNLINKAT.invokeExact(state, fd, n, 0));
-  }
-
-  /** Removes an empty directory. */
-  public void rmdir(String name) throws IOException {
-    at("rmdir", name, (state, arena, n) -> (int) UNLINKAT.invokeExact(state, fd, n, AT_REMOVEDIR));
   }
 
   /** The attributes of the entry {@code name} in this directory itself (a symlink's own, not its target's). */

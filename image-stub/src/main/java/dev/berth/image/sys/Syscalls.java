@@ -17,6 +17,7 @@ import java.nio.file.Path;
  * The Linux calls that image unpacking and rootfs mounts need and the JDK does not offer: mknod
  * (whiteouts, device nodes), lchown, chmod with set-id bits, lsetxattr, mount, umount2, statfs.
  * Bound once through the FFM API against libc; errno is captured so that failures name it.
+ * {@link DirectoryHandle} binds the {@code *at} calls with the same helpers.
  */
 public final class Syscalls {
 

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -49,24 +50,32 @@ class LayerStoreCancellationTest {
 
     AtomicReference<Thread> ownerThread = new AtomicReference<>();
     CompletableFuture<Path> owner = ensureUnpackedInThread(store, layer, ownerThread);
-    OutputStream feed = Files.newOutputStream(blobs.resolve(blob.hex())); // opens once the owner reads
-    feed.write(tar, 0, tar.length / 2);
-    feed.flush();
+    Path fifo = blobs.resolve(blob.hex());
+    CountDownLatch halfSent = new CountDownLatch(1);
+    CountDownLatch stopFeeding = new CountDownLatch(1);
+    feed(fifo, out -> {
+      out.write(tar, 0, tar.length / 2);
+      out.flush();
+      halfSent.countDown();
+      stopFeeding.await(); // holds the owner mid-layer
+    });
+    assertTrue(halfSent.await(60, TimeUnit.SECONDS), "the owner started reading the layer");
 
     AtomicReference<Thread> waiterThread = new AtomicReference<>();
     CompletableFuture<Path> waiter = ensureUnpackedInThread(store, layer, waiterThread);
-    while (waiterThread.get() == null || waiterThread.get().getState() != Thread.State.WAITING) {
+    while (waiterThread.get().getState() != Thread.State.WAITING && !waiter.isDone()) {
       Thread.sleep(10);
     }
+    // A fresh FIFO for whoever reads the blob next; the owner keeps the one it has open.
+    Files.move(fifo, blobs.resolve("held-by-owner"));
+    Syscalls.mknod(fifo, Syscalls.S_IFIFO | 0600, 0, 0);
     ownerThread.get().interrupt();
     Throwable failure = owner.handle((path, e) -> e).get(60, TimeUnit.SECONDS);
     assertInstanceOf(java.io.InterruptedIOException.class, failure, String.valueOf(failure));
-    feed.close();
+    stopFeeding.countDown();
 
     // The waiter now reads the blob itself, from the start.
-    try (OutputStream again = Files.newOutputStream(blobs.resolve(blob.hex()))) {
-      again.write(tar);
-    }
+    feed(fifo, out -> out.write(tar));
     Path unpacked = waiter.get(60, TimeUnit.SECONDS);
     assertEquals(store.path(diffId), unpacked);
     assertEquals("second", Files.readString(unpacked.resolve("d/b")));
@@ -74,6 +83,25 @@ class LayerStoreCancellationTest {
       assertEquals(List.of(unpacked), entries.toList(), "no temp directory stays");
     }
     assertTrue(store.isUnpacked(diffId));
+  }
+
+  @FunctionalInterface
+  private interface Feeder {
+    void write(OutputStream out) throws Exception;
+  }
+
+  /**
+   * Writes into the FIFO from a daemon thread: opening a FIFO waits for its reader, in a call no
+   * interrupt or test timeout ends, so the test itself never makes that call.
+   */
+  private static void feed(Path fifo, Feeder feeder) {
+    Thread.ofPlatform().daemon().start(() -> {
+      try (OutputStream out = Files.newOutputStream(fifo)) {
+        feeder.write(out);
+      } catch (Exception e) {
+        // the reader went away (the interrupted owner): nothing more to send
+      }
+    });
   }
 
   /** A thread of its own for each caller: the common pool may have a single worker on a small machine. */
