@@ -70,13 +70,13 @@ public final class ImageStore implements AutoCloseable {
   private final ImageConfigs configs;
   private final Backend backend = new Backend();
 
-  private ImageStore(Path root, RegistryHosts hosts) throws IOException {
+  private ImageStore(Path root, RegistryHosts hosts, long maxLayerUnpackedBytes) throws IOException {
     this.root = root;
     this.storeUsage = new StoreUsage(root, java.time.Duration.ofSeconds(5));
     Path tmp = root.resolve("tmp");
     FileTrees.deleteRecursively(tmp); // downloads of interrupted pulls
     this.blobs = new BlobStore(root.resolve("blobs").resolve("sha256"), tmp);
-    this.layers = new LayerStore(root.resolve("layers"), blobs);
+    this.layers = new LayerStore(root.resolve("layers"), blobs, maxLayerUnpackedBytes);
     layers.sweepTemps();
     sweepTempFiles(root);
     this.catalog = ImageCatalog.load(root.resolve("images.json"));
@@ -93,15 +93,23 @@ public final class ImageStore implements AutoCloseable {
     gc.collect();
   }
 
-  /** Opens (creating when missing) the store at root, e.g. {@code <berth root>/images}. */
+  /** Opens (creating when missing) the store at root, e.g. {@code <berth root>/images}; no cap on layer sizes. */
   public static ImageStore open(Path root, RegistryHosts hosts) throws IOException {
+    return open(root, hosts, 0);
+  }
+
+  /**
+   * Opens the store; a layer whose files add up to more than {@code maxLayerUnpackedBytes} is
+   * refused (0: no cap).
+   */
+  public static ImageStore open(Path root, RegistryHosts hosts, long maxLayerUnpackedBytes) throws IOException {
     Path abs = root.toAbsolutePath().normalize();
     // overlayfs separates lower dirs with ':' and options with ','; such a root could not be mounted.
     if (abs.toString().contains(":") || abs.toString().contains(",")) {
       throw new IOException("image store root " + abs + " must not contain ':' or ','");
     }
     PrivateDirectory.create(abs);
-    return new ImageStore(abs, hosts);
+    return new ImageStore(abs, hosts, maxLayerUnpackedBytes);
   }
 
   public BindableService criService() {

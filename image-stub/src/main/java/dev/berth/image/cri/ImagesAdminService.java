@@ -10,6 +10,7 @@ import dev.berth.image.store.ImageRecord;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
+import java.util.List;
 
 /** berth.v1.Images: archive import and export, done by the daemon that owns the store. */
 public final class ImagesAdminService extends ImagesGrpc.ImagesImplBase {
@@ -25,7 +26,11 @@ public final class ImagesAdminService extends ImagesGrpc.ImagesImplBase {
     ImageCriService.run(response, () -> {
       Path path = absolute(request.getPath(), "import: path");
       ImportResponse.Builder out = ImportResponse.newBuilder();
-      for (ImageRecord image : backend.importArchive(path)) {
+      List<ImageRecord> imported;
+      try (InterruptOnCancel cancel = InterruptOnCancel.forCurrentCall()) {
+        imported = backend.importArchive(path);
+      }
+      for (ImageRecord image : imported) {
         out.addImages(ImportedImage.newBuilder().setId(image.id()).addAllRepoTags(image.repoTags())
             .addAllRepoDigests(image.repoDigests()));
       }

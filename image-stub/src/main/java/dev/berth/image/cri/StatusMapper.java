@@ -4,6 +4,7 @@ import dev.berth.image.manifest.ManifestException;
 import dev.berth.image.reference.InvalidReferenceException;
 import dev.berth.image.registry.RegistryException;
 import dev.berth.image.store.DigestMismatchException;
+import dev.berth.image.unpack.LayerTooLargeException;
 import dev.berth.image.unpack.UnsafeLayerException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -28,6 +29,9 @@ final class StatusMapper {
       };
       case DigestMismatchException d -> Status.DATA_LOSS;
       case UnsafeLayerException u -> Status.FAILED_PRECONDITION;
+      case LayerTooLargeException l -> Status.RESOURCE_EXHAUSTED;
+      case java.io.InterruptedIOException i -> Status.CANCELLED;
+      case java.nio.channels.ClosedByInterruptException c -> Status.CANCELLED;
       case ManifestException m -> Status.FAILED_PRECONDITION;
       case ImageInUseException u -> Status.FAILED_PRECONDITION;
       case IllegalArgumentException i -> Status.INVALID_ARGUMENT;

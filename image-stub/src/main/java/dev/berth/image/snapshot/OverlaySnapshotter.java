@@ -78,25 +78,40 @@ public final class OverlaySnapshotter {
     }
     Path upper = home.resolve("upper");
     Path work = home.resolve("work");
-    // The home and the work dir are the store's; the upper dir is the top of the container's "/"
-    // and keeps the mode a container expects there.
-    PrivateDirectory.create(home);
-    boolean newUpper = !Files.isDirectory(upper);
-    Files.createDirectories(upper);
-    if (newUpper) {
-      seed.fill(upper);
-    }
-    PrivateDirectory.create(work);
-    AtomicFiles.write(home.resolve("snapshot.json"),
-        RecordFormat.write(new SnapshotRecord(imageId, diffIds, false)));
     List<String> lower = lowerDirs(diffIds);
     if (lower.isEmpty()) {
       // overlayfs needs a lower directory; an image without layers gets an empty one.
-      Path empty = Files.createDirectories(home.resolve("empty"));
-      lower.add(empty.toString());
+      lower.add(home.resolve("empty").toString());
     }
-    String data = "lowerdir=" + String.join(":", lower) + ",upperdir=" + upper + ",workdir=" + work;
-    Syscalls.mount("overlay", mountpoint, "overlay", 0, checkedData(data, imageId, diffIds));
+    // Checked before anything is written, so that an image that cannot be mounted leaves nothing.
+    String data = checkedData("lowerdir=" + String.join(":", lower) + ",upperdir=" + upper + ",workdir=" + work,
+        imageId, diffIds);
+    // A home made by this call goes again when the mount fails: its record would otherwise pin
+    // the layers for good, since no container exists to be removed. A home that was there
+    // (a re-mount after a reboot) holds the container's writes and stays.
+    boolean fresh = !Files.exists(home, LinkOption.NOFOLLOW_LINKS);
+    try {
+      // The home and the work dir are the store's; the upper dir is the top of the container's "/"
+      // and keeps the mode a container expects there.
+      PrivateDirectory.create(home);
+      boolean newUpper = !Files.isDirectory(upper);
+      Files.createDirectories(upper);
+      if (newUpper) {
+        seed.fill(upper);
+      }
+      PrivateDirectory.create(work);
+      if (diffIds.isEmpty()) {
+        Files.createDirectories(home.resolve("empty"));
+      }
+      AtomicFiles.write(home.resolve("snapshot.json"),
+          RecordFormat.write(new SnapshotRecord(imageId, diffIds, false)));
+      Syscalls.mount("overlay", mountpoint, "overlay", 0, data);
+    } catch (IOException | RuntimeException e) {
+      if (fresh) {
+        discardFreshHome(containerId, home, e);
+      }
+      throw e;
+    }
     log.debug("mounted rootfs of {} at {} ({} layers)", containerId, mountpoint, diffIds.size());
   }
 
@@ -157,6 +172,16 @@ public final class OverlaySnapshotter {
       }
     }
     return volumes;
+  }
+
+  private void discardFreshHome(String containerId, Path home, Exception cause) {
+    try {
+      Files.deleteIfExists(home.resolve("snapshot.json"));
+      FileTrees.deleteRecursively(home);
+    } catch (IOException e) {
+      cause.addSuppressed(e);
+      log.warn("cannot delete {} after the rootfs mount of {} failed: {}", home, containerId, e.getMessage());
+    }
   }
 
   /**

@@ -17,6 +17,7 @@ import java.nio.file.Path;
  * The Linux calls that image unpacking and rootfs mounts need and the JDK does not offer: mknod
  * (whiteouts, device nodes), lchown, chmod with set-id bits, lsetxattr, mount, umount2, statfs.
  * Bound once through the FFM API against libc; errno is captured so that failures name it.
+ * {@link DirectoryHandle} binds the {@code *at} calls with the same helpers.
  */
 public final class Syscalls {
 
@@ -30,8 +31,8 @@ public final class Syscalls {
 
   private static final Linker LINKER = Linker.nativeLinker();
   private static final SymbolLookup LIBC = LINKER.defaultLookup();
-  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-  private static final VarHandle ERRNO =
+  static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+  static final VarHandle ERRNO =
       CALL_STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
 
   private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
@@ -64,15 +65,23 @@ public final class Syscalls {
 
   private Syscalls() {}
 
-  private static MethodHandle bind(String name, FunctionDescriptor descriptor) {
-    return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), descriptor, Linker.Option.captureCallState("errno"));
+  static MethodHandle bind(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
+    Linker.Option[] options = new Linker.Option[extra.length + 1];
+    options[0] = Linker.Option.captureCallState("errno");
+    System.arraycopy(extra, 0, options, 1, extra.length);
+    return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), descriptor, options);
   }
 
   /** Creates a device node or FIFO; {@code mode} carries the type bits (S_IFCHR, ...). */
   public static void mknod(Path path, int mode, int major, int minor) throws IOException {
-    long dev = ((long) (major & 0xfff) << 8) | (minor & 0xff) | ((long) (minor & ~0xff) << 12)
-        | ((long) (major & ~0xfff) << 32);
+    long dev = makedev(major, minor);
     call("mknod", path, (state, arena) -> (int) MKNOD.invokeExact(state, str(arena, path), mode, dev));
+  }
+
+  /** glibc's makedev: the dev_t of a device number. */
+  static long makedev(int major, int minor) {
+    return ((long) (major & 0xfff) << 8) | (minor & 0xff) | ((long) (minor & ~0xff) << 12)
+        | ((long) (major & ~0xfff) << 32);
   }
 
   public static void lchown(Path path, int uid, int gid) throws IOException {
@@ -166,11 +175,11 @@ public final class Syscalls {
   }
 
   @FunctionalInterface
-  private interface Call {
+  interface Call {
     int invoke(MemorySegment state, Arena arena) throws Throwable;
   }
 
-  private static void call(String what, Path path, Call call) throws IOException {
+  static void call(String what, Path path, Call call) throws IOException {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(CALL_STATE);
       int rc = call.invoke(state, arena);
@@ -188,7 +197,7 @@ public final class Syscalls {
     return arena.allocateFrom(path.toString(), StandardCharsets.UTF_8);
   }
 
-  private static IOException failure(String what, Path path, int errno) {
+  static IOException failure(String what, Path path, int errno) {
     return new ErrnoException(what + " " + path + ": " + strerror(errno) + " (errno " + errno + ")", errno);
   }
 

@@ -7,6 +7,7 @@ import dev.berth.image.store.Digest;
 import dev.berth.image.store.LayerRecord;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,12 +33,18 @@ public final class LayerStore {
 
   private final Path dir;
   private final BlobStore blobs;
-  private final LayerUnpacker unpacker = new LayerUnpacker();
+  private final LayerUnpacker unpacker;
   private final ConcurrentHashMap<Digest, CompletableFuture<Path>> inFlight = new ConcurrentHashMap<>();
 
   public LayerStore(Path dir, BlobStore blobs) throws IOException {
+    this(dir, blobs, 0);
+  }
+
+  /** @param maxUnpackedBytes the most bytes of file content one layer may unpack to; 0 for no cap */
+  public LayerStore(Path dir, BlobStore blobs, long maxUnpackedBytes) throws IOException {
     this.dir = PrivateDirectory.create(dir);
     this.blobs = blobs;
+    this.unpacker = new LayerUnpacker(maxUnpackedBytes);
   }
 
   public Path path(Digest diffId) {
@@ -48,33 +55,65 @@ public final class LayerStore {
     return Files.isDirectory(path(diffId));
   }
 
-  /** Unpacks the layer's blob unless done already; returns the layer directory. */
+  /**
+   * Unpacks the layer's blob unless done already; returns the layer directory. A caller that
+   * finds the same layer being unpacked waits for it; when that unpack was cancelled (its
+   * caller went away), the waiter unpacks the layer itself instead of failing with it.
+   */
   public Path ensureUnpacked(LayerRecord layer) throws IOException {
-    if (isUnpacked(layer.diffId())) {
-      return path(layer.diffId());
-    }
-    CompletableFuture<Path> mine = new CompletableFuture<>();
-    CompletableFuture<Path> running = inFlight.putIfAbsent(layer.diffId(), mine);
-    if (running != null) {
+    while (true) {
+      if (isUnpacked(layer.diffId())) {
+        return path(layer.diffId());
+      }
+      CompletableFuture<Path> mine = new CompletableFuture<>();
+      CompletableFuture<Path> running = inFlight.putIfAbsent(layer.diffId(), mine);
+      if (running == null) {
+        return unpackAsOwner(layer, mine);
+      }
       try {
         return running.get();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new IOException("interrupted while waiting for layer " + layer.diffId(), e);
+        throw new InterruptedIOException("interrupted while waiting for layer " + layer.diffId());
       } catch (ExecutionException e) {
-        throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        if (!(e.getCause() instanceof InterruptedIOException)) {
+          throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
+        log.debug("unpack of layer {} was cancelled by its caller; unpacking it for another", layer.diffId());
       }
     }
+  }
+
+  private Path unpackAsOwner(LayerRecord layer, CompletableFuture<Path> mine) throws IOException {
+    // Out of the map before the waiters wake, so that one retrying finds it free.
     try {
       Path done = unpack(layer);
+      inFlight.remove(layer.diffId(), mine);
       mine.complete(done);
       return done;
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
+      IOException failure = asCancellation(e, layer);
+      inFlight.remove(layer.diffId(), mine);
+      mine.completeExceptionally(failure);
+      throw failure;
+    } catch (RuntimeException e) {
+      inFlight.remove(layer.diffId(), mine);
       mine.completeExceptionally(e);
       throw e;
-    } finally {
-      inFlight.remove(layer.diffId(), mine);
     }
+  }
+
+  /**
+   * An interrupt shows as whatever the interrupted I/O threw (ClosedByInterruptException...);
+   * waiters must see it as a cancellation to take the unpack over.
+   */
+  private static IOException asCancellation(IOException e, LayerRecord layer) {
+    if (e instanceof InterruptedIOException || !Thread.currentThread().isInterrupted()) {
+      return e;
+    }
+    InterruptedIOException cancelled = new InterruptedIOException("unpacking layer " + layer.diffId() + " was cancelled");
+    cancelled.initCause(e);
+    return cancelled;
   }
 
   private Path unpack(LayerRecord layer) throws IOException {

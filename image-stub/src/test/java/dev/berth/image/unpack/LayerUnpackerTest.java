@@ -67,6 +67,13 @@ class LayerUnpackerTest {
       return this;
     }
 
+    /** Adds an entry as built, with no content (directories, links, special files). */
+    Tar entry(TarArchiveEntry e) throws IOException {
+      out.putArchiveEntry(e);
+      out.closeArchiveEntry();
+      return this;
+    }
+
     byte[] bytes() throws IOException {
       out.finish();
       return bytes.toByteArray();

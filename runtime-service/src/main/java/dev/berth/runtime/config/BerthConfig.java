@@ -23,7 +23,8 @@ public record BerthConfig(
     Runtime runtime,
     Registry registry,
     String metricsAddress,
-    boolean metricsPerCpuUsage) {
+    boolean metricsPerCpuUsage,
+    Images images) {
 
   /** The metrics_address value that turns the /metrics endpoint off. */
   public static final String METRICS_OFF = "off";
@@ -99,6 +100,14 @@ public record BerthConfig(
     }
   }
 
+  /**
+   * Bounds on what an image may make the node store.
+   *
+   * @param maxLayerUnpackedBytes the most bytes of file content one layer may unpack to; a layer
+   *     over it is refused naming the layer and the cap; 0 for no cap
+   */
+  public record Images(long maxLayerUnpackedBytes) {}
+
   /** Loopback only: the kubelet on the same node is the one client. A fixed port, so it can be firewalled. */
   public static final String DEFAULT_STREAMING_ADDRESS = "127.0.0.1:10350";
 
@@ -121,48 +130,49 @@ public record BerthConfig(
             InfraContainer.WHEN_NEEDED, DEFAULT_HANDLERS, Path.of("criu")),
         new Registry(Map.of(), List.of(), 300),
         "127.0.0.1:9767",
-        false);
+        false,
+        new Images(0));
   }
 
   public BerthConfig withSocket(Path value) {
     return new BerthConfig(value, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
         streamingAddress, streamingTokenTtlSeconds, streamingHandshakeTimeoutSeconds,
         streamingIdleTimeoutSeconds, cni, runtime, registry, metricsAddress,
-        metricsPerCpuUsage);
+        metricsPerCpuUsage, images);
   }
 
   public BerthConfig withRoot(Path value) {
     return new BerthConfig(socket, value, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
         streamingAddress, streamingTokenTtlSeconds, streamingHandshakeTimeoutSeconds,
         streamingIdleTimeoutSeconds, cni, runtime, registry, metricsAddress,
-        metricsPerCpuUsage);
+        metricsPerCpuUsage, images);
   }
 
   public BerthConfig withState(Path value) {
     return new BerthConfig(socket, root, value, logLevel, cgroupDriver, shutdownTimeoutSeconds,
         streamingAddress, streamingTokenTtlSeconds, streamingHandshakeTimeoutSeconds,
         streamingIdleTimeoutSeconds, cni, runtime, registry, metricsAddress,
-        metricsPerCpuUsage);
+        metricsPerCpuUsage, images);
   }
 
   public BerthConfig withLogLevel(LogLevel value) {
     return new BerthConfig(socket, root, state, value, cgroupDriver, shutdownTimeoutSeconds,
         streamingAddress, streamingTokenTtlSeconds, streamingHandshakeTimeoutSeconds,
         streamingIdleTimeoutSeconds, cni, runtime, registry, metricsAddress,
-        metricsPerCpuUsage);
+        metricsPerCpuUsage, images);
   }
 
   public BerthConfig withStreamingAddress(String value) {
     return new BerthConfig(socket, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
         value, streamingTokenTtlSeconds, streamingHandshakeTimeoutSeconds,
         streamingIdleTimeoutSeconds, cni, runtime, registry, metricsAddress,
-        metricsPerCpuUsage);
+        metricsPerCpuUsage, images);
   }
 
   public BerthConfig withMetricsAddress(String value) {
     return new BerthConfig(socket, root, state, logLevel, cgroupDriver, shutdownTimeoutSeconds,
         streamingAddress, streamingTokenTtlSeconds, streamingHandshakeTimeoutSeconds,
         streamingIdleTimeoutSeconds, cni, runtime, registry, value,
-        metricsPerCpuUsage);
+        metricsPerCpuUsage, images);
   }
 }

@@ -22,7 +22,10 @@ record ConfigFile(
     RuntimeTable runtime,
     RegistryTable registry,
     String metricsAddress,
-    Boolean metricsPerCpuUsage) {
+    Boolean metricsPerCpuUsage,
+    ImagesTable images) {
+
+  record ImagesTable(Long maxLayerUnpackedBytes) {}
 
   record CniTable(String confDir, List<String> binDirs) {}
 

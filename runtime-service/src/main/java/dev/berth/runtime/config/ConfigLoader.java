@@ -44,7 +44,8 @@ public final class ConfigLoader {
       ConfigFile parsed = TOML.readValue(bytes, ConfigFile.class);
       // An empty file parses to null: it simply sets nothing.
       return parsed != null ? parsed
-          : new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+          : new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+              null);
     } catch (NoSuchFileException e) {
       throw new ConfigException("config file " + file + " does not exist");
     } catch (UnrecognizedPropertyException e) {
@@ -117,6 +118,13 @@ public final class ConfigLoader {
       registry = new BerthConfig.Registry(mirrors,
           table.plainHttpHosts() != null ? table.plainHttpHosts() : registry.plainHttpHosts(), progressTimeout);
     }
+    BerthConfig.Images images = base.images();
+    if (file.images() != null && file.images().maxLayerUnpackedBytes() != null) {
+      images = new BerthConfig.Images(file.images().maxLayerUnpackedBytes());
+      if (images.maxLayerUnpackedBytes() < 0) {
+        throw new ConfigException(source + ": key 'images.max_layer_unpacked_bytes' must not be negative");
+      }
+    }
     int shutdownTimeout = base.shutdownTimeoutSeconds();
     if (file.shutdownTimeoutSeconds() != null) {
       shutdownTimeout = file.shutdownTimeoutSeconds();
@@ -158,7 +166,8 @@ public final class ConfigLoader {
         registry,
         file.metricsAddress() != null ? metricsAddress(file.metricsAddress(), source + ": key 'metrics_address'")
             : base.metricsAddress(),
-        file.metricsPerCpuUsage() != null ? file.metricsPerCpuUsage() : base.metricsPerCpuUsage());
+        file.metricsPerCpuUsage() != null ? file.metricsPerCpuUsage() : base.metricsPerCpuUsage(),
+        images);
   }
 
   /** The file's value if it has one (at least 1), else the base value. */

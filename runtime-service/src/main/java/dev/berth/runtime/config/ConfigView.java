@@ -54,6 +54,9 @@ public final class ConfigView {
     registry.put("pull_progress_timeout_seconds", config.registry().pullProgressTimeoutSeconds());
     registry.put("mirrors", new java.util.TreeMap<>(config.registry().mirrors()));
     map.put("registry", registry);
+    Map<String, Object> images = new LinkedHashMap<>();
+    images.put("max_layer_unpacked_bytes", config.images().maxLayerUnpackedBytes());
+    map.put("images", images);
     return map;
   }
 

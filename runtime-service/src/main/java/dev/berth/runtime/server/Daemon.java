@@ -125,7 +125,8 @@ public final class Daemon {
       shim.releaseOrphanedExecs();
       ImageStore images = ImageStore.open(root.resolve("images"), new RegistryHosts(config.registry().mirrors(),
           Set.copyOf(config.registry().plainHttpHosts()),
-          java.time.Duration.ofSeconds(config.registry().pullProgressTimeoutSeconds())));
+          java.time.Duration.ofSeconds(config.registry().pullProgressTimeoutSeconds())),
+          config.images().maxLayerUnpackedBytes());
       opened.push(images);
       RecordStore<Sandbox> sandboxStore = new RecordStore<>(root.resolve("sandboxes"), Sandbox.class);
       RecordStore<Container> containerStore = new RecordStore<>(root.resolve("containers"), Container.class);

@@ -111,6 +111,14 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void layerSizeCapIsOffByDefaultReadAndNeverNegative() throws IOException {
+    assertEquals(0, BerthConfig.defaults().images().maxLayerUnpackedBytes());
+    assertEquals(1L << 33, load("[images]\nmax_layer_unpacked_bytes = 8589934592\n").images().maxLayerUnpackedBytes());
+    assertMessage("key 'images.max_layer_unpacked_bytes' must not be negative",
+        "[images]\nmax_layer_unpacked_bytes = -1\n");
+  }
+
+  @Test
   void relativePathsAreRefused() {
     assertMessage("key 'root' must be an absolute path, got 'var/lib'", "root = \"var/lib\"\n");
   }
