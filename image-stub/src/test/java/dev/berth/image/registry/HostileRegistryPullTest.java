@@ -34,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,6 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
  * store. The bounds are asserted on what the registry managed to send: an unbounded read would
  * take it all (the daemon-level test shows the same against a 128 MiB heap).
  */
+@Tag("integration")
 @Timeout(180)
 class HostileRegistryPullTest {
 
