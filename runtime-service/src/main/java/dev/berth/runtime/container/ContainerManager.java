@@ -112,7 +112,8 @@ public final class ContainerManager implements PodContainers {
       Container container = locks.with(id, () -> createLocked(id, sandbox, request, undo));
       undo.commit();
       return container;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // An Error too (out of memory half way): what the create did so far must not stay behind.
       undo.rollback();
       throw e;
     }

@@ -85,7 +85,8 @@ public final class SandboxManager {
       Sandbox sandbox = locks.with(id, () -> create(id, spec, undo));
       undo.commit();
       return sandbox;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // An Error too (out of memory half way): what the create did so far must not stay behind.
       undo.rollback();
       throw e;
     }
