@@ -1,6 +1,6 @@
 package dev.berth.image.registry;
 
-import java.io.FilterInputStream;
+import dev.berth.image.store.ReadThroughInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -9,7 +9,7 @@ import java.io.InputStream;
  * at once (nothing beyond it reaches the disk), and an end before it fails too. A registry cannot
  * fill the store with a blob bigger than the manifest said, digest check or not.
  */
-final class DeclaredSizeInputStream extends FilterInputStream {
+final class DeclaredSizeInputStream extends ReadThroughInputStream {
 
   private final long declared;
   private final String what;
@@ -19,13 +19,6 @@ final class DeclaredSizeInputStream extends FilterInputStream {
     super(in);
     this.declared = declared;
     this.what = what;
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override
@@ -47,26 +40,6 @@ final class DeclaredSizeInputStream extends FilterInputStream {
           + declared + " bytes");
     }
     return n;
-  }
-
-  @Override
-  public long skip(long n) throws IOException {
-    // Skipped bytes are counted like read ones.
-    byte[] buf = new byte[8192];
-    long left = n;
-    while (left > 0) {
-      int r = read(buf, 0, (int) Math.min(buf.length, left));
-      if (r < 0) {
-        break;
-      }
-      left -= r;
-    }
-    return n - left;
-  }
-
-  @Override
-  public boolean markSupported() {
-    return false;
   }
 
   private RegistryException mismatch(String detail) {

@@ -1,28 +1,17 @@
 package dev.berth.image.store;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 
 /** Hashes every byte read through it, so content is verified while it streams, never afterwards. */
-public final class DigestingInputStream extends FilterInputStream {
+public final class DigestingInputStream extends ReadThroughInputStream {
   private final MessageDigest sha = Digest.sha256();
   private long count;
 
   public DigestingInputStream(InputStream in) {
     super(in);
-  }
-
-  @Override
-  public int read() throws IOException {
-    int b = super.read();
-    if (b >= 0) {
-      sha.update((byte) b);
-      count++;
-    }
-    return b;
   }
 
   @Override
@@ -33,26 +22,6 @@ public final class DigestingInputStream extends FilterInputStream {
       count += n;
     }
     return n;
-  }
-
-  @Override
-  public long skip(long n) throws IOException {
-    // Skipping would leave bytes out of the hash: read them instead.
-    byte[] buf = new byte[8192];
-    long left = n;
-    while (left > 0) {
-      int r = read(buf, 0, (int) Math.min(buf.length, left));
-      if (r < 0) {
-        break;
-      }
-      left -= r;
-    }
-    return n - left;
-  }
-
-  @Override
-  public boolean markSupported() {
-    return false;
   }
 
   /** Reads what is left, so that the digest covers the whole stream. */
