@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.slf4j.LoggerFactory;
 
 /**
  * What DEL needs from ADD, one JSON file per sandbox, kept across daemon restarts: the network
@@ -48,8 +49,15 @@ public final class CniResultCache {
 
   private final Path directory;
 
+  /** Opened once at start-up: temp files of writes a killed daemon did not finish go first. */
   public CniResultCache(Path directory) {
     this.directory = directory;
+    try {
+      AtomicFiles.removeTempFiles(directory);
+    } catch (IOException e) {
+      // Only litter: an entry is always replaced whole, never read from a temp file.
+      LoggerFactory.getLogger(CniResultCache.class).warn("cannot remove temp files in {}: {}", directory, e.toString());
+    }
   }
 
   public void write(Entry entry) throws IOException {

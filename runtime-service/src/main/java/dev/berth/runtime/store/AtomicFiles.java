@@ -65,6 +65,21 @@ public final class AtomicFiles {
     }
   }
 
+  /**
+   * Deletes the temp files a daemon killed mid-write left in {@code dir} (not below it); run at
+   * start-up, before anything writes there.
+   */
+  public static void removeTempFiles(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> entries = Files.list(dir)) {
+      for (Path entry : entries.filter(AtomicFiles::isTempFile).toList()) {
+        Files.deleteIfExists(entry);
+      }
+    }
+  }
+
   /** Whether a file name is one of our own temp files, left behind by a crash mid-write. */
   public static boolean isTempFile(Path file) {
     String name = file.getFileName().toString();

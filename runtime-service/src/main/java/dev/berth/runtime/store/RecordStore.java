@@ -72,6 +72,7 @@ public final class RecordStore<T> {
         if (!Ids.isFullId(id) || !Files.isDirectory(entry)) {
           continue;
         }
+        AtomicFiles.removeTempFiles(entry);
         Path file = entry.resolve(FILE);
         if (!Files.exists(file) && CreationIntent.exists(entry)) {
           // Half made, and its undo did not finish: kept, with its note, for the next start.

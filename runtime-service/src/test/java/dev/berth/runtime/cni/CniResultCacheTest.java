@@ -1,6 +1,7 @@
 package dev.berth.runtime.cni;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,6 +33,18 @@ class CniResultCacheTest {
     new CniResultCache(dir.resolve("cache")).write(written);
 
     assertEquals(written, new CniResultCache(dir.resolve("cache")).read("sb1").orElseThrow());
+  }
+
+  @Test
+  void aNewCacheRemovesTempFilesOfWritesCutShortAndKeepsEntries() throws IOException {
+    CniResultCache.Entry written = entry("{\"ips\":[]}");
+    new CniResultCache(dir).write(written);
+    Path leftover = Files.writeString(dir.resolve(".sb2.json.tmp-4242-1"), "{\"sandboxId\":");
+
+    CniResultCache reopened = new CniResultCache(dir);
+
+    assertFalse(Files.exists(leftover));
+    assertEquals(written, reopened.read("sb1").orElseThrow());
   }
 
   @Test

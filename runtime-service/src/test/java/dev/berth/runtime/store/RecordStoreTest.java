@@ -54,4 +54,15 @@ class RecordStoreTest {
     assertEquals(List.of(), store.loadAll().records());
     assertFalse(Files.exists(store.objectDir(id)));
   }
+
+  @Test
+  void tempFilesOfAWriteCutShortAreRemovedAtLoadAndTheRecordKept() throws Exception {
+    RecordStore<Thing> store = new RecordStore<>(dir.resolve("things"), Thing.class);
+    String id = Ids.newId();
+    store.save(id, new Thing(id, 1, List.of()));
+    Path leftover = Files.writeString(store.objectDir(id).resolve(".record.json.tmp-4242-1"), "{\"id\":");
+
+    assertEquals(List.of(new Thing(id, 1, List.of())), store.loadAll().records());
+    assertFalse(Files.exists(leftover));
+  }
 }
