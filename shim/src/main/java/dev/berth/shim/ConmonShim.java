@@ -291,6 +291,11 @@ public final class ConmonShim {
     return runtime;
   }
 
+  /** Where the container's runtime keeps its state: below the state root of the container's own handler. */
+  public Path runtimeStateDir(String id) {
+    return ociRuntimeOf(ShimPaths.checkId(id)).root().resolve(id);
+  }
+
   private OciRuntime ociRuntimeOf(String id) {
     return config.runtimeOf(handlerOf.computeIfAbsent(id, this::readHandler)).orElse(config.defaultRuntime());
   }

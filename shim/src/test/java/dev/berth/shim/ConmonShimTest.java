@@ -295,6 +295,28 @@ class ConmonShimTest {
     shim.delete("never-created");
   }
 
+  /** Recovery asks where runc keeps a container's state: for another handler, its own root, after a restart too. */
+  @Test
+  void aContainerOfAnotherHandlerHasItsRuntimeStateUnderThatHandlersRoot() throws Exception {
+    ShimConfig c = bundles.config;
+    Path altRoot = bundles.root.resolve("r-alt");
+    ShimConfig withAlt = new ShimConfig(c.conmon(), c.runtime(), c.runtimeRoot(), c.exitDir(), c.persistDir(),
+        c.socketDir(), List.of(new OciRuntime("alt", c.runtime(), altRoot)), null);
+    ConmonShim alt = new ConmonShim(withAlt);
+    String id = "alt-handler";
+    CreatedProcess process = alt.create(new CreateRequest(id, bundles.bundle(id, "sleep", "60"), null, false, false,
+        false, WAIT, "alt", null));
+    shimPids.add(process.shimPid());
+    try {
+      assertEquals(altRoot.resolve(id), alt.runtimeStateDir(id));
+      assertTrue(Files.isDirectory(altRoot.resolve(id)), "runc's state of the container");
+      assertFalse(Files.exists(c.runtimeRoot().resolve(id)));
+      assertEquals(altRoot.resolve(id), new ConmonShim(withAlt).runtimeStateDir(id), "as a restarted daemon sees it");
+    } finally {
+      alt.delete(id);
+    }
+  }
+
   @Test
   void stateOfUnknownIdIsEmpty() throws Exception {
     assertEquals(Optional.empty(), shim.state("never-created"));

@@ -29,12 +29,9 @@ public final class StartedWhileDown {
   private static final String EXEC_FIFO = "exec.fifo";
 
   private final ConmonShim shim;
-  private final Path runtimeRoot;
 
-  /** @param runtimeRoot runc's {@code --root}, where it keeps one state directory per container */
-  public StartedWhileDown(ConmonShim shim, Path runtimeRoot) {
+  public StartedWhileDown(ConmonShim shim) {
     this.shim = shim;
-    this.runtimeRoot = runtimeRoot;
   }
 
   /** The container as it really is: a created record of a started process becomes running. */
@@ -49,7 +46,8 @@ public final class StartedWhileDown {
       log.warn("container {}: runtime state unknown: {}", container.id(), e.getMessage());
       return container;
     }
-    Path stateDir = runtimeRoot.resolve(container.id());
+    // The container's own handler's state root: runc and crun each keep theirs.
+    Path stateDir = shim.runtimeStateDir(container.id());
     boolean started = state.map(s -> switch (s.status()) {
       case RUNNING -> true;
       // Only a container restored from a checkpoint is frozen before its start: it waits for StartContainer.

@@ -156,7 +156,7 @@ public final class Daemon {
       Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim,
           new HalfMadeObjects(new HalfMadeObjects.Parts(sandboxStore, containerStore, shim, images, namespaces, cni,
               podsDir, cgroupPaths, pins)),
-          new StartedWhileDown(shim, state.resolve("runc")));
+          new StartedWhileDown(shim));
       PrivateDirectories.restrictTree(root, CONTAINER_OWNED_DIRS, Set.of("layers", "tmp"));
       PrivateDirectories.restrictTree(state, CONTAINER_OWNED_DIRS, Set.of("runc"));
       QuarantinedObjects.cleanUp(
