@@ -226,12 +226,10 @@ public final class ContainerManager implements PodContainers {
       }
       SandboxManager pod = parts.sandboxes();
       PodFiles files = new PodFiles(parts.podsDir(), sandbox.id());
-      // As writeSpec joins them; HOST is null, which Map.of does not take.
-      java.util.Map<String, String> namespaces = new java.util.HashMap<>();
-      namespaces.put("network", sandbox.spec().hostNetwork() ? NamespacePlan.HOST : sandbox.netnsPath());
-      namespaces.put("ipc", sandbox.spec().hostIpc() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "ipc"));
-      namespaces.put("uts", sandbox.spec().hostNetwork() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "uts"));
-      namespaces.put("pid", sandbox.spec().hostPid() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "pid"));
+      // The pod's PID namespace if it has one to share: the container was checkpointed in one only
+      // if its old pod shared one (RestoredContainer joins only what the checkpoint had joined).
+      NamespacePlan namespaces = podNamespaces(sandbox,
+          sandbox.spec().hostPid() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "pid"));
       ObjectNode config = RestoredContainer.retarget(JSON.readTree(checkpoint.ociConfig().toFile()),
           new RestoredContainer.PodPlace(rootfs, sandbox.cgroupParent() + "/" + id, namespaces,
               java.util.Map.of("/etc/hostname", files.hostname(), "/etc/hosts", files.hosts(),
@@ -326,11 +324,7 @@ public final class ContainerManager implements PodContainers {
       case "TARGET" -> "/proc/" + targetPid(sandbox, request.pidTargetId()) + "/ns/pid";
       default -> sandbox.spec().hostPid() ? NamespacePlan.HOST : NamespacePlan.NEW;
     };
-    NamespacePlan plan = new NamespacePlan(
-        sandbox.spec().hostNetwork() ? NamespacePlan.HOST : sandbox.netnsPath(),
-        pid,
-        sandbox.spec().hostIpc() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "ipc"),
-        sandbox.spec().hostNetwork() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "uts"));
+    NamespacePlan plan = podNamespaces(sandbox, pid);
     SecurityRequest security = request.security();
     OciSpecBuilder builder = new OciSpecBuilder(rootfs, request.readonlyRootfs())
         .process(spec.args(), spec.env(), spec.workingDir(), spec.uid(), spec.gid(), spec.tty())
@@ -361,6 +355,16 @@ public final class ContainerManager implements PodContainers {
     bindUnlessMounted(builder, spec, "/dev/shm", sandbox.spec().hostIpc() ? Path.of("/dev/shm") : files.shm());
     builder.mounts(spec.mounts());
     PlainFiles.write(bundle.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(builder.build()));
+  }
+
+  /** The pod's network, IPC and UTS namespaces as its containers join them, with {@code pid} as given. */
+  private NamespacePlan podNamespaces(Sandbox sandbox, String pid) {
+    SandboxManager pod = parts.sandboxes();
+    return new NamespacePlan(
+        sandbox.spec().hostNetwork() ? NamespacePlan.HOST : sandbox.netnsPath(),
+        pid,
+        sandbox.spec().hostIpc() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "ipc"),
+        sandbox.spec().hostNetwork() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "uts"));
   }
 
   /** pid TARGET joins another running container of the same pod, as ephemeral debug containers do. */

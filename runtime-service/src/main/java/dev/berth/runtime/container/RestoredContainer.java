@@ -19,14 +19,16 @@ final class RestoredContainer {
   /**
    * Where the restored container lives now.
    *
-   * @param namespacePaths per OCI namespace type ("network", "ipc", "uts", "pid"): the new pod's
-   *     file to join, {@link NamespacePlan#NEW} for a namespace of its own, {@link
-   *     NamespacePlan#HOST} (null) for the node's
+   * @param namespaces the new pod's namespaces: a file to join, {@link NamespacePlan#NEW} for a
+   *     namespace of its own, {@link NamespacePlan#HOST} (null) for the node's
    * @param podFiles per container path (/etc/hosts ...): the new pod's file bound there
    * @param podsDir where pod files live: a bind from below it belonged to the old pod
    */
-  record PodPlace(Path rootfs, String cgroupsPath, Map<String, String> namespacePaths, Map<String, Path> podFiles,
+  record PodPlace(Path rootfs, String cgroupsPath, NamespacePlan namespaces, Map<String, Path> podFiles,
       Path podsDir) {}
+
+  /** The OCI namespace types a pod's containers may join. */
+  private static final java.util.Set<String> POD_NAMESPACES = java.util.Set.of("network", "ipc", "uts", "pid");
 
   private RestoredContainer() {}
 
@@ -49,12 +51,18 @@ final class RestoredContainer {
     if (namespaces instanceof ArrayNode list) {
       for (Iterator<JsonNode> it = list.iterator(); it.hasNext(); ) {
         ObjectNode namespace = (ObjectNode) it.next();
+        NamespacePlan plan = place.namespaces();
         String type = namespace.path("type").asText();
         // Only a namespace the container joined was the old pod's; one of its own stays its own.
-        if (!namespace.hasNonNull("path") || !place.namespacePaths().containsKey(type)) {
+        if (!namespace.hasNonNull("path") || !POD_NAMESPACES.contains(type)) {
           continue;
         }
-        String now = place.namespacePaths().get(type);
+        String now = switch (type) {
+          case "network" -> plan.network();
+          case "ipc" -> plan.ipc();
+          case "uts" -> plan.uts();
+          default -> plan.pid();
+        };
         if (now == NamespacePlan.HOST) {
           it.remove();
         } else if (now.equals(NamespacePlan.NEW)) {

@@ -37,11 +37,8 @@ class RestoredContainerTest {
       """;
 
   private static RestoredContainer.PodPlace newPod(String ipc) {
-    Map<String, String> namespaces = new HashMap<>();
-    namespaces.put("network", "/run/berth/netns/newpod");
-    namespaces.put("ipc", ipc);
-    namespaces.put("uts", "/run/berth/podns/newpod/uts");
-    namespaces.put("pid", NamespacePlan.NEW);
+    NamespacePlan namespaces = new NamespacePlan("/run/berth/netns/newpod", NamespacePlan.NEW, ipc,
+        "/run/berth/podns/newpod/uts");
     return new RestoredContainer.PodPlace(Path.of("/var/lib/berth/containers/new/bundle/rootfs"),
         "/kubepods/newpod/new", namespaces,
         Map.of("/etc/hosts", PODS.resolve("newpod/hosts"), "/dev/shm", PODS.resolve("newpod/shm"),
