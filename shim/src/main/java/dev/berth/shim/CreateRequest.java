@@ -41,11 +41,6 @@ public record CreateRequest(String id, Path bundle, Path logPath, boolean stdin,
     }
   }
 
-  /** The same container, restored from the CRIU images in {@code imageDir}. */
-  public CreateRequest restoringFrom(Path imageDir) {
-    return new CreateRequest(id, bundle, logPath, stdin, stdinOnce, terminal, timeout, runtimeHandler, imageDir);
-  }
-
   /** A non-interactive container, the common case. */
   public static CreateRequest of(String id, Path bundle, Path logPath) {
     return new CreateRequest(id, bundle, logPath, false, false, false, null);

@@ -128,12 +128,6 @@ public final class CheckpointArchive {
     }
   }
 
-  /** Reads the metadata of an archive without unpacking the rest. */
-  public static Metadata readMetadata(Path archive) throws IOException {
-    byte[] json = tar(List.of("-xOf", archive.toString(), "./" + METADATA));
-    return JSON.readValue(json, Metadata.class);
-  }
-
   private static byte[] tar(List<String> args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add("tar");

@@ -77,10 +77,6 @@ public final class RuncCli {
     return String.join("; ", errors.isEmpty() ? all : errors);
   }
 
-  public RuncCli(Path runtime, Path root, Duration timeout) {
-    this(runtime, root, null, timeout);
-  }
-
   /** With {@code criu} non-null, the runtime runs that CRIU for checkpoint and restore. */
   public RuncCli(Path runtime, Path root, Path criu, Duration timeout) {
     this.runtime = runtime;

@@ -34,7 +34,7 @@ class ConmonCommandTest {
     ShimConfig withCriu = new ShimConfig(config.conmon(), config.runtime(), config.runtimeRoot(), config.exitDir(),
         config.persistDir(), config.socketDir(), List.of(), Path.of("/opt/criu/criu"));
     List<String> argv = new ConmonCommand(withCriu, new ShimPaths(withCriu)).create(
-        CreateRequest.of("c1", Path.of("/b/c1"), null).restoringFrom(Path.of("/b/c1/checkpoint")));
+        new CreateRequest("c1", Path.of("/b/c1"), null, false, false, false, null, "", Path.of("/b/c1/checkpoint")));
     assertTrue(Collections.indexOfSubList(argv, List.of("--restore", "/b/c1/checkpoint")) > 0, argv.toString());
     assertTrue(Collections.indexOfSubList(argv,
         List.of("--runtime-arg", "--criu", "--runtime-arg", "/opt/criu/criu")) > 0, argv.toString());
@@ -68,7 +68,8 @@ class ConmonCommandTest {
 
   @Test
   void execCapsItsLogAndWritesAConmonPidFile() {
-    List<String> argv = command.exec(config.defaultRuntime(), "c1", "x1", Path.of("/run/p/x"), Path.of("/run/p/x/process.json"),
+    List<String> argv = command.exec(config.defaultRuntime(), "c1", "x1", Path.of("/run/p/x"),
+        Path.of("/run/p/x/process.json"),
         Path.of("/run/p/x/log"), 5, 1024);
     assertTrue(Collections.indexOfSubList(argv, List.of("--log-global-size-max", "1024")) > 0, argv.toString());
     assertFalse(argv.contains("--log-size-max"), "a rotating log would keep the end, not the start: " + argv);
