@@ -11,7 +11,7 @@ import dev.berth.runtime.checkpoint.CheckpointArchive;
 import dev.berth.runtime.checkpoint.CriuSupport;
 import dev.berth.runtime.events.ContainerEvent;
 import dev.berth.runtime.events.ContainerEvents;
-import dev.berth.runtime.metrics.StepTimes;
+import dev.berth.runtime.model.StepTimes;
 import dev.berth.runtime.model.Clock;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.model.IdIndex;

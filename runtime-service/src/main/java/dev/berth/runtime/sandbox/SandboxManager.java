@@ -7,7 +7,7 @@ import dev.berth.runtime.cgroup.HugetlbDelegation;
 import dev.berth.runtime.cni.CniAttachment;
 import dev.berth.runtime.cni.CniNetwork;
 import dev.berth.runtime.config.BerthConfig;
-import dev.berth.runtime.metrics.StepTimes;
+import dev.berth.runtime.model.StepTimes;
 import dev.berth.runtime.model.Clock;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.model.IdIndex;

@@ -1,4 +1,4 @@
-package dev.berth.runtime.metrics;
+package dev.berth.runtime.model;
 
 import java.util.ArrayList;
 import java.util.List;
