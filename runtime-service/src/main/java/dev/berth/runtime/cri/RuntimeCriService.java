@@ -20,7 +20,9 @@ import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.stream.StreamRequest;
 import dev.berth.runtime.metrics.CriMetrics;
+import dev.berth.runtime.stats.ContainerSample;
 import dev.berth.runtime.stats.CriStats;
+import dev.berth.runtime.stats.PodSample;
 import dev.berth.runtime.stats.StatsCollector;
 import dev.berth.shim.ExecResult;
 import io.grpc.Context;
@@ -444,7 +446,8 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   public void containerStats(ContainerStatsRequest request, StreamObserver<ContainerStatsResponse> response) {
     answer(response, () -> {
       Container container = containers.require(containerKey(request.getContainerId()));
-      return ContainerStatsResponse.newBuilder().setStats(criStats.container(stats.container(container))).build();
+      ContainerSample sample = stats.container(ManagedWorkloads.snapshot(container));
+      return ContainerStatsResponse.newBuilder().setStats(criStats.container(sample)).build();
     });
   }
 
@@ -464,7 +467,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
         if (!LabelSelector.matches(filter.getLabelSelectorMap(), container.spec().labels())) {
           continue;
         }
-        reply.addStats(criStats.container(stats.container(container)));
+        reply.addStats(criStats.container(stats.container(ManagedWorkloads.snapshot(container))));
       }
       forgetRemoved();
       return reply.build();
@@ -475,7 +478,8 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   public void podSandboxStats(PodSandboxStatsRequest request, StreamObserver<PodSandboxStatsResponse> response) {
     answer(response, () -> {
       Sandbox sandbox = sandboxes.require(sandboxKey(request.getPodSandboxId()));
-      return PodSandboxStatsResponse.newBuilder().setStats(criStats.pod(stats.pod(sandbox))).build();
+      PodSample sample = stats.pod(ManagedWorkloads.snapshot(sandbox));
+      return PodSandboxStatsResponse.newBuilder().setStats(criStats.pod(sample)).build();
     });
   }
 
@@ -489,7 +493,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
       ListPodSandboxStatsResponse.Builder reply = ListPodSandboxStatsResponse.newBuilder();
       for (Sandbox sandbox : candidates) {
         if (LabelSelector.matches(filter.getLabelSelectorMap(), sandbox.spec().labels())) {
-          reply.addStats(criStats.pod(stats.pod(sandbox)));
+          reply.addStats(criStats.pod(stats.pod(ManagedWorkloads.snapshot(sandbox))));
         }
       }
       forgetRemoved();

@@ -4,13 +4,13 @@ import static dev.berth.runtime.metrics.ContainerFamilies.*;
 
 import dev.berth.runtime.cgroup.CgroupSpec;
 import dev.berth.runtime.cgroup.CgroupStats;
-import dev.berth.runtime.container.Container;
-import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.stats.ContainerSample;
+import dev.berth.runtime.stats.ContainerSnapshot;
 import dev.berth.runtime.stats.FilesystemSample;
 import dev.berth.runtime.stats.MetricsDetails;
 import dev.berth.runtime.stats.InterfaceStats;
 import dev.berth.runtime.stats.PodSample;
+import dev.berth.runtime.stats.PodSnapshot;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,9 +46,9 @@ public final class ContainerSeries {
 
   /** The pod's own series (its cgroup and network), without its containers'. */
   public List<Series> pod(PodSample pod) {
-    Sandbox sandbox = pod.sandbox();
-    List<String> base = List.of(pod.cgroupPath(), "", "", "", sandbox.spec().pod().name(),
-        sandbox.spec().pod().namespace());
+    PodSnapshot sandbox = pod.sandbox();
+    List<String> base = List.of(pod.cgroupPath(), "", "", "", sandbox.name(),
+        sandbox.namespace());
     List<Series> out = new ArrayList<>();
     pod.cgroup().ifPresent(stats -> {
       add(out, LAST_SEEN, base, pod.timestampNanos() / 1_000_000_000L);
@@ -68,14 +68,14 @@ public final class ContainerSeries {
   }
 
   public List<Series> container(ContainerSample sample) {
-    Container container = sample.container();
-    if (!container.isLive()) {
+    ContainerSnapshot container = sample.container();
+    if (!container.live()) {
       return List.of();
     }
-    Sandbox sandbox = sample.sandbox();
-    List<String> base = List.of(sample.cgroupPath(), container.id(), container.spec().displayImage(),
-        container.spec().name(), sandbox == null ? "" : sandbox.spec().pod().name(),
-        sandbox == null ? "" : sandbox.spec().pod().namespace());
+    PodSnapshot sandbox = sample.sandbox();
+    List<String> base = List.of(sample.cgroupPath(), container.id(), container.image(),
+        container.name(), sandbox == null ? "" : sandbox.name(),
+        sandbox == null ? "" : sandbox.namespace());
     List<Series> out = new ArrayList<>();
     sample.cgroup().ifPresent(stats -> {
       add(out, LAST_SEEN, base, sample.timestampNanos() / 1_000_000_000L);

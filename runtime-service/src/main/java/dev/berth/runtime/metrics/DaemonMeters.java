@@ -1,9 +1,5 @@
 package dev.berth.runtime.metrics;
 
-import dev.berth.runtime.container.ContainerManager;
-import dev.berth.runtime.container.ContainerState;
-import dev.berth.runtime.sandbox.SandboxManager;
-import dev.berth.runtime.sandbox.SandboxState;
 import com.sun.management.OperatingSystemMXBean;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -16,23 +12,19 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.config.MeterFilter;
 import java.lang.management.ManagementFactory;
+import java.util.Collection;
+import java.util.Locale;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /** The daemon's own gauges: containers and pods by state, and the JVM's meters. */
 public final class DaemonMeters implements AutoCloseable {
 
   private final JvmGcMetrics gc = new JvmGcMetrics();
+  private final MeterRegistry registry;
 
-  public DaemonMeters(MeterRegistry registry, ContainerManager containers, SandboxManager sandboxes) {
-    for (ContainerState state : ContainerState.values()) {
-      Gauge.builder("berth.containers", containers,
-              c -> c.list().stream().filter(container -> container.state() == state).count())
-          .description("Containers by state").tag("state", state.name().toLowerCase()).register(registry);
-    }
-    for (SandboxState state : SandboxState.values()) {
-      Gauge.builder("berth.pods", sandboxes,
-              s -> s.list().stream().filter(sandbox -> sandbox.state() == state).count())
-          .description("Pod sandboxes by state").tag("state", state.name().toLowerCase()).register(registry);
-    }
+  public DaemonMeters(MeterRegistry registry) {
+    this.registry = registry;
     new JvmMemoryMetrics().bindTo(registry);
     gc.bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -49,6 +41,21 @@ public final class DaemonMeters implements AutoCloseable {
     }
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
+  }
+
+  /**
+   * One gauge per state, tagged with the state's name in lower case, counting the objects in that
+   * state at each scrape. Every state gets its gauge, so a state with no object reads 0. The
+   * caller names the objects and their states: this package knows no manager.
+   */
+  public <T, S extends Enum<S>> void countByState(String name, String description, S[] states,
+      Supplier<? extends Collection<T>> objects, Function<T, S> stateOf) {
+    for (S state : states) {
+      // Strongly held: the supplier is often a method reference that nothing else keeps, and
+      // Micrometer's default weak reference would let it be collected and the gauge read NaN.
+      Gauge.builder(name, objects, all -> all.get().stream().filter(o -> stateOf.apply(o) == state).count())
+          .strongReference(true).description(description).tag("state", state.name().toLowerCase(Locale.ROOT)).register(registry);
+    }
   }
 
   @Override

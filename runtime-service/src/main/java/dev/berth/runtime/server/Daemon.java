@@ -15,7 +15,9 @@ import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.config.StreamingAddress;
 import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerManager;
+import dev.berth.runtime.container.ContainerState;
 import dev.berth.runtime.shims.ShimMonitor;
+import dev.berth.runtime.cri.ManagedWorkloads;
 import dev.berth.runtime.cri.RuntimeCriService;
 import dev.berth.runtime.cri.RuntimeInfo;
 import dev.berth.runtime.events.ContainerEvents;
@@ -35,6 +37,7 @@ import dev.berth.runtime.recovery.StartedWhileDown;
 import dev.berth.runtime.sandbox.InfraRootfs;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
+import dev.berth.runtime.sandbox.SandboxState;
 import dev.berth.runtime.stats.ImageFilesystem;
 import dev.berth.runtime.stats.NetDev;
 import dev.berth.runtime.stats.ProcessCounter;
@@ -168,11 +171,16 @@ public final class Daemon {
       Path imagesMount = MountTable.mountPointOf(root.resolve("images").toAbsolutePath());
       WritableLayers layers = new WritableLayers(images::upperDir, imagesMount.toString(), LAYER_USAGE_MAX_AGE);
       opened.push(layers);
-      StatsCollector stats = new StatsCollector(cgroupLayout.reader(), sandboxes, containers, layers,
-          new NetDev(Path.of("/proc")), new ProcessCounter(Path.of("/proc")), new ImageFilesystem(imagesMount));
+      StatsCollector stats = new StatsCollector(cgroupLayout.reader(), new ManagedWorkloads(sandboxes, containers),
+          layers, new NetDev(Path.of("/proc")), new ProcessCounter(Path.of("/proc")), new ImageFilesystem(imagesMount));
       ContainerSeries series = new ContainerSeries(config.metricsPerCpuUsage());
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      opened.push(new DaemonMeters(registry, containers, sandboxes));
+      DaemonMeters meters = new DaemonMeters(registry);
+      meters.countByState("berth.containers", "Containers by state", ContainerState.values(), containers::list,
+          Container::state);
+      meters.countByState("berth.pods", "Pod sandboxes by state", SandboxState.values(), sandboxes::list,
+          Sandbox::state);
+      opened.push(meters);
 
       // Streaming starts once the CRI socket is ours, so a second daemon is refused for the
       // socket it would share rather than for the streaming port.

@@ -17,8 +17,6 @@ import dev.berth.cri.v1.ProcessUsage;
 import dev.berth.cri.v1.SwapUsage;
 import dev.berth.cri.v1.UInt64Value;
 import dev.berth.runtime.cgroup.CgroupStats;
-import dev.berth.runtime.container.Container;
-import dev.berth.runtime.sandbox.Sandbox;
 import java.util.Optional;
 
 /** CRI ContainerStats and PodSandboxStats from samples; keeps the readings that CPU rates need. */
@@ -30,13 +28,13 @@ public final class CriStats {
   private final CpuRates rates = new CpuRates();
 
   public ContainerStats container(ContainerSample sample) {
-    Container container = sample.container();
+    ContainerSnapshot container = sample.container();
     ContainerStats.Builder stats = ContainerStats.newBuilder().setAttributes(ContainerAttributes.newBuilder()
         .setId(container.id())
-        .setMetadata(ContainerMetadata.newBuilder().setName(container.spec().name())
-            .setAttempt(container.spec().attempt()))
-        .putAllLabels(container.spec().labels())
-        .putAllAnnotations(container.spec().annotations()));
+        .setMetadata(ContainerMetadata.newBuilder().setName(container.name())
+            .setAttempt(container.attempt()))
+        .putAllLabels(container.labels())
+        .putAllAnnotations(container.annotations()));
     long ts = sample.timestampNanos();
     sample.cgroup().ifPresent(cgroup -> {
       cgroup.cpu().ifPresent(cpu -> stats.setCpu(cpu(container.id(), ts, cpu)));
@@ -55,14 +53,14 @@ public final class CriStats {
   }
 
   public PodSandboxStats pod(PodSample sample) {
-    Sandbox sandbox = sample.sandbox();
+    PodSnapshot sandbox = sample.sandbox();
     PodSandboxStats.Builder stats = PodSandboxStats.newBuilder().setAttributes(PodSandboxAttributes.newBuilder()
         .setId(sandbox.id())
-        .setMetadata(PodSandboxMetadata.newBuilder().setName(sandbox.spec().pod().name())
-            .setUid(sandbox.spec().pod().uid()).setNamespace(sandbox.spec().pod().namespace())
-            .setAttempt(sandbox.spec().pod().attempt()))
-        .putAllLabels(sandbox.spec().labels())
-        .putAllAnnotations(sandbox.spec().annotations()));
+        .setMetadata(PodSandboxMetadata.newBuilder().setName(sandbox.name())
+            .setUid(sandbox.uid()).setNamespace(sandbox.namespace())
+            .setAttempt(sandbox.attempt()))
+        .putAllLabels(sandbox.labels())
+        .putAllAnnotations(sandbox.annotations()));
     LinuxPodSandboxStats.Builder linux = LinuxPodSandboxStats.newBuilder();
     long ts = sample.timestampNanos();
     Optional<CgroupStats> cgroup = sample.cgroup();

@@ -1,7 +1,6 @@
 package dev.berth.runtime.stats;
 
 import dev.berth.runtime.cgroup.CgroupStats;
-import dev.berth.runtime.sandbox.Sandbox;
 import java.util.List;
 import java.util.Optional;
 
@@ -11,7 +10,7 @@ import java.util.Optional;
  *
  * @param details the pod cgroup's; {@link MetricsDetails#NONE} except for the metrics endpoint and calls
  */
-public record PodSample(Sandbox sandbox, String cgroupPath, long timestampNanos, Optional<CgroupStats> cgroup,
+public record PodSample(PodSnapshot sandbox, String cgroupPath, long timestampNanos, Optional<CgroupStats> cgroup,
     List<InterfaceStats> network, List<ContainerSample> containers, MetricsDetails details) {
 
   public PodSample {

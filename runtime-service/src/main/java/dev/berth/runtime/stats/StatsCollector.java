@@ -3,12 +3,7 @@ package dev.berth.runtime.stats;
 import dev.berth.runtime.cgroup.CgroupReader;
 import dev.berth.runtime.cgroup.CgroupSpec;
 import dev.berth.runtime.cgroup.CgroupStats;
-import dev.berth.runtime.container.Container;
-import dev.berth.runtime.container.ContainerManager;
 import dev.berth.runtime.model.Clock;
-import dev.berth.runtime.sandbox.Sandbox;
-import dev.berth.runtime.sandbox.SandboxManager;
-import dev.berth.runtime.sandbox.SandboxState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -21,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes samples of containers and pods from the domain model and the cgroup reader. Every
+ * Takes samples of containers and pods from their snapshots and the cgroup reader. Every
  * cgroup in a sample is read once; {@link #all} reads each pod's and container's cgroup once
  * for a whole scrape.
  */
@@ -30,43 +25,33 @@ public final class StatsCollector {
   private static final Logger log = LoggerFactory.getLogger(StatsCollector.class);
 
   private final CgroupReader reader;
-  private final SandboxManager sandboxes;
-  private final ContainerManager containers;
+  private final Workloads workloads;
   private final WritableLayers layers;
   private final NetDev netDev;
   private final ProcessCounter processes;
   private final ImageFilesystem filesystem;
 
-  public StatsCollector(CgroupReader reader, SandboxManager sandboxes, ContainerManager containers,
+  public StatsCollector(CgroupReader reader, Workloads workloads,
       WritableLayers layers, NetDev netDev, ProcessCounter processes, ImageFilesystem filesystem) {
     this.reader = reader;
-    this.sandboxes = sandboxes;
-    this.containers = containers;
+    this.workloads = workloads;
     this.layers = layers;
     this.netDev = netDev;
     this.processes = processes;
     this.filesystem = filesystem;
   }
 
-  public List<Container> containers() {
-    return containers.list();
-  }
-
-  public List<Sandbox> sandboxes() {
-    return sandboxes.list();
-  }
-
-  public ContainerSample container(Container container) {
-    Sandbox sandbox = sandboxes.find(container.sandboxId()).orElse(null);
+  public ContainerSample container(ContainerSnapshot container) {
+    PodSnapshot sandbox = workloads.pod(container.sandboxId()).orElse(null);
     return container(container, sandbox, cgroupPath(container, sandbox), false, Optional.empty());
   }
 
-  private static String cgroupPath(Container container, Sandbox sandbox) {
+  private static String cgroupPath(ContainerSnapshot container, PodSnapshot sandbox) {
     return sandbox == null ? "" : sandbox.cgroupParent() + "/" + container.id();
   }
 
-  private ContainerSample container(Container container, Sandbox sandbox, String cgroupPath, boolean forMetrics,
-      Optional<FilesystemSample> fs) {
+  private ContainerSample container(ContainerSnapshot container, PodSnapshot sandbox, String cgroupPath,
+      boolean forMetrics, Optional<FilesystemSample> fs) {
     Optional<CgroupStats> cgroup = sandbox == null ? Optional.empty() : read(cgroupPath);
     MetricsDetails details = forMetrics && sandbox != null ? details(cgroupPath, fs) : MetricsDetails.NONE;
     return new ContainerSample(container, sandbox, cgroupPath, Clock.nowNanos(), cgroup,
@@ -77,7 +62,7 @@ public final class StatsCollector {
    * A stopped container for the metrics: nothing read. cAdvisor's series of a container end with
    * its cgroup; Berth's cgroup of an exited container lives on until removal, frozen.
    */
-  private static ContainerSample stopped(Container container, Sandbox sandbox, String cgroupPath) {
+  private static ContainerSample stopped(ContainerSnapshot container, PodSnapshot sandbox, String cgroupPath) {
     return new ContainerSample(container, sandbox, cgroupPath, Clock.nowNanos(), Optional.empty(), Optional.empty(),
         MetricsDetails.NONE);
   }
@@ -96,15 +81,17 @@ public final class StatsCollector {
   }
 
   /** The pod with every container it holds. */
-  public PodSample pod(Sandbox sandbox) {
-    List<Container> members = containers.list().stream().filter(c -> c.sandboxId().equals(sandbox.id())).toList();
+  public PodSample pod(PodSnapshot sandbox) {
+    List<ContainerSnapshot> members = workloads.containers().stream()
+        .filter(c -> c.sandboxId().equals(sandbox.id())).toList();
     return pod(sandbox, members, false, Optional.empty());
   }
 
-  private PodSample pod(Sandbox sandbox, List<Container> members, boolean forMetrics, Optional<FilesystemSample> fs) {
+  private PodSample pod(PodSnapshot sandbox, List<ContainerSnapshot> members, boolean forMetrics,
+      Optional<FilesystemSample> fs) {
     Optional<CgroupStats> cgroup = read(sandbox.cgroupParent());
     List<InterfaceStats> network = List.of();
-    if (!sandbox.spec().hostNetwork() && sandbox.state() == SandboxState.READY) {
+    if (sandbox.networkReadable()) {
       try {
         network = netDev.read(networkPid(sandbox, members));
       } catch (IOException e) {
@@ -113,9 +100,9 @@ public final class StatsCollector {
     }
     long timestamp = Clock.nowNanos();
     List<ContainerSample> samples = new ArrayList<>(members.size());
-    for (Container member : members) {
+    for (ContainerSnapshot member : members) {
       String path = cgroupPath(member, sandbox);
-      samples.add(forMetrics && !member.isLive() ? stopped(member, sandbox, path)
+      samples.add(forMetrics && !member.live() ? stopped(member, sandbox, path)
           : container(member, sandbox, path, forMetrics, fs));
     }
     MetricsDetails details = forMetrics ? details(sandbox.cgroupParent(), Optional.empty()) : MetricsDetails.NONE;
@@ -126,12 +113,12 @@ public final class StatsCollector {
    * A process in the pod's network namespace: the infra, or for a pod without one any running
    * container (all join the pinned netns); 0 when there is none, which reads as no interfaces.
    */
-  private static long networkPid(Sandbox sandbox, List<Container> members) {
+  private static long networkPid(PodSnapshot sandbox, List<ContainerSnapshot> members) {
     if (sandbox.infraPid() > 0) {
       return sandbox.infraPid();
     }
-    return members.stream().filter(c -> c.state() == dev.berth.runtime.container.ContainerState.RUNNING)
-        .mapToLong(Container::pid).filter(pid -> pid > 0).findFirst().orElse(0);
+    return members.stream().filter(ContainerSnapshot::running)
+        .mapToLong(ContainerSnapshot::pid).filter(pid -> pid > 0).findFirst().orElse(0);
   }
 
   /**
@@ -140,16 +127,16 @@ public final class StatsCollector {
    */
   public List<PodSample> all() {
     Optional<FilesystemSample> fs = filesystem.read();
-    List<Container> all = containers.list();
-    Map<String, List<Container>> bySandbox = new HashMap<>();
-    for (Container container : all) {
+    List<ContainerSnapshot> all = workloads.containers();
+    Map<String, List<ContainerSnapshot>> bySandbox = new HashMap<>();
+    for (ContainerSnapshot container : all) {
       bySandbox.computeIfAbsent(container.sandboxId(), id -> new ArrayList<>()).add(container);
     }
     List<PodSample> pods = new ArrayList<>();
-    for (Sandbox sandbox : sandboxes.list()) {
+    for (PodSnapshot sandbox : workloads.pods()) {
       pods.add(pod(sandbox, bySandbox.getOrDefault(sandbox.id(), List.of()), true, fs));
     }
-    layers.retainOnly(all.stream().map(Container::id).collect(Collectors.toSet()));
+    layers.retainOnly(all.stream().map(ContainerSnapshot::id).collect(Collectors.toSet()));
     return pods;
   }
 
