@@ -32,6 +32,7 @@ import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.sandbox.SandboxState;
 import dev.berth.runtime.store.CreationIntent;
 import dev.berth.runtime.shims.OrphanedProcesses;
+import dev.berth.runtime.shims.ShimOwner;
 import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.shim.ConmonShim;
@@ -61,7 +62,7 @@ import org.slf4j.LoggerFactory;
  * Creates, starts, stops and removes containers in pod sandboxes: the OCI bundle, the rootfs
  * from the image store, one conmon shim each, and the state transitions driven by exit files.
  */
-public final class ContainerManager implements PodContainers {
+public final class ContainerManager implements PodContainers, ShimOwner {
 
   private static final Logger log = LoggerFactory.getLogger(ContainerManager.class);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -478,12 +479,24 @@ public final class ContainerManager implements PodContainers {
     }
   }
 
+  @Override
+  public String kind() {
+    return "container";
+  }
+
+  /** Every created or running container: conmon outlives neither. */
+  @Override
+  public List<String> idsWithShims() {
+    return containers.values().stream().filter(Container::isLive).map(Container::id).toList();
+  }
+
   /**
    * Called when a live container's conmon is found dead (by the ShimMonitor, or by a stop). With
    * an exit file the container simply exited and the watcher is late. Without one the shim died:
    * nobody would ever record the exit, so the orphaned processes are killed through the runtime
    * and the exit is recorded here, with the init's real status if it can still be read.
    */
+  @Override
   public void onShimDeath(String id) {
     if (containers.get(id).isEmpty()) {
       return;

@@ -22,6 +22,7 @@ import dev.berth.runtime.oci.OciSpecBuilder;
 import dev.berth.runtime.pod.PodFiles;
 import dev.berth.runtime.store.CreationIntent;
 import dev.berth.runtime.shims.OrphanedProcesses;
+import dev.berth.runtime.shims.ShimOwner;
 import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.runtime.sys.ProcFiles;
@@ -43,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * Runs, stops and removes pod sandboxes: the pinned network namespace and its CNI network, the
  * pod's shared files, and the infra process (catatonit) that holds the pod's namespaces.
  */
-public final class SandboxManager {
+public final class SandboxManager implements ShimOwner {
 
   private static final Logger log = LoggerFactory.getLogger(SandboxManager.class);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -264,12 +265,25 @@ public final class SandboxManager {
     return ProcFiles.read(Path.of("/proc/sys/kernel/hostname")).trim();
   }
 
+  @Override
+  public String kind() {
+    return "pod sandbox";
+  }
+
+  /** Ready pods with an infra process; a pod without one (infraPid 0) has no shim, only pinned namespaces. */
+  @Override
+  public List<String> idsWithShims() {
+    return sandboxes.values().stream().filter(s -> s.state() == SandboxState.READY && s.infraPid() > 0)
+        .map(Sandbox::id).toList();
+  }
+
   /**
    * Called when a ready sandbox's infra conmon is found dead (by the ShimMonitor): the pod can no
    * longer be trusted, so it becomes NOT_READY and the kubelet will recreate it. An infra left
    * running without its shim is killed, as for a container whose shim died.
    */
-  public void onInfraShimDeath(String id) {
+  @Override
+  public void onShimDeath(String id) {
     if (sandboxes.get(id).isEmpty()) {
       return;
     }

@@ -166,7 +166,7 @@ public final class Daemon {
           new QuarantinedObjects.SandboxParts(sandboxStore.quarantineDir(), shim, cni, namespaces, podsDir, cgroupPaths,
               runtime.defaultCgroupParent(), sandboxes, containers, pins),
           new QuarantinedObjects.ContainerParts(containerStore.quarantineDir(), shim, images));
-      opened.push(ShimMonitor.start(shim, containers, sandboxes, SHIM_CHECK_PERIOD));
+      opened.push(ShimMonitor.start(shim, List.of(containers, sandboxes), SHIM_CHECK_PERIOD));
 
       Path imagesMount = MountTable.mountPointOf(root.resolve("images").toAbsolutePath());
       WritableLayers layers = new WritableLayers(images::upperDir, imagesMount.toString(), LAYER_USAGE_MAX_AGE);

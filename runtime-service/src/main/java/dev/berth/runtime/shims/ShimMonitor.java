@@ -1,12 +1,8 @@
 package dev.berth.runtime.shims;
 
-import dev.berth.runtime.container.Container;
-import dev.berth.runtime.container.ContainerManager;
-import dev.berth.runtime.sandbox.Sandbox;
-import dev.berth.runtime.sandbox.SandboxManager;
-import dev.berth.runtime.sandbox.SandboxState;
 import dev.berth.shim.ConmonShim;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -16,45 +12,39 @@ import org.slf4j.LoggerFactory;
 /**
  * Notices shims that die. conmon reports a container's exit, so a conmon killed (OOM killer, a
  * stray kill -9) would leave its container RUNNING forever and its pod READY. Every period this
- * checks the conmon of each live container and ready sandbox through /proc (a zombie counts as
- * dead) and hands the dead ones to their manager. No CRI call is needed for a death to be seen.
+ * checks the conmon of each object its owners name (live containers, ready pods with an infra)
+ * through /proc (a zombie counts as dead) and hands the dead ones back to their owner. No CRI
+ * call is needed for a death to be seen.
  */
 public final class ShimMonitor implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ShimMonitor.class);
 
   private final ConmonShim shim;
-  private final ContainerManager containers;
-  private final SandboxManager sandboxes;
+  private final List<ShimOwner> owners;
   private final ScheduledExecutorService timer;
 
-  private ShimMonitor(ConmonShim shim, ContainerManager containers, SandboxManager sandboxes) {
+  private ShimMonitor(ConmonShim shim, List<ShimOwner> owners) {
     this.shim = shim;
-    this.containers = containers;
-    this.sandboxes = sandboxes;
+    this.owners = List.copyOf(owners);
     this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("shim-monitor")
         .factory());
   }
 
-  public static ShimMonitor start(ConmonShim shim, ContainerManager containers, SandboxManager sandboxes,
-      Duration period) {
-    ShimMonitor monitor = new ShimMonitor(shim, containers, sandboxes);
+  public static ShimMonitor start(ConmonShim shim, List<ShimOwner> owners, Duration period) {
+    ShimMonitor monitor = new ShimMonitor(shim, owners);
     monitor.timer.scheduleWithFixedDelay(monitor::checkQuietly, period.toMillis(), period.toMillis(),
         TimeUnit.MILLISECONDS);
     return monitor;
   }
 
-  /** One pass over every live container and ready sandbox. */
+  /** One pass over every object that should have a live shim. */
   void check() {
-    for (Container container : containers.list()) {
-      if (container.isLive() && !shim.isShimAlive(container.id())) {
-        settle("container " + container.id(), () -> containers.onShimDeath(container.id()));
-      }
-    }
-    for (Sandbox sandbox : sandboxes.list()) {
-      // A pod without an infra (infraPid 0) has no shim: its namespaces are pinned files.
-      if (sandbox.state() == SandboxState.READY && sandbox.infraPid() > 0 && !shim.isShimAlive(sandbox.id())) {
-        settle("pod sandbox " + sandbox.id(), () -> sandboxes.onInfraShimDeath(sandbox.id()));
+    for (ShimOwner owner : owners) {
+      for (String id : owner.idsWithShims()) {
+        if (!shim.isShimAlive(id)) {
+          settle(owner.kind() + " " + id, () -> owner.onShimDeath(id));
+        }
       }
     }
   }
