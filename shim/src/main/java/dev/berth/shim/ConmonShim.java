@@ -2,13 +2,10 @@ package dev.berth.shim;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.berth.shim.internal.ConmonCommand;
-import dev.berth.shim.internal.AttachedExec;
 import dev.berth.shim.internal.ConmonLaunch;
 import dev.berth.shim.internal.ExecAttachLaunch;
 import dev.berth.shim.internal.CriLogSplitter;
 import dev.berth.shim.internal.ExecDirs;
-import dev.berth.shim.internal.ExitFiles;
 import dev.berth.shim.internal.Libc;
 import dev.berth.shim.internal.ProcFs;
 import dev.berth.shim.internal.RuncCli;
@@ -66,7 +63,7 @@ public final class ConmonShim {
 
   public ConmonShim(ShimConfig config) {
     this.config = config;
-    this.paths = new ShimPaths(config);
+    this.paths = new ShimPaths(config.persistDir(), config.exitDir(), config.socketDir());
     this.commands = new ConmonCommand(config, paths);
     Map<String, RuncCli> byHandler = new HashMap<>();
     byHandler.put("", new RuncCli(config.runtime(), config.runtimeRoot(), config.criu(), RUNTIME_TIMEOUT));

@@ -1,6 +1,5 @@
 package dev.berth.shim;
 
-import dev.berth.shim.internal.ExitFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

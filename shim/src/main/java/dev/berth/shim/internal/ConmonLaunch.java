@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -38,6 +39,9 @@ import java.util.concurrent.TimeoutException;
 public final class ConmonLaunch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConmonLaunch.class);
   private static final File DEV_NULL = new File("/dev/null");
+  /** The fds conmon reads from {@code _OCI_SYNCPIPE} and {@code _OCI_STARTPIPE}. */
+  public static final int SYNC_FD = 3;
+  public static final int START_FD = 4;
 
   private final Path syncFifo;
   private final Path startFifo;
@@ -76,15 +80,15 @@ public final class ConmonLaunch implements AutoCloseable {
       Files.deleteIfExists(start);
       Libc.mkfifo(start);
     }
-    ProcessBuilder builder = new ProcessBuilder(ConmonCommand.wrapper(conmonArgv, sync, start))
+    ProcessBuilder builder = new ProcessBuilder(wrapper(conmonArgv, sync, start))
         .directory(workDir.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
         // A file, never a pipe to this JVM: conmon outlives the daemon.
         .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
         .redirectErrorStream(true);
-    builder.environment().put("_OCI_SYNCPIPE", Integer.toString(ConmonCommand.SYNC_FD));
+    builder.environment().put("_OCI_SYNCPIPE", Integer.toString(SYNC_FD));
     if (start != null) {
-      builder.environment().put("_OCI_STARTPIPE", Integer.toString(ConmonCommand.START_FD));
+      builder.environment().put("_OCI_STARTPIPE", Integer.toString(START_FD));
     } else {
       builder.environment().remove("_OCI_STARTPIPE");
     }
@@ -97,6 +101,29 @@ public final class ConmonLaunch implements AutoCloseable {
       throw e;
     }
     return new ConmonLaunch(sync, start, process, json, expectedMessages);
+  }
+
+  /**
+   * A {@code sh} wrapper that opens the FIFOs as fds 3 and 4 and execs conmon: ProcessBuilder
+   * passes a child only fds 0-2. The sync FIFO is opened first, the start FIFO second; whoever
+   * holds the other ends must open them in that same order.
+   */
+  static List<String> wrapper(List<String> conmonArgv, Path syncFifo, Path startFifo) {
+    List<String> argv = new ArrayList<>();
+    argv.add("/bin/sh");
+    argv.add("-c");
+    if (startFifo == null) {
+      argv.add("exec " + SYNC_FD + ">\"$1\"; shift; exec \"$@\"");
+      argv.add("conmon-wrapper");
+      argv.add(syncFifo.toString());
+    } else {
+      argv.add("exec " + SYNC_FD + ">\"$1\" " + START_FD + "<\"$2\"; shift 2; exec \"$@\"");
+      argv.add("conmon-wrapper");
+      argv.add(syncFifo.toString());
+      argv.add(startFifo.toString());
+    }
+    argv.addAll(conmonArgv);
+    return argv;
   }
 
   private void readMessages(ObjectMapper json, int expected) {

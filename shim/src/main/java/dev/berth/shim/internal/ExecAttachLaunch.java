@@ -67,7 +67,7 @@ public final class ExecAttachLaunch implements AutoCloseable {
       Libc.mkfifo(fifo);
     }
     List<String> argv = new java.util.ArrayList<>(List.of("/bin/sh", "-c",
-        "exec " + ConmonCommand.SYNC_FD + ">\"$1\" " + ConmonCommand.START_FD + "<\"$2\" " + ATTACH_FD
+        "exec " + ConmonLaunch.SYNC_FD + ">\"$1\" " + ConmonLaunch.START_FD + "<\"$2\" " + ATTACH_FD
             + ">\"$3\"; shift 3; exec \"$@\"",
         "conmon-wrapper", sync.toString(), start.toString(), attach.toString()));
     argv.addAll(conmonArgv);
@@ -76,8 +76,8 @@ public final class ExecAttachLaunch implements AutoCloseable {
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
         .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
         .redirectErrorStream(true);
-    builder.environment().put("_OCI_SYNCPIPE", Integer.toString(ConmonCommand.SYNC_FD));
-    builder.environment().put("_OCI_STARTPIPE", Integer.toString(ConmonCommand.START_FD));
+    builder.environment().put("_OCI_SYNCPIPE", Integer.toString(ConmonLaunch.SYNC_FD));
+    builder.environment().put("_OCI_STARTPIPE", Integer.toString(ConmonLaunch.START_FD));
     builder.environment().put("_OCI_ATTACHPIPE", Integer.toString(ATTACH_FD));
     log.debug("starting {}", argv);
     return new ExecAttachLaunch(sync, start, attach, builder.start(), json);

@@ -1,7 +1,5 @@
 package dev.berth.shim.internal;
 
-import dev.berth.shim.ShimConfig;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.regex.Pattern;
@@ -16,10 +14,15 @@ public final class ShimPaths {
   /** sockaddr_un.sun_path holds 108 bytes including the terminating NUL. */
   public static final int MAX_SOCKET_PATH = 107;
 
-  private final ShimConfig config;
+  private final Path persistDir;
+  private final Path exitDir;
+  private final Path socketDir;
 
-  public ShimPaths(ShimConfig config) {
-    this.config = config;
+  /** The shim config's persist, exit and socket dirs (dev.berth.shim.ShimConfig). */
+  public ShimPaths(Path persistDir, Path exitDir, Path socketDir) {
+    this.persistDir = persistDir;
+    this.exitDir = exitDir;
+    this.socketDir = socketDir;
   }
 
   public static String checkId(String id) {
@@ -31,7 +34,7 @@ public final class ShimPaths {
 
   /** The shim's own directory for one container; also conmon's persist dir and working directory. */
   public Path containerDir(String id) {
-    return config.persistDir().resolve(checkId(id));
+    return persistDir.resolve(checkId(id));
   }
 
   public Path conmonPidFile(String id) {
@@ -66,12 +69,12 @@ public final class ShimPaths {
   }
 
   public Path exitFile(String id) {
-    return config.exitDir().resolve(checkId(id));
+    return exitDir.resolve(checkId(id));
   }
 
   /** conmon makes {@code <socketDir>/<id>} a symlink to the bundle and binds {@code attach} inside it. */
   public Path attachLink(String id) {
-    return config.socketDir().resolve(checkId(id));
+    return socketDir.resolve(checkId(id));
   }
 
   public Path attachSocket(String id) {

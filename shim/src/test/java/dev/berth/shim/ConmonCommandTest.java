@@ -1,7 +1,6 @@
-package dev.berth.shim.internal;
+package dev.berth.shim;
 
-import dev.berth.shim.CreateRequest;
-import dev.berth.shim.ShimConfig;
+import dev.berth.shim.internal.ShimPaths;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -15,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConmonCommandTest {
   private final ShimConfig config = new ShimConfig(Path.of("/usr/bin/conmon"), Path.of("/usr/sbin/runc"),
       Path.of("/run/r"), Path.of("/run/e"), Path.of("/run/p"), Path.of("/run/s"));
-  private final ConmonCommand command = new ConmonCommand(config, new ShimPaths(config));
+  private final ConmonCommand command = new ConmonCommand(config, new ShimPaths(config.persistDir(), config.exitDir(), config.socketDir()));
 
   @Test
   void createPassesRuntimeRootThroughRuntimeArgs() {
@@ -33,7 +32,7 @@ class ConmonCommandTest {
   void aRestoreAsksConmonToRestoreWithTheConfiguredCriu() {
     ShimConfig withCriu = new ShimConfig(config.conmon(), config.runtime(), config.runtimeRoot(), config.exitDir(),
         config.persistDir(), config.socketDir(), List.of(), Path.of("/opt/criu/criu"));
-    List<String> argv = new ConmonCommand(withCriu, new ShimPaths(withCriu)).create(
+    List<String> argv = new ConmonCommand(withCriu, new ShimPaths(withCriu.persistDir(), withCriu.exitDir(), withCriu.socketDir())).create(
         new CreateRequest("c1", Path.of("/b/c1"), null, false, false, false, null, "", Path.of("/b/c1/checkpoint")));
     assertTrue(Collections.indexOfSubList(argv, List.of("--restore", "/b/c1/checkpoint")) > 0, argv.toString());
     assertTrue(Collections.indexOfSubList(argv,
@@ -74,13 +73,5 @@ class ConmonCommandTest {
     assertTrue(Collections.indexOfSubList(argv, List.of("--log-global-size-max", "1024")) > 0, argv.toString());
     assertFalse(argv.contains("--log-size-max"), "a rotating log would keep the end, not the start: " + argv);
     assertTrue(Collections.indexOfSubList(argv, List.of("-P", "/run/p/x/conmon.pid")) > 0, argv.toString());
-  }
-
-  @Test
-  void wrapperOpensSyncBeforeStart() {
-    List<String> argv = ConmonCommand.wrapper(List.of("/usr/bin/conmon", "-c", "c1"), Path.of("/f/sync"),
-        Path.of("/f/start"));
-    assertEquals(List.of("/bin/sh", "-c", "exec 3>\"$1\" 4<\"$2\"; shift 2; exec \"$@\"", "conmon-wrapper",
-        "/f/sync", "/f/start", "/usr/bin/conmon", "-c", "c1"), argv);
   }
 }

@@ -1,8 +1,11 @@
-package dev.berth.shim.internal;
+package dev.berth.shim;
 
-import dev.berth.shim.AttachConnection;
-import dev.berth.shim.ExecSession;
-import dev.berth.shim.ShimException;
+import dev.berth.shim.internal.ExecAttachLaunch;
+import dev.berth.shim.internal.ExecDirs;
+import dev.berth.shim.internal.Libc;
+import dev.berth.shim.internal.ProcFs;
+import dev.berth.shim.internal.RuncCli;
+import dev.berth.shim.internal.SyncMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,7 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** A running {@link ExecSession}: the launch that reports its exit, its connection and its files. */
-public final class AttachedExec implements ExecSession {
+final class AttachedExec implements ExecSession {
   private static final Logger log = LoggerFactory.getLogger(AttachedExec.class);
 
   private final ExecAttachLaunch launch;
@@ -25,7 +28,7 @@ public final class AttachedExec implements ExecSession {
   private final CompletableFuture<Integer> exitCode = new CompletableFuture<>();
   private boolean closed;
 
-  public AttachedExec(ExecAttachLaunch launch, AttachConnection connection, long pid, Path dir, ExecDirs dirs) {
+  AttachedExec(ExecAttachLaunch launch, AttachConnection connection, long pid, Path dir, ExecDirs dirs) {
     this.launch = launch;
     this.connection = connection;
     this.pid = pid;

@@ -1,23 +1,16 @@
-package dev.berth.shim.internal;
+package dev.berth.shim;
 
-import dev.berth.shim.CreateRequest;
-import dev.berth.shim.OciRuntime;
-import dev.berth.shim.ShimConfig;
-
+import dev.berth.shim.internal.ShimPaths;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Builds conmon's argv for a container create and for a synchronous exec. */
-public final class ConmonCommand {
-  /** The fds conmon reads from {@code _OCI_SYNCPIPE} and {@code _OCI_STARTPIPE}. */
-  public static final int SYNC_FD = 3;
-  public static final int START_FD = 4;
-
+final class ConmonCommand {
   private final ShimConfig config;
   private final ShimPaths paths;
 
-  public ConmonCommand(ShimConfig config, ShimPaths paths) {
+  ConmonCommand(ShimConfig config, ShimPaths paths) {
     this.config = config;
     this.paths = paths;
   }
@@ -115,29 +108,6 @@ public final class ConmonCommand {
       add(argv, "--runtime-arg", "--criu");
       add(argv, "--runtime-arg", config.criu().toString());
     }
-    return argv;
-  }
-
-  /**
-   * A {@code sh} wrapper that opens the FIFOs as fds 3 and 4 and execs conmon: ProcessBuilder
-   * passes a child only fds 0-2. The sync FIFO is opened first, the start FIFO second; whoever
-   * holds the other ends must open them in that same order.
-   */
-  public static List<String> wrapper(List<String> conmonArgv, Path syncFifo, Path startFifo) {
-    List<String> argv = new ArrayList<>();
-    argv.add("/bin/sh");
-    argv.add("-c");
-    if (startFifo == null) {
-      argv.add("exec " + SYNC_FD + ">\"$1\"; shift; exec \"$@\"");
-      argv.add("conmon-wrapper");
-      argv.add(syncFifo.toString());
-    } else {
-      argv.add("exec " + SYNC_FD + ">\"$1\" " + START_FD + "<\"$2\"; shift 2; exec \"$@\"");
-      argv.add("conmon-wrapper");
-      argv.add(syncFifo.toString());
-      argv.add(startFifo.toString());
-    }
-    argv.addAll(conmonArgv);
     return argv;
   }
 

@@ -1,6 +1,6 @@
-package dev.berth.shim.internal;
+package dev.berth.shim;
 
-import dev.berth.shim.ExitRecord;
+import dev.berth.shim.internal.ShimPaths;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,12 +14,12 @@ import java.util.Optional;
  * Reads conmon's exit files: the exit status as decimal text. conmon writes them with a
  * temp file and a rename, so a file that exists is complete; its mtime is the finish time.
  */
-public final class ExitFiles {
+final class ExitFiles {
   private static final Logger log = LoggerFactory.getLogger(ExitFiles.class);
 
   private final ShimPaths paths;
 
-  public ExitFiles(ShimPaths paths) {
+  ExitFiles(ShimPaths paths) {
     this.paths = paths;
   }
 
