@@ -18,7 +18,7 @@ import dev.berth.image.reference.InvalidReferenceException;
 import dev.berth.image.registry.EndpointResolver;
 import dev.berth.image.registry.RegistryClient;
 import dev.berth.image.registry.RegistryCredentials;
-import dev.berth.image.snapshot.MountTable;
+import dev.berth.linux.MountTable;
 import dev.berth.image.snapshot.OverlaySnapshotter;
 import dev.berth.image.snapshot.UpperDirSeed;
 import dev.berth.image.store.AtomicFiles;

@@ -21,7 +21,7 @@ import dev.berth.cri.v1.ListImagesRequest;
 import dev.berth.cri.v1.PullImageRequest;
 import dev.berth.cri.v1.RemoveImageRequest;
 import dev.berth.image.archive.ImageArchiveBuilder.BuiltImage;
-import dev.berth.image.snapshot.MountTable;
+import dev.berth.linux.MountTable;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -75,7 +75,7 @@ class ImageStoreTest {
     // Nothing of ours may stay mounted.
     for (Path p : MountTable.mountPoints()) {
       if (p.startsWith(tmp)) {
-        dev.berth.image.sys.Syscalls.umount2(p, dev.berth.image.sys.Syscalls.MNT_DETACH);
+        dev.berth.linux.Syscalls.umount2(p, dev.berth.linux.Syscalls.MNT_DETACH);
         throw new AssertionError("left mounted: " + p);
       }
     }

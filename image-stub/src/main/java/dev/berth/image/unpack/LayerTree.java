@@ -1,6 +1,6 @@
 package dev.berth.image.unpack;
 
-import dev.berth.image.sys.DirectoryHandle;
+import dev.berth.linux.DirectoryHandle;
 import java.io.IOException;
 import java.nio.file.Path;
 

@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.image.store.BlobStore;
 import dev.berth.image.store.Digest;
-import dev.berth.image.sys.Syscalls;
+import dev.berth.linux.MountTable;
+import dev.berth.linux.Syscalls;
 import dev.berth.image.unpack.LayerStore;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.image.store.Digest;
 import dev.berth.image.store.DigestMismatchException;
-import dev.berth.image.sys.Syscalls;
+import dev.berth.linux.Syscalls;
 import dev.berth.image.unpack.LayerUnpackerTest.Tar;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

@@ -8,7 +8,7 @@ import dev.berth.image.manifest.MediaTypes;
 import dev.berth.image.store.BlobStore;
 import dev.berth.image.store.Digest;
 import dev.berth.image.store.LayerRecord;
-import dev.berth.image.sys.Syscalls;
+import dev.berth.linux.Syscalls;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

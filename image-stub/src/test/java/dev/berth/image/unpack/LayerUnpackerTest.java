@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.image.store.Digest;
 import dev.berth.image.store.DigestMismatchException;
-import dev.berth.image.sys.Syscalls;
+import dev.berth.linux.Syscalls;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

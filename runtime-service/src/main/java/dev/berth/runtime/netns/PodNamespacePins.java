@@ -1,6 +1,6 @@
 package dev.berth.runtime.netns;
 
-import dev.berth.image.sys.Syscalls;
+import dev.berth.linux.Syscalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

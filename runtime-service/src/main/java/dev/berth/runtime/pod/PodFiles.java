@@ -2,7 +2,7 @@ package dev.berth.runtime.pod;
 
 import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.sandbox.SandboxSpec;
-import dev.berth.image.sys.Syscalls;
+import dev.berth.linux.Syscalls;
 import dev.berth.runtime.store.PlainFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -2,7 +2,7 @@ package dev.berth.runtime.server;
 
 import dev.berth.image.ImageStore;
 import dev.berth.image.RegistryHosts;
-import dev.berth.image.snapshot.MountTable;
+import dev.berth.linux.MountTable;
 import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.BerthVersion;
 import dev.berth.runtime.cgroup.CgroupLayout;

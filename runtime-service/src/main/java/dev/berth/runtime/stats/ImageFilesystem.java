@@ -1,7 +1,7 @@
 package dev.berth.runtime.stats;
 
-import dev.berth.image.snapshot.MountTable;
-import dev.berth.image.sys.Syscalls;
+import dev.berth.linux.MountTable;
+import dev.berth.linux.Syscalls;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;

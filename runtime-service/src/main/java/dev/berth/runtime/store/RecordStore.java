@@ -117,9 +117,9 @@ public final class RecordStore<T> {
     // A walk would descend into a mount still below (a container's overlay rootfs), delete
     // through it and leave the mount: detach those first, deepest first.
     Path absolute = root.toAbsolutePath().normalize();
-    for (Path mount : dev.berth.image.snapshot.MountTable.mountPoints().stream()
+    for (Path mount : dev.berth.linux.MountTable.mountPoints().stream()
         .filter(m -> m.startsWith(absolute)).sorted(Comparator.reverseOrder()).toList()) {
-      dev.berth.image.sys.Syscalls.umount2(mount, dev.berth.image.sys.Syscalls.MNT_DETACH);
+      dev.berth.linux.Syscalls.umount2(mount, dev.berth.linux.Syscalls.MNT_DETACH);
       log.warn("unmounted {} left below {} before deleting it", mount, absolute);
     }
     try (Stream<Path> walk = Files.walk(root)) {

@@ -16,7 +16,7 @@ import dev.berth.cri.v1.ListImagesRequest;
 import dev.berth.cri.v1.PullImageRequest;
 import dev.berth.image.registry.LocalRegistry;
 import dev.berth.image.store.Digest;
-import dev.berth.image.sys.Syscalls;
+import dev.berth.linux.Syscalls;
 import dev.berth.runtime.testing.PodTestEnv;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.berth.image.snapshot.MountTable;
-import dev.berth.image.sys.Syscalls;
+import dev.berth.linux.MountTable;
+import dev.berth.linux.Syscalls;
 import dev.berth.runtime.model.Ids;
 import java.nio.file.Files;
 import java.nio.file.Path;

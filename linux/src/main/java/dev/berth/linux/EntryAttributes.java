@@ -1,4 +1,4 @@
-package dev.berth.image.sys;
+package dev.berth.linux;
 
 import java.io.IOException;
 import java.nio.file.Path;

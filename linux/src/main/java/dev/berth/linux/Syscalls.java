@@ -1,4 +1,4 @@
-package dev.berth.image.sys;
+package dev.berth.linux;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -14,10 +14,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
- * The Linux calls that image unpacking and rootfs mounts need and the JDK does not offer: mknod
- * (whiteouts, device nodes), lchown, chmod with set-id bits, lsetxattr, mount, umount2, statfs.
- * Bound once through the FFM API against libc; errno is captured so that failures name it.
- * {@link DirectoryHandle} binds the {@code *at} calls with the same helpers.
+ * Berth's one binding of libc through the FFM API: every Linux call the JDK does not offer is
+ * bound with {@link #bind}, which captures errno so that failures name it. Here are the path
+ * calls that image unpacking and rootfs mounts need: mknod (whiteouts, device nodes), lchown,
+ * chmod with set-id bits, lsetxattr, mount, umount2, statfs. {@link DirectoryHandle} binds the
+ * {@code *at} calls with the same helpers; the shim's FIFOs and attach socket and the daemon's
+ * namespace and loopback calls bind theirs the same way, beside the code that uses them.
  */
 public final class Syscalls {
 
@@ -31,7 +33,8 @@ public final class Syscalls {
 
   private static final Linker LINKER = Linker.nativeLinker();
   private static final SymbolLookup LIBC = LINKER.defaultLookup();
-  static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+  /** The state a call bound with {@link #bind} takes as its first argument; errno is read from it. */
+  public static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
   static final VarHandle ERRNO =
       CALL_STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
 
@@ -51,6 +54,7 @@ public final class Syscalls {
   private static final MethodHandle STATFS = bind("statfs", FunctionDescriptor.of(INT, PTR, PTR));
   private static final MethodHandle STRERROR = LINKER.downcallHandle(
       LIBC.find("strerror").orElseThrow(), FunctionDescriptor.of(PTR, INT));
+  private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(INT, INT));
 
   /** Filesystem counters, in bytes and inodes. */
   public record FsStats(long totalBytes, long freeBytes, long totalInodes, long freeInodes) {
@@ -65,11 +69,29 @@ public final class Syscalls {
 
   private Syscalls() {}
 
-  static MethodHandle bind(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
+  /**
+   * The libc function {@code name}, called with a {@link #CALL_STATE} segment before its own
+   * arguments; {@code extra} options such as {@link Linker.Option#firstVariadicArg} for variadic ones.
+   */
+  public static MethodHandle bind(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
     Linker.Option[] options = new Linker.Option[extra.length + 1];
     options[0] = Linker.Option.captureCallState("errno");
     System.arraycopy(extra, 0, options, 1, extra.length);
     return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), descriptor, options);
+  }
+
+  /** The errno a call bound with {@link #bind} left in {@code state}. */
+  public static int errno(MemorySegment state) {
+    return (int) ERRNO.get(state, 0L);
+  }
+
+  /** Closes a descriptor that nothing else holds; close(2) leaves nothing to retry, so its result is not read. */
+  public static void close(int fd) {
+    try (Arena arena = Arena.ofConfined()) {
+      int ignored = (int) CLOSE.invokeExact(arena.allocate(CALL_STATE), fd);
+    } catch (Throwable t) {
+      throw new IllegalStateException("close(" + fd + ")", t);
+    }
   }
 
   /** Creates a device node or FIFO; {@code mode} carries the type bits (S_IFCHR, ...). */
@@ -201,7 +223,8 @@ public final class Syscalls {
     return new ErrnoException(what + " " + path + ": " + strerror(errno) + " (errno " + errno + ")", errno);
   }
 
-  private static String strerror(int errno) {
+  /** The C library's text for an errno ("No such file or directory"). */
+  public static String strerror(int errno) {
     try {
       MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
       return s.reinterpret(256).getString(0);

@@ -1,4 +1,4 @@
-package dev.berth.image.sys;
+package dev.berth.linux;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
