@@ -1,15 +1,14 @@
 package dev.berth.runtime.netns;
 
+import dev.berth.linux.Syscalls;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,29 +36,24 @@ public final class PodLoopback {
   private static final int EINPROGRESS = 115;
   private static final int EAGAIN = 11;
 
-  private static final Linker LINKER = Linker.nativeLinker();
-  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-  private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+  private static final StructLayout CALL_STATE = Syscalls.CALL_STATE;
   private static final MethodHandle SOCKET = bind("socket", FunctionDescriptor.of(ValueLayout.JAVA_INT,
       ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
   private static final MethodHandle SETSOCKOPT = bind("setsockopt", FunctionDescriptor.of(ValueLayout.JAVA_INT,
       ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
   private static final MethodHandle CONNECT = bind("connect", FunctionDescriptor.of(ValueLayout.JAVA_INT,
       ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-  private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().find("close").orElseThrow(),
-      FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
   // fcntl is variadic: its third argument must be passed as one.
-  private static final MethodHandle FCNTL = LINKER.downcallHandle(LINKER.defaultLookup().find("fcntl").orElseThrow(),
+  private static final MethodHandle FCNTL = Syscalls.bind("fcntl",
       FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
-      Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
+      Linker.Option.firstVariadicArg(2));
 
   private static final String OWN_NAMESPACE = "/proc/thread-self/ns/net";
 
   private PodLoopback() {}
 
   private static MethodHandle bind(String name, FunctionDescriptor descriptor) {
-    return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor,
-        Linker.Option.captureCallState("errno"));
+    return Syscalls.bind(name, descriptor);
   }
 
   /**
@@ -84,7 +78,7 @@ public final class PodLoopback {
         check((int) SETSOCKOPT.invokeExact(state, socket, SOL_SOCKET, SO_SNDTIMEO, timeval, 16), state,
             "setsockopt(SO_SNDTIMEO)");
         if ((int) CONNECT.invokeExact(state, socket, loopback(arena, port), 16) != 0) {
-          int errno = (int) ERRNO.get(state, 0L);
+          int errno = Syscalls.errno(state);
           throw new IOException(switch (errno) {
             case ECONNREFUSED -> "connection refused";
             case EINPROGRESS, EAGAIN -> "no connection within " + timeout.toSeconds() + " s";
@@ -106,11 +100,7 @@ public final class PodLoopback {
 
   /** Closes a descriptor that {@link #connect} returned and nobody else took. */
   public static void close(int fd) {
-    try {
-      int ignored = (int) CLOSE.invokeExact(fd);
-    } catch (Throwable t) {
-      throw new IllegalStateException("close(" + fd + ")", t);
-    }
+    Syscalls.close(fd);
   }
 
   private static int newSocketIn(ThreadNamespaces calls, Path netns) throws Throwable {
@@ -150,7 +140,7 @@ public final class PodLoopback {
 
   private static int check(int result, MemorySegment state, String what) throws IOException {
     if (result < 0) {
-      throw new IOException(what + " failed: errno " + (int) ERRNO.get(state, 0L));
+      throw new IOException(what + " failed: errno " + Syscalls.errno(state));
     }
     return result;
   }

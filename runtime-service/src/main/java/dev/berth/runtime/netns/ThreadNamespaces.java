@@ -1,21 +1,19 @@
 package dev.berth.runtime.netns;
 
+import dev.berth.linux.Syscalls;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 
 /**
  * The system calls the namespace pinners share (unshare, setns, sethostname and the fd calls
- * around them, each with its errno), and the throw-away platform thread they run on.
+ * around them, each with its errno, bound through {@link Syscalls}), and the throw-away platform
+ * thread they run on.
  *
  * <p>unshare(2) and setns(2) act on the calling thread only, and a JVM thread that stayed in a
  * new namespace would carry it into whatever it ran next. So a pin runs on a platform thread
@@ -31,9 +29,6 @@ final class ThreadNamespaces {
   static final long MS_BIND = 4096;
   private static final int O_RDONLY_CLOEXEC = 0x80000;
 
-  private static final Linker LINKER = Linker.nativeLinker();
-  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-  private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
   private static final MethodHandle UNSHARE = bind("unshare", FunctionDescriptor.of(ValueLayout.JAVA_INT,
       ValueLayout.JAVA_INT));
   private static final MethodHandle SETNS = bind("setns", FunctionDescriptor.of(ValueLayout.JAVA_INT,
@@ -55,12 +50,11 @@ final class ThreadNamespaces {
 
   private ThreadNamespaces(Arena arena) {
     this.arena = arena;
-    this.state = arena.allocate(CALL_STATE);
+    this.state = arena.allocate(Syscalls.CALL_STATE);
   }
 
   private static MethodHandle bind(String name, FunctionDescriptor descriptor) {
-    return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor,
-        Linker.Option.captureCallState("errno"));
+    return Syscalls.bind(name, descriptor);
   }
 
   /** Runs {@code work} on a new platform thread and waits for it; {@code what} names it in errors. */
@@ -126,7 +120,7 @@ final class ThreadNamespaces {
   }
 
   private IOException failure(String what) {
-    int errno = (int) ERRNO.get(state, 0L);
+    int errno = Syscalls.errno(state);
     return new IOException(what + " failed: errno " + errno);
   }
 }

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The package dependency graph of the daemon and the modules below it (runtime-service,
- * image-stub, shim, cri-api), read from their class files with ArchUnit. Cycles exist today
+ * image-stub, shim, linux, cri-api), read from their class files with ArchUnit; and that libc is
+ * linked in the linux module only. Cycles exist today
  * (issue 17, item 4); they are frozen here by name. A new cycle, or a package joining a known
  * one, fails; so does an entry that names more than the cycle has today, so that a cycle that
  * shrinks or goes takes its entry with it and cannot grow back.
@@ -43,17 +44,18 @@ class PackageCyclesTest {
           "dev.berth.runtime.pod", "dev.berth.runtime.sandbox"));
 
   static Map<String, Set<String>> graph;
+  static JavaClasses classes;
 
   @BeforeAll
   static void importClasses() {
-    // Only the four modules' own class directories or jars: scanning the whole class path for
+    // Only the five modules' own class directories or jars: scanning the whole class path for
     // the packages took most of this test's time.
     Set<Location> modules = new java.util.LinkedHashSet<>();
     for (Class<?> member : List.of(dev.berth.runtime.server.Daemon.class, dev.berth.image.ImageStore.class,
-        dev.berth.shim.ConmonShim.class, dev.berth.cri.client.CriClient.class)) {
+        dev.berth.shim.ConmonShim.class, dev.berth.linux.Syscalls.class, dev.berth.cri.client.CriClient.class)) {
       modules.add(codeSource(member));
     }
-    JavaClasses classes = new ClassFileImporter()
+    classes = new ClassFileImporter()
         .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
         // The generated CRI stubs: most of the classes, none of the design.
         .withImportOption(location -> !location.contains("/dev/berth/cri/v1/"))
@@ -96,7 +98,7 @@ class PackageCyclesTest {
   @Test
   void theGraphCoversEveryModule() {
     for (String pkg : List.of("dev.berth.runtime.server", "dev.berth.image.store", "dev.berth.shim",
-        "dev.berth.cri.client")) {
+        "dev.berth.linux", "dev.berth.cri.client")) {
       assertTrue(graph.containsKey(pkg), pkg + " is in the graph: " + graph.keySet());
     }
     assertTrue(graph.get("dev.berth.runtime.store").contains("dev.berth.image.store"),
@@ -133,6 +135,22 @@ class PackageCyclesTest {
     for (Set<String> cycle : stronglyConnected(graph)) {
       assertTrue(cycle.stream().noneMatch(p -> p.startsWith("dev.berth.shim")), "shim cycle " + cycle);
     }
+  }
+
+  /** One libc binding (issue 17): other modules bind their calls through linux.Syscalls.bind. */
+  @Test
+  void onlyTheLinuxModuleLinksLibc() {
+    List<String> linkers = new ArrayList<>();
+    for (JavaClass origin : classes) {
+      origin.getMethodCallsFromSelf().stream()
+          .filter(call -> call.getTargetOwner().isEquivalentTo(java.lang.foreign.Linker.class)
+              && call.getName().equals("nativeLinker"))
+          .filter(call -> !origin.getPackageName().equals("dev.berth.linux"))
+          .forEach(call -> linkers.add(call.getDescription()));
+    }
+    assertEquals(List.of(), linkers, "bind libc calls with dev.berth.linux.Syscalls.bind");
+    assertTrue(classes.get(dev.berth.linux.Syscalls.class).getMethodCallsFromSelf().stream()
+        .anyMatch(call -> call.getName().equals("nativeLinker")), "the check sees the one binding");
   }
 
   @Test

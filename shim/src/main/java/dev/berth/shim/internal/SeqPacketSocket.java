@@ -1,14 +1,12 @@
 package dev.berth.shim.internal;
 
+import dev.berth.linux.Syscalls;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -37,10 +35,7 @@ public final class SeqPacketSocket implements AutoCloseable {
   private static final int EINTR = 4;
   private static final int SUN_PATH = 108;
 
-  private static final Linker LINKER = Linker.nativeLinker();
-  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-  private static final VarHandle ERRNO =
-      CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+  private static final StructLayout CALL_STATE = Syscalls.CALL_STATE;
   private static final MethodHandle SOCKET = downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
   private static final MethodHandle CONNECT = downcall("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
   private static final MethodHandle READ = downcall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
@@ -69,8 +64,7 @@ public final class SeqPacketSocket implements AutoCloseable {
   }
 
   private static MethodHandle downcall(String name, FunctionDescriptor descriptor) {
-    return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor,
-        Linker.Option.captureCallState("errno"));
+    return Syscalls.bind(name, descriptor);
   }
 
   /** Connects to a listening SEQPACKET socket; {@code packetSize} bounds what one receive returns. */
@@ -208,6 +202,6 @@ public final class SeqPacketSocket implements AutoCloseable {
   }
 
   private static int errno(MemorySegment state) {
-    return (int) ERRNO.get(state, 0L);
+    return Syscalls.errno(state);
   }
 }
