@@ -1,7 +1,7 @@
 package dev.berth.runtime.cgroup;
 
+import dev.berth.linux.MountTable;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -32,17 +32,12 @@ public final class CgroupLayout {
   public static CgroupLayout detect() throws IOException {
     Map<String, Path> controllers = new HashMap<>();
     Path unified = null;
-    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-      String[] halves = line.split(" - ", 2);
-      if (halves.length < 2) {
-        continue;
-      }
-      String[] after = halves[1].split(" ");
-      Path mountPoint = Path.of(halves[0].split(" ")[4]);
-      if (after[0].equals("cgroup2")) {
+    for (MountTable.Mount mount : MountTable.mounts()) {
+      Path mountPoint = mount.mountPoint();
+      if (mount.fsType().equals("cgroup2")) {
         unified = mountPoint;
-      } else if (after[0].equals("cgroup") && after.length > 2) {
-        for (String option : after[2].split(",")) {
+      } else if (mount.fsType().equals("cgroup")) {
+        for (String option : mount.superOptionList()) {
           if (READ_CONTROLLERS.contains(option)) {
             controllers.putIfAbsent(option, mountPoint);
           }

@@ -1,5 +1,6 @@
 package dev.berth.runtime.cgroup;
 
+import dev.berth.linux.MountTable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,15 +23,9 @@ public final class CgroupPaths {
 
   public static CgroupPaths fromMountinfo() throws IOException {
     Set<Path> roots = new LinkedHashSet<>();
-    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-      // Fields: id parent major:minor root mountpoint options [optional...] - fstype source superopts
-      String[] halves = line.split(" - ", 2);
-      if (halves.length < 2) {
-        continue;
-      }
-      String fsType = halves[1].split(" ")[0];
-      if (fsType.equals("cgroup") || fsType.equals("cgroup2")) {
-        roots.add(Path.of(halves[0].split(" ")[4]));
+    for (MountTable.Mount mount : MountTable.mounts()) {
+      if (mount.fsType().equals("cgroup") || mount.fsType().equals("cgroup2")) {
+        roots.add(mount.mountPoint());
       }
     }
     return new CgroupPaths(new ArrayList<>(roots));
