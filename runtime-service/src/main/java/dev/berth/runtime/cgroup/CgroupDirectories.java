@@ -100,7 +100,7 @@ final class CgroupDirectories {
     for (CgroupFileWrite write : writes) {
       Path dir = directoryOf.apply(write.controller());
       if (dir == null) {
-        throw new IOException("cannot write " + write.file() + ": no " + write.controller()
+        throw new UnsupportedOperationException("cannot write " + write.file() + ": no " + write.controller()
             + " hierarchy is mounted on this node");
       }
       Path file = dir.resolve(write.file());

@@ -69,7 +69,8 @@ public sealed interface CgroupModel permits V1CgroupModel, V2CgroupModel {
    * Writes {@code limits} into the cgroup's files.
    *
    * @throws IllegalArgumentException limits this node cannot express (a page size it lacks, swap without memory)
-   * @throws UnsupportedOperationException the unified map on a node without a v2 hierarchy
+   * @throws UnsupportedOperationException a controller this node does not mount, or the unified
+   *     map on a node without a v2 hierarchy
    * @throws IOException a file missing or refused by the kernel, named in the message
    */
   void apply(String cgroupPath, CgroupLimits limits) throws IOException;
