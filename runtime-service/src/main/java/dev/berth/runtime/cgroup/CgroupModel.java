@@ -66,6 +66,13 @@ public sealed interface CgroupModel permits V1CgroupModel, V2CgroupModel {
   void enableControllersBelow(String podCgroup);
 
   /**
+   * Whether hugetlb limits are Berth's to write rather than the OCI runtime's: on a hybrid node
+   * whose hugetlb controller lives only on the v2 mount, runc's v1 manager finds no hugetlb
+   * hierarchy and refuses a container that has such limits ("cannot set hugetlb limit").
+   */
+  boolean hugetlbOutsideRuntime();
+
+  /**
    * Writes {@code limits} into the cgroup's files.
    *
    * @throws IllegalArgumentException limits this node cannot express (a page size it lacks, swap without memory)

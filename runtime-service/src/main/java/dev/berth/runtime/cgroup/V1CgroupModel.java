@@ -55,6 +55,11 @@ public final class V1CgroupModel implements CgroupModel {
   }
 
   @Override
+  public boolean hugetlbOutsideRuntime() {
+    return hugetlbOnUnified;
+  }
+
+  @Override
   public Optional<Path> directory(String controller, String cgroupPath) {
     return Optional.ofNullable(root(controller)).map(root -> root.resolve(CgroupReader.relative(cgroupPath)));
   }

@@ -43,6 +43,11 @@ public final class V2CgroupModel implements CgroupModel {
   }
 
   @Override
+  public boolean hugetlbOutsideRuntime() {
+    return false;
+  }
+
+  @Override
   public Optional<Path> directory(String controller, String cgroupPath) {
     return Optional.of(root.resolve(CgroupReader.relative(cgroupPath)));
   }

@@ -145,7 +145,7 @@ public final class Daemon {
           cni, () -> requireNetwork(probe), shim, cgroups, oomFloor, runtime.infraContainer(), pins));
       ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
           state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit(), events,
-          criu));
+          criu, cgroups));
       sandboxes.setContainers(containers);
 
       // Watch before recovering, so that no exit falls between the two.

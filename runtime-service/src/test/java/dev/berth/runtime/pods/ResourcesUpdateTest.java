@@ -22,13 +22,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * UpdatePodSandboxResources through the daemon's socket, on whatever cgroups this host has (v1,
- * hybrid or v2): the pod cgroup's files show the limits in the host's own format, the unified map
- * goes where a v2 hierarchy is, and bad resources are refused by field without touching a file.
+ * UpdatePodSandboxResources (and container hugepage limits) through the daemon's socket, on
+ * whatever cgroups this host has (v1, hybrid or v2): the cgroup files show the limits in the
+ * host's own format, hugetlb reaches the hierarchy that has it (the v2 mount of this hybrid node,
+ * where runc cannot), the unified map goes where a v2 hierarchy is, and bad resources are refused
+ * by field without touching a file.
  */
 @Tag("integration")
 @Timeout(180)
-class PodResourcesUpdateTest extends PodTestCase {
+class ResourcesUpdateTest extends PodTestCase {
 
   private static final HostCgroupFiles HOST = HostCgroupFiles.ofThisHost();
 
@@ -103,6 +105,22 @@ class PodResourcesUpdateTest extends PodTestCase {
         assertEquals("0", Files.readString(unified.resolve("hugetlb." + size + ".max")).trim());
       }
     }
+  }
+
+  @Test
+  void aContainersHugepageLimitReachesItsHugetlbControllerAtCreateAndUpdate() throws Exception {
+    String pod = env.runPod();
+    String size = HOST.pageSizes().contains("2MB") ? "2MB" : HOST.pageSizes().getFirst();
+    String id = env.runContainer(pod, env.containerConfig("huge", "sleep", "600")
+        .setLinux(dev.berth.cri.v1.LinuxContainerConfig.newBuilder().setResources(LinuxContainerResources.newBuilder()
+            .addHugepageLimits(HugepageLimit.newBuilder().setPageSize(size).setLimit(2L << 30)))).build());
+    String cgroup = env.cgroupRoot() + "/" + pod + "/" + id;
+    Path dir = HOST.hugetlbDir(cgroup).orElseThrow(() -> new AssertionError("this host has no hugetlb controller"));
+    assertEquals(Long.toString(2L << 30), Files.readString(dir.resolve(HOST.hugetlbLimitFile(size))).trim(), "at create");
+    env.runtime().updateContainerResources(dev.berth.cri.v1.UpdateContainerResourcesRequest.newBuilder()
+        .setContainerId(id).setLinux(LinuxContainerResources.newBuilder()
+            .addHugepageLimits(HugepageLimit.newBuilder().setPageSize(size).setLimit(1L << 30))).build());
+    assertEquals(Long.toString(1L << 30), Files.readString(dir.resolve(HOST.hugetlbLimitFile(size))).trim(), "at update");
   }
 
   @Test
