@@ -127,7 +127,7 @@ final class CgroupDirectories {
     return e.getMessage();
   }
 
-  /** The first field of a file, or null when it does not exist. */
+  /** The text of a file, or null when it does not exist or cannot be read (a question, not a read of stats). */
   static String readIfPresent(Path file) {
     try {
       return CgroupFiles.readIfPresent(file);

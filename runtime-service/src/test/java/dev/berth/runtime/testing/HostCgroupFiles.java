@@ -140,7 +140,7 @@ public final class HostCgroupFiles {
    */
   public Optional<Path> hugetlbDir(String cgroupPath) {
     boolean offered = switch (model) {
-      case V1CgroupModel v1 -> v1.hugetlbOnUnified() || model.directory("hugetlb", "/").isPresent();
+      case V1CgroupModel _ -> model.directory("hugetlb", "/").isPresent(); // a v1 hierarchy, or the v2 mount
       default -> readString(model.hierarchyRoots().getFirst().resolve("cgroup.controllers")).contains("hugetlb");
     };
     return offered ? model.directory("hugetlb", cgroupPath) : Optional.empty();
