@@ -81,9 +81,12 @@ final class CgroupDirectories {
   }
 
   private static void enable(Path dir, Set<String> wanted) throws IOException {
-    Set<String> offered = Set.of(CgroupFiles.read(dir.resolve("cgroup.controllers")).trim().split(" "));
     Path control = dir.resolve("cgroup.subtree_control");
     Set<String> enabled = Set.of(CgroupFiles.read(control).trim().split(" "));
+    if (enabled.containsAll(wanted)) {
+      return; // the common case on every pod start after the first: one small read per level
+    }
+    Set<String> offered = Set.of(CgroupFiles.read(dir.resolve("cgroup.controllers")).trim().split(" "));
     for (String controller : wanted) {
       if (offered.contains(controller) && !enabled.contains(controller)) {
         // One controller per write: a write naming several fails whole when one of them is refused.
