@@ -7,6 +7,7 @@ import dev.berth.image.ImageStore;
 import dev.berth.image.ResolvedImage;
 import dev.berth.image.reference.InvalidReferenceException;
 import dev.berth.image.store.PrivateDirectory;
+import dev.berth.runtime.cgroup.CgroupModel;
 import dev.berth.runtime.checkpoint.CheckpointArchive;
 import dev.berth.runtime.checkpoint.CriuSupport;
 import dev.berth.runtime.events.ContainerEvent;
@@ -76,10 +77,12 @@ public final class ContainerManager implements PodContainers, ShimOwner {
 
   /** Paths and parts a container manager works with. */
   public record Parts(RecordStore<Container> store, Path podsDir, ImageStore images, ConmonShim shim,
-      SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit, ContainerEvents events, CriuSupport criu) {}
+      SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit, ContainerEvents events, CriuSupport criu,
+      CgroupModel cgroups) {}
 
   private final Parts parts;
   private final ImageVolumes imageVolumes;
+  private final RuntimeCgroupLimits runtimeLimits;
   private final IdIndex<Container> containers = new IdIndex<>();
   private final NameRegistry names = new NameRegistry("container");
   private final KeyedLocks locks = new KeyedLocks();
@@ -88,6 +91,7 @@ public final class ContainerManager implements PodContainers, ShimOwner {
   public ContainerManager(Parts parts) {
     this.parts = parts;
     this.imageVolumes = new ImageVolumes(parts.images());
+    this.runtimeLimits = new RuntimeCgroupLimits(parts.cgroups());
   }
 
   /** Adopts a container loaded (and reconciled) at start-up. */
@@ -175,6 +179,7 @@ public final class ContainerManager implements PodContainers, ShimOwner {
       CreatedProcess created = parts.shim().create(new CreateRequest(id, bundle, logPath, request.stdin(),
           request.stdinOnce(), request.tty(), CREATE_TIMEOUT, sandbox.spec().runtimeHandler(), null));
       times.mark("conmon + runc create");
+      applyHeldBackLimits(sandbox.cgroupParent() + "/" + id, request.resources());
       return recordCreated(id, sandbox, spec, created, times);
     } catch (IOException | ShimException e) {
       throw new CriException.Internal("create container " + request.name() + ": " + e.getMessage(), e);
@@ -334,7 +339,7 @@ public final class ContainerManager implements PodContainers, ShimOwner {
         .oomScoreAdj((int) Math.max(spec.resources().oomScoreAdj(), parts.oomScoreAdjFloor()))
         .namespaces(plan)
         .cgroupsPath(sandbox.cgroupParent() + "/" + bundle.getParent().getFileName())
-        .resources(spec.resources())
+        .resources(runtimeLimits.forRuntime(spec.resources()))
         .pidsLimit(parts.pidsLimit())
         .devices(HostDevices.resolve(request.devices()));
     if (security.privileged()) {
@@ -673,6 +678,15 @@ public final class ContainerManager implements PodContainers, ShimOwner {
     return JSON.writeValueAsString(process);
   }
 
+  /** The limits runc cannot set on this node, written by the cgroup model; a page size the node lacks is the caller's. */
+  private void applyHeldBackLimits(String cgroupPath, LinuxResources resources) throws IOException {
+    try {
+      runtimeLimits.applyHeldBack(cgroupPath, resources);
+    } catch (IllegalArgumentException e) {
+      throw new CriException.InvalidArgument("linux resources: " + e.getMessage());
+    }
+  }
+
   /** Applies new limits to a live container and records them for ContainerStatus. */
   public void updateResources(String idOrPrefix, LinuxResources resources) {
     String id = require(idOrPrefix).id();
@@ -682,7 +696,9 @@ public final class ContainerManager implements PodContainers, ShimOwner {
         throw new CriException.FailedPrecondition("container " + id + " is not running");
       }
       try {
-        parts.shim().updateResources(id, JSON.writeValueAsString(LinuxResourcesJson.of(resources)));
+        parts.shim().updateResources(id, JSON.writeValueAsString(LinuxResourcesJson.of(
+            runtimeLimits.forRuntime(resources))));
+        applyHeldBackLimits(parts.sandboxes().require(container.sandboxId()).cgroupParent() + "/" + id, resources);
       } catch (IOException | ShimException e) {
         throw new CriException.Internal("update resources of container " + id + ": " + e.getMessage(), e);
       }

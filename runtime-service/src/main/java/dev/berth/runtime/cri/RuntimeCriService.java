@@ -428,7 +428,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
       StreamObserver<UpdatePodSandboxResourcesResponse> response) {
     answer(response, () -> {
       String id = sandboxKey(request.getPodSandboxId());
-      sandboxes.updateResources(id, ContainerTranslator.resources(request.getResources()));
+      sandboxes.updateResources(id, PodResourcesTranslator.limits(request.getResources()));
       return UpdatePodSandboxResourcesResponse.getDefaultInstance();
     });
   }

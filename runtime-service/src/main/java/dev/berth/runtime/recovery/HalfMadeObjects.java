@@ -1,7 +1,7 @@
 package dev.berth.runtime.recovery;
 
 import dev.berth.image.ImageStore;
-import dev.berth.runtime.cgroup.CgroupPaths;
+import dev.berth.runtime.cgroup.CgroupModel;
 import dev.berth.runtime.cni.CniAttachment;
 import dev.berth.runtime.cni.CniNetwork;
 import dev.berth.runtime.container.Container;
@@ -43,7 +43,7 @@ public final class HalfMadeObjects {
 
   /** What the undo steps work with: the same parts the managers create objects with. */
   public record Parts(RecordStore<Sandbox> sandboxes, RecordStore<Container> containers, ConmonShim shim,
-      ImageStore images, NetworkNamespaces namespaces, CniNetwork network, Path podsDir, CgroupPaths cgroups,
+      ImageStore images, NetworkNamespaces namespaces, CniNetwork network, Path podsDir, CgroupModel cgroups,
       PodNamespacePins pins) {}
 
   @FunctionalInterface

@@ -2,8 +2,8 @@ package dev.berth.runtime.sandbox;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.image.store.PrivateDirectory;
-import dev.berth.runtime.cgroup.CgroupPaths;
-import dev.berth.runtime.cgroup.HugetlbDelegation;
+import dev.berth.runtime.cgroup.CgroupLimits;
+import dev.berth.runtime.cgroup.CgroupModel;
 import dev.berth.runtime.cni.CniAttachment;
 import dev.berth.runtime.cni.CniNetwork;
 import dev.berth.runtime.config.BerthConfig;
@@ -54,7 +54,7 @@ public final class SandboxManager implements ShimOwner {
   /** Paths and parts a sandbox manager works with. */
   public record Parts(RecordStore<Sandbox> store, Path podsDir, Path infraRootfs, String defaultCgroupRoot,
       NetworkNamespaces namespaces, CniNetwork network, Runnable requireNetworkReady, ConmonShim shim,
-      CgroupPaths cgroups, int oomScoreAdj, HugetlbDelegation hugetlb, BerthConfig.InfraContainer infraMode,
+      CgroupModel cgroups, int oomScoreAdj, BerthConfig.InfraContainer infraMode,
       PodNamespacePins pins) {}
 
   private final Parts parts;
@@ -137,9 +137,10 @@ public final class SandboxManager implements ShimOwner {
         parts.cgroups().create(cgroupParent);
         times.mark("pod cgroup");
       }
-      // The pod's v2 cgroup exists by now (runc or we made it); its containers get hugetlb stats from here on.
-      parts.hugetlb().enableBelow(cgroupParent);
-      times.mark("hugetlb");
+      // The pod's v2 cgroup exists by now (runc or we made it); its containers get the v2
+      // controllers (hugetlb on a hybrid node) from here on.
+      parts.cgroups().enableControllersBelow(cgroupParent);
+      times.mark("cgroup controllers");
 
       // The infra never reads these files; all but /etc/hosts (it names the pod's IPs) are
       // written while the network is still being set up.
@@ -396,11 +397,15 @@ public final class SandboxManager implements ShimOwner {
   }
 
   /** The pod's total resources (UpdatePodSandboxResources) written to its cgroup. */
-  public void updateResources(String idOrPrefix, dev.berth.runtime.container.LinuxResources resources) {
+  public void updateResources(String idOrPrefix, CgroupLimits limits) {
     Sandbox sandbox = require(idOrPrefix);
     locks.run(sandbox.id(), () -> {
       try {
-        new dev.berth.runtime.cgroup.PodCgroupLimits(Path.of("/sys/fs/cgroup")).apply(sandbox.cgroupParent(), resources);
+        parts.cgroups().apply(sandbox.cgroupParent(), limits);
+      } catch (IllegalArgumentException e) {
+        throw new CriException.InvalidArgument("resources of pod sandbox " + sandbox.id() + ": " + e.getMessage());
+      } catch (UnsupportedOperationException e) {
+        throw new CriException.FailedPrecondition("resources of pod sandbox " + sandbox.id() + ": " + e.getMessage());
       } catch (IOException e) {
         throw new CriException.Internal("update resources of pod sandbox " + sandbox.id() + ": " + e.getMessage(), e);
       }

@@ -5,10 +5,8 @@ import dev.berth.image.RegistryHosts;
 import dev.berth.linux.MountTable;
 import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.BerthVersion;
-import dev.berth.runtime.cgroup.CgroupLayout;
 import dev.berth.runtime.checkpoint.CriuSupport;
-import dev.berth.runtime.cgroup.CgroupPaths;
-import dev.berth.runtime.cgroup.HugetlbDelegation;
+import dev.berth.runtime.cgroup.CgroupModel;
 import dev.berth.runtime.cni.CniNetwork;
 import dev.berth.runtime.cni.NetworkConfigProbe;
 import dev.berth.runtime.config.BerthConfig;
@@ -137,33 +135,32 @@ public final class Daemon {
       CniNetwork cni = new CniNetwork(config.cni().confDir(), config.cni().binDirs(),
           PrivateDirectory.create(root.resolve("cni-cache")));
       int oomFloor = Integer.parseInt(ProcFiles.read(Path.of("/proc/self/oom_score_adj")).trim());
-      CgroupLayout cgroupLayout = CgroupLayout.detect();
+      CgroupModel cgroups = CgroupModel.detect();
+      log.info("cgroups: {}", cgroups);
 
       ContainerEvents events = new ContainerEvents();
       Path podsDir = PrivateDirectory.create(state.resolve("pods"));
       NetworkNamespaces namespaces = new NetworkNamespaces(PrivateDirectory.create(state.resolve("netns")));
-      CgroupPaths cgroupPaths = CgroupPaths.fromMountinfo();
       PodNamespacePins pins = new PodNamespacePins(PrivateDirectory.create(state.resolve("podns")));
       SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore, podsDir,
           InfraRootfs.prepare(root.resolve(INFRA_ROOTFS), runtime.catatonit()),
           runtime.defaultCgroupParent(), namespaces,
-          cni, () -> requireNetwork(probe), shim, cgroupPaths, oomFloor,
-          HugetlbDelegation.forLayout(cgroupLayout), runtime.infraContainer(), pins));
+          cni, () -> requireNetwork(probe), shim, cgroups, oomFloor, runtime.infraContainer(), pins));
       ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
           state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit(), events,
-          criu));
+          criu, cgroups));
       sandboxes.setContainers(containers);
 
       // Watch before recovering, so that no exit falls between the two.
       opened.push(shim.watchExits(containers::onExit));
       Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim,
           new HalfMadeObjects(new HalfMadeObjects.Parts(sandboxStore, containerStore, shim, images, namespaces, cni,
-              podsDir, cgroupPaths, pins)),
+              podsDir, cgroups, pins)),
           new StartedWhileDown(shim));
       PrivateDirectories.restrictTree(root, CONTAINER_OWNED_DIRS, Set.of("layers", "tmp"));
       PrivateDirectories.restrictTree(state, CONTAINER_OWNED_DIRS, Set.of("runc"));
       QuarantinedObjects.cleanUp(
-          new QuarantinedObjects.SandboxParts(sandboxStore.quarantineDir(), shim, cni, namespaces, podsDir, cgroupPaths,
+          new QuarantinedObjects.SandboxParts(sandboxStore.quarantineDir(), shim, cni, namespaces, podsDir, cgroups,
               runtime.defaultCgroupParent(), sandboxes, containers, pins),
           new QuarantinedObjects.ContainerParts(containerStore.quarantineDir(), shim, images));
       opened.push(ShimMonitor.start(shim, List.of(containers, sandboxes), SHIM_CHECK_PERIOD));
@@ -171,7 +168,7 @@ public final class Daemon {
       Path imagesMount = MountTable.mountPointOf(root.resolve("images").toAbsolutePath());
       WritableLayers layers = new WritableLayers(images::upperDir, imagesMount.toString(), LAYER_USAGE_MAX_AGE);
       opened.push(layers);
-      StatsCollector stats = new StatsCollector(cgroupLayout.reader(), new ManagedWorkloads(sandboxes, containers),
+      StatsCollector stats = new StatsCollector(cgroups.reader(), new ManagedWorkloads(sandboxes, containers),
           layers, new NetDev(Path.of("/proc")), new ProcessCounter(Path.of("/proc")), new ImageFilesystem(imagesMount));
       ContainerSeries series = new ContainerSeries(config.metricsPerCpuUsage());
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

@@ -2,7 +2,7 @@ package dev.berth.runtime.server;
 
 import dev.berth.image.ImageStore;
 import dev.berth.runtime.container.ImageVolumes;
-import dev.berth.runtime.cgroup.CgroupPaths;
+import dev.berth.runtime.cgroup.CgroupModel;
 import dev.berth.runtime.cni.CniAttachment;
 import dev.berth.runtime.cni.CniNetwork;
 import dev.berth.runtime.container.Container;
@@ -41,7 +41,7 @@ final class QuarantinedObjects {
 
   /** What a sandbox's leftovers are found with. */
   record SandboxParts(Path quarantine, ConmonShim shim, CniNetwork network, NetworkNamespaces namespaces,
-      Path podsDir, CgroupPaths cgroups, String defaultCgroupParent, SandboxManager sandboxes,
+      Path podsDir, CgroupModel cgroups, String defaultCgroupParent, SandboxManager sandboxes,
       ContainerManager containers, PodNamespacePins pins) {}
 
   /** What a container's leftovers are found with. */

@@ -10,6 +10,7 @@ import dev.berth.cri.v1.ImageStatusRequest;
 import dev.berth.cri.v1.LinuxContainerConfig;
 import dev.berth.cri.v1.LinuxContainerResources;
 import dev.berth.cri.v1.ListContainersRequest;
+import dev.berth.runtime.testing.HostCgroupFiles;
 import dev.berth.runtime.testing.PodTestEnv;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -173,10 +174,6 @@ class CadvisorFamiliesTest {
         .setCpuQuota(quota).setCpuPeriod(100_000).setCpuShares(shares).setMemoryLimitInBytes(64L << 20)).build();
   }
 
-  static long readLong(Path file) throws IOException {
-    return Long.parseLong(Files.readString(file).trim());
-  }
-
   @Test
   void everyContainerFamilyHasCadvisorsTypeAndLabelsAndCfsSeriesOnlyUnderAQuota() throws Exception {
     String pod = env.runPod();
@@ -212,13 +209,11 @@ class CadvisorFamiliesTest {
       assertEquals(List.of(), scrape.named(cfs, l -> l.get("name").equals(free)), cfs + " without a quota");
     }
     String cgroup = env.cgroupRoot() + "/" + pod + "/" + limited;
-    Path cpu = Path.of("/sys/fs/cgroup/cpu").resolve(cgroup.substring(1));
-    assertEquals(readLong(cpu.resolve("cpu.cfs_quota_us")), scrape.value("container_spec_cpu_quota",
-        l -> l.get("name").equals(limited)));
-    assertEquals(readLong(cpu.resolve("cpu.cfs_period_us")), scrape.value("container_spec_cpu_period",
-        l -> l.get("name").equals(limited)));
-    assertEquals(readLong(cpu.resolve("cpu.shares")), scrape.value("container_spec_cpu_shares",
-        l -> l.get("name").equals(limited)));
+    HostCgroupFiles.CpuSpec cpu = HostCgroupFiles.ofThisHost().cpuSpec(cgroup);
+    assertEquals(50_000, cpu.quota());
+    assertEquals(cpu.quota(), scrape.value("container_spec_cpu_quota", l -> l.get("name").equals(limited)));
+    assertEquals(cpu.period(), scrape.value("container_spec_cpu_period", l -> l.get("name").equals(limited)));
+    assertEquals(cpu.shares(), scrape.value("container_spec_cpu_shares", l -> l.get("name").equals(limited)));
     assertEquals(64L << 20, scrape.value("container_spec_memory_limit_bytes", l -> l.get("name").equals(limited)));
     // Total only by default, as cAdvisor without its per-CPU metrics.
     assertEquals(List.of("total"), scrape.named("container_cpu_usage_seconds_total",
@@ -234,7 +229,7 @@ class CadvisorFamiliesTest {
     String id = env.runContainer(pod, env.containerConfig("procs", "sh", "-c",
         "nc -l -p 7777 & sleep 600 & wait").build());
     String cgroup = env.cgroupRoot() + "/" + pod + "/" + id;
-    Path procs = Path.of("/sys/fs/cgroup/pids").resolve(cgroup.substring(1)).resolve("cgroup.procs");
+    Path procs = HostCgroupFiles.ofThisHost().procs(cgroup);
     // Once settled (all three idle, nc listening), /proc reads the same before and after a scrape;
     // a scrape taken while the shell was still starting them is taken again.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -264,8 +259,7 @@ class CadvisorFamiliesTest {
     assertEquals(0, scrape.value("container_tasks_state",
         l -> l.get("name").equals(id) && l.get("state").equals("stopped")));
     // The pod's series count what runs in the pod cgroup itself, as cAdvisor's: not its containers'.
-    Path podProcs = Path.of("/sys/fs/cgroup/pids").resolve((env.cgroupRoot() + "/" + pod).substring(1))
-        .resolve("cgroup.procs");
+    Path podProcs = HostCgroupFiles.ofThisHost().procs(env.cgroupRoot() + "/" + pod);
     assertEquals(Files.readAllLines(podProcs).size(), scrape.value("container_processes",
         l -> l.get("id").equals(env.cgroupRoot() + "/" + pod)));
   }

@@ -10,6 +10,8 @@ import dev.berth.cri.v1.Metric;
 import dev.berth.cri.v1.MetricDescriptor;
 import dev.berth.cri.v1.PodSandboxMetrics;
 import dev.berth.cri.v1.RemoveContainerRequest;
+import dev.berth.runtime.cgroup.CgroupVersion;
+import dev.berth.runtime.testing.HostCgroupFiles;
 import dev.berth.runtime.testing.PodTestEnv;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -69,22 +71,12 @@ class MetricsScrapeTest {
     }
   }
 
-  static Path cgroupFile(String controller, String cgroupPath, String file) {
-    return Path.of("/sys/fs/cgroup", controller).resolve(cgroupPath.substring(1)).resolve(file);
-  }
+  /** The host's cgroup files, v1 or v2, as the daemon reads them. */
+  static final HostCgroupFiles HOST = HostCgroupFiles.ofThisHost();
 
   static long readLong(Path file) {
     try {
       return Long.parseLong(Files.readString(file).trim());
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  static long blkioWrite(Path file, String device) {
-    try {
-      return Files.readAllLines(file).stream().filter(l -> l.startsWith(device + " Write "))
-          .mapToLong(l -> Long.parseLong(l.split(" ")[2])).findFirst().orElse(0);
     } catch (IOException e) {
       throw new AssertionError(e);
     }
@@ -118,11 +110,11 @@ class MetricsScrapeTest {
     String holdCgroup = env.cgroupRoot() + "/" + pod + "/" + holder;
 
     ScrapedSamples scrape = scrapeBetween(Map.of(
-            "cpu", () -> readLong(cgroupFile("cpuacct", burnCgroup, "cpuacct.usage"))),
+            "cpu", () -> HOST.cpuUsageNanos(burnCgroup)),
         Map.of("cpu", s -> s.value("container_cpu_usage_seconds_total",
             l -> l.get("name").equals(burner) && l.get("cpu").equals("total"))), 1e-9);
-    scrapeBetween(Map.of("memory", () -> readLong(cgroupFile("memory", holdCgroup, "memory.usage_in_bytes")),
-            "threads", () -> readLong(cgroupFile("pids", holdCgroup, "pids.current"))),
+    scrapeBetween(Map.of("memory", () -> HOST.memoryUsage(holdCgroup),
+            "threads", () -> HOST.pidsCurrent(holdCgroup)),
         Map.of("memory", s -> s.value("container_memory_usage_bytes", l -> l.get("name").equals(holder)),
             "threads", s -> s.value("container_threads", l -> l.get("name").equals(holder))), 1);
 
@@ -138,24 +130,19 @@ class MetricsScrapeTest {
         >= 20 << 20);
     assertTrue(scrape.value("container_network_transmit_bytes_total",
         l -> l.get("id").equals(env.cgroupRoot() + "/" + pod) && l.get("interface").equals("eth0")) > 0);
-    // Hugetlb wherever this host has the controller: its own v1 hierarchy, or the v2 mount of a
-    // hybrid layout (delegated down to the pod by the daemon). A host without it gets no series.
-    Path v1Hugetlb = Path.of("/sys/fs/cgroup/hugetlb");
-    Path unifiedControllers = Path.of("/sys/fs/cgroup/unified/cgroup.controllers");
+    // Hugetlb wherever this host has the controller: its own v1 hierarchy, the v2 mount of a
+    // hybrid layout (delegated down to the pod by the daemon), or v2. A host without it gets no series.
     List<String> hugetlbSeries = scrape.named("container_hugetlb_usage_bytes", l -> l.get("name").equals(holder))
         .stream().map(s -> s.labels().get("pagesize")).sorted().toList();
-    Path hugetlbDir = Files.isDirectory(v1Hugetlb) ? v1Hugetlb.resolve(holdCgroup.substring(1))
-        : Files.exists(unifiedControllers) && Files.readString(unifiedControllers).contains("hugetlb")
-            ? Path.of("/sys/fs/cgroup/unified").resolve(holdCgroup.substring(1)) : null;
+    Path hugetlbDir = HOST.hugetlbDir(holdCgroup).orElse(null);
     if (hugetlbDir == null) {
       assertEquals(List.of(), hugetlbSeries, "this host has no hugetlb controller, so no hugetlb series");
     } else {
       // One series per page size this host has (2MB only on many nodes, 2MB and 1GB on others).
       List<String> pageSizes = hostHugepageSizes();
       assertEquals(pageSizes, hugetlbSeries);
-      String usageFile = Files.isDirectory(v1Hugetlb) ? "usage_in_bytes" : "current";
       for (String size : pageSizes) {
-        assertEquals(readLong(hugetlbDir.resolve("hugetlb." + size + "." + usageFile)), scrape.value(
+        assertEquals(readLong(hugetlbDir.resolve(HOST.hugetlbUsageFile(size))), scrape.value(
             "container_hugetlb_usage_bytes", l -> l.get("name").equals(holder) && l.get("pagesize").equals(size)));
         assertEquals(0, scrape.value("berth_container_hugetlb_limit_bytes",
             l -> l.get("name").equals(holder) && l.get("pagesize").equals(size)), "no limit set for " + size);
@@ -180,13 +167,15 @@ class MetricsScrapeTest {
     long dev = (long) Files.getAttribute(env.dir(), "unix:dev");
     String device = (((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL)) + ":" + ((dev & 0xff) | ((dev >>> 12) & ~0xffL));
     String cgroup = env.cgroupRoot() + "/" + pod + "/" + writer;
-    Files.writeString(cgroupFile("blkio", cgroup, "blkio.throttle.write_bps_device"), device + " 1099511627776");
+    if (HOST.version() != CgroupVersion.V2) {
+      Files.writeString(PodTestEnv.cgroupDir("blkio", cgroup).resolve("blkio.throttle.write_bps_device"),
+          device + " 1099511627776");
+    }
     long deadline = System.nanoTime() + 20_000_000_000L;
     while (!env.logLines(env.status(writer)).contains("done") && System.nanoTime() < deadline) {
       Thread.sleep(100);
     }
-    Path file = cgroupFile("blkio", cgroup, "blkio.throttle.io_service_bytes_recursive");
-    ScrapedSamples scrape = scrapeBetween(Map.of("write", () -> blkioWrite(file, device)),
+    ScrapedSamples scrape = scrapeBetween(Map.of("write", () -> HOST.bytesWritten(cgroup, device)),
         Map.of("write", s -> s.value("container_blkio_device_usage_total",
             l -> l.get("name").equals(writer) && l.get("operation").equals("Write"))), 1);
     double written = scrape.value("container_fs_writes_bytes_total", l -> l.get("name").equals(writer));

@@ -18,6 +18,7 @@ import dev.berth.cri.v1.NamespaceOption;
 import dev.berth.cri.v1.SecurityProfile;
 import dev.berth.cri.v1.UpdateContainerResourcesRequest;
 import dev.berth.runtime.sys.ProcFiles;
+import dev.berth.runtime.testing.HostCgroupFiles;
 import dev.berth.runtime.testing.PodTestCase;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -164,15 +165,20 @@ class PodSecurityTest extends PodTestCase {
             .setMemoryLimitInBytes(64L << 20).setCpuShares(512).setCpuQuota(50_000).setCpuPeriod(100_000)))
         .build();
     String id = env.runContainer(pod, config);
-    assertEquals(String.valueOf(64L << 20), read(env.containerCgroup("memory", pod, id).resolve("memory.limit_in_bytes")));
-    assertEquals("512", read(env.containerCgroup("cpu", pod, id).resolve("cpu.shares")));
-    assertEquals("50000", read(env.containerCgroup("cpu", pod, id).resolve("cpu.cfs_quota_us")));
+    HostCgroupFiles host = HostCgroupFiles.ofThisHost();
+    String cgroup = env.cgroupRoot() + "/" + pod + "/" + id;
+    for (HostCgroupFiles.LimitFile limit : List.of(host.memoryLimit(64L << 20), host.cpuShares(512),
+        host.cpuQuota(50_000, 100_000))) {
+      assertEquals(limit.content(), host.read(cgroup, limit), limit.file());
+    }
 
     env.runtime().updateContainerResources(UpdateContainerResourcesRequest.newBuilder().setContainerId(id)
         .setLinux(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(128L << 20).setCpuShares(256)
             .setCpuQuota(20_000).setCpuPeriod(100_000)).build());
-    assertEquals(String.valueOf(128L << 20), read(env.containerCgroup("memory", pod, id).resolve("memory.limit_in_bytes")));
-    assertEquals("256", read(env.containerCgroup("cpu", pod, id).resolve("cpu.shares")));
+    for (HostCgroupFiles.LimitFile limit : List.of(host.memoryLimit(128L << 20), host.cpuShares(256),
+        host.cpuQuota(20_000, 100_000))) {
+      assertEquals(limit.content(), host.read(cgroup, limit), limit.file());
+    }
     LinuxContainerResources reported = env.status(id).getResources().getLinux();
     assertEquals(128L << 20, reported.getMemoryLimitInBytes());
     assertEquals(20_000, reported.getCpuQuota());
@@ -186,9 +192,11 @@ class PodSecurityTest extends PodTestCase {
         .setPodSandboxId(pod)
         .setResources(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(256L << 20).setCpuShares(1024))
         .build());
-    Path podMemory = env.containerCgroup("memory", pod, "x").getParent();
-    assertEquals(String.valueOf(256L << 20), read(podMemory.resolve("memory.limit_in_bytes")));
-    assertEquals("1024", read(env.containerCgroup("cpu", pod, "x").getParent().resolve("cpu.shares")));
+    HostCgroupFiles host = HostCgroupFiles.ofThisHost();
+    String podCgroup = env.cgroupRoot() + "/" + pod;
+    for (HostCgroupFiles.LimitFile limit : List.of(host.memoryLimit(256L << 20), host.cpuShares(1024))) {
+      assertEquals(limit.content(), host.read(podCgroup, limit), limit.file());
+    }
   }
 
   private static String read(Path file) throws Exception {

@@ -196,7 +196,11 @@ class RuntimeHandlerTest {
   }
 
   private static boolean hybridWithV2Controllers() throws Exception {
-    Path unified = Path.of("/sys/fs/cgroup/unified/cgroup.controllers");
+    dev.berth.runtime.cgroup.CgroupMounts mounts = dev.berth.runtime.cgroup.CgroupMounts.ofThisProcess();
+    if (mounts.version() != dev.berth.runtime.cgroup.CgroupVersion.HYBRID) {
+      return false;
+    }
+    Path unified = mounts.unifiedRoot().resolve("cgroup.controllers");
     return Files.exists(unified) && !Files.readString(unified).isBlank();
   }
 

@@ -12,6 +12,7 @@ import dev.berth.cri.v1.NetworkInterfaceUsage;
 import dev.berth.cri.v1.PodSandboxStats;
 import dev.berth.cri.v1.PodSandboxStatsFilter;
 import dev.berth.cri.v1.PodSandboxStatsRequest;
+import dev.berth.runtime.testing.HostCgroupFiles;
 import dev.berth.runtime.testing.PodTestCase;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -33,26 +34,8 @@ import org.junit.jupiter.api.Timeout;
 class ContainerStatsTest extends PodTestCase {
 
 
-  static Path cgroupFile(String controller, String cgroupPath, String file) {
-    return Path.of("/sys/fs/cgroup", controller).resolve(cgroupPath.substring(1)).resolve(file);
-  }
-
-  static long readLong(Path file) {
-    try {
-      return Long.parseLong(Files.readString(file).trim());
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  static long statValue(Path memoryStat, String key) {
-    try {
-      return Files.readAllLines(memoryStat).stream().map(l -> l.split(" ")).filter(f -> f[0].equals(key))
-          .mapToLong(f -> Long.parseLong(f[1])).findFirst().orElseThrow();
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-  }
+  /** The host's cgroup files, v1 or v2, as the daemon reads them. */
+  static final HostCgroupFiles HOST = HostCgroupFiles.ofThisHost();
 
   /** Asserts that {@code reported} lies within the file's values read before and after the call. */
   static <T> T assertBetweenReads(String what, LongSupplier file, java.util.function.Supplier<T> call,
@@ -81,7 +64,7 @@ class ContainerStatsTest extends PodTestCase {
     Thread.sleep(700);
     String cgroup = containerCgroup(pod, id);
     ContainerStats first = assertBetweenReads("usage_core_nano_seconds",
-        () -> readLong(cgroupFile("cpuacct", cgroup, "cpuacct.usage")), () -> containerStats(id),
+        () -> HOST.cpuUsageNanos(cgroup), () -> containerStats(id),
         s -> s.getCpu().getUsageCoreNanoSeconds().getValue());
     assertTrue(first.getCpu().getUsageCoreNanoSeconds().getValue() > 50_000_000L, first.getCpu().toString());
     assertEquals(id, first.getAttributes().getId());
@@ -104,16 +87,15 @@ class ContainerStatsTest extends PodTestCase {
         "head -c 31457280 /dev/zero > /dev/shm/fill; echo filled; sleep 600").build());
     awaitLog(id, "filled");
     String cgroup = containerCgroup(pod, id);
-    Path dir = cgroupFile("memory", cgroup, "");
-    ContainerStats stats = assertBetweenReads("usage_bytes", () -> readLong(dir.resolve("memory.usage_in_bytes")),
+    ContainerStats stats = assertBetweenReads("usage_bytes", () -> HOST.memoryUsage(cgroup),
         () -> containerStats(id), s -> s.getMemory().getUsageBytes().getValue());
     assertTrue(stats.getMemory().getUsageBytes().getValue() >= 30L << 20, stats.getMemory().toString());
     assertBetweenReads("working_set_bytes",
-        () -> readLong(dir.resolve("memory.usage_in_bytes")) - statValue(dir.resolve("memory.stat"), "total_inactive_file"),
+        () -> HOST.memoryUsage(cgroup) - HOST.memoryStat(cgroup, "total_inactive_file", "inactive_file"),
         () -> containerStats(id), s -> s.getMemory().getWorkingSetBytes().getValue());
-    assertBetweenReads("rss_bytes", () -> statValue(dir.resolve("memory.stat"), "total_rss"),
+    assertBetweenReads("rss_bytes", () -> HOST.memoryStat(cgroup, "total_rss", "anon"),
         () -> containerStats(id), s -> s.getMemory().getRssBytes().getValue());
-    assertBetweenReads("page_faults", () -> statValue(dir.resolve("memory.stat"), "total_pgfault"),
+    assertBetweenReads("page_faults", () -> HOST.memoryStat(cgroup, "total_pgfault", "pgfault"),
         () -> containerStats(id), s -> s.getMemory().getPageFaults().getValue());
   }
 
@@ -145,7 +127,7 @@ class ContainerStatsTest extends PodTestCase {
     awaitLog(forker, "forked");
     String podCgroup = env.cgroupRoot() + "/" + pod;
     PodSandboxStats stats = assertBetweenReads("process_count",
-        () -> readLong(cgroupFile("pids", podCgroup, "pids.current")),
+        () -> HOST.pidsCurrent(podCgroup),
         () -> env.runtime().podSandboxStats(PodSandboxStatsRequest.newBuilder().setPodSandboxId(pod).build()).getStats(),
         s -> s.getLinux().getProcess().getProcessCount().getValue());
     // (infra, unless the pod runs without one) + (sh + 8 sleeps) + sleep
@@ -154,12 +136,12 @@ class ContainerStatsTest extends PodTestCase {
     assertEquals(pod, stats.getAttributes().getId());
     assertEquals(List.of(forker, other).stream().sorted().toList(), stats.getLinux().getContainersList().stream()
         .map(c -> c.getAttributes().getId()).sorted().toList());
-    assertEquals(9, readLong(cgroupFile("pids", containerCgroup(pod, forker), "pids.current")));
+    assertEquals(9, HOST.pidsCurrent(containerCgroup(pod, forker)));
 
     // The pod's interfaces as its network namespace shows them, through the infra process (or,
     // in a pod without one, through a container: all of them join the pod's network namespace).
     long netPid = infraPid > 0 ? infraPid : Long.parseLong(java.nio.file.Files.readAllLines(
-        cgroupFile("pids", containerCgroup(pod, other), "cgroup.procs")).getFirst().trim());
+        HOST.procs(containerCgroup(pod, other))).getFirst().trim());
     java.util.function.Supplier<PodSandboxStats> call = () -> env.runtime().podSandboxStats(
         PodSandboxStatsRequest.newBuilder().setPodSandboxId(pod).build()).getStats();
     assertBetweenReads("eth0 rx_bytes", () -> netDevField(netPid, "eth0", 0), call,
@@ -171,7 +153,7 @@ class ContainerStatsTest extends PodTestCase {
     assertTrue(eth0.getTxBytes().getValue() > 0, eth0.toString());
     assertTrue(stats.getLinux().getNetwork().getInterfacesList().stream().noneMatch(i -> i.getName().equals("lo")));
 
-    assertBetweenReads("pod memory usage", () -> readLong(cgroupFile("memory", podCgroup, "memory.usage_in_bytes")),
+    assertBetweenReads("pod memory usage", () -> HOST.memoryUsage(podCgroup),
         () -> env.runtime().podSandboxStats(PodSandboxStatsRequest.newBuilder().setPodSandboxId(pod).build()).getStats(),
         s -> s.getLinux().getMemory().getUsageBytes().getValue());
   }

@@ -55,21 +55,7 @@ public final class Leftovers {
    * finds v1 hierarchies only, and on a v2 host would look below cgroups instead of at the root.
    */
   public static List<Path> cgroupHierarchies() throws IOException {
-    List<Path> roots = new ArrayList<>();
-    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-      // id parent major:minor root mountpoint options [optional...] - fstype source superopts
-      String[] halves = line.split(" - ", 2);
-      if (halves.length == 2 && List.of("cgroup", "cgroup2").contains(halves[1].split(" ")[0])) {
-        Path root = Path.of(halves[0].split(" ")[4]);
-        if (!roots.contains(root)) {
-          roots.add(root);
-        }
-      }
-    }
-    if (roots.isEmpty()) {
-      throw new IllegalStateException("this host mounts no cgroup hierarchy");
-    }
-    return roots;
+    return PodTestEnv.hostCgroups().hierarchyRoots();
   }
 
   /**

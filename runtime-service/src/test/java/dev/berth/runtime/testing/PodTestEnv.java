@@ -19,7 +19,7 @@ import dev.berth.cri.v1.RunPodSandboxRequest;
 import dev.berth.cri.v1.RuntimeServiceGrpc.RuntimeServiceBlockingStub;
 import dev.berth.cri.v1.StartContainerRequest;
 import dev.berth.cri.v1.StopPodSandboxRequest;
-import dev.berth.runtime.cgroup.CgroupPaths;
+import dev.berth.runtime.cgroup.CgroupModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -125,9 +125,27 @@ public final class PodTestEnv implements AutoCloseable {
     return dir;
   }
 
-  /** The v1 cgroup directory of a container in one controller, e.g. "memory". */
+  /**
+   * The directory holding one controller's files (e.g. "memory") of a container's cgroup, on
+   * whichever hierarchy this host has it (a v1 controller's, or the one v2 directory).
+   */
   public Path containerCgroup(String controller, String podId, String containerId) {
-    return Path.of("/sys/fs/cgroup", controller, cgroupRoot.substring(1), podId, containerId);
+    return cgroupDir(controller, cgroupRoot + "/" + podId + "/" + containerId);
+  }
+
+  /** Like {@link #containerCgroup} for any cgroup path ("/berthtest-1234abcd/POD"). */
+  public static Path cgroupDir(String controller, String cgroupPath) {
+    return hostCgroups().directory(controller, cgroupPath)
+        .orElseThrow(() -> new IllegalStateException("this host mounts no " + controller + " controller"));
+  }
+
+  /** The host's cgroups as the daemon sees them: the same model, from the same mountinfo. */
+  public static CgroupModel hostCgroups() {
+    try {
+      return CgroupModel.detect();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("reading this host's cgroup mounts", e);
+    }
   }
 
   /** The cgroup parent every pod of this daemon gets (as "/berthtest-1234abcd"). */
@@ -297,7 +315,7 @@ public final class PodTestEnv implements AutoCloseable {
       assertEquals(List.of(), Leftovers.cgroups(cgroupRoot), "cgroups left behind");
     } finally {
       daemon.close();
-      CgroupPaths.fromMountinfo().remove(cgroupRoot);
+      hostCgroups().remove(cgroupRoot);
       network.close();
       // Deleting through a leftover mount would reach into it: only a tree with no mounts goes.
       if (Leftovers.mounts(dir).isEmpty()) {
