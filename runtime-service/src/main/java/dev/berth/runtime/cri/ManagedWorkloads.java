@@ -37,6 +37,12 @@ public final class ManagedWorkloads implements Workloads {
   }
 
   @Override
+  public List<ContainerSnapshot> containersOf(String podId) {
+    return containers.list().stream().filter(c -> c.sandboxId().equals(podId)).map(ManagedWorkloads::snapshot)
+        .toList();
+  }
+
+  @Override
   public Optional<PodSnapshot> pod(String id) {
     return sandboxes.find(id).map(ManagedWorkloads::snapshot);
   }

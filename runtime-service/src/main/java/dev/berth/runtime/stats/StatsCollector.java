@@ -82,8 +82,7 @@ public final class StatsCollector {
 
   /** The pod with every container it holds. */
   public PodSample pod(PodSnapshot sandbox) {
-    List<ContainerSnapshot> members = workloads.containers().stream()
-        .filter(c -> c.sandboxId().equals(sandbox.id())).toList();
+    List<ContainerSnapshot> members = workloads.containersOf(sandbox.id());
     return pod(sandbox, members, false, Optional.empty());
   }
 

@@ -14,5 +14,8 @@ public interface Workloads {
 
   List<ContainerSnapshot> containers();
 
+  /** The containers of one pod: only those are snapshot, so a stats call per pod stays linear. */
+  List<ContainerSnapshot> containersOf(String podId);
+
   Optional<PodSnapshot> pod(String id);
 }

@@ -137,6 +137,27 @@ class PackageCyclesTest {
     }
   }
 
+  /**
+   * Stats, metrics and the shim monitor sit below the managers: they read snapshots and ids
+   * through interfaces of their own (stats.Workloads, shims.ShimOwner), never the managers'
+   * packages, even where that would not close a cycle yet.
+   */
+  @Test
+  void statsMetricsAndShimsNeverImportTheManagers() {
+    Set<String> managers = Set.of("dev.berth.runtime.container", "dev.berth.runtime.sandbox",
+        "dev.berth.runtime.pod", "dev.berth.runtime.oci");
+    Map<String, Set<String>> wrong = new TreeMap<>();
+    for (String below : List.of("dev.berth.runtime.stats", "dev.berth.runtime.metrics", "dev.berth.runtime.shims")) {
+      assertTrue(graph.containsKey(below), below + " is in the graph");
+      Set<String> imported = new TreeSet<>(graph.get(below));
+      imported.retainAll(managers);
+      if (!imported.isEmpty()) {
+        wrong.put(below, imported);
+      }
+    }
+    assertEquals(Map.of(), wrong, "managers -> stats -> cgroup, metrics -> stats, managers -> shims; never back");
+  }
+
   /** One libc binding (issue 17): other modules bind their calls through linux.Syscalls.bind. */
   @Test
   void onlyTheLinuxModuleLinksLibc() {
