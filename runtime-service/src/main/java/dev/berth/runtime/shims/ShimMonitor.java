@@ -52,8 +52,9 @@ public final class ShimMonitor implements AutoCloseable {
       }
     }
     for (Sandbox sandbox : sandboxes.list()) {
-      // A pod without an infra (infraPid 0) has no shim: its namespaces are pinned files.
-      if (sandbox.state() == SandboxState.READY && sandbox.infraPid() > 0 && !shim.isShimAlive(sandbox.id())) {
+      // A pod whose namespaces are pinned files has no shim to die.
+      if (sandbox.state() == SandboxState.READY && sandboxes.namespaces(sandbox).hasShim()
+          && !shim.isShimAlive(sandbox.id())) {
         settle("pod sandbox " + sandbox.id(), () -> sandboxes.onInfraShimDeath(sandbox.id()));
       }
     }

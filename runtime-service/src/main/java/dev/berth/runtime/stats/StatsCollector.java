@@ -106,7 +106,7 @@ public final class StatsCollector {
     List<InterfaceStats> network = List.of();
     if (!sandbox.spec().hostNetwork() && sandbox.state() == SandboxState.READY) {
       try {
-        network = netDev.read(networkPid(sandbox, members));
+        network = netDev.read(networkPid(sandboxes.namespaces(sandbox).holderPid(sandbox), members));
       } catch (IOException e) {
         log.debug("network stats of pod {}: {}", sandbox.id(), e.toString());
       }
@@ -123,12 +123,13 @@ public final class StatsCollector {
   }
 
   /**
-   * A process in the pod's network namespace: the infra, or for a pod without one any running
-   * container (all join the pinned netns); 0 when there is none, which reads as no interfaces.
+   * A process in the pod's network namespace: the one holding the pod's namespaces, or for a pod
+   * whose namespaces are pinned files any running container (all join the pinned netns); 0 when
+   * there is none, which reads as no interfaces.
    */
-  private static long networkPid(Sandbox sandbox, List<Container> members) {
-    if (sandbox.infraPid() > 0) {
-      return sandbox.infraPid();
+  private static long networkPid(long holderPid, List<Container> members) {
+    if (holderPid > 0) {
+      return holderPid;
     }
     return members.stream().filter(c -> c.state() == dev.berth.runtime.container.ContainerState.RUNNING)
         .mapToLong(Container::pid).filter(pid -> pid > 0).findFirst().orElse(0);
