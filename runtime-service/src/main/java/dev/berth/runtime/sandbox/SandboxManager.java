@@ -79,10 +79,11 @@ public final class SandboxManager {
       PodRelease release = parts.release();
       PodRelease.Target target = new PodRelease.Target(id, Optional.of(spec),
           spec.cgroupParent().isEmpty() ? Optional.of(cgroupParent) : Optional.empty(), Optional.of(podNamespaces));
-      // Each release step is pushed as the create reaches what it releases, so the rollback runs
-      // them last-pushed first: the release's own order.
+      // Each step of the pod's release is pushed as the create reaches what it releases, so the
+      // rollback (last pushed, first run) runs them in the release's own order.
       // Before the first side effect: a daemon killed from here on leaves a note of what to undo.
-      // Pushed first: a note that fails half-written (a full disk) must not leave its directory.
+      // The directory's step is pushed first: a note that fails half-written (a full disk) must
+      // not leave its directory.
       undo.push(release.directory(target));
       release.cgroup(target).ifPresent(undo::push);
       CreationIntent.write(parts.store().objectDir(id),
@@ -257,9 +258,11 @@ public final class SandboxManager {
       if (sandbox == null) {
         return;
       }
-      List<String> failures = parts.release().onRemove(PodRelease.Target.of(sandbox, namespaces(sandbox))).run();
+      List<String> failures = new java.util.ArrayList<>(
+          parts.release().onRemove(PodRelease.Target.of(sandbox, namespaces(sandbox))).run());
       if (!failures.isEmpty()) {
-        markNotReady(sandbox);
+        // Kept for the retry, but what it ran may be gone already.
+        markNotReady(sandbox).ifPresent(failures::add);
         throw new CriException.Internal("remove pod sandbox " + id + ": " + String.join("; ", failures), null);
       }
       sandboxes.remove(id);
