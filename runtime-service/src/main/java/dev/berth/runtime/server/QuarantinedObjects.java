@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * see it, stop it or remove it, so its shim, processes, rootfs mount, network namespace, CNI
  * attachment, shm mount and cgroup would leak for good. They are released as a removal would
  * ({@link ContainerRelease}, {@link PodRelease}) but by id alone, and the record files stay in
- * quarantine for the operator (the release's last step, deleting the directory, is left out). Containers whose pod's record was lost are
- * stopped (their records stay, so the kubelet sees them exited and removes them).
+ * quarantine for the operator (the release's last step, deleting the directory, is left out).
+ * Containers whose pod's record was lost are stopped (their records stay, so the kubelet sees
+ * them exited and removes them).
  *
  * <p>An object is marked once it is fully cleaned, so later restarts leave it alone; a step that
  * fails is logged and tried again at the next start.
