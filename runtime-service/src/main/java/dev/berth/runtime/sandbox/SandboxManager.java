@@ -9,6 +9,7 @@ import dev.berth.runtime.model.IdIndex;
 import dev.berth.runtime.model.Ids;
 import dev.berth.runtime.model.KeyedLocks;
 import dev.berth.runtime.model.NameRegistry;
+import dev.berth.runtime.model.Release;
 import dev.berth.runtime.model.Undo;
 import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.pod.PodFiles;
@@ -20,8 +21,10 @@ import dev.berth.shim.ConmonShim;
 import dev.berth.shim.ShimException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -209,6 +212,19 @@ public final class SandboxManager {
    * record stays, not ready. Idempotent; a step that fails does not keep the others from running.
    */
   public void stop(String idOrPrefix) {
+    release(idOrPrefix, "stop", parts.release()::onStop, false);
+  }
+
+  /**
+   * Releases everything the pod holds, its record last (its containers must be removed first);
+   * idempotent. A removal that fails keeps the record, so the kubelet's retry finishes it.
+   */
+  public void remove(String idOrPrefix) {
+    release(idOrPrefix, "remove", parts.release()::onRemove, true);
+  }
+
+  /** Runs {@code release} on the pod under its lock; {@code forget}: the pod is gone once it succeeded. */
+  private void release(String idOrPrefix, String call, Function<PodRelease.Target, Release> release, boolean forget) {
     Optional<Sandbox> found = find(idOrPrefix);
     if (found.isEmpty()) {
       return;
@@ -219,14 +235,21 @@ public final class SandboxManager {
       if (sandbox == null) {
         return;
       }
-      List<String> failures = new java.util.ArrayList<>(
-          parts.release().onStop(PodRelease.Target.of(sandbox, namespaces(sandbox))).run());
-      // Not ready even when a step failed: what it runs was killed or unpinned as far as it went.
+      List<String> failures = new ArrayList<>(release.apply(PodRelease.Target.of(sandbox, namespaces(sandbox))).run());
+      if (forget && failures.isEmpty()) {
+        sandboxes.remove(id);
+        names.release(sandbox.spec().pod().key(), id);
+        return;
+      }
+      // Not ready even when a step failed: what the pod ran is killed or unpinned as far as the release went.
       markNotReady(sandbox).ifPresent(failures::add);
       if (!failures.isEmpty()) {
-        throw new CriException.Internal("stop pod sandbox " + id + ": " + String.join("; ", failures), null);
+        throw new CriException.Internal(call + " pod sandbox " + id + ": " + String.join("; ", failures), null);
       }
     });
+    if (forget) {
+      locks.forget(id);
+    }
   }
 
   private Optional<String> markNotReady(Sandbox sandbox) {
@@ -241,34 +264,6 @@ public final class SandboxManager {
     } catch (IOException e) {
       return Optional.of("save its record as not ready: " + e.getMessage());
     }
-  }
-
-  /**
-   * Releases everything the pod holds, its record last (its containers must be removed first);
-   * idempotent. A removal that fails keeps the record, so the kubelet's retry finishes it.
-   */
-  public void remove(String idOrPrefix) {
-    Optional<Sandbox> found = find(idOrPrefix);
-    if (found.isEmpty()) {
-      return;
-    }
-    String id = found.get().id();
-    locks.run(id, () -> {
-      Sandbox sandbox = sandboxes.get(id).orElse(null);
-      if (sandbox == null) {
-        return;
-      }
-      List<String> failures = new java.util.ArrayList<>(
-          parts.release().onRemove(PodRelease.Target.of(sandbox, namespaces(sandbox))).run());
-      if (!failures.isEmpty()) {
-        // Kept for the retry, but what it ran may be gone already.
-        markNotReady(sandbox).ifPresent(failures::add);
-        throw new CriException.Internal("remove pod sandbox " + id + ": " + String.join("; ", failures), null);
-      }
-      sandboxes.remove(id);
-      names.release(sandbox.spec().pod().key(), id);
-    });
-    locks.forget(id);
   }
 
   /** The pod's total resources (UpdatePodSandboxResources) written to its cgroup. */
