@@ -27,7 +27,6 @@ import dev.berth.runtime.oci.NamespacePlan;
 import dev.berth.runtime.oci.SeccompProfiles;
 import dev.berth.runtime.oci.OciSpecBuilder;
 import dev.berth.runtime.pod.PodFiles;
-import dev.berth.runtime.sandbox.PodContainers;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.sandbox.SandboxState;
@@ -63,7 +62,7 @@ import org.slf4j.LoggerFactory;
  * Creates, starts, stops and removes containers in pod sandboxes: the OCI bundle, the rootfs
  * from the image store, one conmon shim each, and the state transitions driven by exit files.
  */
-public final class ContainerManager implements PodContainers, ShimOwner {
+public final class ContainerManager implements ShimOwner {
 
   private static final Logger log = LoggerFactory.getLogger(ContainerManager.class);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -78,7 +77,7 @@ public final class ContainerManager implements PodContainers, ShimOwner {
   /** Paths and parts a container manager works with. */
   public record Parts(RecordStore<Container> store, Path podsDir, ImageStore images, ConmonShim shim,
       SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit, ContainerEvents events, CriuSupport criu,
-      CgroupModel cgroups) {}
+      CgroupModel cgroups, ContainerRelease release) {}
 
   private final Parts parts;
   private final ImageVolumes imageVolumes;
@@ -143,15 +142,16 @@ public final class ContainerManager implements PodContainers, ShimOwner {
     try {
       Path bundle = parts.store().objectDir(id).resolve("bundle");
       Path rootfs = bundle.resolve("rootfs");
+      ContainerRelease.Target target = releaseTarget(id, sandbox);
       // Before the first side effect: a daemon killed from here on leaves a note of what to undo.
       // Pushed first: a note that fails half-written (a full disk) must not leave its directory.
-      undo.push("remove container dir", () -> parts.store().delete(id));
+      pushReleaseOfDirectory(undo, target);
       CreationIntent.write(parts.store().objectDir(id),
           new ContainerIntent(sandbox.id(), sandbox.cgroupParent() + "/" + id));
       PrivateDirectory.create(rootfs);
       times.mark("image and dirs");
       parts.images().mountRootfs(id, image.id(), rootfs);
-      undo.push("release rootfs", () -> parts.images().releaseRootfs(id, rootfs));
+      undo.push(parts.release().rootfs(target));
       times.mark("rootfs mount");
 
       ProcessPlan process = ProcessPlan.merge(
@@ -175,7 +175,7 @@ public final class ContainerManager implements PodContainers, ShimOwner {
 
       writeSpec(bundle, rootfs, sandbox, spec, request);
       times.mark("bundle");
-      undo.push("delete runtime container", () -> parts.shim().delete(id));
+      undo.push(parts.release().runtimeContainer(target));
       CreatedProcess created = parts.shim().create(new CreateRequest(id, bundle, logPath, request.stdin(),
           request.stdinOnce(), request.tty(), CREATE_TIMEOUT, sandbox.spec().runtimeHandler(), null));
       times.mark("conmon + runc create");
@@ -200,8 +200,9 @@ public final class ContainerManager implements PodContainers, ShimOwner {
     Path dir = parts.store().objectDir(id);
     Path bundle = dir.resolve("bundle");
     Path rootfs = bundle.resolve("rootfs");
+    ContainerRelease.Target target = releaseTarget(id, sandbox);
     try {
-      undo.push("remove container dir", () -> parts.store().delete(id));
+      pushReleaseOfDirectory(undo, target);
       CreationIntent.write(dir, new ContainerIntent(sandbox.id(), sandbox.cgroupParent() + "/" + id));
       CheckpointArchive.Unpacked checkpoint;
       ContainerSpec archived;
@@ -221,7 +222,7 @@ public final class ContainerManager implements PodContainers, ShimOwner {
       times.mark("archive");
       Files.createDirectories(rootfs);
       parts.images().mountRootfs(id, image.id(), rootfs, checkpoint::extractRootfsChanges);
-      undo.push("release rootfs", () -> parts.images().releaseRootfs(id, rootfs));
+      undo.push(parts.release().rootfs(target));
       times.mark("rootfs mount and changes");
 
       Path logPath = logPath(sandbox, request.logPath());
@@ -244,7 +245,7 @@ public final class ContainerManager implements PodContainers, ShimOwner {
       PlainFiles.write(bundle.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
       PlainFiles.write(dir.resolve(RESTORED_FROZEN), new byte[0]);
       times.mark("bundle");
-      undo.push("delete runtime container", () -> parts.shim().delete(id));
+      undo.push(parts.release().runtimeContainer(target));
       CreatedProcess created = parts.shim().create(new CreateRequest(id, bundle, logPath, spec.stdin(),
           spec.stdinOnce(), spec.tty(), CREATE_TIMEOUT, sandbox.spec().runtimeHandler(), checkpoint.criuImages()));
       parts.shim().pause(id);
@@ -254,6 +255,22 @@ public final class ContainerManager implements PodContainers, ShimOwner {
     } catch (IOException | ShimException e) {
       throw new CriException.Internal(what + ": " + e.getMessage(), e);
     }
+  }
+
+  /** What the release of a container of {@code sandbox} works on; its cgroup is under the pod's. */
+  private ContainerRelease.Target releaseTarget(String id, Sandbox sandbox) {
+    return new ContainerRelease.Target(id, parts.store().objectDir(id),
+        Optional.of(sandbox.cgroupParent() + "/" + id));
+  }
+
+  /**
+   * The first undo steps of a create, before its note: the directory (undone last) and the
+   * cgroup runc makes with the container. Later steps are pushed as the create reaches them, so
+   * the rollback runs the release's steps in the release's own order.
+   */
+  private void pushReleaseOfDirectory(Undo undo, ContainerRelease.Target target) {
+    undo.push(parts.release().directory(target));
+    parts.release().cgroup(target).ifPresent(undo::push);
   }
 
   /** The last step of a create or restore: the record saved, then the note dropped, then the container known. */
@@ -617,13 +634,11 @@ public final class ContainerManager implements PodContainers, ShimOwner {
       if (container == null) {
         return;
       }
-      try {
-        parts.shim().delete(id);
-        parts.images().releaseRootfs(id, parts.store().objectDir(id).resolve("bundle").resolve("rootfs"));
-        imageVolumes.release(id, parts.store().objectDir(id));
-        parts.store().delete(id);
-      } catch (IOException | ShimException e) {
-        throw new CriException.Internal("remove container " + id + ": " + e.getMessage(), e);
+      List<String> failures = parts.release().onRemove(new ContainerRelease.Target(id, parts.store().objectDir(id),
+          parts.sandboxes().find(container.sandboxId()).map(pod -> pod.cgroupParent() + "/" + id))).run();
+      if (!failures.isEmpty()) {
+        // The record stays: the kubelet's retry runs the release again and finishes it.
+        throw new CriException.Internal("remove container " + id + ": " + String.join("; ", failures), null);
       }
       containers.remove(id);
       exits.remove(id);
@@ -780,14 +795,14 @@ public final class ContainerManager implements PodContainers, ShimOwner {
     }
   }
 
-  @Override
+  /** Kills every live container of the pod and waits until they are gone. */
   public void stopAll(String sandboxId) {
     for (Container container : ofSandbox(sandboxId)) {
       stop(container.id(), Duration.ZERO);
     }
   }
 
-  @Override
+  /** Removes every container of the pod. */
   public void removeAll(String sandboxId) {
     for (Container container : ofSandbox(sandboxId)) {
       remove(container.id());

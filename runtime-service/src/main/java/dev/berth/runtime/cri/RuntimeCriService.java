@@ -17,6 +17,7 @@ import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.model.LabelSelector;
 import dev.berth.runtime.model.Printable;
 import dev.berth.runtime.sandbox.Sandbox;
+import dev.berth.runtime.lifecycle.PodTeardown;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.stream.StreamRequest;
 import dev.berth.runtime.metrics.CriMetrics;
@@ -51,6 +52,8 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   private final RuntimeInfo info;
   private final SandboxManager sandboxes;
   private final ContainerManager containers;
+  /** StopPodSandbox and RemovePodSandbox: the pod's containers, then the pod. */
+  private final PodTeardown pods;
   private final RuntimeHandlers runtimeHandlers;
   private final ContainerEvents events;
   private final Function<StreamRequest, String> streamUrls;
@@ -67,6 +70,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
     this.info = info;
     this.sandboxes = sandboxes;
     this.containers = containers;
+    this.pods = new PodTeardown(sandboxes, containers);
     this.runtimeHandlers = runtimeHandlers;
     this.streamUrls = streamUrls;
     this.stats = stats;
@@ -144,7 +148,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void stopPodSandbox(StopPodSandboxRequest request, StreamObserver<StopPodSandboxResponse> response) {
     answer(response, () -> {
-      Ids.lookupKey(request.getPodSandboxId(), "pod_sandbox_id").ifPresent(sandboxes::stop);
+      Ids.lookupKey(request.getPodSandboxId(), "pod_sandbox_id").ifPresent(pods::stop);
       return StopPodSandboxResponse.getDefaultInstance();
     });
   }
@@ -152,7 +156,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void removePodSandbox(RemovePodSandboxRequest request, StreamObserver<RemovePodSandboxResponse> response) {
     answer(response, () -> {
-      Ids.lookupKey(request.getPodSandboxId(), "pod_sandbox_id").ifPresent(sandboxes::remove);
+      Ids.lookupKey(request.getPodSandboxId(), "pod_sandbox_id").ifPresent(pods::remove);
       return RemovePodSandboxResponse.getDefaultInstance();
     });
   }

@@ -27,6 +27,11 @@ public final class Undo {
     steps.push(new NamedStep(what, step));
   }
 
+  /** A step of an object's release, pushed once the create has made what it releases. */
+  public void push(ReleaseStep step) {
+    push(step.what(), step.action());
+  }
+
   /** The create succeeded: keep everything. */
   public void commit() {
     steps.clear();

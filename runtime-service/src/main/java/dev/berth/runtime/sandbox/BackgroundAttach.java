@@ -13,26 +13,22 @@ import java.io.InterruptedIOException;
  * largest steps of RunPodSandbox (tens of ms each, mostly waiting for plugin and runc
  * processes), so overlapping them takes the shorter one off every pod start.
  *
- * <p>{@link #detach} is the undo step: it first waits for the ADD to end, so that a rollback
+ * <p>The undo's CNI DEL first waits for the ADD to end ({@link #awaitEnd}), so that a rollback
  * never deletes the network (or the namespace after it) under a plugin that is still adding.
- * An ADD that failed has already deleted what it got done, so detaching after it does nothing.
+ * An ADD that failed has already deleted what it got done, so the DEL after it does nothing.
  */
 final class BackgroundAttach {
 
-  private final CniNetwork network;
-  private final CniAttachment attachment;
   private final CniTask<CniResult> add;
 
-  private BackgroundAttach(CniNetwork network, CniAttachment attachment, CniTask<CniResult> add) {
-    this.network = network;
-    this.attachment = attachment;
+  private BackgroundAttach(CniTask<CniResult> add) {
     this.add = add;
   }
 
   /** Starts CNI ADD of {@code attachment} on a new virtual thread. */
   static BackgroundAttach start(CniNetwork network, CniAttachment attachment) {
     String id = attachment.sandboxId();
-    return new BackgroundAttach(network, attachment,
+    return new BackgroundAttach(
         CniTask.start("cni-add-" + id.substring(0, 12), "CNI ADD of " + id, () -> network.attach(attachment)));
   }
 
@@ -46,9 +42,8 @@ final class BackgroundAttach {
     return add.nanos();
   }
 
-  /** Undo: waits (not interruptibly) for the ADD to end whatever its outcome, then CNI DEL. */
-  void detach() throws CniException {
+  /** Before the undo's CNI DEL: waits (not interruptibly) for the ADD to end whatever its outcome. */
+  void awaitEnd() {
     add.awaitEnd();
-    network.detach(attachment);
   }
 }

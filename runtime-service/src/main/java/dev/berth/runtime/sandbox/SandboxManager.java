@@ -1,12 +1,8 @@
 package dev.berth.runtime.sandbox;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.cgroup.CgroupLimits;
 import dev.berth.runtime.cgroup.CgroupModel;
-import dev.berth.runtime.cni.CniAttachment;
 import dev.berth.runtime.cni.CniNetwork;
-import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.model.StepTimes;
 import dev.berth.runtime.model.Clock;
 import dev.berth.runtime.model.CriException;
@@ -14,61 +10,48 @@ import dev.berth.runtime.model.IdIndex;
 import dev.berth.runtime.model.Ids;
 import dev.berth.runtime.model.KeyedLocks;
 import dev.berth.runtime.model.NameRegistry;
+import dev.berth.runtime.model.Release;
 import dev.berth.runtime.model.Undo;
 import dev.berth.runtime.netns.NetworkNamespaces;
-import dev.berth.runtime.netns.PodNamespacePins;
-import dev.berth.runtime.oci.NamespacePlan;
-import dev.berth.runtime.oci.OciSpecBuilder;
 import dev.berth.runtime.pod.PodFiles;
 import dev.berth.runtime.store.CreationIntent;
 import dev.berth.runtime.shims.OrphanedProcesses;
 import dev.berth.runtime.shims.ShimOwner;
-import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.runtime.sys.ProcFiles;
 import dev.berth.shim.ConmonShim;
-import dev.berth.shim.CreateRequest;
-import dev.berth.shim.CreatedProcess;
-import dev.berth.shim.RuntimeState;
 import dev.berth.shim.ShimException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs, stops and removes pod sandboxes: the pinned network namespace and its CNI network, the
- * pod's shared files, and the infra process (catatonit) that holds the pod's namespaces.
+ * pod's shared files, and its other namespaces as its {@link PodNamespaces} holds them. What a
+ * pod holds is released by one {@link PodRelease}; its containers are released before it, by
+ * whoever stops or removes the pod.
  */
 public final class SandboxManager implements ShimOwner {
 
   private static final Logger log = LoggerFactory.getLogger(SandboxManager.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int SIGKILL = 9;
-  private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(60);
 
   /** Paths and parts a sandbox manager works with. */
-  public record Parts(RecordStore<Sandbox> store, Path podsDir, Path infraRootfs, String defaultCgroupRoot,
+  public record Parts(RecordStore<Sandbox> store, Path podsDir, String defaultCgroupRoot,
       NetworkNamespaces namespaces, CniNetwork network, Runnable requireNetworkReady, ConmonShim shim,
-      CgroupModel cgroups, int oomScoreAdj, BerthConfig.InfraContainer infraMode,
-      PodNamespacePins pins) {}
+      CgroupModel cgroups, PodNamespaceChoice podNamespaces, PodRelease release) {}
 
   private final Parts parts;
   private final IdIndex<Sandbox> sandboxes = new IdIndex<>();
   private final NameRegistry names = new NameRegistry("pod sandbox");
   private final KeyedLocks locks = new KeyedLocks();
-  private volatile PodContainers containers;
 
   public SandboxManager(Parts parts) {
     this.parts = parts;
-  }
-
-  public void setContainers(PodContainers containers) {
-    this.containers = containers;
   }
 
   /** Adopts a sandbox loaded from disk at start-up, after the infra was checked. */
@@ -97,12 +80,17 @@ public final class SandboxManager implements ShimOwner {
     StepTimes times = new StepTimes("run pod sandbox " + id);
     try {
       String cgroupParent = spec.cgroupParent().isEmpty() ? parts.defaultCgroupRoot() + "/" + id : spec.cgroupParent();
-      if (spec.cgroupParent().isEmpty()) {
-        undo.push("remove pod cgroup", () -> parts.cgroups().remove(cgroupParent));
-      }
+      PodNamespaces podNamespaces = parts.podNamespaces().forNew(spec);
+      PodRelease release = parts.release();
+      PodRelease.Target target = new PodRelease.Target(id, Optional.of(spec),
+          spec.cgroupParent().isEmpty() ? Optional.of(cgroupParent) : Optional.empty(), Optional.of(podNamespaces));
+      // Each step of the pod's release is pushed as the create reaches what it releases, so the
+      // rollback (last pushed, first run) runs them in the release's own order.
       // Before the first side effect: a daemon killed from here on leaves a note of what to undo.
-      // Pushed first: a note that fails half-written (a full disk) must not leave its directory.
-      undo.push("remove sandbox dir", () -> parts.store().delete(id));
+      // The directory's step is pushed first: a note that fails half-written (a full disk) must
+      // not leave its directory.
+      undo.push(release.directory(target));
+      release.cgroup(target).ifPresent(undo::push);
       CreationIntent.write(parts.store().objectDir(id),
           new SandboxIntent(spec, spec.cgroupParent().isEmpty() ? cgroupParent : ""));
       times.mark("creation note");
@@ -112,10 +100,15 @@ public final class SandboxManager implements ShimOwner {
         parts.requireNetworkReady().run();
         times.mark("network ready check");
         netnsPath = parts.namespaces().create(id).toString();
-        undo.push("remove netns", () -> parts.namespaces().remove(id));
+        release.networkNamespace(target).ifPresent(undo::push);
         times.mark("netns");
-        cni = BackgroundAttach.start(parts.network(), attachment(id, spec, Path.of(netnsPath)));
-        undo.push("CNI DEL", cni::detach);
+        cni = BackgroundAttach.start(parts.network(), NodePodParts.attachment(id, Optional.of(spec), Path.of(netnsPath)));
+        BackgroundAttach adding = cni;
+        // Never a DEL under a plugin that is still adding: the ADD ends first, whatever its outcome.
+        release.network(target).ifPresent(del -> undo.push(del.what(), () -> {
+          adding.awaitEnd();
+          del.action().run();
+        }));
         if (setsNetworkSysctls(spec)) {
           // runc writes them in the namespace as it creates the infra; a key like
           // net.ipv4.conf.eth0.* needs the pod's interface there first, as before.
@@ -125,18 +118,8 @@ public final class SandboxManager implements ShimOwner {
       }
       // No hostname asked for: the pod's UTS namespace keeps the node's, as with containerd.
       String hostname = spec.hostname().isEmpty() || spec.hostNetwork() ? hostHostname() : spec.hostname();
-      long infraPid = 0;
-      if (needsInfra(spec)) {
-        undo.push("delete infra", () -> parts.shim().delete(id));
-        infraPid = startInfra(id, spec, hostname, netnsPath, cgroupParent, times);
-      } else {
-        // No process holds the pod's namespaces: files do, and runc would have made the cgroup.
-        undo.push("unpin IPC/UTS namespaces", () -> parts.pins().remove(id));
-        parts.pins().create(id, pinsIpc(spec), pinsUts(spec), spec.hostname());
-        times.mark("ipc/uts pins");
-        parts.cgroups().create(cgroupParent);
-        times.mark("pod cgroup");
-      }
+      release.namespaces(target, true).forEach(undo::push);
+      long infraPid = podNamespaces.create(new PodNamespaces.NewPod(id, spec, hostname, netnsPath, cgroupParent, times));
       // The pod's v2 cgroup exists by now (runc or we made it); its containers get the v2
       // controllers (hugetlb on a hybrid node) from here on.
       parts.cgroups().enableControllersBelow(cgroupParent);
@@ -145,7 +128,7 @@ public final class SandboxManager implements ShimOwner {
       // The infra never reads these files; all but /etc/hosts (it names the pod's IPs) are
       // written while the network is still being set up.
       PodFiles files = new PodFiles(parts.podsDir(), id);
-      undo.push("remove pod files", files::remove);
+      undo.push(release.podFiles(target));
       files.createAllButHosts(spec, hostname, !spec.hostIpc());
       times.mark("pod files");
 
@@ -172,94 +155,21 @@ public final class SandboxManager implements ShimOwner {
     }
   }
 
-  private long startInfra(String id, SandboxSpec spec, String hostname, String netnsPath, String cgroupParent,
-      StepTimes times) throws IOException, ShimException {
-    Path bundle = parts.store().objectDir(id).resolve("bundle");
-    PrivateDirectory.create(bundle);
-    writeInfraSpec(bundle, spec, hostname, netnsPath, cgroupParent + "/" + id);
-    times.mark("bundle");
-    CreatedProcess infra = parts.shim().create(new CreateRequest(id, bundle, null, false, false, false,
-        CREATE_TIMEOUT, spec.runtimeHandler(), null));
-    times.mark("infra create");
-    parts.shim().start(id);
-    times.mark("infra start");
-    return infra.containerPid();
-  }
-
   /**
-   * A pod needs an infra process when its containers share a PID namespace (the infra is their
-   * pid 1 and reaper) or it sets sysctls (runc writes them as it creates the infra); in the
-   * "always" mode every pod gets one.
-   */
-  private boolean needsInfra(SandboxSpec spec) {
-    return parts.infraMode() == BerthConfig.InfraContainer.ALWAYS
-        || (spec.sharedPid() && !spec.hostPid())
-        || !spec.sysctls().isEmpty();
-  }
-
-  private static boolean pinsIpc(SandboxSpec spec) {
-    return !spec.hostIpc();
-  }
-
-  /** Host-network pods keep the node's UTS namespace, as their containers do. */
-  private static boolean pinsUts(SandboxSpec spec) {
-    return !spec.hostNetwork();
-  }
-
-  /**
-   * The namespace file a container of the pod joins: the infra's, or the pin of a pod without
-   * one. {@code type} is "ipc", "uts" or "pid" (a pod without an infra shares no PID namespace:
-   * {@link NamespacePlan#NEW}).
+   * The namespace file a container of the pod joins, as the pod's {@link PodNamespaces} holds
+   * it. {@code type} is "ipc", "uts" or "pid".
    */
   public String namespacePath(Sandbox sandbox, String type) {
-    if (sandbox.infraPid() > 0) {
-      return "/proc/" + sandbox.infraPid() + "/ns/" + type;
-    }
-    return switch (type) {
-      case "ipc" -> parts.pins().ipc(sandbox.id()).toString();
-      case "uts" -> parts.pins().uts(sandbox.id()).toString();
-      // The pod said its containers do not share one PID namespace (else it would have an
-      // infra); a container asking for "the pod's" gets its own, as the pod declared.
-      case "pid" -> NamespacePlan.NEW;
-      default -> throw new IllegalArgumentException("no pod namespace of type " + type);
-    };
+    return namespaces(sandbox).joinPath(sandbox, PodNamespace.named(type));
   }
 
-  /** For a pod without an infra: whether the namespaces it was made with are all still pinned. */
-  public boolean namespacesPinned(Sandbox sandbox) {
-    return (sandbox.spec().hostNetwork() || parts.namespaces().exists(sandbox.id()))
-        && parts.pins().pinned(sandbox.id(), pinsIpc(sandbox.spec()), pinsUts(sandbox.spec()));
-  }
-
-  private void writeInfraSpec(Path bundle, SandboxSpec spec, String hostname, String netnsPath, String cgroupsPath)
-      throws IOException {
-    NamespacePlan plan = new NamespacePlan(
-        spec.hostNetwork() ? NamespacePlan.HOST : netnsPath,
-        spec.hostPid() ? NamespacePlan.HOST : NamespacePlan.NEW,
-        spec.hostIpc() ? NamespacePlan.HOST : NamespacePlan.NEW,
-        spec.hostNetwork() ? NamespacePlan.HOST : NamespacePlan.NEW);
-    OciSpecBuilder builder = new OciSpecBuilder(parts.infraRootfs(), true)
-        // -P: pause mode; as pid 1 of a shared pod pid namespace it also reaps zombies.
-        .process(List.of(InfraRootfs.INIT, "-P"), List.of("PATH=/"), "/", 0, 0, false)
-        .oomScoreAdj(parts.oomScoreAdj())
-        .namespaces(plan)
-        .sysctls(spec.sysctls())
-        .cgroupsPath(cgroupsPath);
-    if (!spec.hostNetwork() && !spec.hostname().isEmpty()) {
-      builder.hostname(hostname);
-    }
-    PlainFiles.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(builder.build()));
+  /** How the pod holds its namespaces, as chosen when it was run. */
+  public PodNamespaces namespaces(Sandbox sandbox) {
+    return parts.podNamespaces().of(sandbox);
   }
 
   private static boolean setsNetworkSysctls(SandboxSpec spec) {
     return spec.sysctls().keySet().stream().anyMatch(key -> key.startsWith("net.") || key.startsWith("net/"));
-  }
-
-  private static CniAttachment attachment(String id, SandboxSpec spec, Path netns) {
-    List<dev.berth.runtime.cni.PortMapping> ports = spec.portMappings().stream()
-        .map(p -> new dev.berth.runtime.cni.PortMapping(p.protocol(), p.containerPort(), p.hostPort(), p.hostIp()))
-        .toList();
-    return new CniAttachment(id, netns, "eth0", spec.pod().name(), spec.pod().namespace(), spec.pod().uid(), ports);
   }
 
   private static String hostHostname() throws IOException {
@@ -274,7 +184,8 @@ public final class SandboxManager implements ShimOwner {
   /** Ready pods with an infra process; a pod without one (infraPid 0) has no shim, only pinned namespaces. */
   @Override
   public List<String> idsWithShims() {
-    return sandboxes.values().stream().filter(s -> s.state() == SandboxState.READY && s.infraPid() > 0)
+    // A pod whose namespaces are pinned files has no shim to die.
+    return sandboxes.values().stream().filter(s -> s.state() == SandboxState.READY && namespaces(s).hasShim())
         .map(Sandbox::id).toList();
   }
 
@@ -313,87 +224,63 @@ public final class SandboxManager implements ShimOwner {
     });
   }
 
-  /** Stops every container, the infra process and the network; idempotent. */
+  /**
+   * Releases what the pod runs and its network (its containers must be stopped first); the
+   * record stays, not ready. Idempotent; a step that fails does not keep the others from running.
+   */
   public void stop(String idOrPrefix) {
-    Optional<Sandbox> found = find(idOrPrefix);
-    if (found.isEmpty()) {
-      return;
-    }
-    String id = found.get().id();
-    locks.run(id, () -> {
-      Sandbox sandbox = sandboxes.get(id).orElse(null);
-      if (sandbox == null) {
-        return;
-      }
-      containers.stopAll(id);
-      try {
-        if (sandbox.infraPid() > 0) {
-          killInfra(id);
-        } else {
-          // What killing the infra is to other pods: from here a restart finds the pod not ready.
-          parts.pins().remove(id);
-        }
-        if (!sandbox.spec().hostNetwork()) {
-          Path netns = parts.namespaces().exists(id) ? parts.namespaces().path(id) : null;
-          parts.network().detach(attachment(id, sandbox.spec(), netns));
-          parts.namespaces().remove(id);
-        }
-        new PodFiles(parts.podsDir(), id).remove();
-        if (sandbox.state() != SandboxState.NOT_READY) {
-          Sandbox stopped = sandbox.withState(SandboxState.NOT_READY);
-          parts.store().save(id, stopped);
-          sandboxes.put(id, stopped);
-        }
-      } catch (IOException | ShimException | dev.berth.runtime.cni.CniException e) {
-        throw new CriException.Internal("stop pod sandbox " + id + ": " + e.getMessage(), e);
-      }
-    });
+    release(idOrPrefix, "stop", parts.release()::onStop, false);
   }
 
-  private void killInfra(String id) throws ShimException {
-    if (parts.shim().state(id).map(s -> s.status() != RuntimeState.Status.STOPPED).orElse(false)) {
-      parts.shim().kill(id, SIGKILL, true);
-      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      while (parts.shim().state(id).map(s -> s.status() != RuntimeState.Status.STOPPED).orElse(false)
-          && System.nanoTime() < deadline) {
-        Thread.onSpinWait();
-        try {
-          Thread.sleep(10);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
-  }
-
-  /** Stops the sandbox if needed, removes its containers and everything it owned; idempotent. */
+  /**
+   * Releases everything the pod holds, its record last (its containers must be removed first);
+   * idempotent. A removal that fails keeps the record, so the kubelet's retry finishes it.
+   */
   public void remove(String idOrPrefix) {
+    release(idOrPrefix, "remove", parts.release()::onRemove, true);
+  }
+
+  /** Runs {@code release} on the pod under its lock; {@code forget}: the pod is gone once it succeeded. */
+  private void release(String idOrPrefix, String call, Function<PodRelease.Target, Release> release, boolean forget) {
     Optional<Sandbox> found = find(idOrPrefix);
     if (found.isEmpty()) {
       return;
     }
     String id = found.get().id();
-    stop(id);
-    containers.removeAll(id);
     locks.run(id, () -> {
       Sandbox sandbox = sandboxes.get(id).orElse(null);
       if (sandbox == null) {
         return;
       }
-      try {
-        parts.shim().delete(id);
-        if (sandbox.spec().cgroupParent().isEmpty()) {
-          parts.cgroups().remove(sandbox.cgroupParent());
-        }
-        parts.store().delete(id);
-      } catch (IOException | ShimException e) {
-        throw new CriException.Internal("remove pod sandbox " + id + ": " + e.getMessage(), e);
+      List<String> failures = new ArrayList<>(release.apply(PodRelease.Target.of(sandbox, namespaces(sandbox))).run());
+      if (forget && failures.isEmpty()) {
+        sandboxes.remove(id);
+        names.release(sandbox.spec().pod().key(), id);
+        return;
       }
-      sandboxes.remove(id);
-      names.release(sandbox.spec().pod().key(), id);
+      // Not ready even when a step failed: what the pod ran is killed or unpinned as far as the release went.
+      markNotReady(sandbox).ifPresent(failures::add);
+      if (!failures.isEmpty()) {
+        throw new CriException.Internal(call + " pod sandbox " + id + ": " + String.join("; ", failures), null);
+      }
     });
-    locks.forget(id);
+    if (forget) {
+      locks.forget(id);
+    }
+  }
+
+  private Optional<String> markNotReady(Sandbox sandbox) {
+    if (sandbox.state() == SandboxState.NOT_READY) {
+      return Optional.empty();
+    }
+    Sandbox stopped = sandbox.withState(SandboxState.NOT_READY);
+    sandboxes.put(sandbox.id(), stopped);
+    try {
+      parts.store().save(sandbox.id(), stopped);
+      return Optional.empty();
+    } catch (IOException e) {
+      return Optional.of("save its record as not ready: " + e.getMessage());
+    }
   }
 
   /** The pod's total resources (UpdatePodSandboxResources) written to its cgroup. */

@@ -14,6 +14,8 @@ import dev.berth.runtime.config.StreamingAddress;
 import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerManager;
 import dev.berth.runtime.container.ContainerState;
+import dev.berth.runtime.container.ContainerRelease;
+import dev.berth.runtime.container.NodeContainerParts;
 import dev.berth.runtime.shims.ShimMonitor;
 import dev.berth.runtime.cri.ManagedWorkloads;
 import dev.berth.runtime.cri.RuntimeCriService;
@@ -32,7 +34,12 @@ import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.netns.PodNamespacePins;
 import dev.berth.runtime.recovery.HalfMadeObjects;
 import dev.berth.runtime.recovery.StartedWhileDown;
+import dev.berth.runtime.sandbox.InfraProcess;
 import dev.berth.runtime.sandbox.InfraRootfs;
+import dev.berth.runtime.sandbox.NodePodParts;
+import dev.berth.runtime.sandbox.PinnedNamespaces;
+import dev.berth.runtime.sandbox.PodNamespaceChoice;
+import dev.berth.runtime.sandbox.PodRelease;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.sandbox.SandboxState;
@@ -142,27 +149,34 @@ public final class Daemon {
       Path podsDir = PrivateDirectory.create(state.resolve("pods"));
       NetworkNamespaces namespaces = new NetworkNamespaces(PrivateDirectory.create(state.resolve("netns")));
       PodNamespacePins pins = new PodNamespacePins(PrivateDirectory.create(state.resolve("podns")));
+      PodNamespaceChoice podNamespaces = new PodNamespaceChoice(runtime.infraContainer(),
+          new InfraProcess(shim, sandboxStore::objectDir,
+              InfraRootfs.prepare(root.resolve(INFRA_ROOTFS), runtime.catatonit()), oomFloor),
+          new PinnedNamespaces(pins, namespaces, cgroups));
+      // One release per kind of object, for every path that takes one down.
+      PodRelease podRelease = new PodRelease(new NodePodParts(sandboxStore, podsDir, namespaces, cni, cgroups),
+          podNamespaces);
+      ContainerRelease containerRelease = new ContainerRelease(
+          new NodeContainerParts(containerStore, shim, images, cgroups));
       SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore, podsDir,
-          InfraRootfs.prepare(root.resolve(INFRA_ROOTFS), runtime.catatonit()),
           runtime.defaultCgroupParent(), namespaces,
-          cni, () -> requireNetwork(probe), shim, cgroups, oomFloor, runtime.infraContainer(), pins));
+          cni, () -> requireNetwork(probe), shim, cgroups, podNamespaces, podRelease));
       ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
           state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit(), events,
-          criu, cgroups));
-      sandboxes.setContainers(containers);
+          criu, cgroups, containerRelease));
 
       // Watch before recovering, so that no exit falls between the two.
       opened.push(shim.watchExits(containers::onExit));
       Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim,
-          new HalfMadeObjects(new HalfMadeObjects.Parts(sandboxStore, containerStore, shim, images, namespaces, cni,
-              podsDir, cgroups, pins)),
+          new HalfMadeObjects(new HalfMadeObjects.Parts(sandboxStore, containerStore, podRelease, containerRelease,
+              runtime.defaultCgroupParent())),
           new StartedWhileDown(shim));
       PrivateDirectories.restrictTree(root, CONTAINER_OWNED_DIRS, Set.of("layers", "tmp"));
       PrivateDirectories.restrictTree(state, CONTAINER_OWNED_DIRS, Set.of("runc"));
       QuarantinedObjects.cleanUp(
-          new QuarantinedObjects.SandboxParts(sandboxStore.quarantineDir(), shim, cni, namespaces, podsDir, cgroups,
-              runtime.defaultCgroupParent(), sandboxes, containers, pins),
-          new QuarantinedObjects.ContainerParts(containerStore.quarantineDir(), shim, images));
+          new QuarantinedObjects.SandboxParts(sandboxStore.quarantineDir(), podRelease, runtime.defaultCgroupParent(),
+              sandboxes, containers),
+          new QuarantinedObjects.ContainerParts(containerStore.quarantineDir(), containerRelease));
       opened.push(ShimMonitor.start(shim, List.of(containers, sandboxes), SHIM_CHECK_PERIOD));
 
       Path imagesMount = MountTable.mountPointOf(root.resolve("images").toAbsolutePath());

@@ -1,24 +1,18 @@
 package dev.berth.runtime.server;
 
-import dev.berth.image.ImageStore;
-import dev.berth.runtime.container.ImageVolumes;
-import dev.berth.runtime.cgroup.CgroupModel;
-import dev.berth.runtime.cni.CniAttachment;
-import dev.berth.runtime.cni.CniNetwork;
 import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerManager;
+import dev.berth.runtime.container.ContainerRelease;
 import dev.berth.runtime.model.Ids;
-import dev.berth.runtime.netns.NetworkNamespaces;
-import dev.berth.runtime.netns.PodNamespacePins;
-import dev.berth.runtime.pod.PodFiles;
+import dev.berth.runtime.model.Release;
+import dev.berth.runtime.sandbox.PodRelease;
 import dev.berth.runtime.sandbox.SandboxManager;
-import dev.berth.shim.ConmonShim;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,9 +21,11 @@ import org.slf4j.LoggerFactory;
  * Takes down what still lives behind a record that could not be read at start-up (and was moved
  * to quarantine). Without its record nobody can reach the object through CRI: the kubelet cannot
  * see it, stop it or remove it, so its shim, processes, rootfs mount, network namespace, CNI
- * attachment, shm mount and cgroup would leak for good. Everything is found by id alone; the
- * record files stay in quarantine for the operator. Containers whose pod's record was lost are
- * stopped (their records stay, so the kubelet sees them exited and removes them).
+ * attachment, shm mount and cgroup would leak for good. They are released as a removal would
+ * ({@link ContainerRelease}, {@link PodRelease}) but by id alone, and the record files stay in
+ * quarantine for the operator (the release's last step, deleting the directory, is left out).
+ * Containers whose pod's record was lost are stopped (their records stay, so the kubelet sees
+ * them exited and removes them).
  *
  * <p>An object is marked once it is fully cleaned, so later restarts leave it alone; a step that
  * fails is logged and tried again at the next start.
@@ -39,46 +35,30 @@ final class QuarantinedObjects {
   private static final Logger log = LoggerFactory.getLogger(QuarantinedObjects.class);
   private static final String CLEANED = "berth-cleaned";
 
-  /** What a sandbox's leftovers are found with. */
-  record SandboxParts(Path quarantine, ConmonShim shim, CniNetwork network, NetworkNamespaces namespaces,
-      Path podsDir, CgroupModel cgroups, String defaultCgroupParent, SandboxManager sandboxes,
-      ContainerManager containers, PodNamespacePins pins) {}
+  /** What a sandbox's leftovers are found and released with. */
+  record SandboxParts(Path quarantine, PodRelease release, String defaultCgroupParent, SandboxManager sandboxes,
+      ContainerManager containers) {}
 
-  /** What a container's leftovers are found with. */
-  record ContainerParts(Path quarantine, ConmonShim shim, ImageStore images) {}
+  /** What a container's leftovers are released with. */
+  record ContainerParts(Path quarantine, ContainerRelease release) {}
 
   private QuarantinedObjects() {}
 
   static void cleanUp(SandboxParts sandboxParts, ContainerParts containerParts) throws IOException {
     for (String id : uncleaned(containerParts.quarantine())) {
       Path dir = containerParts.quarantine().resolve(id);
-      List<String> failures = new ArrayList<>();
-      step(failures, "delete its runtime container and shim", () -> containerParts.shim().delete(id));
-      step(failures, "release its rootfs", () -> containerParts.images().releaseRootfs(id,
-          dir.resolve("bundle").resolve("rootfs")));
-      step(failures, "release its image volumes", () -> new ImageVolumes(containerParts.images()).release(id, dir));
-      finish("container", id, dir, failures);
+      // Its pod, and so its cgroup, is not known without the record.
+      Release release = containerParts.release().onRemove(new ContainerRelease.Target(id, dir, Optional.empty()));
+      finish("container", id, dir, Release.of(release.steps()).run());
     }
     // Before the pods: a pod's cgroup can only go once its containers' processes have.
     stopContainersWithoutPod(sandboxParts);
     for (String id : uncleaned(sandboxParts.quarantine())) {
       Path dir = sandboxParts.quarantine().resolve(id);
-      List<String> failures = new ArrayList<>();
-      cleanSandbox(sandboxParts, id, failures);
-      finish("pod sandbox", id, dir, failures);
+      Release release = sandboxParts.release().onRemove(
+          PodRelease.Target.ofNote(id, Optional.empty(), sandboxParts.defaultCgroupParent()));
+      finish("pod sandbox", id, dir, Release.of(release.steps()).run());
     }
-  }
-
-  private static void cleanSandbox(SandboxParts parts, String id, List<String> failures) {
-    step(failures, "delete its infra container and shim", () -> parts.shim().delete(id));
-    step(failures, "CNI DEL", () -> {
-      Path netns = parts.namespaces().exists(id) ? parts.namespaces().path(id) : null;
-      parts.network().detach(new CniAttachment(id, netns, "eth0", "", "", "", List.of()));
-    });
-    step(failures, "remove its network namespace", () -> parts.namespaces().remove(id));
-    step(failures, "unpin its IPC and UTS namespaces", () -> parts.pins().remove(id));
-    step(failures, "remove its pod files", () -> new PodFiles(parts.podsDir(), id).remove());
-    step(failures, "remove its cgroup", () -> parts.cgroups().remove(parts.defaultCgroupParent() + "/" + id));
   }
 
   /** A container cannot run on without its pod: the pod's namespaces and network are gone. */
@@ -104,18 +84,6 @@ final class QuarantinedObjects {
       return entries.filter(dir -> Ids.isFullId(dir.getFileName().toString()))
           .filter(dir -> !Files.exists(dir.resolve(CLEANED)))
           .map(dir -> dir.getFileName().toString()).sorted().toList();
-    }
-  }
-
-  private interface Step {
-    void run() throws Exception;
-  }
-
-  private static void step(List<String> failures, String what, Step step) {
-    try {
-      step.run();
-    } catch (Exception e) {
-      failures.add(what + ": " + e.getMessage());
     }
   }
 

@@ -5,15 +5,13 @@ import dev.berth.runtime.container.ContainerManager;
 import dev.berth.runtime.model.Clock;
 import dev.berth.runtime.recovery.HalfMadeObjects;
 import dev.berth.runtime.recovery.StartedWhileDown;
+import dev.berth.runtime.sandbox.PodNamespaces;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.sandbox.SandboxState;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.shim.ConmonShim;
-import dev.berth.shim.RuntimeState;
-import dev.berth.shim.ShimException;
 import java.io.IOException;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,13 +36,11 @@ final class Recovery {
     RecordStore.Loaded<Sandbox> loadedSandboxes = sandboxStore.loadAll();
     for (Sandbox sandbox : loadedSandboxes.records()) {
       Sandbox current = sandbox;
-      // A pod without an infra (infraPid 0) lives as long as its pinned namespaces do.
-      boolean alive = sandbox.infraPid() > 0 ? isRunning(shim, sandbox.id()) : sandboxes.namespacesPinned(sandbox);
-      if (sandbox.state() == SandboxState.READY && !alive) {
+      PodNamespaces namespaces = sandboxes.namespaces(sandbox);
+      if (sandbox.state() == SandboxState.READY && !namespaces.alive(sandbox)) {
         current = sandbox.withState(SandboxState.NOT_READY);
         sandboxStore.save(current.id(), current);
-        log.warn("pod sandbox {}: {} gone; marked not ready", sandbox.id(),
-            sandbox.infraPid() > 0 ? "infra process is" : "pinned namespaces are");
+        log.warn("pod sandbox {}: its {} gone; marked not ready", sandbox.id(), namespaces.holder());
       }
       sandboxes.adopt(current);
     }
@@ -71,17 +67,4 @@ final class Recovery {
         loadedSandboxes.quarantined().size() + loadedContainers.quarantined().size());
   }
 
-  private static boolean isRunning(ConmonShim shim, String id) {
-    try {
-      Optional<RuntimeState> state = shim.state(id);
-      return state.isPresent() && state.get().status() == RuntimeState.Status.RUNNING;
-    } catch (ShimException e) {
-      // runc itself failing (its binary missing after an upgrade, say) is no proof the pod is gone:
-      // its conmon, alive, still holds the infra. Marking it not ready would be for good.
-      boolean shimAlive = shim.isShimAlive(id);
-      log.warn("pod sandbox {}: runtime state unknown ({}); its shim is {}", id, e.getMessage(),
-          shimAlive ? "alive, so it stays ready" : "gone");
-      return shimAlive;
-    }
-  }
 }

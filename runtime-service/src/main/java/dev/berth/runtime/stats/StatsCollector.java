@@ -109,8 +109,9 @@ public final class StatsCollector {
   }
 
   /**
-   * A process in the pod's network namespace: the infra, or for a pod without one any running
-   * container (all join the pinned netns); 0 when there is none, which reads as no interfaces.
+   * A process in the pod's network namespace: the one holding the pod's namespaces, or for a pod
+   * whose namespaces are pinned files any running container (all join the pinned netns); 0 when
+   * there is none, which reads as no interfaces.
    */
   private static long networkPid(PodSnapshot sandbox, List<ContainerSnapshot> members) {
     if (sandbox.infraPid() > 0) {

@@ -96,6 +96,35 @@ class DaemonKillFaultTest {
   }
 
   @Test
+  void aHalfMadePodWhoseCreationNoteIsUnreadableIsUndoneByIdCgroupIncluded() throws Exception {
+    PodSandboxConfig config = env.podConfig("crash-note").build();
+    stalls.arm(StallPoints.CNI_ADD);
+    CompletableFuture<?> call = inFlight(() -> env.runPod(config));
+    String halfMade = stalls.awaitReached(StallPoints.CNI_ADD);
+    // While the ADD stalls, the create goes on to pin the pod's namespaces and make its cgroup.
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (ObjectTraces.of(env, halfMade).stream().noneMatch(trace -> trace.startsWith("cgroup"))) {
+      assertTrue(System.nanoTime() < deadline, "the half-made pod's cgroup never appeared: "
+          + ObjectTraces.of(env, halfMade));
+      Thread.sleep(20);
+    }
+
+    killAndRestart(call, () -> {
+      stalls.release(StallPoints.CNI_ADD);
+      // What a torn write or a newer Berth's note looks like to this one: nothing to read.
+      Files.writeString(env.daemon().root().resolve("sandboxes").resolve(halfMade).resolve("creating.json"),
+          "{\"formatVersion\": 1, \"spec\": {trunc");
+    });
+
+    assertTrue(pods().stream().noneMatch(p -> p.getId().equals(halfMade)), pods().toString());
+    assertEquals(List.of(), ObjectTraces.of(env, halfMade), "left by the half-made pod known by its id alone");
+    String retried = env.runPod(config);
+    assertEquals(PodSandboxState.SANDBOX_READY, pod(retried).getState());
+    removePod(retried);
+    assertEquals(List.of(), ObjectTraces.of(env, retried));
+  }
+
+  @Test
   void runPodSandboxKilledDuringTheInfraCreateIsUndoneAndTheRetrySucceeds() throws Exception {
     PodSandboxConfig config = env.sharedPidPodConfig("crash-infra").build();
     stalls.arm(StallPoints.RUNC_CREATE);

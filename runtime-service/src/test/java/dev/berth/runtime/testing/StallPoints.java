@@ -16,7 +16,8 @@ import java.time.Duration;
  * armed: the program writes the object's id and the pid of its {@code sleep}, marks the point
  * reached and waits; {@link #release} ends the sleep and waits until the program has finished
  * what it was doing (the real runc call, or passing the result on), as it would have after a
- * slow step.
+ * slow step. The plugin can also fail a command ({@link #failEvery}) until told to stop, as a
+ * broken plugin would.
  */
 public final class StallPoints implements AutoCloseable {
 
@@ -75,6 +76,15 @@ public final class StallPoints implements AutoCloseable {
       Files.deleteIfExists(dir.resolve(point + suffix));
     }
     Files.writeString(dir.resolve(point + ".armed"), "");
+  }
+
+  /** From now on the plugin fails {@code point} (CNI_ADD or CNI_DEL) with a CNI error, until {@link #stopFailing}. */
+  public void failEvery(String point) throws IOException {
+    Files.writeString(dir.resolve(point + ".failing"), "");
+  }
+
+  public void stopFailing(String point) throws IOException {
+    Files.deleteIfExists(dir.resolve(point + ".failing"));
   }
 
   /** Waits until the point is reached and returns the id of the object it was working on. */
@@ -156,6 +166,10 @@ public final class StallPoints implements AutoCloseable {
           stalled=1
         fi
         [ -n "$stalled" ] && : > "$point.done"
+        if [ -e "$point.failing" ]; then
+          printf '{"cniVersion":"1.0.0","code":999,"msg":"berth-stall fails %%s as told"}' "$CNI_COMMAND"
+          exit 1
+        fi
         case "$CNI_COMMAND" in
           ADD) printf '%%s' "$conf" | /usr/bin/jq -c '.prevResult // {cniVersion: .cniVersion}' ;;
           VERSION) printf '{"cniVersion":"1.0.0","supportedVersions":["0.3.0","0.3.1","0.4.0","1.0.0"]}' ;;

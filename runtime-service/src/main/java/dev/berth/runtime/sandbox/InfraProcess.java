@@ -1,0 +1,154 @@
+package dev.berth.runtime.sandbox;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.image.store.PrivateDirectory;
+import dev.berth.runtime.model.ReleaseStep;
+import dev.berth.runtime.oci.NamespacePlan;
+import dev.berth.runtime.oci.OciSpecBuilder;
+import dev.berth.runtime.store.PlainFiles;
+import dev.berth.shim.ConmonShim;
+import dev.berth.shim.CreateRequest;
+import dev.berth.shim.CreatedProcess;
+import dev.berth.shim.RuntimeState;
+import dev.berth.shim.ShimException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A pod whose namespaces are held by an infra process: catatonit under its own conmon, as pid 1
+ * of the pod's PID namespace when its containers share one. Its containers join the infra's
+ * namespaces through {@code /proc/<infra pid>/ns/}.
+ */
+public final class InfraProcess implements PodNamespaces {
+
+  private static final Logger log = LoggerFactory.getLogger(InfraProcess.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int SIGKILL = 9;
+  private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration KILL_WAIT = Duration.ofSeconds(10);
+
+  private final ConmonShim shim;
+  private final Function<String, Path> objectDir;
+  private final Path infraRootfs;
+  private final int oomScoreAdj;
+
+  /**
+   * @param objectDir the sandbox's directory, where the infra's bundle goes
+   * @param infraRootfs the built-in catatonit rootfs ({@link InfraRootfs})
+   */
+  public InfraProcess(ConmonShim shim, Function<String, Path> objectDir, Path infraRootfs, int oomScoreAdj) {
+    this.shim = shim;
+    this.objectDir = objectDir;
+    this.infraRootfs = infraRootfs;
+    this.oomScoreAdj = oomScoreAdj;
+  }
+
+  @Override
+  public long create(NewPod pod) throws IOException, ShimException {
+    Path bundle = objectDir.apply(pod.id()).resolve("bundle");
+    PrivateDirectory.create(bundle);
+    writeInfraSpec(bundle, pod.spec(), pod.hostname(), pod.netnsPath(), pod.cgroupParent() + "/" + pod.id());
+    pod.times().mark("bundle");
+    CreatedProcess infra = shim.create(new CreateRequest(pod.id(), bundle, null, false, false, false,
+        CREATE_TIMEOUT, pod.spec().runtimeHandler(), null));
+    pod.times().mark("infra create");
+    shim.start(pod.id());
+    pod.times().mark("infra start");
+    return infra.containerPid();
+  }
+
+  private void writeInfraSpec(Path bundle, SandboxSpec spec, String hostname, String netnsPath, String cgroupsPath)
+      throws IOException {
+    NamespacePlan plan = new NamespacePlan(
+        spec.hostNetwork() ? NamespacePlan.HOST : netnsPath,
+        spec.hostPid() ? NamespacePlan.HOST : NamespacePlan.NEW,
+        spec.hostIpc() ? NamespacePlan.HOST : NamespacePlan.NEW,
+        spec.hostNetwork() ? NamespacePlan.HOST : NamespacePlan.NEW);
+    OciSpecBuilder builder = new OciSpecBuilder(infraRootfs, true)
+        // -P: pause mode; as pid 1 of a shared pod pid namespace it also reaps zombies.
+        .process(List.of(InfraRootfs.INIT, "-P"), List.of("PATH=/"), "/", 0, 0, false)
+        .oomScoreAdj(oomScoreAdj)
+        .namespaces(plan)
+        .sysctls(spec.sysctls())
+        .cgroupsPath(cgroupsPath);
+    if (!spec.hostNetwork() && !spec.hostname().isEmpty()) {
+      builder.hostname(hostname);
+    }
+    PlainFiles.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(builder.build()));
+  }
+
+  @Override
+  public String joinPath(Sandbox sandbox, PodNamespace kind) {
+    return "/proc/" + sandbox.infraPid() + "/ns/" + kind.procName();
+  }
+
+  /** Running by runc's account; when runc itself fails, a live conmon still holding the infra counts. */
+  @Override
+  public boolean alive(Sandbox sandbox) {
+    String id = sandbox.id();
+    try {
+      Optional<RuntimeState> state = shim.state(id);
+      return state.isPresent() && state.get().status() == RuntimeState.Status.RUNNING;
+    } catch (ShimException e) {
+      // runc itself failing (its binary missing after an upgrade, say) is no proof the pod is gone:
+      // its conmon, alive, still holds the infra. Marking it not ready would be for good.
+      boolean shimAlive = shim.isShimAlive(id);
+      log.warn("pod sandbox {}: runtime state unknown ({}); its shim is {}", id, e.getMessage(),
+          shimAlive ? "alive, so it stays ready" : "gone");
+      return shimAlive;
+    }
+  }
+
+  @Override
+  public boolean hasShim() {
+    return true;
+  }
+
+  @Override
+  public long holderPid(Sandbox sandbox) {
+    return sandbox.infraPid();
+  }
+
+  /** The infra is killed and waited for; its runtime state stays until the pod is removed. */
+  @Override
+  public ReleaseStep releaseOnStop(String sandboxId) {
+    return new ReleaseStep("kill the infra process", () -> kill(sandboxId));
+  }
+
+  /** runc delete --force (which kills it first) and the conmon's files. */
+  @Override
+  public ReleaseStep releaseOnRemove(String sandboxId) {
+    return new ReleaseStep("delete the infra container and its shim", () -> shim.delete(sandboxId));
+  }
+
+  @Override
+  public String holder() {
+    return "infra process";
+  }
+
+  private void kill(String id) throws ShimException {
+    if (!running(id)) {
+      return;
+    }
+    shim.kill(id, SIGKILL, true);
+    long deadline = System.nanoTime() + KILL_WAIT.toNanos();
+    while (running(id) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private boolean running(String id) throws ShimException {
+    return shim.state(id).map(s -> s.status() != RuntimeState.Status.STOPPED).orElse(false);
+  }
+}

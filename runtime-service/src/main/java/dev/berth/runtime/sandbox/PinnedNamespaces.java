@@ -1,0 +1,93 @@
+package dev.berth.runtime.sandbox;
+
+import dev.berth.runtime.cgroup.CgroupModel;
+import dev.berth.runtime.model.ReleaseStep;
+import dev.berth.runtime.netns.NetworkNamespaces;
+import dev.berth.runtime.netns.PodNamespacePins;
+import dev.berth.runtime.oci.NamespacePlan;
+import java.io.IOException;
+
+/**
+ * A pod without an infra process: its IPC and UTS namespaces are files that pin them
+ * ({@link PodNamespacePins}), joined by path as the network namespace is. Nothing is pid 1 of a
+ * shared PID namespace, so such a pod shares none (a pod asking to share one gets an infra).
+ */
+public final class PinnedNamespaces implements PodNamespaces {
+
+  private final PodNamespacePins pins;
+  private final NetworkNamespaces networkNamespaces;
+  private final CgroupModel cgroups;
+
+  public PinnedNamespaces(PodNamespacePins pins, NetworkNamespaces networkNamespaces, CgroupModel cgroups) {
+    this.pins = pins;
+    this.networkNamespaces = networkNamespaces;
+    this.cgroups = cgroups;
+  }
+
+  @Override
+  public long create(NewPod pod) throws IOException {
+    pins.create(pod.id(), pinsIpc(pod.spec()), pinsUts(pod.spec()), pod.spec().hostname());
+    pod.times().mark("ipc/uts pins");
+    // No runc create makes the pod cgroup for its first container: it is made here.
+    cgroups.create(pod.cgroupParent());
+    pod.times().mark("pod cgroup");
+    return 0;
+  }
+
+  private static boolean pinsIpc(SandboxSpec spec) {
+    return !spec.hostIpc();
+  }
+
+  /** Host-network pods keep the node's UTS namespace, as their containers do. */
+  private static boolean pinsUts(SandboxSpec spec) {
+    return !spec.hostNetwork();
+  }
+
+  @Override
+  public String joinPath(Sandbox sandbox, PodNamespace kind) {
+    return switch (kind) {
+      case IPC -> pins.ipc(sandbox.id()).toString();
+      case UTS -> pins.uts(sandbox.id()).toString();
+      // The pod said its containers do not share one PID namespace (else it would have an
+      // infra); a container asking for "the pod's" gets its own, as the pod declared.
+      case PID -> NamespacePlan.NEW;
+    };
+  }
+
+  /** Alive as long as every namespace it was made with is still pinned (a reboot leaves plain files). */
+  @Override
+  public boolean alive(Sandbox sandbox) {
+    return (sandbox.spec().hostNetwork() || networkNamespaces.exists(sandbox.id()))
+        && pins.pinned(sandbox.id(), pinsIpc(sandbox.spec()), pinsUts(sandbox.spec()));
+  }
+
+  @Override
+  public boolean hasShim() {
+    return false;
+  }
+
+  @Override
+  public long holderPid(Sandbox sandbox) {
+    return 0;
+  }
+
+  /** What killing the infra is to other pods: from here a restart finds the pod not ready. */
+  @Override
+  public ReleaseStep releaseOnStop(String sandboxId) {
+    return unpin(sandboxId);
+  }
+
+  @Override
+  public ReleaseStep releaseOnRemove(String sandboxId) {
+    return unpin(sandboxId);
+  }
+
+  private ReleaseStep unpin(String sandboxId) {
+    return new ReleaseStep("unpin the IPC and UTS namespaces", () -> pins.remove(sandboxId));
+  }
+
+  @Override
+  public String holder() {
+    return "pinned namespaces";
+  }
+}
