@@ -1,6 +1,5 @@
 package dev.berth.runtime.sandbox;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.cgroup.CgroupPaths;
 import dev.berth.runtime.cgroup.HugetlbDelegation;
@@ -18,11 +17,10 @@ import dev.berth.runtime.model.Undo;
 import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.netns.PodNamespacePins;
 import dev.berth.runtime.oci.NamespacePlan;
-import dev.berth.runtime.oci.OciSpecBuilder;
+import dev.berth.runtime.oci.OciSpecJson;
 import dev.berth.runtime.pod.PodFiles;
 import dev.berth.runtime.store.CreationIntent;
 import dev.berth.runtime.shims.OrphanedProcesses;
-import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.runtime.sys.ProcFiles;
 import dev.berth.shim.ConmonShim;
@@ -46,7 +44,6 @@ import org.slf4j.LoggerFactory;
 public final class SandboxManager {
 
   private static final Logger log = LoggerFactory.getLogger(SandboxManager.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int SIGKILL = 9;
   private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(60);
 
@@ -231,22 +228,8 @@ public final class SandboxManager {
 
   private void writeInfraSpec(Path bundle, SandboxSpec spec, String hostname, String netnsPath, String cgroupsPath)
       throws IOException {
-    NamespacePlan plan = new NamespacePlan(
-        spec.hostNetwork() ? NamespacePlan.HOST : netnsPath,
-        spec.hostPid() ? NamespacePlan.HOST : NamespacePlan.NEW,
-        spec.hostIpc() ? NamespacePlan.HOST : NamespacePlan.NEW,
-        spec.hostNetwork() ? NamespacePlan.HOST : NamespacePlan.NEW);
-    OciSpecBuilder builder = new OciSpecBuilder(parts.infraRootfs(), true)
-        // -P: pause mode; as pid 1 of a shared pod pid namespace it also reaps zombies.
-        .process(List.of(InfraRootfs.INIT, "-P"), List.of("PATH=/"), "/", 0, 0, false)
-        .oomScoreAdj(parts.oomScoreAdj())
-        .namespaces(plan)
-        .sysctls(spec.sysctls())
-        .cgroupsPath(cgroupsPath);
-    if (!spec.hostNetwork() && !spec.hostname().isEmpty()) {
-      builder.hostname(hostname);
-    }
-    PlainFiles.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(builder.build()));
+    OciSpecJson.write(bundle, InfraOciSpec.of(spec, parts.infraRootfs(), hostname, netnsPath, cgroupsPath,
+        parts.oomScoreAdj()));
   }
 
   private static boolean setsNetworkSysctls(SandboxSpec spec) {
