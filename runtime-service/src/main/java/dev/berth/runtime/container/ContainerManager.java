@@ -34,7 +34,7 @@ import dev.berth.runtime.store.CreationIntent;
 import dev.berth.runtime.shims.OrphanedProcesses;
 import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
-import dev.berth.shim.ConmonShim;
+import dev.berth.shim.OciRuntime;
 import dev.berth.shim.CreateRequest;
 import dev.berth.shim.CreatedProcess;
 import dev.berth.shim.AttachConnection;
@@ -73,7 +73,7 @@ public final class ContainerManager implements PodContainers {
   private static final Duration KILL_WAIT = Duration.ofSeconds(10);
 
   /** Paths and parts a container manager works with. */
-  public record Parts(RecordStore<Container> store, Path podsDir, ImageStore images, ConmonShim shim,
+  public record Parts(RecordStore<Container> store, Path podsDir, ImageStore images, OciRuntime shim,
       SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit, ContainerEvents events, CriuSupport criu) {}
 
   private final Parts parts;
