@@ -170,6 +170,7 @@ public final class ContainerManager implements PodContainers {
 
       OciSpecJson.write(bundle, translated.spec());
       processes.put(id, translated.spec().process());
+      undo.push("forget process", () -> processes.remove(id));
       times.mark("bundle");
       undo.push("delete runtime container", () -> parts.shim().delete(id));
       CreatedProcess created = parts.shim().create(new CreateRequest(id, bundle, logPath, request.stdin(),
@@ -238,6 +239,7 @@ public final class ContainerManager implements PodContainers {
               parts.podsDir()));
       OciSpecJson.write(bundle, config);
       processes.put(id, config.process());
+      undo.push("forget process", () -> processes.remove(id));
       PlainFiles.write(dir.resolve(RESTORED_FROZEN), new byte[0]);
       times.mark("bundle");
       undo.push("delete runtime container", () -> parts.shim().delete(id));

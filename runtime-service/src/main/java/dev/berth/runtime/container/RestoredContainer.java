@@ -46,9 +46,9 @@ final class RestoredContainer {
         archived.root() != null && archived.root().readonly());
     OciSpec.Linux linux = archived.linux() == null
         ? new OciSpec.Linux(null, null, null, null, null, null, null, null, null) : archived.linux();
-    linux = linux.withCgroupsPath(place.cgroupsPath());
+    List<OciSpec.Namespace> namespaces = null;
     if (linux.namespaces() != null) {
-      List<OciSpec.Namespace> namespaces = new ArrayList<>();
+      namespaces = new ArrayList<>();
       for (OciSpec.Namespace namespace : linux.namespaces()) {
         // Only a namespace the container joined was the old pod's; one of its own stays its own.
         if (namespace.path() == null || !POD_NAMESPACES.contains(namespace.type())) {
@@ -62,13 +62,14 @@ final class RestoredContainer {
           case "uts" -> plan.uts();
           default -> plan.pid();
         };
+        // HOST (null): the new pod uses the node's, so the container joins none.
         if (now != null) {
           namespaces.add(new OciSpec.Namespace(namespace.type(), now.isEmpty() ? null : now));
         }
       }
-      linux = linux.withNamespaces(List.copyOf(namespaces));
+      namespaces = List.copyOf(namespaces);
     }
-    OciSpec config = archived.withRoot(root).withLinux(linux);
+    OciSpec config = archived.withRoot(root).withLinux(linux.inPod(place.cgroupsPath(), namespaces));
     if (archived.mounts() != null) {
       config = config.withMounts(archived.mounts().stream().map(mount -> {
         Path podFile = place.podFiles().get(mount.destination());

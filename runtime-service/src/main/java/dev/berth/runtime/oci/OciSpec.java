@@ -10,9 +10,10 @@ import java.util.Map;
  * an empty list is written as {@code []}. {@link OciSpecJson} is the one place that turns it into
  * bytes.
  *
- * <p>A new field is one line in its record here, and one argument where the translation builds it
- * (a user namespace's {@code uidMappings} belongs in {@link Linux}, a new namespace kind in
- * {@link NamespacePlan}).
+ * <p>A new field is one component in its record here (a user namespace's {@code uidMappings} and
+ * {@code gidMappings} belong in {@link Linux}, a new namespace kind in {@link NamespacePlan}); the
+ * compiler then names the few places that build that record, each a translation that decides its
+ * value.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record OciSpec(String ociVersion, Process process, Root root, String hostname, List<Mount> mounts,
@@ -90,13 +91,9 @@ public record OciSpec(String ociVersion, Process process, Root root, String host
       List<Namespace> namespaces, List<Device> devices, Seccomp seccomp, String rootfsPropagation,
       List<String> maskedPaths, List<String> readonlyPaths) {
 
-    public Linux withCgroupsPath(String path) {
-      return new Linux(sysctl, resources, path, namespaces, devices, seccomp, rootfsPropagation, maskedPaths,
-          readonlyPaths);
-    }
-
-    public Linux withNamespaces(List<Namespace> newNamespaces) {
-      return new Linux(sysctl, resources, cgroupsPath, newNamespaces, devices, seccomp, rootfsPropagation,
+    /** The same container in another pod: its cgroup and the namespaces it joins change, nothing else. */
+    public Linux inPod(String newCgroupsPath, List<Namespace> newNamespaces) {
+      return new Linux(sysctl, resources, newCgroupsPath, newNamespaces, devices, seccomp, rootfsPropagation,
           maskedPaths, readonlyPaths);
     }
   }
