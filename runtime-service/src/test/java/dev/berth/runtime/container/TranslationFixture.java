@@ -15,7 +15,7 @@ import java.util.Optional;
  * each golden case changes only what it is about. Mutable on purpose: a case reads as the few
  * fields the kubelet set.
  */
-final class TranslationFixture {
+public final class TranslationFixture {
 
   static final String POD = "/run/berth/pods/5f0a";
   static final List<String> ALL_CAPABILITIES = List.of(
@@ -57,7 +57,8 @@ final class TranslationFixture {
           new ImageUsers.Group("app", "1000", List.of())));
 
   // The pod (an infra process at pid 4242 holds its IPC and UTS namespaces) and the node.
-  NamespacePlan namespaces = new NamespacePlan("/run/berth/netns/5f0a", NamespacePlan.NEW, "/proc/4242/ns/ipc",
+  /** Public: the manager derives it from the request's pid mode and the pod, so a CRI-level case sets it. */
+  public NamespacePlan namespaces = new NamespacePlan("/run/berth/netns/5f0a", NamespacePlan.NEW, "/proc/4242/ns/ipc",
       "/proc/4242/ns/uts");
   ContainerOciSpec.PodFiles podFiles = new ContainerOciSpec.PodFiles(POD + "/hostname", POD + "/hosts",
       POD + "/resolv.conf", POD + "/shm");
@@ -78,11 +79,25 @@ final class TranslationFixture {
   }
 
   ContainerOciSpec.Translated translate() {
-    return ContainerOciSpec.translate(request(), image,
+    return translate(request(), new ContainerOciSpec.HostFacts(users, List.copyOf(mounts), hostDevices,
+        privilegedDevices, seccomp));
+  }
+
+  /**
+   * A request made elsewhere (the CRI translator's) translated in this fixture's pod and node, its
+   * mounts taken as resolved and its seccomp profile read as the manager reads it.
+   */
+  public ContainerOciSpec.Translated translate(ContainerRequest request) {
+    return translate(request, new ContainerOciSpec.HostFacts(users, request.mounts(), hostDevices, privilegedDevices,
+        request.security().privileged() ? Optional.empty()
+            : dev.berth.runtime.oci.SeccompProfiles.resolve(request.security().seccomp())));
+  }
+
+  private ContainerOciSpec.Translated translate(ContainerRequest request, ContainerOciSpec.HostFacts host) {
+    return ContainerOciSpec.translate(request, image,
         new ContainerOciSpec.Pod(Path.of("/var/lib/berth/containers/c0ffee/bundle/rootfs"),
             "/kubepods/besteffort/pod5f0a/c0ffee", namespaces, podFiles),
-        new ContainerOciSpec.Node(oomScoreAdjFloor, pidsLimit, ALL_CAPABILITIES),
-        new ContainerOciSpec.HostFacts(users, List.copyOf(mounts), hostDevices, privilegedDevices, seccomp));
+        new ContainerOciSpec.Node(oomScoreAdjFloor, pidsLimit, ALL_CAPABILITIES), host);
   }
 
   static SecurityRequest security(boolean privileged, List<String> add, List<String> drop, boolean noNewPrivileges,
