@@ -17,7 +17,7 @@ final class ConmonCommand {
 
   public List<String> create(CreateRequest request) {
     String id = request.id();
-    OciRuntime runtime = config.runtimeOf(request.runtimeHandler())
+    RuntimeBinary runtime = config.runtimeOf(request.runtimeHandler())
         .orElseThrow(() -> new IllegalArgumentException("runtime handler \"" + request.runtimeHandler()
             + "\" is not configured"));
     List<String> argv = common(runtime, id, id);
@@ -52,7 +52,7 @@ final class ConmonCommand {
    * the process's output and drops what no longer fits), so a chatty command cannot fill the
    * state tmpfs; its {@code -P} pid file lets a restarted daemon find and end it.
    */
-  public List<String> exec(OciRuntime runtime, String id, String execId, Path execDir, Path processSpec, Path log,
+  public List<String> exec(RuntimeBinary runtime, String id, String execId, Path execDir, Path processSpec, Path log,
       int timeoutSeconds, long logLimitBytes) {
     List<String> argv = common(runtime, id, execId);
     add(argv, "-p", execDir.resolve("pid").toString());
@@ -71,7 +71,7 @@ final class ConmonCommand {
    * ctl FIFO in its bundle, and would otherwise replace the container's own. Like every exec it
    * gets no exit dir, and no timeout: a stream lasts as long as its client wants.
    */
-  public List<String> execAttached(OciRuntime runtime, String id, String execId, Path execDir, Path processSpec,
+  public List<String> execAttached(RuntimeBinary runtime, String id, String execId, Path execDir, Path processSpec,
       boolean terminal, boolean stdin) {
     List<String> argv = common(runtime, id, execId);
     add(argv, "-b", execDir.toString());
@@ -91,7 +91,7 @@ final class ConmonCommand {
     return argv;
   }
 
-  private List<String> common(OciRuntime runtime, String id, String uuid) {
+  private List<String> common(RuntimeBinary runtime, String id, String uuid) {
     List<String> argv = new ArrayList<>();
     argv.add(config.conmon().toString());
     // API version 1: every sync-pipe message is {"data": N[, "message": "..."]}, and an exec

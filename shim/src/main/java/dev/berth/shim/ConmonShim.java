@@ -40,7 +40,7 @@ import java.util.function.BiConsumer;
  * runtime. Stateless apart from the files it keeps under the configured directories, so a new
  * instance after a daemon restart sees the same containers.
  */
-public final class ConmonShim {
+public final class ConmonShim implements OciRuntime {
   private static final Logger log = LoggerFactory.getLogger(ConmonShim.class);
   private static final Duration RUNTIME_TIMEOUT = Duration.ofSeconds(30);
   /** Exit files, attach sockets and pid files are for the daemon alone, from their first moment. */
@@ -73,7 +73,7 @@ public final class ConmonShim {
     this.exitFiles = new ExitFiles(paths);
     this.execDirs = new ExecDirs(config.persistDir(), config.socketDir());
     try {
-      for (OciRuntime handler : config.handlers()) {
+      for (RuntimeBinary handler : config.handlers()) {
         Files.createDirectories(handler.root(), OWNER_ONLY);
       }
       Files.createDirectories(config.exitDir(), OWNER_ONLY);
@@ -293,7 +293,7 @@ public final class ConmonShim {
     return ociRuntimeOf(ShimPaths.checkId(id)).root().resolve(id);
   }
 
-  private OciRuntime ociRuntimeOf(String id) {
+  private RuntimeBinary ociRuntimeOf(String id) {
     return config.runtimeOf(handlerOf.computeIfAbsent(id, this::readHandler)).orElse(config.defaultRuntime());
   }
 

@@ -22,7 +22,7 @@ import java.util.Optional;
  *                    leaves the runtime to find {@code criu} on its PATH
  */
 public record ShimConfig(Path conmon, Path runtime, Path runtimeRoot, Path exitDir, Path persistDir, Path socketDir,
-    List<OciRuntime> handlers, Path criu) {
+    List<RuntimeBinary> handlers, Path criu) {
 
   /** A shim with the default runtime handler only, and the runtime's own CRIU lookup. */
   public ShimConfig(Path conmon, Path runtime, Path runtimeRoot, Path exitDir, Path persistDir, Path socketDir) {
@@ -40,12 +40,12 @@ public record ShimConfig(Path conmon, Path runtime, Path runtimeRoot, Path exitD
   }
 
   /** The default handler {@code ""}. */
-  public OciRuntime defaultRuntime() {
-    return new OciRuntime("", runtime, runtimeRoot);
+  public RuntimeBinary defaultRuntime() {
+    return new RuntimeBinary("", runtime, runtimeRoot);
   }
 
   /** The runtime of a handler name, {@code ""} being the default; empty for a name not configured. */
-  public Optional<OciRuntime> runtimeOf(String handler) {
+  public Optional<RuntimeBinary> runtimeOf(String handler) {
     if (handler.isEmpty()) {
       return Optional.of(defaultRuntime());
     }

@@ -301,7 +301,7 @@ class ConmonShimTest {
     ShimConfig c = bundles.config;
     Path altRoot = bundles.root.resolve("r-alt");
     ShimConfig withAlt = new ShimConfig(c.conmon(), c.runtime(), c.runtimeRoot(), c.exitDir(), c.persistDir(),
-        c.socketDir(), List.of(new OciRuntime("alt", c.runtime(), altRoot)), null);
+        c.socketDir(), List.of(new RuntimeBinary("alt", c.runtime(), altRoot)), null);
     ConmonShim alt = new ConmonShim(withAlt);
     String id = "alt-handler";
     CreatedProcess process = alt.create(new CreateRequest(id, bundles.bundle(id, "sleep", "60"), null, false, false,

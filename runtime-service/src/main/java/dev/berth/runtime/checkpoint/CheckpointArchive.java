@@ -1,7 +1,7 @@
 package dev.berth.runtime.checkpoint;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.berth.shim.ConmonShim;
+import dev.berth.shim.OciRuntime;
 import dev.berth.shim.ShimException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -52,7 +52,7 @@ public final class CheckpointArchive {
    * its bundle config and rootfs changes while it is still frozen (so the files match the
    * memory), then resumes it whatever happened.
    */
-  public static void write(ConmonShim shim, Path bundle, Optional<Path> upperDir, Metadata metadata,
+  public static void write(OciRuntime shim, Path bundle, Optional<Path> upperDir, Metadata metadata,
       byte[] containerJson, Optional<Path> log, Path location) throws IOException, ShimException {
     Path parent = location.toAbsolutePath().getParent();
     Files.createDirectories(parent);

@@ -1,7 +1,6 @@
 package dev.berth.runtime.container;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.image.ImageNotFoundException;
 import dev.berth.image.ImageStore;
 import dev.berth.image.ResolvedImage;
@@ -21,11 +20,12 @@ import dev.berth.runtime.model.KeyedLocks;
 import dev.berth.runtime.model.NameRegistry;
 import dev.berth.runtime.model.Undo;
 import dev.berth.runtime.oci.Capabilities;
+import dev.berth.runtime.oci.HostDevice;
 import dev.berth.runtime.oci.HostDevices;
-import dev.berth.runtime.oci.LinuxResourcesJson;
 import dev.berth.runtime.oci.NamespacePlan;
+import dev.berth.runtime.oci.OciSpec;
+import dev.berth.runtime.oci.OciSpecJson;
 import dev.berth.runtime.oci.SeccompProfiles;
-import dev.berth.runtime.oci.OciSpecBuilder;
 import dev.berth.runtime.pod.PodFiles;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
@@ -35,7 +35,7 @@ import dev.berth.runtime.shims.OrphanedProcesses;
 import dev.berth.runtime.shims.ShimOwner;
 import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
-import dev.berth.shim.ConmonShim;
+import dev.berth.shim.OciRuntime;
 import dev.berth.shim.CreateRequest;
 import dev.berth.shim.CreatedProcess;
 import dev.berth.shim.AttachConnection;
@@ -65,7 +65,6 @@ import org.slf4j.LoggerFactory;
 public final class ContainerManager implements ShimOwner {
 
   private static final Logger log = LoggerFactory.getLogger(ContainerManager.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** As the record store reads records: fields an older or newer Berth wrote are ignored or defaulted. */
   private static final ObjectMapper RECORD_JSON = new ObjectMapper()
       .disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -75,7 +74,7 @@ public final class ContainerManager implements ShimOwner {
   private static final Duration KILL_WAIT = Duration.ofSeconds(10);
 
   /** Paths and parts a container manager works with. */
-  public record Parts(RecordStore<Container> store, Path podsDir, ImageStore images, ConmonShim shim,
+  public record Parts(RecordStore<Container> store, Path podsDir, ImageStore images, OciRuntime shim,
       SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit, ContainerEvents events, CriuSupport criu,
       CgroupModel cgroups, ContainerRelease release) {}
 
@@ -86,6 +85,8 @@ public final class ContainerManager implements ShimOwner {
   private final NameRegistry names = new NameRegistry("container");
   private final KeyedLocks locks = new KeyedLocks();
   private final ConcurrentHashMap<String, CompletableFuture<Void>> exits = new ConcurrentHashMap<>();
+  /** Each container's process as its spec has it: an exec starts from it. */
+  private final ConcurrentHashMap<String, OciSpec.Process> processes = new ConcurrentHashMap<>();
 
   public ContainerManager(Parts parts) {
     this.parts = parts;
@@ -154,26 +155,27 @@ public final class ContainerManager implements ShimOwner {
       undo.push(parts.release().rootfs(target));
       times.mark("rootfs mount");
 
-      ProcessPlan process = ProcessPlan.merge(
-          new ProcessPlan.ImageDefaults(image.config().entrypoint(), image.config().cmd(), image.config().env(),
-              image.config().workingDir(), image.config().user()),
-          new ProcessPlan.Requested(request.command(), request.args(), request.env(), request.workingDir(),
-              request.runAsUser(), request.runAsGroup(), request.runAsUsername()),
-          rootfs);
       String stopSignal = !request.stopSignal().isEmpty() ? request.stopSignal()
           : !image.config().stopSignal().isEmpty() ? image.config().stopSignal() : "SIGTERM";
       Signals.number(stopSignal);
       List<MountSpec> mounts = resolveMounts(imageVolumes.prepare(id, parts.store().objectDir(id), request.mounts(),
           undo));
       times.mark("mounts");
+      ContainerOciSpec.Translated translated = ContainerOciSpec.translate(request,
+          new ProcessPlan.ImageDefaults(image.config().entrypoint(), image.config().cmd(), image.config().env(),
+              image.config().workingDir(), image.config().user()),
+          pod(sandbox, request, id, rootfs), node(), hostFacts(request, rootfs, mounts));
+      ProcessPlan process = translated.process();
       ContainerSpec spec = new ContainerSpec(request.name(), request.attempt(), request.image(), image.id(),
           image.repoDigests().isEmpty() ? image.id() : image.repoDigests().getFirst(), process.args(), process.env(),
-          process.workingDir(), process.uid(), process.gid(), supplementalGroups(process, request, rootfs), mounts,
+          process.workingDir(), process.uid(), process.gid(), translated.supplementalGroups(), mounts,
           request.devices(), request.labels(),
           request.annotations(), logPath == null ? "" : logPath.toString(), request.stdin(), request.stdinOnce(),
           request.tty(), stopSignal, request.resources(), request.userSpecifiedImage());
 
-      writeSpec(bundle, rootfs, sandbox, spec, request);
+      OciSpecJson.write(bundle, translated.spec());
+      processes.put(id, translated.spec().process());
+      undo.push("forget process", () -> processes.remove(id));
       times.mark("bundle");
       undo.push(parts.release().runtimeContainer(target));
       CreatedProcess created = parts.shim().create(new CreateRequest(id, bundle, logPath, request.stdin(),
@@ -237,12 +239,14 @@ public final class ContainerManager implements ShimOwner {
       // if its old pod shared one (RestoredContainer joins only what the checkpoint had joined).
       NamespacePlan namespaces = podNamespaces(sandbox,
           sandbox.spec().hostPid() ? NamespacePlan.HOST : pod.namespacePath(sandbox, "pid"));
-      ObjectNode config = RestoredContainer.retarget(JSON.readTree(checkpoint.ociConfig().toFile()),
+      OciSpec config = RestoredContainer.retarget(OciSpecJson.read(checkpoint.ociConfig().toFile()),
           new RestoredContainer.PodPlace(rootfs, sandbox.cgroupParent() + "/" + id, namespaces,
               java.util.Map.of("/etc/hostname", files.hostname(), "/etc/hosts", files.hosts(),
                   "/etc/resolv.conf", files.resolvConf(), "/dev/shm", files.shm()),
               parts.podsDir()));
-      PlainFiles.write(bundle.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
+      OciSpecJson.write(bundle, config);
+      processes.put(id, config.process());
+      undo.push("forget process", () -> processes.remove(id));
       PlainFiles.write(dir.resolve(RESTORED_FROZEN), new byte[0]);
       times.mark("bundle");
       undo.push(parts.release().runtimeContainer(target));
@@ -296,21 +300,6 @@ public final class ContainerManager implements ShimOwner {
     }
   }
 
-  /**
-   * The groups runc hands to setgroups: the primary group first (as containerd and CRI-O do, so
-   * that ContainerStatus.user lists it as kubelet and critest expect), then, under the Merge
-   * policy, the image's /etc/group entries for the user, then the pod's own.
-   */
-  private static List<Long> supplementalGroups(ProcessPlan process, ContainerRequest request, Path rootfs) {
-    java.util.LinkedHashSet<Long> groups = new java.util.LinkedHashSet<>();
-    groups.add(process.gid());
-    if (!request.security().strictSupplementalGroups()) {
-      groups.addAll(ProcessPlan.imageGroupsOf(process.uid(), rootfs));
-    }
-    groups.addAll(request.security().supplementalGroups());
-    return List.copyOf(groups);
-  }
-
   /** The log must stay inside the sandbox's log directory, whatever the relative path or links there say. */
   private static Path logPath(Sandbox sandbox, String relative) {
     if (relative.isEmpty() || sandbox.spec().logDirectory().isEmpty()) {
@@ -338,8 +327,8 @@ public final class ContainerManager implements ShimOwner {
     return resolved;
   }
 
-  private void writeSpec(Path bundle, Path rootfs, Sandbox sandbox, ContainerSpec spec, ContainerRequest request)
-      throws IOException {
+  /** The pod as the new container joins it: its namespaces (pid as the request asks), cgroup and files. */
+  private ContainerOciSpec.Pod pod(Sandbox sandbox, ContainerRequest request, String id, Path rootfs) {
     SandboxManager pod = parts.sandboxes();
     String pid = switch (request.pidMode()) {
       case "NODE" -> NamespacePlan.HOST;
@@ -347,37 +336,32 @@ public final class ContainerManager implements ShimOwner {
       case "TARGET" -> "/proc/" + targetPid(sandbox, request.pidTargetId()) + "/ns/pid";
       default -> sandbox.spec().hostPid() ? NamespacePlan.HOST : NamespacePlan.NEW;
     };
-    NamespacePlan plan = podNamespaces(sandbox, pid);
-    SecurityRequest security = request.security();
-    OciSpecBuilder builder = new OciSpecBuilder(rootfs, request.readonlyRootfs())
-        .process(spec.args(), spec.env(), spec.workingDir(), spec.uid(), spec.gid(), spec.tty())
-        .additionalGids(spec.supplementalGroups())
-        .noNewPrivileges(security.noNewPrivileges())
-        .oomScoreAdj((int) Math.max(spec.resources().oomScoreAdj(), parts.oomScoreAdjFloor()))
-        .namespaces(plan)
-        .cgroupsPath(sandbox.cgroupParent() + "/" + bundle.getParent().getFileName())
-        .resources(runtimeLimits.forRuntime(spec.resources()))
-        .pidsLimit(parts.pidsLimit())
-        .devices(HostDevices.resolve(request.devices()));
-    if (security.privileged()) {
-      builder.privileged(HostDevices.all());
-    } else {
-      builder.capabilities(Capabilities.resolve(security.capabilitiesAdd(), security.capabilitiesDrop()));
-      if (security.maskedPaths() != null) {
-        builder.maskedPaths(security.maskedPaths());
-      }
-      if (security.readonlyPaths() != null) {
-        builder.readonlyPaths(security.readonlyPaths());
-      }
-      SeccompProfiles.resolve(security.seccomp()).ifPresent(builder::seccomp);
-    }
     PodFiles files = new PodFiles(parts.podsDir(), sandbox.id());
-    bindUnlessMounted(builder, spec, "/etc/hostname", files.hostname());
-    bindUnlessMounted(builder, spec, "/etc/hosts", files.hosts());
-    bindUnlessMounted(builder, spec, "/etc/resolv.conf", files.resolvConf());
-    bindUnlessMounted(builder, spec, "/dev/shm", sandbox.spec().hostIpc() ? Path.of("/dev/shm") : files.shm());
-    builder.mounts(spec.mounts());
-    PlainFiles.write(bundle.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(builder.build()));
+    return new ContainerOciSpec.Pod(rootfs, sandbox.cgroupParent() + "/" + id, podNamespaces(sandbox, pid),
+        new ContainerOciSpec.PodFiles(files.hostname().toString(), files.hosts().toString(),
+            files.resolvConf().toString(), sandbox.spec().hostIpc() ? "/dev/shm" : files.shm().toString()));
+  }
+
+  private ContainerOciSpec.Node node() {
+    return new ContainerOciSpec.Node(parts.oomScoreAdjFloor(), parts.pidsLimit(), Capabilities.all(),
+        parts.cgroups().hugetlbOutsideRuntime());
+  }
+
+  /**
+   * What the translation needs from the disk: the image's user files, the host's device nodes (all
+   * of them only for a privileged container) and the seccomp profile (none for a privileged one).
+   */
+  private static ContainerOciSpec.HostFacts hostFacts(ContainerRequest request, Path rootfs, List<MountSpec> mounts) {
+    List<HostDevice> devices = new ArrayList<>();
+    for (DeviceSpec device : request.devices()) {
+      devices.add(HostDevices.of(Path.of(device.hostPath()), device.containerPath(), device.permissions())
+          .orElseThrow(() -> new CriException.InvalidArgument(
+              "device host_path \"" + device.hostPath() + "\" is not a device node")));
+    }
+    boolean privileged = request.security().privileged();
+    return new ContainerOciSpec.HostFacts(ImageUsers.read(rootfs), mounts, devices,
+        privileged ? HostDevices.all() : List.of(),
+        privileged ? Optional.empty() : SeccompProfiles.resolve(request.security().seccomp()));
   }
 
   /** The pod's network, IPC and UTS namespaces as its containers join them, with {@code pid} as given. */
@@ -399,12 +383,6 @@ public final class ContainerManager implements ShimOwner {
           + " is not running in pod sandbox " + sandbox.id());
     }
     return target.pid();
-  }
-
-  private static void bindUnlessMounted(OciSpecBuilder builder, ContainerSpec spec, String target, Path source) {
-    if (spec.mounts().stream().noneMatch(m -> m.containerPath().equals(target))) {
-      builder.bind(target, source.toString(), false, "rprivate");
-    }
   }
 
   public void start(String idOrPrefix) {
@@ -642,6 +620,7 @@ public final class ContainerManager implements ShimOwner {
       }
       containers.remove(id);
       exits.remove(id);
+      processes.remove(id);
       publish(container, ContainerEvent.Type.DELETED, Clock.nowNanos());
       names.release(nameKey(container.spec().name(), container.spec().attempt(), container.sandboxId()), id);
     });
@@ -669,28 +648,17 @@ public final class ContainerManager implements ShimOwner {
   }
 
   /**
-   * An exec runs as the container's own process does (user, env, capabilities, cwd), read back
-   * from its bundle, with the exec's command; a terminal also needs a TERM.
+   * An exec runs as the container's own process does (user, env, capabilities, cwd), with the
+   * exec's command: derived from the container's spec, kept since create (or, after a restart,
+   * read once from the bundle it was written to).
    */
   private String execProcess(Container container, List<String> cmd, boolean tty) throws IOException {
-    Path config = parts.store().objectDir(container.id()).resolve("bundle").resolve("config.json");
-    ObjectNode process = (ObjectNode) JSON.readTree(config.toFile()).get("process");
-    process.putArray("args").addAll(cmd.stream().map(JSON.getNodeFactory()::textNode).toList());
-    process.put("terminal", tty);
-    process.remove("consoleSize");
-    if (tty) {
-      if (!process.has("env")) {
-        process.putArray("env");
-      }
-      boolean hasTerm = false;
-      for (var entry : process.get("env")) {
-        hasTerm |= entry.asText().startsWith("TERM=");
-      }
-      if (!hasTerm) {
-        ((com.fasterxml.jackson.databind.node.ArrayNode) process.get("env")).add("TERM=xterm");
-      }
+    OciSpec.Process process = processes.get(container.id());
+    if (process == null) {
+      process = OciSpecJson.read(parts.store().objectDir(container.id()).resolve("bundle")).process();
+      processes.put(container.id(), process);
     }
-    return JSON.writeValueAsString(process);
+    return OciSpecJson.text(process.forExec(cmd, tty));
   }
 
   /** The limits runc cannot set on this node, written by the cgroup model; a page size the node lacks is the caller's. */
@@ -711,9 +679,10 @@ public final class ContainerManager implements ShimOwner {
         throw new CriException.FailedPrecondition("container " + id + " is not running");
       }
       try {
-        parts.shim().updateResources(id, JSON.writeValueAsString(LinuxResourcesJson.of(
-            runtimeLimits.forRuntime(resources))));
-        applyHeldBackLimits(parts.sandboxes().require(container.sandboxId()).cgroupParent() + "/" + id, resources);
+        parts.shim().updateResources(id, OciSpecJson.text(ContainerOciSpec.limits(runtimeLimits.forRuntime(resources))));
+        if (runtimeLimits.holdsBack(resources)) {
+          applyHeldBackLimits(parts.sandboxes().require(container.sandboxId()).cgroupParent() + "/" + id, resources);
+        }
       } catch (IOException | ShimException e) {
         throw new CriException.Internal("update resources of container " + id + ": " + e.getMessage(), e);
       }

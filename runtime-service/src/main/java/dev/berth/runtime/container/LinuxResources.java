@@ -24,4 +24,10 @@ public record LinuxResources(
   }
 
   public static final LinuxResources NONE = new LinuxResources(0, 0, 0, 0, 0, "", "", 0, List.of());
+
+  /** The same limits without the hugepage ones. */
+  public LinuxResources withoutHugepageLimits() {
+    return new LinuxResources(cpuPeriod, cpuQuota, cpuShares, memoryLimitBytes, oomScoreAdj, cpusetCpus, cpusetMems,
+        memorySwapLimitBytes, List.of());
+  }
 }

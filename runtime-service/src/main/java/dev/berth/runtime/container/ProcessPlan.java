@@ -1,18 +1,17 @@
 package dev.berth.runtime.container;
 
 import dev.berth.runtime.model.CriException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Predicate;
 
 /**
  * The container's main process, merged the way Docker and the kubelet define it: the CRI
  * command replaces the image entrypoint, CRI args replace the image cmd; CRI env overrides the
- * image's by name; CRI user settings override the image's user.
+ * image's by name; CRI user settings override the image's user. Names are looked up in the
+ * image's user files, read before ({@link ImageUsers}): the merge itself reads nothing.
  */
 public record ProcessPlan(List<String> args, List<String> env, String workingDir, long uid, long gid) {
 
@@ -26,7 +25,7 @@ public record ProcessPlan(List<String> args, List<String> env, String workingDir
 
   static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-  public static ProcessPlan merge(ImageDefaults image, Requested requested, Path rootfs) {
+  public static ProcessPlan merge(ImageDefaults image, Requested requested, ImageUsers users) {
     List<String> args = new ArrayList<>();
     if (!requested.command().isEmpty()) {
       args.addAll(requested.command());
@@ -52,7 +51,7 @@ public record ProcessPlan(List<String> args, List<String> env, String workingDir
     String cwd = !requested.workingDir().isEmpty() ? requested.workingDir()
         : !image.workingDir().isEmpty() ? image.workingDir() : "/";
 
-    long[] user = resolveUser(image.user(), requested, rootfs);
+    long[] user = resolveUser(image.user(), requested, users);
     return new ProcessPlan(List.copyOf(args), envList, cwd, user[0], user[1]);
   }
 
@@ -65,17 +64,17 @@ public record ProcessPlan(List<String> args, List<String> env, String workingDir
     }
   }
 
-  private static long[] resolveUser(String imageUser, Requested requested, Path rootfs) {
+  private static long[] resolveUser(String imageUser, Requested requested, ImageUsers users) {
     if (requested.runAsGroup() != null && requested.runAsUser() == null && requested.runAsUsername() == null) {
       throw new CriException.InvalidArgument("run_as_group is set without run_as_user or run_as_username");
     }
     if (requested.runAsUser() != null) {
       long uid = requested.runAsUser();
-      long gid = requested.runAsGroup() != null ? requested.runAsGroup() : primaryGroup(rootfs, uid).orElse(0L);
+      long gid = requested.runAsGroup() != null ? requested.runAsGroup() : users.byUid(uid).map(ImageUsers.Passwd::gid).orElse(0L);
       return new long[] {uid, gid};
     }
     if (requested.runAsUsername() != null && !requested.runAsUsername().isEmpty()) {
-      long[] user = resolveSpec(requested.runAsUsername(), rootfs);
+      long[] user = resolveSpec(requested.runAsUsername(), users);
       if (requested.runAsGroup() != null) {
         user[1] = requested.runAsGroup();
       }
@@ -84,31 +83,31 @@ public record ProcessPlan(List<String> args, List<String> env, String workingDir
     if (imageUser == null || imageUser.isEmpty()) {
       return new long[] {0, 0};
     }
-    return resolveSpec(imageUser, rootfs);
+    return resolveSpec(imageUser, users);
   }
 
   /** "name", "uid", "name:group" or "uid:gid", names looked up in the image's own files. */
-  private static long[] resolveSpec(String spec, Path rootfs) {
+  private static long[] resolveSpec(String spec, ImageUsers users) {
     String[] parts = spec.split(":", 2);
     long uid;
-    Optional<PasswdEntry> entry;
+    Optional<ImageUsers.Passwd> entry;
     if (parts[0].isEmpty()) {
       throw new CriException.InvalidArgument("user \"" + spec + "\" names no user before ':'");
     }
     if (parts[0].chars().allMatch(Character::isDigit)) {
       uid = numericId(parts[0], "uid", spec);
-      entry = passwdEntry(rootfs, p -> p.uid() == uid);
+      entry = users.byUid(uid);
     } else {
-      entry = passwdEntry(rootfs, p -> p.name().equals(parts[0]));
+      entry = users.byName(parts[0]);
       uid = entry.orElseThrow(() -> new CriException.InvalidArgument(
           "user \"" + parts[0] + "\" not found in the image's /etc/passwd")).uid();
     }
     long gid;
     if (parts.length == 2) {
       gid = !parts[1].isEmpty() && parts[1].chars().allMatch(Character::isDigit) ? numericId(parts[1], "gid", spec)
-          : groupId(rootfs, parts[1]);
+          : groupId(users, parts[1]);
     } else {
-      gid = entry.map(PasswdEntry::gid).orElse(0L);
+      gid = entry.map(ImageUsers.Passwd::gid).orElse(0L);
     }
     return new long[] {uid, gid};
   }
@@ -121,51 +120,27 @@ public record ProcessPlan(List<String> args, List<String> env, String workingDir
     return Long.parseLong(digits);
   }
 
-  /** The groups /etc/group of the image lists the user (by uid's name) as a member of. */
-  public static List<Long> imageGroupsOf(long uid, Path rootfs) {
-    Optional<String> name = passwdEntry(rootfs, p -> p.uid() == uid).map(PasswdEntry::name);
+  /** The groups the image's /etc/group lists the user (by uid's name) as a member of. */
+  public static List<Long> imageGroupsOf(long uid, ImageUsers users) {
+    Optional<String> name = users.byUid(uid).map(ImageUsers.Passwd::name);
     if (name.isEmpty()) {
       return List.of();
     }
     List<Long> groups = new ArrayList<>();
-    new ImageUserFile(rootfs, "/etc/group").first(fields -> {
-      if (fields.length >= 4 && List.of(fields[3].split(",")).contains(name.get())) {
+    for (ImageUsers.Group group : users.groups()) {
+      if (group.members().contains(name.get())) {
         try {
-          groups.add(Long.parseLong(fields[2]));
+          groups.add(Long.parseLong(group.id()));
         } catch (NumberFormatException ignored) {
           // A malformed group line gives no group.
         }
       }
-      return null;
-    });
+    }
     return groups;
   }
 
-  private static Optional<Long> primaryGroup(Path rootfs, long uid) {
-    return passwdEntry(rootfs, p -> p.uid() == uid).map(PasswdEntry::gid);
-  }
-
-  private record PasswdEntry(String name, long uid, long gid) {}
-
-  /** The first well-formed line of the image's /etc/passwd that {@code wanted} accepts. */
-  private static Optional<PasswdEntry> passwdEntry(Path rootfs, Predicate<PasswdEntry> wanted) {
-    return new ImageUserFile(rootfs, "/etc/passwd").first(fields -> {
-      if (fields.length < 4) {
-        return null;
-      }
-      try {
-        PasswdEntry entry = new PasswdEntry(fields[0], Long.parseLong(fields[2]), Long.parseLong(fields[3]));
-        return wanted.test(entry) ? entry : null;
-      } catch (NumberFormatException ignored) {
-        // A malformed line in the image's passwd names nobody.
-        return null;
-      }
-    });
-  }
-
-  private static long groupId(Path rootfs, String name) {
-    return new ImageUserFile(rootfs, "/etc/group")
-        .first(fields -> fields.length >= 3 && fields[0].equals(name) ? parseId(fields[2], name) : null)
+  private static long groupId(ImageUsers users, String name) {
+    return users.group(name).map(group -> parseId(group.id(), name))
         .orElseThrow(() -> new CriException.InvalidArgument("group \"" + name + "\" not found in the image's /etc/group"));
   }
 

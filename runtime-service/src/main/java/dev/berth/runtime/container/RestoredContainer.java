@@ -1,11 +1,10 @@
 package dev.berth.runtime.container;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.runtime.oci.NamespacePlan;
+import dev.berth.runtime.oci.OciSpec;
 import java.nio.file.Path;
-import java.util.Iterator;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -42,44 +41,42 @@ final class RestoredContainer {
   }
 
   /** The checkpointed OCI config, moved into the new pod. */
-  static ObjectNode retarget(JsonNode archived, PodPlace place) {
-    ObjectNode config = archived.deepCopy();
-    ((ObjectNode) config.with("root")).put("path", place.rootfs().toString());
-    ObjectNode linux = (ObjectNode) config.with("linux");
-    linux.put("cgroupsPath", place.cgroupsPath());
-    JsonNode namespaces = linux.path("namespaces");
-    if (namespaces instanceof ArrayNode list) {
-      for (Iterator<JsonNode> it = list.iterator(); it.hasNext(); ) {
-        ObjectNode namespace = (ObjectNode) it.next();
-        NamespacePlan plan = place.namespaces();
-        String type = namespace.path("type").asText();
+  static OciSpec retarget(OciSpec archived, PodPlace place) {
+    OciSpec.Root root = new OciSpec.Root(place.rootfs().toString(),
+        archived.root() != null && archived.root().readonly());
+    OciSpec.Linux linux = archived.linux() == null
+        ? new OciSpec.Linux(null, null, null, null, null, null, null, null, null) : archived.linux();
+    List<OciSpec.Namespace> namespaces = null;
+    if (linux.namespaces() != null) {
+      namespaces = new ArrayList<>();
+      for (OciSpec.Namespace namespace : linux.namespaces()) {
         // Only a namespace the container joined was the old pod's; one of its own stays its own.
-        if (!namespace.hasNonNull("path") || !POD_NAMESPACES.contains(type)) {
+        if (namespace.path() == null || !POD_NAMESPACES.contains(namespace.type())) {
+          namespaces.add(namespace);
           continue;
         }
-        String now = switch (type) {
+        NamespacePlan plan = place.namespaces();
+        String now = switch (namespace.type()) {
           case "network" -> plan.network();
           case "ipc" -> plan.ipc();
           case "uts" -> plan.uts();
           default -> plan.pid();
         };
-        if (now == NamespacePlan.HOST) {
-          it.remove();
-        } else if (now.equals(NamespacePlan.NEW)) {
-          namespace.remove("path");
-        } else {
-          namespace.put("path", now);
+        // HOST (null): the new pod uses the node's, so the container joins none.
+        if (now != null) {
+          namespaces.add(new OciSpec.Namespace(namespace.type(), now.isEmpty() ? null : now));
         }
       }
+      namespaces = List.copyOf(namespaces);
     }
-    if (config.path("mounts") instanceof ArrayNode mounts) {
-      for (JsonNode node : mounts) {
-        ObjectNode mount = (ObjectNode) node;
-        Path podFile = place.podFiles().get(mount.path("destination").asText());
-        if (podFile != null && Path.of(mount.path("source").asText("/")).startsWith(place.podsDir())) {
-          mount.put("source", podFile.toString());
-        }
-      }
+    OciSpec config = archived.withRoot(root).withLinux(linux.inPod(place.cgroupsPath(), namespaces));
+    if (archived.mounts() != null) {
+      config = config.withMounts(archived.mounts().stream().map(mount -> {
+        Path podFile = place.podFiles().get(mount.destination());
+        String source = mount.source() == null ? "/" : mount.source();
+        return podFile != null && Path.of(source).startsWith(place.podsDir()) ? mount.withSource(podFile.toString())
+            : mount;
+      }).toList());
     }
     return config;
   }

@@ -3,7 +3,6 @@ package dev.berth.runtime.container;
 import dev.berth.runtime.cgroup.CgroupLimits;
 import dev.berth.runtime.cgroup.CgroupModel;
 import java.io.IOException;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -22,17 +21,17 @@ final class RuntimeCgroupLimits {
 
   /** What goes into config.json and {@code runc update}. */
   LinuxResources forRuntime(LinuxResources resources) {
-    if (!cgroups.hugetlbOutsideRuntime() || resources.hugepageLimits().isEmpty()) {
-      return resources;
-    }
-    return new LinuxResources(resources.cpuPeriod(), resources.cpuQuota(), resources.cpuShares(),
-        resources.memoryLimitBytes(), resources.oomScoreAdj(), resources.cpusetCpus(), resources.cpusetMems(),
-        resources.memorySwapLimitBytes(), List.of());
+    return holdsBack(resources) ? resources.withoutHugepageLimits() : resources;
+  }
+
+  /** Whether some of {@code resources} are the model's to write rather than the runtime's. */
+  boolean holdsBack(LinuxResources resources) {
+    return cgroups.hugetlbOutsideRuntime() && !resources.hugepageLimits().isEmpty();
   }
 
   /** Writes what {@link #forRuntime} held back into the container's cgroup, which runc has made by now. */
   void applyHeldBack(String cgroupPath, LinuxResources resources) throws IOException {
-    if (!cgroups.hugetlbOutsideRuntime() || resources.hugepageLimits().isEmpty()) {
+    if (!holdsBack(resources)) {
       return;
     }
     Map<String, Long> hugepages = resources.hugepageLimits().stream()

@@ -1,5 +1,6 @@
 package dev.berth.runtime.container;
 
+import dev.berth.runtime.oci.SeccompProfiles;
 import java.util.List;
 
 /**
@@ -23,9 +24,9 @@ public record SecurityRequest(
     String seccomp,
     boolean strictSupplementalGroups) {
 
-  public static final String UNCONFINED = "unconfined";
-  public static final String RUNTIME_DEFAULT = "runtime/default";
-  public static final String LOCALHOST_PREFIX = "localhost/";
+  public static final String UNCONFINED = SeccompProfiles.UNCONFINED;
+  public static final String RUNTIME_DEFAULT = SeccompProfiles.RUNTIME_DEFAULT;
+  public static final String LOCALHOST_PREFIX = SeccompProfiles.LOCALHOST_PREFIX;
 
   public static final SecurityRequest DEFAULT =
       new SecurityRequest(false, List.of(), List.of(), false, null, null, List.of(), UNCONFINED, false);

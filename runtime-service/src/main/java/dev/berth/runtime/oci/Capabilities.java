@@ -58,13 +58,17 @@ public final class Capabilities {
     return List.copyOf(all);
   }
 
-  public static List<String> resolve(List<String> add, List<String> drop) {
+  /**
+   * containerd's defaults, then {@code add} (ALL adds {@code all}), then {@code drop} (ALL drops
+   * the defaults first). Pure: {@code all} is {@link #all()} in the daemon.
+   */
+  public static List<String> resolve(List<String> add, List<String> drop, List<String> all) {
     Set<String> caps = new LinkedHashSet<>(OciDefaults.CAPABILITIES);
     if (containsAll(drop)) {
       caps.clear();
     }
     if (containsAll(add)) {
-      caps.addAll(all());
+      caps.addAll(all);
     } else {
       add.forEach(cap -> caps.add(normalise(cap)));
     }

@@ -1,7 +1,5 @@
 package dev.berth.runtime.oci;
 
-import dev.berth.runtime.container.DeviceSpec;
-import dev.berth.runtime.model.CriException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -22,29 +20,20 @@ public final class HostDevices {
 
   private HostDevices() {}
 
-  /** The devices a CRI config names; a missing or non-device host path is an invalid argument. */
-  public static List<OciSpecBuilder.HostDevice> resolve(List<DeviceSpec> devices) {
-    List<OciSpecBuilder.HostDevice> resolved = new ArrayList<>();
-    for (DeviceSpec device : devices) {
-      Path host = Path.of(device.hostPath());
-      OciSpecBuilder.HostDevice node = describe(host, device.containerPath(), device.permissions());
-      if (node == null) {
-        throw new CriException.InvalidArgument("device host_path \"" + device.hostPath() + "\" is not a device node");
-      }
-      resolved.add(node);
-    }
-    return resolved;
+  /** The device node at {@code host}, to appear at {@code containerPath}; empty when it is none. */
+  public static java.util.Optional<HostDevice> of(Path host, String containerPath, String permissions) {
+    return java.util.Optional.ofNullable(describe(host, containerPath, permissions));
   }
 
   /** Every character and block device under /dev, for privileged containers. */
-  public static List<OciSpecBuilder.HostDevice> all() {
-    List<OciSpecBuilder.HostDevice> devices = new ArrayList<>();
+  public static List<HostDevice> all() {
+    List<HostDevice> devices = new ArrayList<>();
     try (Stream<Path> walk = Files.walk(Path.of("/dev"))) {
       for (Path path : walk.toList()) {
         if (SKIPPED.stream().anyMatch(skip -> path.toString().startsWith(skip))) {
           continue;
         }
-        OciSpecBuilder.HostDevice device = describe(path, path.toString(), "rwm");
+        HostDevice device = describe(path, path.toString(), "rwm");
         if (device != null) {
           devices.add(device);
         }
@@ -55,7 +44,7 @@ public final class HostDevices {
     return devices;
   }
 
-  private static OciSpecBuilder.HostDevice describe(Path host, String containerPath, String permissions) {
+  private static HostDevice describe(Path host, String containerPath, String permissions) {
     try {
       int mode = (Integer) Files.getAttribute(host, "unix:mode", LinkOption.NOFOLLOW_LINKS);
       int format = mode & S_IFMT;
@@ -66,7 +55,7 @@ public final class HostDevices {
       // Linux encodes major and minor across split bit fields of dev_t.
       long major = ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);
       long minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xffL);
-      return new OciSpecBuilder.HostDevice(containerPath, format == S_IFCHR ? "c" : "b", major, minor, mode & 07777,
+      return new HostDevice(containerPath, format == S_IFCHR ? "c" : "b", major, minor, mode & 07777,
           permissions);
     } catch (IOException e) {
       return null;

@@ -1,9 +1,5 @@
 package dev.berth.runtime.oci;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.berth.runtime.container.SecurityRequest;
 import dev.berth.runtime.model.CriException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,37 +15,40 @@ import java.util.Optional;
  */
 public final class SeccompProfiles {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final ObjectNode RUNTIME_DEFAULT = load();
+  public static final String UNCONFINED = "unconfined";
+  public static final String RUNTIME_DEFAULT = "runtime/default";
+  public static final String LOCALHOST_PREFIX = "localhost/";
+
+  private static final Seccomp DEFAULT_PROFILE = load();
 
   private SeccompProfiles() {}
 
-  private static ObjectNode load() {
+  private static Seccomp load() {
     try (InputStream in = SeccompProfiles.class.getResourceAsStream("seccomp-default.json")) {
-      return (ObjectNode) JSON.readTree(in);
+      return OciSpecJson.seccomp(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("Berth's default seccomp profile is missing from the build", e);
     }
   }
 
   /** The profile for the spec's linux.seccomp, empty for unconfined. */
-  public static Optional<ObjectNode> resolve(String seccomp) {
-    if (seccomp.equals(SecurityRequest.UNCONFINED)) {
+  public static Optional<Seccomp> resolve(String seccomp) {
+    if (seccomp.equals(UNCONFINED)) {
       return Optional.empty();
     }
-    if (seccomp.equals(SecurityRequest.RUNTIME_DEFAULT)) {
-      return Optional.of(RUNTIME_DEFAULT.deepCopy());
+    if (seccomp.equals(RUNTIME_DEFAULT)) {
+      return Optional.of(DEFAULT_PROFILE);
     }
-    String path = seccomp.substring(SecurityRequest.LOCALHOST_PREFIX.length());
+    String path = seccomp.substring(LOCALHOST_PREFIX.length());
     if (!path.startsWith("/")) {
       throw new CriException.InvalidArgument("seccomp profile \"" + seccomp + "\" must name an absolute path");
     }
     try {
-      JsonNode profile = JSON.readTree(Files.readString(Path.of(path)));
-      if (!(profile instanceof ObjectNode object) || !profile.has("defaultAction")) {
+      Seccomp profile = OciSpecJson.seccomp(Files.readString(Path.of(path)));
+      if (profile == null || profile.defaultAction() == null) {
         throw new CriException.InvalidArgument("seccomp profile " + path + " has no defaultAction");
       }
-      return Optional.of(object);
+      return Optional.of(profile);
     } catch (IOException e) {
       throw new CriException.InvalidArgument("seccomp profile " + path + " cannot be read: " + e.getMessage());
     }

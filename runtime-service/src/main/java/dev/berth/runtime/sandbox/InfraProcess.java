@@ -1,11 +1,8 @@
 package dev.berth.runtime.sandbox;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.model.ReleaseStep;
-import dev.berth.runtime.oci.NamespacePlan;
-import dev.berth.runtime.oci.OciSpecBuilder;
-import dev.berth.runtime.store.PlainFiles;
+import dev.berth.runtime.oci.OciSpecJson;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.CreateRequest;
 import dev.berth.shim.CreatedProcess;
@@ -14,7 +11,6 @@ import dev.berth.shim.ShimException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -28,7 +24,6 @@ import org.slf4j.LoggerFactory;
 public final class InfraProcess implements PodNamespaces {
 
   private static final Logger log = LoggerFactory.getLogger(InfraProcess.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int SIGKILL = 9;
   private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration KILL_WAIT = Duration.ofSeconds(10);
@@ -65,22 +60,7 @@ public final class InfraProcess implements PodNamespaces {
 
   private void writeInfraSpec(Path bundle, SandboxSpec spec, String hostname, String netnsPath, String cgroupsPath)
       throws IOException {
-    NamespacePlan plan = new NamespacePlan(
-        spec.hostNetwork() ? NamespacePlan.HOST : netnsPath,
-        spec.hostPid() ? NamespacePlan.HOST : NamespacePlan.NEW,
-        spec.hostIpc() ? NamespacePlan.HOST : NamespacePlan.NEW,
-        spec.hostNetwork() ? NamespacePlan.HOST : NamespacePlan.NEW);
-    OciSpecBuilder builder = new OciSpecBuilder(infraRootfs, true)
-        // -P: pause mode; as pid 1 of a shared pod pid namespace it also reaps zombies.
-        .process(List.of(InfraRootfs.INIT, "-P"), List.of("PATH=/"), "/", 0, 0, false)
-        .oomScoreAdj(oomScoreAdj)
-        .namespaces(plan)
-        .sysctls(spec.sysctls())
-        .cgroupsPath(cgroupsPath);
-    if (!spec.hostNetwork() && !spec.hostname().isEmpty()) {
-      builder.hostname(hostname);
-    }
-    PlainFiles.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(builder.build()));
+    OciSpecJson.write(bundle, InfraOciSpec.of(spec, infraRootfs, hostname, netnsPath, cgroupsPath, oomScoreAdj));
   }
 
   @Override

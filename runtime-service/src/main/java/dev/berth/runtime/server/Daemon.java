@@ -55,7 +55,7 @@ import dev.berth.runtime.stream.StreamTimeouts;
 import dev.berth.runtime.stream.StreamingServer;
 import dev.berth.runtime.sys.ProcFiles;
 import dev.berth.shim.ConmonShim;
-import dev.berth.shim.OciRuntime;
+import dev.berth.shim.RuntimeBinary;
 import dev.berth.shim.ShimConfig;
 import io.grpc.BindableService;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -228,10 +228,10 @@ public final class Daemon {
   }
 
   /** Each named handler keeps its runtime's state in its own root; the default keeps state/runc. */
-  private static List<OciRuntime> namedRuntimes(RuntimeHandlers handlers, Path runtimesDir) {
+  private static List<RuntimeBinary> namedRuntimes(RuntimeHandlers handlers, Path runtimesDir) {
     return handlers.all().stream()
         .filter(h -> !h.name().equals(RuntimeHandlers.DEFAULT))
-        .map(h -> new OciRuntime(h.name(), h.binary(), runtimesDir.resolve(h.name())))
+        .map(h -> new RuntimeBinary(h.name(), h.binary(), runtimesDir.resolve(h.name())))
         .toList();
   }
 

@@ -1,6 +1,6 @@
 package dev.berth.runtime.shims;
 
-import dev.berth.shim.ConmonShim;
+import dev.berth.shim.OciRuntime;
 import dev.berth.shim.RuntimeState;
 import dev.berth.shim.ShimException;
 import java.io.IOException;
@@ -24,7 +24,7 @@ public final class OrphanedProcesses {
   private OrphanedProcesses() {}
 
   /** SIGKILLs every process of the container and waits until the runtime reports it stopped. */
-  public static void kill(ConmonShim shim, String id) throws ShimException {
+  public static void kill(OciRuntime shim, String id) throws ShimException {
     if (!running(shim, id)) {
       return;
     }
@@ -44,7 +44,7 @@ public final class OrphanedProcesses {
     }
   }
 
-  private static boolean running(ConmonShim shim, String id) throws ShimException {
+  private static boolean running(OciRuntime shim, String id) throws ShimException {
     return shim.state(id).map(s -> s.status() != RuntimeState.Status.STOPPED).orElse(false);
   }
 

@@ -68,7 +68,7 @@ class ImageUserFileTest {
     ProcessPlan.ImageDefaults image = new ProcessPlan.ImageDefaults(List.of("sh"), List.of(), List.of(), "", "app");
     ProcessPlan.Requested requested = new ProcessPlan.Requested(List.of(), List.of(), List.of(), "", null, null, null);
     CriException.InvalidArgument e = assertThrows(CriException.InvalidArgument.class,
-        () -> ProcessPlan.merge(image, requested, rootfs));
+        () -> ProcessPlan.merge(image, requested, ImageUsers.read(rootfs)));
     assertTrue(e.getMessage().contains("/etc/passwd is larger than"), e.getMessage());
   }
 }

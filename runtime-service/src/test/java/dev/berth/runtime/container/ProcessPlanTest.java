@@ -33,7 +33,7 @@ class ProcessPlanTest {
 
   @Test
   void imageEntrypointAndCmdRunWhenNothingIsRequested() {
-    ProcessPlan plan = ProcessPlan.merge(image, requested(List.of(), List.of()), rootfs);
+    ProcessPlan plan = ProcessPlan.merge(image, requested(List.of(), List.of()), ImageUsers.read(rootfs));
     assertEquals(List.of("/entry", "default-arg"), plan.args());
     assertEquals("/srv", plan.workingDir());
     assertEquals(33, plan.uid());
@@ -42,15 +42,15 @@ class ProcessPlanTest {
 
   @Test
   void argsReplaceCmdAndCommandReplacesBoth() {
-    assertEquals(List.of("/entry", "mine"), ProcessPlan.merge(image, requested(List.of(), List.of("mine")), rootfs).args());
+    assertEquals(List.of("/entry", "mine"), ProcessPlan.merge(image, requested(List.of(), List.of("mine")), ImageUsers.read(rootfs)).args());
     assertEquals(List.of("/bin/sh", "-c", "x"),
-        ProcessPlan.merge(image, requested(List.of("/bin/sh"), List.of("-c", "x")), rootfs).args());
+        ProcessPlan.merge(image, requested(List.of("/bin/sh"), List.of("-c", "x")), ImageUsers.read(rootfs)).args());
   }
 
   @Test
   void requestedEnvOverridesTheImagesByName() {
     ProcessPlan plan = ProcessPlan.merge(image, new ProcessPlan.Requested(List.of(), List.of(),
-        List.of("MODE=pod", "EXTRA=1"), "/work", null, null, null), rootfs);
+        List.of("MODE=pod", "EXTRA=1"), "/work", null, null, null), ImageUsers.read(rootfs));
     assertEquals(List.of("PATH=/image/bin", "MODE=pod", "EXTRA=1"), plan.env());
     assertEquals("/work", plan.workingDir());
   }
@@ -58,11 +58,11 @@ class ProcessPlanTest {
   @Test
   void userSpecsResolveInTheImagesFiles() {
     ProcessPlan.ImageDefaults withGroup = new ProcessPlan.ImageDefaults(List.of("/x"), List.of(), List.of(), "", "www:staff");
-    ProcessPlan plan = ProcessPlan.merge(withGroup, requested(List.of(), List.of()), rootfs);
+    ProcessPlan plan = ProcessPlan.merge(withGroup, requested(List.of(), List.of()), ImageUsers.read(rootfs));
     assertEquals(33, plan.uid());
     assertEquals(50, plan.gid());
     ProcessPlan numeric = ProcessPlan.merge(new ProcessPlan.ImageDefaults(List.of("/x"), List.of(), List.of(), "", "1000:2000"),
-        requested(List.of(), List.of()), rootfs);
+        requested(List.of(), List.of()), ImageUsers.read(rootfs));
     assertEquals(1000, numeric.uid());
     assertEquals(2000, numeric.gid());
   }
@@ -70,24 +70,24 @@ class ProcessPlanTest {
   @Test
   void runAsUserWinsAndRunAsGroupAloneIsRefused() {
     ProcessPlan plan = ProcessPlan.merge(image,
-        new ProcessPlan.Requested(List.of(), List.of(), List.of(), "", 0L, null, null), rootfs);
+        new ProcessPlan.Requested(List.of(), List.of(), List.of(), "", 0L, null, null), ImageUsers.read(rootfs));
     assertEquals(0, plan.uid());
     assertEquals(0, plan.gid());
     assertThrows(CriException.InvalidArgument.class, () -> ProcessPlan.merge(image,
-        new ProcessPlan.Requested(List.of(), List.of(), List.of(), "", null, 5L, null), rootfs));
+        new ProcessPlan.Requested(List.of(), List.of(), List.of(), "", null, 5L, null), ImageUsers.read(rootfs)));
   }
 
   @Test
   void anUnknownUserNameIsNamed() {
     CriException e = assertThrows(CriException.InvalidArgument.class, () -> ProcessPlan.merge(image,
-        new ProcessPlan.Requested(List.of(), List.of(), List.of(), "", null, null, "nobody-here"), rootfs));
+        new ProcessPlan.Requested(List.of(), List.of(), List.of(), "", null, null, "nobody-here"), ImageUsers.read(rootfs)));
     assertEquals("user \"nobody-here\" not found in the image's /etc/passwd", e.getMessage());
   }
 
   @Test
   void noCommandAtAllIsRefused() {
     ProcessPlan.ImageDefaults empty = new ProcessPlan.ImageDefaults(List.of(), List.of(), List.of(), "", "");
-    assertThrows(CriException.InvalidArgument.class, () -> ProcessPlan.merge(empty, requested(List.of(), List.of()), rootfs));
+    assertThrows(CriException.InvalidArgument.class, () -> ProcessPlan.merge(empty, requested(List.of(), List.of()), ImageUsers.read(rootfs)));
   }
 
   @Test
@@ -96,7 +96,7 @@ class ProcessPlanTest {
     for (String user : List.of(":50", "99999999999999999999", "4294967296", "www:99999999999999999999", "www:odd")) {
       ProcessPlan.ImageDefaults withUser = new ProcessPlan.ImageDefaults(List.of("/x"), List.of(), List.of(), "", user);
       CriException.InvalidArgument e = assertThrows(CriException.InvalidArgument.class,
-          () -> ProcessPlan.merge(withUser, requested(List.of(), List.of()), rootfs), user);
+          () -> ProcessPlan.merge(withUser, requested(List.of(), List.of()), ImageUsers.read(rootfs)), user);
       assertTrue(e.getMessage().contains("user") || e.getMessage().contains("group"), e.getMessage());
     }
   }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.runtime.oci.NamespacePlan;
+import dev.berth.runtime.oci.OciSpecJson;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -46,7 +47,8 @@ class RestoredContainerTest {
   }
 
   private static ObjectNode retarget(String ipc) throws Exception {
-    return RestoredContainer.retarget(JSON.readTree(ARCHIVED), newPod(ipc));
+    return (ObjectNode) JSON.readTree(OciSpecJson.text(
+        RestoredContainer.retarget(OciSpecJson.parse(ARCHIVED), newPod(ipc))));
   }
 
   @Test
@@ -91,12 +93,5 @@ class RestoredContainerTest {
     JsonNode archived = JSON.readTree(ARCHIVED);
     assertEquals(archived.get("process"), config.get("process"));
     assertEquals(archived.at("/linux/resources"), config.at("/linux/resources"));
-  }
-
-  @Test
-  void theArchivedConfigIsNotChanged() throws Exception {
-    JsonNode archived = JSON.readTree(ARCHIVED);
-    RestoredContainer.retarget(archived, newPod("/x"));
-    assertEquals(JSON.readTree(ARCHIVED), archived);
   }
 }
