@@ -26,7 +26,7 @@ import dev.berth.runtime.oci.NamespacePlan;
 import dev.berth.runtime.oci.OciSpec;
 import dev.berth.runtime.oci.OciSpecJson;
 import dev.berth.runtime.oci.SeccompProfiles;
-import dev.berth.runtime.pod.PodFiles;
+import dev.berth.runtime.sandbox.PodFiles;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.sandbox.SandboxState;

@@ -4,7 +4,6 @@ import dev.berth.runtime.cgroup.CgroupModel;
 import dev.berth.runtime.cni.CniAttachment;
 import dev.berth.runtime.cni.CniNetwork;
 import dev.berth.runtime.netns.NetworkNamespaces;
-import dev.berth.runtime.pod.PodFiles;
 import dev.berth.runtime.store.RecordStore;
 import java.nio.file.Path;
 import java.util.List;

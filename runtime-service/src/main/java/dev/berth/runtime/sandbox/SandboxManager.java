@@ -13,7 +13,6 @@ import dev.berth.runtime.model.NameRegistry;
 import dev.berth.runtime.model.Release;
 import dev.berth.runtime.model.Undo;
 import dev.berth.runtime.netns.NetworkNamespaces;
-import dev.berth.runtime.pod.PodFiles;
 import dev.berth.runtime.store.CreationIntent;
 import dev.berth.runtime.shims.OrphanedProcesses;
 import dev.berth.runtime.shims.ShimOwner;

@@ -29,17 +29,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The package dependency graph of the daemon and the modules below it (runtime-service,
- * image-stub, shim, linux, cri-api), read from their class files with ArchUnit; and that libc is
- * linked in the linux module only. Cycles exist today
- * (issue 17, item 4); they are frozen here by name. A new cycle, or a package joining a known
- * one, fails; so does an entry that names more than the cycle has today, so that a cycle that
- * shrinks or goes takes its entry with it and cannot grow back.
+ * image-stub, shim, linux, cri-api), read from their class files with ArchUnit: packages depend one
+ * way, with no cycle anywhere (issue 17, item 4); and libc is linked in the linux module only.
  */
 class PackageCyclesTest {
-
-  /** Every cycle the code has today: each a set of packages that all reach each other. */
-  static final Map<String, Set<String>> KNOWN_CYCLES = Map.of(
-      "pod sandboxes and their files", Set.of("dev.berth.runtime.pod", "dev.berth.runtime.sandbox"));
 
   static Map<String, Set<String>> graph;
   static JavaClasses classes;
@@ -104,35 +97,12 @@ class PackageCyclesTest {
   }
 
   @Test
-  void noCycleBeyondTheKnownOnes() {
+  void noPackageCycles() {
     List<String> problems = new ArrayList<>();
     for (Set<String> cycle : stronglyConnected(graph)) {
-      boolean known = KNOWN_CYCLES.values().stream().anyMatch(k -> k.containsAll(cycle));
-      if (!known) {
-        problems.add("new package cycle " + cycle + ": " + edgesWithin(cycle));
-      }
+      problems.add("package cycle " + cycle + ": " + edgesWithin(cycle));
     }
     assertEquals(List.of(), problems, "packages must depend one way (docs/architecture.md); break the cycle");
-  }
-
-  @Test
-  void everyKnownCycleIsExactlyACycleOfToday() {
-    List<Set<String>> today = stronglyConnected(graph);
-    List<String> stale = new ArrayList<>();
-    KNOWN_CYCLES.forEach((name, cycle) -> {
-      if (!today.contains(cycle)) {
-        stale.add(name + " " + new TreeSet<>(cycle) + " is now " + today.stream()
-            .filter(c -> cycle.containsAll(c)).toList());
-      }
-    });
-    assertEquals(List.of(), stale, "a known cycle shrank or went: shrink its KNOWN_CYCLES entry to what is left");
-  }
-
-  @Test
-  void shimHasNoCycleAtAll() {
-    for (Set<String> cycle : stronglyConnected(graph)) {
-      assertTrue(cycle.stream().noneMatch(p -> p.startsWith("dev.berth.shim")), "shim cycle " + cycle);
-    }
   }
 
   /**
@@ -143,7 +113,7 @@ class PackageCyclesTest {
   @Test
   void statsMetricsAndShimsNeverImportTheManagers() {
     Set<String> managers = Set.of("dev.berth.runtime.container", "dev.berth.runtime.sandbox",
-        "dev.berth.runtime.pod", "dev.berth.runtime.oci");
+        "dev.berth.runtime.oci");
     Map<String, Set<String>> wrong = new TreeMap<>();
     for (String below : List.of("dev.berth.runtime.stats", "dev.berth.runtime.metrics", "dev.berth.runtime.shims")) {
       assertTrue(graph.containsKey(below), below + " is in the graph");
@@ -186,13 +156,6 @@ class PackageCyclesTest {
     assertEquals(Set.of(), graph.get("dev.berth.runtime.oci").stream()
         .filter(p -> p.equals("dev.berth.runtime.container") || p.equals("dev.berth.runtime.sandbox"))
         .collect(Collectors.toSet()), "dev.berth.runtime.oci's dependencies: " + graph.get("dev.berth.runtime.oci"));
-  }
-
-  @Test
-  void imageStubHasNoCycleAtAll() {
-    for (Set<String> cycle : stronglyConnected(graph)) {
-      assertTrue(cycle.stream().noneMatch(p -> p.startsWith("dev.berth.image")), "image-stub cycle " + cycle);
-    }
   }
 
   private static Map<String, Set<String>> edgesWithin(Set<String> cycle) {

@@ -1,7 +1,6 @@
-package dev.berth.runtime.pod;
+package dev.berth.runtime.sandbox;
 
 import dev.berth.image.store.PrivateDirectory;
-import dev.berth.runtime.sandbox.SandboxSpec;
 import dev.berth.linux.Syscalls;
 import dev.berth.runtime.store.PlainFiles;
 import java.io.IOException;
