@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Berth, a Kubernetes container runtime (CRI v1).",
     subcommands = {ServeCommand.class, ConfigCommand.class, VersionCommand.class, StatusCommand.class,
-        ImagesCommand.class, PodDemoCommand.class, CheckCommand.class})
+        ImagesCommand.class, PodDemoCommand.class, CheckCommand.class, AotWorkloadCommand.class})
 public final class Main implements Runnable {
 
   /** Exit code for a bad flag or configuration, as for any usage error. */
