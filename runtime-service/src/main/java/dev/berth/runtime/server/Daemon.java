@@ -27,6 +27,7 @@ import dev.berth.runtime.metrics.ContainerSeries;
 import dev.berth.runtime.metrics.CriMetrics;
 import dev.berth.runtime.metrics.DaemonMeters;
 import dev.berth.runtime.metrics.MetricsServer;
+import dev.berth.runtime.metrics.StepTimes;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.netns.PodNamespacePins;
@@ -106,6 +107,8 @@ public final class Daemon {
   /** Locks the root, recovers state, then serves CRI; undoes what it did if a step fails. */
   public static Daemon start(BerthConfig config) throws IOException {
     long started = System.nanoTime();
+    // Where a fresh daemon's start goes, at debug: the first thing a node waits for after a boot.
+    StepTimes steps = new StepTimes("daemon start");
     PrivateDirectories.create(config.root());
     PrivateDirectories.create(config.state());
     RootLock lock = RootLock.acquire(config.root());
@@ -117,6 +120,7 @@ public final class Daemon {
       BerthConfig.Runtime runtime = config.runtime();
       RuntimeHandlers handlers = RuntimeHandlers.probe(runtime,
           KernelVersion.parse(ProcFiles.read(Path.of("/proc/sys/kernel/osrelease"))));
+      steps.mark("runtime handlers");
       CriuSupport criu = new CriuSupport(runtime.criu());
       ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
           state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state),
@@ -128,6 +132,7 @@ public final class Daemon {
           java.time.Duration.ofSeconds(config.registry().pullProgressTimeoutSeconds())),
           config.images().maxLayerUnpackedBytes());
       opened.push(images);
+      steps.mark("shim and image store");
       RecordStore<Sandbox> sandboxStore = new RecordStore<>(root.resolve("sandboxes"), Sandbox.class);
       RecordStore<Container> containerStore = new RecordStore<>(root.resolve("containers"), Container.class);
       NetworkConfigProbe probe = new NetworkConfigProbe(config.cni().confDir(), config.cni().binDirs());
@@ -136,6 +141,7 @@ public final class Daemon {
       int oomFloor = Integer.parseInt(ProcFiles.read(Path.of("/proc/self/oom_score_adj")).trim());
       CgroupLayout cgroupLayout = CgroupLayout.detect();
 
+      steps.mark("records, cni, cgroup layout");
       ContainerEvents events = new ContainerEvents();
       Path podsDir = PrivateDirectory.create(state.resolve("pods"));
       NetworkNamespaces namespaces = new NetworkNamespaces(PrivateDirectory.create(state.resolve("netns")));
@@ -151,6 +157,7 @@ public final class Daemon {
           criu));
       sandboxes.setContainers(containers);
 
+      steps.mark("managers");
       // Watch before recovering, so that no exit falls between the two.
       opened.push(shim.watchExits(containers::onExit));
       Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim,
@@ -164,6 +171,7 @@ public final class Daemon {
               runtime.defaultCgroupParent(), sandboxes, containers, pins),
           new QuarantinedObjects.ContainerParts(containerStore.quarantineDir(), shim, images));
       opened.push(ShimMonitor.start(shim, containers, sandboxes, SHIM_CHECK_PERIOD));
+      steps.mark("recovery");
 
       Path imagesMount = MountTable.mountPointOf(root.resolve("images").toAbsolutePath());
       WritableLayers layers = new WritableLayers(images::upperDir, imagesMount.toString(), LAYER_USAGE_MAX_AGE);
@@ -173,6 +181,7 @@ public final class Daemon {
       ContainerSeries series = new ContainerSeries(config.metricsPerCpuUsage());
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       opened.push(new DaemonMeters(registry, containers, sandboxes));
+      steps.mark("stats and meters");
 
       // Streaming starts once the CRI socket is ours, so a second daemon is refused for the
       // socket it would share rather than for the streaming port.
@@ -182,7 +191,9 @@ public final class Daemon {
               request -> streamingUrl(streaming.get(), request), stats, new CriMetrics(series), events),
           images.criService(),
           images.adminService());
+      steps.mark("cri services");
       server = CriServer.start(config.socket(), services, List.of(new CallMetricsInterceptor(registry)));
+      steps.mark("cri server");
       streaming.set(StreamingServer.start(
           StreamingAddress.parse(config.streamingAddress(), "streaming_address"),
           Duration.ofSeconds(config.streamingTokenTtlSeconds()),
@@ -194,6 +205,8 @@ public final class Daemon {
         opened.push(MetricsServer.start(socketAddress(config.metricsAddress()), registry,
             new ContainerMetricsText(stats, series)));
       }
+      steps.mark("streaming and metrics servers");
+      steps.log(log);
       log.info("berth {} serving CRI on {} (root {}, state {}) after {} ms", BerthVersion.current(),
           config.socket(), config.root(), config.state(), (System.nanoTime() - started) / 1_000_000);
       return new Daemon(config, lock, server, opened, events);
