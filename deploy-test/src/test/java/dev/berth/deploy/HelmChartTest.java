@@ -87,6 +87,8 @@ class HelmChartTest {
     String script = only(objects, "ConfigMap").path("data").path("install-on-host.sh").asText();
     assertTrue(script.contains("/release/deploy/install --root /host --config /berth-config/config.toml"), script);
     assertTrue(script.contains("nsenter -t 1 -m -u -i -n -p -- systemctl restart berth.service"), script);
+    assertTrue(script.indexOf("berth aot-train --if-stale") < script.indexOf("systemctl restart berth.service"),
+        "the AOT cache is trained on the node before the restart: " + script);
     BerthConfig config = loadedConfig(objects);
     assertEquals(LogLevel.parse("info", "test"), config.logLevel());
     assertEquals("0.0.0.0:9767", config.metricsAddress());

@@ -32,14 +32,17 @@ class InstallScriptTest {
     Path checkout = fakeCheckout();
     release = dir.resolve("berth-release");
     root = dir.resolve("root");
-    Scripts.Result result = Scripts.run(checkout.resolve("bin/release"), "--out", release.toString(), "--tar");
+    // Stand-in jars cannot run a daemon: training the AOT cache is AotCacheTest's.
+    Scripts.Result result = Scripts.run(checkout.resolve("bin/release"), "--out", release.toString(), "--tar",
+        "--no-aot");
     assertEquals(0, result.exitCode(), result.output());
   }
 
   /** The checkout's scripts and deploy/ beside stand-ins for the built jars. */
   private Path fakeCheckout() throws IOException {
     Path checkout = dir.resolve("checkout");
-    for (String path : List.of("bin/release", "bin/berth", "bin/lib/java-home.sh", "README.md", "pom.xml")) {
+    for (String path : List.of("bin/release", "bin/berth", "bin/lib/java-home.sh", "bin/lib/aot.sh",
+        "bin/lib/aot-train", "README.md", "pom.xml")) {
       copy(Scripts.CHECKOUT.resolve(path), checkout.resolve(path));
     }
     try (Stream<Path> files = Files.walk(Scripts.CHECKOUT.resolve("deploy"))) {
@@ -66,12 +69,14 @@ class InstallScriptTest {
   @Test
   void releaseHoldsTheJarsTheLauncherAndDeployFiles() {
     for (String path : List.of("lib/berth-runtime-service.jar", "lib/picocli.jar", "bin/berth",
-        "bin/lib/java-home.sh", "deploy/install", "deploy/uninstall", "deploy/berth.service",
+        "bin/lib/java-home.sh", "bin/lib/aot.sh", "bin/lib/aot-train", "deploy/install", "deploy/uninstall", "deploy/berth.service",
         "deploy/config.toml", "deploy/crictl.yaml", "deploy/kubelet-config.yaml",
         "deploy/cni/10-berth-bridge.conflist", "VERSION")) {
       assertTrue(Files.exists(release.resolve(path)), "release lacks " + path);
     }
     assertTrue(Files.isExecutable(release.resolve("deploy/install")));
+    assertTrue(Files.isExecutable(release.resolve("bin/lib/aot-train")));
+    assertFalse(Files.exists(release.resolve("lib/berth.aot")), "--no-aot releases without a cache");
     assertTrue(Files.exists(dir.resolve("berth-release.tar.gz")));
   }
 

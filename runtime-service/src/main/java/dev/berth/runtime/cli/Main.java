@@ -3,6 +3,9 @@ package dev.berth.runtime.cli;
 import dev.berth.runtime.BerthVersion;
 import dev.berth.runtime.config.ConfigException;
 import java.io.PrintWriter;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,7 +16,7 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Berth, a Kubernetes container runtime (CRI v1).",
     subcommands = {ServeCommand.class, ConfigCommand.class, VersionCommand.class, StatusCommand.class,
-        ImagesCommand.class, PodDemoCommand.class, CheckCommand.class})
+        ImagesCommand.class, PodDemoCommand.class, CheckCommand.class, AotWorkloadCommand.class})
 public final class Main implements Runnable {
 
   /** Exit code for a bad flag or configuration, as for any usage error. */
@@ -30,23 +33,51 @@ public final class Main implements Runnable {
 
   /** Runs one command line and returns its exit code; never calls System.exit. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    Optional<ConfigOptions> serve = ServeArguments.parse(List.of(args));
+    if (serve.isPresent()) {
+      return serve(serve.get(), err);
+    }
     CommandLine commandLine = new CommandLine(new Main())
         // The last of a repeated flag wins, as scripts that append overrides expect.
         .setOverwrittenOptionsAllowed(true)
         .setOut(out)
         .setErr(err)
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
-          if (e instanceof ConfigException) {
-            err.println("berth: " + e.getMessage());
-            return EXIT_USAGE;
-          }
-          if (e instanceof CommandFailedException) {
-            err.println("berth: " + e.getMessage());
-            return EXIT_FAILURE;
+          OptionalInt code = expectedFailure(e, err);
+          if (code.isPresent()) {
+            return code.getAsInt();
           }
           throw e;
         });
     return commandLine.execute(args);
+  }
+
+  /** The daemon, without picocli on its start's path (see {@link ServeArguments}). */
+  private static int serve(ConfigOptions options, PrintWriter err) {
+    ServeCommand command = new ServeCommand();
+    command.options = options;
+    try {
+      return command.call();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      err.println("berth: interrupted");
+      return EXIT_FAILURE;
+    } catch (RuntimeException e) {
+      OptionalInt code = expectedFailure(e, err);
+      if (code.isPresent()) {
+        return code.getAsInt();
+      }
+      throw e;
+    }
+  }
+
+  /** The exit code of a command that failed for a reason a person can act on, said on {@code err}. */
+  private static OptionalInt expectedFailure(Exception e, PrintWriter err) {
+    if (e instanceof ConfigException || e instanceof CommandFailedException) {
+      err.println("berth: " + e.getMessage());
+      return OptionalInt.of(e instanceof ConfigException ? EXIT_USAGE : EXIT_FAILURE);
+    }
+    return OptionalInt.empty();
   }
 
   @Override

@@ -24,6 +24,11 @@ final class ServeCommand implements Callable<Integer> {
     BerthConfig config = options.effective();
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
         .setLevel(Level.toLevel(config.logLevel().name()));
+    // The JVM's own start, the flags and the configuration, before the daemon's: half of a cold
+    // start's wait when classes are not in the AOT cache (README, "The AOT cache").
+    ProcessHandle.current().info().startInstant().ifPresent(jvmStarted -> log.debug(
+        "serve command reached {} ms after the process started",
+        java.time.Duration.between(jvmStarted, java.time.Instant.now()).toMillis()));
     ShutdownSignal signal = ShutdownSignal.install();
     Daemon daemon;
     try {

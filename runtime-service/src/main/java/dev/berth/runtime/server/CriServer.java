@@ -8,6 +8,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
@@ -61,6 +62,14 @@ public final class CriServer {
     this.boss = boss;
     this.workers = workers;
     this.callExecutor = callExecutor;
+  }
+
+  /**
+   * Loads Netty's native epoll transport, which it unpacks from its jar into a temporary file on
+   * first use; any thread may call this ahead of {@link #start} to take that off the start's path.
+   */
+  static void loadTransport() {
+    Epoll.isAvailable();
   }
 
   /** Binds the socket (mode 0660) and starts serving {@code services}. */

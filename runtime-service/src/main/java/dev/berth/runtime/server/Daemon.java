@@ -29,6 +29,7 @@ import dev.berth.runtime.metrics.ContainerSeries;
 import dev.berth.runtime.metrics.CriMetrics;
 import dev.berth.runtime.metrics.DaemonMeters;
 import dev.berth.runtime.metrics.MetricsServer;
+import dev.berth.runtime.model.StepTimes;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.netns.PodNamespacePins;
@@ -69,6 +70,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,6 +116,14 @@ public final class Daemon {
   /** Locks the root, recovers state, then serves CRI; undoes what it did if a step fails. */
   public static Daemon start(BerthConfig config) throws IOException {
     long started = System.nanoTime();
+    // Where a fresh daemon's start goes, at debug: the first thing a node waits for after a boot.
+    StepTimes steps = new StepTimes("daemon start");
+    // Independent of everything before them, and each tens of ms on a cold start: Netty unpacks
+    // and loads its epoll library on first use, and the Prometheus registry builds its meter
+    // families. Done beside the handler probes, stores and recovery instead of after them.
+    CompletableFuture<Void> transport = CompletableFuture.runAsync(CriServer::loadTransport, Daemon::startPreload);
+    CompletableFuture<PrometheusMeterRegistry> newRegistry = CompletableFuture.supplyAsync(
+        () -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Daemon::startPreload);
     PrivateDirectories.create(config.root());
     PrivateDirectories.create(config.state());
     RootLock lock = RootLock.acquire(config.root());
@@ -125,6 +135,7 @@ public final class Daemon {
       BerthConfig.Runtime runtime = config.runtime();
       RuntimeHandlers handlers = RuntimeHandlers.probe(runtime,
           KernelVersion.parse(ProcFiles.read(Path.of("/proc/sys/kernel/osrelease"))));
+      steps.mark("runtime handlers");
       CriuSupport criu = new CriuSupport(runtime.criu());
       ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
           state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state),
@@ -136,6 +147,7 @@ public final class Daemon {
           java.time.Duration.ofSeconds(config.registry().pullProgressTimeoutSeconds())),
           config.images().maxLayerUnpackedBytes());
       opened.push(images);
+      steps.mark("shim and image store");
       RecordStore<Sandbox> sandboxStore = new RecordStore<>(root.resolve("sandboxes"), Sandbox.class);
       RecordStore<Container> containerStore = new RecordStore<>(root.resolve("containers"), Container.class);
       NetworkConfigProbe probe = new NetworkConfigProbe(config.cni().confDir(), config.cni().binDirs());
@@ -145,6 +157,7 @@ public final class Daemon {
       CgroupModel cgroups = CgroupModel.detect();
       log.info("cgroups: {}", cgroups);
 
+      steps.mark("records, cni, cgroup model");
       ContainerEvents events = new ContainerEvents();
       Path podsDir = PrivateDirectory.create(state.resolve("pods"));
       NetworkNamespaces namespaces = new NetworkNamespaces(PrivateDirectory.create(state.resolve("netns")));
@@ -165,6 +178,7 @@ public final class Daemon {
           state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit(), events,
           criu, cgroups, containerRelease));
 
+      steps.mark("managers");
       // Watch before recovering, so that no exit falls between the two.
       opened.push(shim.watchExits(containers::onExit));
       Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim,
@@ -178,6 +192,7 @@ public final class Daemon {
               sandboxes, containers),
           new QuarantinedObjects.ContainerParts(containerStore.quarantineDir(), containerRelease));
       opened.push(ShimMonitor.start(shim, List.of(containers, sandboxes), SHIM_CHECK_PERIOD));
+      steps.mark("recovery");
 
       Path imagesMount = MountTable.mountPointOf(root.resolve("images").toAbsolutePath());
       WritableLayers layers = new WritableLayers(images::upperDir, imagesMount.toString(), LAYER_USAGE_MAX_AGE);
@@ -185,13 +200,14 @@ public final class Daemon {
       StatsCollector stats = new StatsCollector(cgroups.reader(), new ManagedWorkloads(sandboxes, containers),
           layers, new NetDev(Path.of("/proc")), new ProcessCounter(Path.of("/proc")), new ImageFilesystem(imagesMount));
       ContainerSeries series = new ContainerSeries(config.metricsPerCpuUsage());
-      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      PrometheusMeterRegistry registry = newRegistry.join();
       DaemonMeters meters = new DaemonMeters(registry);
       meters.countByState("berth.containers", "Containers by state", ContainerState.values(), containers::list,
           Container::state);
       meters.countByState("berth.pods", "Pod sandboxes by state", SandboxState.values(), sandboxes::list,
           Sandbox::state);
       opened.push(meters);
+      steps.mark("stats and meters");
 
       // Streaming starts once the CRI socket is ours, so a second daemon is refused for the
       // socket it would share rather than for the streaming port.
@@ -201,7 +217,11 @@ public final class Daemon {
               request -> streamingUrl(streaming.get(), request), stats, new CriMetrics(series), events),
           images.criService(),
           images.adminService());
+      steps.mark("cri services");
+      transport.join();
+      steps.mark("epoll preload wait");
       server = CriServer.start(config.socket(), services, List.of(new CallMetricsInterceptor(registry)));
+      steps.mark("cri server");
       streaming.set(StreamingServer.start(
           StreamingAddress.parse(config.streamingAddress(), "streaming_address"),
           Duration.ofSeconds(config.streamingTokenTtlSeconds()),
@@ -213,6 +233,8 @@ public final class Daemon {
         opened.push(MetricsServer.start(socketAddress(config.metricsAddress()), registry,
             new ContainerMetricsText(stats, series)));
       }
+      steps.mark("streaming and metrics servers");
+      steps.log(log);
       log.info("berth {} serving CRI on {} (root {}, state {}) after {} ms", BerthVersion.current(),
           config.socket(), config.root(), config.state(), (System.nanoTime() - started) / 1_000_000);
       return new Daemon(config, lock, server, opened, events);
@@ -225,6 +247,11 @@ public final class Daemon {
       lock.close();
       throw e;
     }
+  }
+
+  /** A platform thread: virtual threads share the carriers that the start's own work needs. */
+  private static void startPreload(Runnable task) {
+    Thread.ofPlatform().daemon().name("start-preload").start(task);
   }
 
   /** Each named handler keeps its runtime's state in its own root; the default keeps state/runc. */

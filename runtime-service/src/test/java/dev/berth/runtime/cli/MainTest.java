@@ -54,6 +54,19 @@ class MainTest {
   }
 
   @Test
+  void serveReadWithoutPicocliNamesAMissingConfigFileAsAUsageError() {
+    Path missing = dir.resolve("missing.toml");
+    assertEquals(2, run("serve", "--config", missing.toString()));
+    assertTrue(err.toString().contains("config file " + missing + " does not exist"), err.toString());
+  }
+
+  @Test
+  void serveReadWithoutPicocliNamesABadFlagValue() {
+    assertEquals(2, run("serve", "--log-level=loud"));
+    assertTrue(err.toString().contains("flag --log-level: unknown log level 'loud'"), err.toString());
+  }
+
+  @Test
   void aCommandIsRequired() {
     assertEquals(2, run());
     assertTrue(err.toString().contains("a command is required"), err.toString());
