@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "CRI benchmark: the same workloads against any CRI endpoint.",
-    subcommands = {RunCommand.class, CleanupCommand.class})
+    subcommands = {RunCommand.class, ColdStartCommand.class, GrowthCommand.class, CleanupCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec
@@ -20,6 +20,6 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, cleanup)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, cold-start, growth, cleanup)");
   }
 }

@@ -7,6 +7,7 @@ import dev.berth.bench.report.JsonReport;
 import dev.berth.bench.report.Ratios;
 import dev.berth.bench.report.Recorder;
 import dev.berth.bench.report.TableReport;
+import dev.berth.bench.workload.ColdStart;
 import dev.berth.bench.workload.CriPods;
 import dev.berth.bench.workload.ImagePull;
 import dev.berth.bench.workload.KubeletPoll;
@@ -40,16 +41,19 @@ import picocli.CommandLine.Option;
 @Command(name = "run", description = "Run named workloads against one or more CRI targets.")
 final class RunCommand implements Callable<Integer> {
 
-  private static final Set<String> WORKLOADS = Set.of(PodStart.NAME, KubeletPoll.NAME, Scrape.NAME, Memory.NAME,
-      Rootfs.NAME, ImagePull.NAME);
+  private static final Set<String> WORKLOADS = Set.of(PodStart.NAME, PodStart.SHARED_PID_NAME, KubeletPoll.NAME,
+      Scrape.NAME, Memory.NAME, Rootfs.NAME, ImagePull.NAME);
   private static final Set<String> FLEET_WORKLOADS = Set.of(KubeletPoll.NAME, Scrape.NAME, Memory.NAME);
 
   @Option(names = "--target", required = true, paramLabel = "SPEC",
-      description = "name=N,socket=PATH[,pid=PID][,shim=EXE,shim-marker=S][,metrics=URL][,cgroup-parent=P]; repeat to compare.")
+      description = "name=N,socket=PATH[,pid=PID][,shim=EXE,shim-marker=S][,metrics=URL][,cgroup-parent=P][,cold=FILE]; "
+          + "repeat to compare. cold=FILE: what 'bench cold-start' measured while this daemon started.")
   List<String> targets;
 
-  @Option(names = "--workloads", split = ",", defaultValue = "pod-start,kubelet-poll,scrape,memory",
-      description = "Any of pod-start, kubelet-poll, scrape, memory, rootfs, image-pull (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--workloads", split = ",",
+      defaultValue = "pod-start,pod-start-shared-pid,kubelet-poll,scrape,memory,image-pull",
+      description = "Any of pod-start, pod-start-shared-pid, kubelet-poll, scrape, memory, rootfs, image-pull "
+          + "(default: ${DEFAULT-VALUE}).")
   List<String> workloads;
 
   @Option(names = "--rounds", defaultValue = "1", description = "Rounds; targets alternate within each.")
@@ -113,6 +117,11 @@ final class RunCommand implements Callable<Integer> {
     BenchOptions options = new BenchOptions(runs, parallel, pods, pollLoops, warmupLoops, scrapes, memorySamples,
         rootfsContainers, pulls, image, scratch);
     Recorder recorder = new Recorder();
+    for (Target target : parsed) {
+      if (target.coldStart() != null) {
+        ColdStart.Result.read(target.coldStart()).record(recorder, target.name());
+      }
+    }
     LocalRegistry registry = null;
     String pullReference = null;
     try {
@@ -139,12 +148,18 @@ final class RunCommand implements Callable<Integer> {
     }
 
     TableReport.print(recorder, System.out);
-    List<Ratios.Ratio> ratios = parsed.size() >= 2
+    boolean compared = parsed.size() >= 2;
+    List<Ratios.Ratio> ratios = compared
         ? Ratios.compute(recorder, parsed.get(0).name(), parsed.get(1).name()) : List.of();
+    List<Ratios.Ratio> phases = compared
+        ? Ratios.podStartPhases(recorder, parsed.get(0).name(), parsed.get(1).name()) : List.of();
     if (json != null) {
       JsonReport.write(JsonReport.document(OffsetDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME),
-          InetAddress.getLocalHost().getHostName(), settings(), recorder, ratios), json);
+          InetAddress.getLocalHost().getHostName(), settings(), recorder, ratios, phases), json);
       System.out.println("json: " + json);
+    }
+    if (!phases.isEmpty()) {
+      System.out.println("pod-start p50 per phase: " + Ratios.line(parsed.get(0).name(), parsed.get(1).name(), phases));
     }
     if (!ratios.isEmpty()) {
       System.out.println(Ratios.line(parsed.get(0).name(), parsed.get(1).name(), ratios));
@@ -164,6 +179,11 @@ final class RunCommand implements Callable<Integer> {
       if (workloads.contains(PodStart.NAME)) {
         log("round %d %s: pod-start (%d sequential, %d at a time)", round, name, runs, parallel);
         new PodStart(pods, options, recorder, name).run();
+      }
+      if (workloads.contains(PodStart.SHARED_PID_NAME)) {
+        log("round %d %s: pod-start-shared-pid (%d sequential, %d at a time)", round, name, runs, parallel);
+        new PodStart(new CriPods(client, options, target, CriPods.PidNamespace.SHARED_BY_POD), options, recorder,
+            name).run();
       }
       if (workloads.contains(Rootfs.NAME)) {
         log("round %d %s: rootfs (%d containers created and removed)", round, name, rootfsContainers);

@@ -10,17 +10,19 @@ import java.util.Set;
 /**
  * One runtime under test: its CRI socket and, for the memory and scrape workloads, where to find
  * its daemon, its shims and its metrics. Written on the command line as
- * {@code name=berth,socket=/run/x.sock,pid=123,shim=conmon,shim-marker=/tmp/x,metrics=http://...,cgroup-parent=/p}.
+ * {@code name=berth,socket=/run/x.sock,pid=123,shim=conmon,shim-marker=/tmp/x,metrics=http://...,cgroup-parent=/p,cold=FILE}.
  *
  * @param shim the basename of the shim executable (argv[0]), e.g. conmon or containerd-shim-runc-v2
  * @param shimMarker a string in every shim's command line that tells this runtime's shims apart
  *     from any other runtime's on the machine (its state directory or socket path)
  * @param cgroupParent the cgroupfs parent given to every pod, or empty for the runtime's default
+ * @param coldStart the JSON that {@code bench cold-start} wrote while this daemon started, or null
  */
 public record Target(String name, Path socket, OptionalLong daemonPid, String shim, String shimMarker, URI metrics,
-    String cgroupParent) {
+    String cgroupParent, Path coldStart) {
 
-  private static final Set<String> KEYS = Set.of("name", "socket", "pid", "shim", "shim-marker", "metrics", "cgroup-parent");
+  private static final Set<String> KEYS =
+      Set.of("name", "socket", "pid", "shim", "shim-marker", "metrics", "cgroup-parent", "cold");
 
   public static Target parse(String spec) {
     Map<String, String> fields = new LinkedHashMap<>();
@@ -46,6 +48,7 @@ public record Target(String name, Path socket, OptionalLong daemonPid, String sh
         fields.get("shim"),
         fields.get("shim-marker"),
         fields.containsKey("metrics") ? URI.create(fields.get("metrics")) : null,
-        fields.getOrDefault("cgroup-parent", ""));
+        fields.getOrDefault("cgroup-parent", ""),
+        fields.containsKey("cold") ? Path.of(fields.get("cold")) : null);
   }
 }

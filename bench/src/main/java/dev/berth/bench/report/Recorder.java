@@ -44,6 +44,13 @@ public final class Recorder {
     return series.get(new Key(target, workload, metric));
   }
 
+  /** Every series of one target's workload, in the order they were first recorded. */
+  public synchronized List<Series> series(String target, String workload) {
+    return series.values().stream()
+        .filter(s -> s.key().target().equals(target) && s.key().workload().equals(workload))
+        .toList();
+  }
+
   public synchronized List<Skip> skips() {
     return List.copyOf(skips);
   }

@@ -6,7 +6,7 @@ import java.util.Locale;
 /** The report for people: one row per target, workload and metric, then what was skipped and why. */
 public final class TableReport {
 
-  private static final String ROW = "%-11s %-13s %-26s %5s %10s %10s %10s %10s  %s%n";
+  private static final String ROW = "%-11s %-20s %-30s %5s %10s %10s %10s %10s  %s%n";
 
   private TableReport() {}
 

@@ -38,9 +38,29 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class CriPods {
 
-  /** Network and IPC shared by the pod, PID namespace per container: the kubelet's default. */
-  private static final NamespaceOption OWN_PID_NAMESPACE = NamespaceOption.newBuilder()
-      .setPid(NamespaceMode.CONTAINER).build();
+  /**
+   * How the pod's containers see processes: the two kinds of pod the kubelet makes. Network and
+   * IPC are shared by the pod either way.
+   */
+  public enum PidNamespace {
+    /** A PID namespace per container: the kubelet's default (no shareProcessNamespace). */
+    PER_CONTAINER(NamespaceMode.CONTAINER),
+    /**
+     * One PID namespace for the whole pod ({@code shareProcessNamespace: true}): the runtime
+     * needs an infra process to hold it (Berth's infra under its own conmon, containerd's pause).
+     */
+    SHARED_BY_POD(NamespaceMode.POD);
+
+    private final NamespaceOption option;
+
+    PidNamespace(NamespaceMode mode) {
+      this.option = NamespaceOption.newBuilder().setPid(mode).build();
+    }
+
+    NamespaceOption option() {
+      return option;
+    }
+  }
 
   /** A started pod: what teardown needs. */
   public record Pod(String sandboxId, String containerId, PodSandboxConfig config) {}
@@ -50,14 +70,24 @@ public final class CriPods {
   private final CriClient client;
   private final BenchOptions options;
   private final String cgroupParent;
+  private final PidNamespace pidNamespace;
   private final String prefix;
   private final AtomicInteger counter = new AtomicInteger();
 
   public CriPods(CriClient client, BenchOptions options, Target target) {
+    this(client, options, target, PidNamespace.PER_CONTAINER);
+  }
+
+  public CriPods(CriClient client, BenchOptions options, Target target, PidNamespace pidNamespace) {
     this.client = client;
     this.options = options;
     this.cgroupParent = target.cgroupParent();
+    this.pidNamespace = pidNamespace;
     this.prefix = "bench-" + target.name() + "-" + UUID.randomUUID().toString().substring(0, 6);
+  }
+
+  public PidNamespace pidNamespace() {
+    return pidNamespace;
   }
 
   public RuntimeServiceBlockingStub runtime() {
@@ -77,10 +107,10 @@ public final class CriPods {
             .setUid(UUID.randomUUID().toString()))
         .setHostname(name)
         .setLogDirectory(logs.toString());
-    // As the kubelet sends a pod without shareProcessNamespace (most pods): the CRI default
-    // (POD) would ask for one PID namespace shared by the pod's containers.
+    // Always explicit, as the kubelet sends it: for a pod without shareProcessNamespace (most
+    // pods) the CRI default (POD) would ask for one PID namespace shared by its containers.
     LinuxPodSandboxConfig.Builder linux = LinuxPodSandboxConfig.newBuilder().setSecurityContext(
-        LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(OWN_PID_NAMESPACE));
+        LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(pidNamespace.option()));
     if (!cgroupParent.isEmpty()) {
       linux.setCgroupParent(cgroupParent);
     }
@@ -98,7 +128,7 @@ public final class CriPods {
         .addAllCommand(List.of("sleep", "3600"))
         .setLogPath(name + ".log")
         .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(
-            LinuxContainerSecurityContext.newBuilder().setNamespaceOptions(OWN_PID_NAMESPACE)))
+            LinuxContainerSecurityContext.newBuilder().setNamespaceOptions(pidNamespace.option())))
         .build();
     return runtime().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(sandboxId)
         .setConfig(container).setSandboxConfig(podConfig).build()).getContainerId();

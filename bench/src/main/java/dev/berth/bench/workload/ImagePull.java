@@ -18,6 +18,8 @@ import java.time.Duration;
 public final class ImagePull {
 
   public static final String NAME = "image-pull";
+  /** The metric of a pull is this and the image's size, e.g. "PullImage 50MB". */
+  public static final String PULL = "PullImage";
 
   private final CriClient client;
   private final BenchOptions options;
@@ -40,7 +42,7 @@ public final class ImagePull {
       long t1 = System.nanoTime();
       remove(image);
       long t2 = System.nanoTime();
-      recorder.addNanos(target, NAME, "PullImage " + sizeLabel, t1 - t0);
+      recorder.addNanos(target, NAME, PULL + " " + sizeLabel, t1 - t0);
       recorder.addNanos(target, NAME, "RemoveImage", t2 - t1);
     }
   }

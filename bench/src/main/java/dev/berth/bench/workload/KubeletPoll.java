@@ -9,6 +9,7 @@ import dev.berth.cri.v1.ListPodSandboxRequest;
 import dev.berth.cri.v1.ListPodSandboxStatsRequest;
 import dev.berth.cri.v1.PodSandboxStatusRequest;
 import dev.berth.cri.v1.RuntimeServiceGrpc.RuntimeServiceBlockingStub;
+import java.util.List;
 
 /**
  * kubelet-poll: one iteration is what the kubelet's PLEG relist and status loops ask of a runtime
@@ -59,7 +60,7 @@ public final class KubeletPoll {
 
   public void run(PodFleet fleet) {
     int n = fleet.pods().size();
-    WarmedLoop.run(options.warmupLoops(), options.pollLoops(), () -> relist(fleet), this::recordCold,
+    WarmedLoop.run(options.warmupLoops(), options.pollLoops(), () -> relist(fleet.pods()), this::recordCold,
         relist -> recordSteady(relist, n));
     if (containerStats.skipped()) {
       recorder.skip(target, NAME, "ListContainerStats", containerStats.reason());
@@ -69,18 +70,19 @@ public final class KubeletPoll {
     }
   }
 
-  private Relist relist(PodFleet fleet) {
+  /** One relist of {@code running}, with the stats calls while the runtime serves them. */
+  Relist relist(List<CriPods.Pod> running) {
     RuntimeServiceBlockingStub runtime = pods.runtime();
     long t0 = System.nanoTime();
     runtime.listPodSandbox(ListPodSandboxRequest.getDefaultInstance());
     long t1 = System.nanoTime();
     runtime.listContainers(ListContainersRequest.getDefaultInstance());
     long t2 = System.nanoTime();
-    for (CriPods.Pod pod : fleet.pods()) {
+    for (CriPods.Pod pod : running) {
       runtime.containerStatus(ContainerStatusRequest.newBuilder().setContainerId(pod.containerId()).build());
     }
     long t3 = System.nanoTime();
-    for (CriPods.Pod pod : fleet.pods()) {
+    for (CriPods.Pod pod : running) {
       runtime.podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(pod.sandboxId()).build());
     }
     long t4 = System.nanoTime();

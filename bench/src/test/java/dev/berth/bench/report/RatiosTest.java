@@ -1,8 +1,13 @@
 package dev.berth.bench.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.berth.bench.workload.ColdStart;
+import dev.berth.bench.workload.ImagePull;
 import dev.berth.bench.workload.KubeletPoll;
+import dev.berth.bench.workload.Memory;
+import dev.berth.bench.workload.PodStart;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -49,5 +54,65 @@ class RatiosTest {
     Ratios.Ratio ratio = kubeletPoll(recorder);
     assertEquals(KubeletPoll.RELIST, ratio.metric());
     assertEquals(0.5, ratio.value());
+  }
+
+  private static void record(Recorder recorder, String target, String workload, String metric, double... values) {
+    for (double value : values) {
+      recorder.add(target, workload, metric, "ms", value);
+    }
+  }
+
+  private static Ratios.Ratio named(List<Ratios.Ratio> ratios, String name) {
+    return ratios.stream().filter(r -> r.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  @Test
+  void podStartIsTheWorstPhaseOfBothKindsOfPodNotTheSingleCalls() {
+    Recorder recorder = new Recorder();
+    record(recorder, "a", PodStart.NAME, PodStart.SEQUENTIAL, 40, 50, 60);
+    record(recorder, "b", PodStart.NAME, PodStart.SEQUENTIAL, 100, 100, 100);
+    record(recorder, "a", PodStart.NAME, "sequential: RunPodSandbox", 90);
+    record(recorder, "b", PodStart.NAME, "sequential: RunPodSandbox", 10);
+    record(recorder, "a", PodStart.NAME, "parallel 8", 150);
+    record(recorder, "b", PodStart.NAME, "parallel 8", 500);
+    record(recorder, "a", PodStart.SHARED_PID_NAME, PodStart.SEQUENTIAL, 80);
+    record(recorder, "b", PodStart.SHARED_PID_NAME, PodStart.SEQUENTIAL, 100);
+    record(recorder, "a", PodStart.SHARED_PID_NAME, "teardown sequential", 900);
+    record(recorder, "b", PodStart.SHARED_PID_NAME, "teardown sequential", 100);
+
+    List<Ratios.Ratio> phases = Ratios.podStartPhases(recorder, "a", "b");
+    assertEquals(List.of(0.5, 0.3, 0.8), phases.stream().map(Ratios.Ratio::value).toList());
+    Ratios.Ratio headline = named(Ratios.compute(recorder, "a", "b"), "pod-start p50");
+    assertEquals(0.8, headline.value());
+    assertEquals(PodStart.SHARED_PID_NAME, headline.workload());
+    assertEquals(PodStart.SEQUENTIAL, headline.metric());
+  }
+
+  @Test
+  void theLastLineNamesAllFiveRatiosInOrderAndSaysWhatWasNotMeasured() {
+    Recorder recorder = new Recorder();
+    record(recorder, "a", PodStart.NAME, PodStart.SEQUENTIAL, 50);
+    record(recorder, "b", PodStart.NAME, PodStart.SEQUENTIAL, 100);
+    record(recorder, "a", KubeletPoll.NAME, KubeletPoll.RELIST, 30);
+    record(recorder, "b", KubeletPoll.NAME, KubeletPoll.RELIST, 120);
+    record(recorder, "a", Memory.NAME, Memory.TOTAL, 200);
+    record(recorder, "b", Memory.NAME, Memory.TOTAL, 1000);
+    new ColdStart.Result(700, 300, 100).record(recorder, "a");
+    new ColdStart.Result(400, 150, 50).record(recorder, "b");
+    String line = Ratios.line("a", "b", Ratios.compute(recorder, "a", "b"));
+    assertEquals("a/b: pod-start p50 0.50, kubelet-poll p99 0.25, memory 0.20, cold-start 1.83, pull n/a", line);
+  }
+
+  @Test
+  void pullComparesThePullsOfTheSameImageNotTheRemoves() {
+    Recorder recorder = new Recorder();
+    record(recorder, "a", ImagePull.NAME, ImagePull.PULL + " 50MB", 800, 900, 1000);
+    record(recorder, "b", ImagePull.NAME, ImagePull.PULL + " 50MB", 1000, 1000, 1000);
+    record(recorder, "a", ImagePull.NAME, "RemoveImage", 5);
+    record(recorder, "b", ImagePull.NAME, "RemoveImage", 50);
+    Ratios.Ratio pull = named(Ratios.compute(recorder, "a", "b"), "pull");
+    assertEquals(ImagePull.PULL + " 50MB", pull.metric());
+    assertEquals(0.9, pull.value());
+    assertNull(named(Ratios.compute(recorder, "a", "b"), "cold-start").value());
   }
 }
