@@ -1,5 +1,6 @@
 package dev.berth.image.snapshot;
 
+import dev.berth.image.sys.Syscalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +24,17 @@ public final class MountTable {
     return points;
   }
 
+  /**
+   * Whether something is mounted at the path. statx answers in microseconds; the mount table,
+   * read only when the kernel cannot say, takes milliseconds on a node with hundreds of mounts,
+   * and every CreateContainer asks.
+   */
   public static boolean isMountPoint(Path path) throws IOException {
     Path p = path.toAbsolutePath().normalize();
+    java.util.Optional<Boolean> mountRoot = Syscalls.isMountRoot(p);
+    if (mountRoot.isPresent()) {
+      return mountRoot.get();
+    }
     return mountPoints().contains(p);
   }
 

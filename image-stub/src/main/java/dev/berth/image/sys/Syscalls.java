@@ -15,7 +15,8 @@ import java.nio.file.Path;
 
 /**
  * The Linux calls that image unpacking and rootfs mounts need and the JDK does not offer: mknod
- * (whiteouts, device nodes), lchown, chmod with set-id bits, lsetxattr, mount, umount2, statfs.
+ * (whiteouts, device nodes), lchown, chmod with set-id bits, lsetxattr, mount, umount2, statfs,
+ * statx (is a path a mount root).
  * Bound once through the FFM API against libc; errno is captured so that failures name it.
  * {@link DirectoryHandle} binds the {@code *at} calls with the same helpers.
  */
@@ -49,6 +50,10 @@ public final class Syscalls {
   private static final MethodHandle MOUNT = bind("mount", FunctionDescriptor.of(INT, PTR, PTR, PTR, LONG, PTR));
   private static final MethodHandle UMOUNT2 = bind("umount2", FunctionDescriptor.of(INT, PTR, INT));
   private static final MethodHandle STATFS = bind("statfs", FunctionDescriptor.of(INT, PTR, PTR));
+  private static final MethodHandle STATX = bind("statx", FunctionDescriptor.of(INT, INT, PTR, INT, INT, PTR));
+  private static final int AT_FDCWD = -100;
+  private static final int AT_SYMLINK_NOFOLLOW = 0x100;
+  private static final long STATX_ATTR_MOUNT_ROOT = 0x2000;
   private static final MethodHandle STRERROR = LINKER.downcallHandle(
       LIBC.find("strerror").orElseThrow(), FunctionDescriptor.of(PTR, INT));
 
@@ -171,6 +176,34 @@ public final class Syscalls {
       throw e;
     } catch (Throwable t) {
       throw new IOException("statfs failed on " + path, t);
+    }
+  }
+
+  /**
+   * Whether the path is the root of a mount, as statx(2) tells it (Linux 5.8 and later) without
+   * reading the mount table; empty when the kernel does not report it. A missing path is none.
+   */
+  public static java.util.Optional<Boolean> isMountRoot(Path path) throws IOException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      // struct statx: stx_attributes at offset 8, stx_attributes_mask at 56; 256 bytes in all.
+      MemorySegment buf = arena.allocate(256, 8);
+      int rc = (int) STATX.invokeExact(state, AT_FDCWD, str(arena, path), AT_SYMLINK_NOFOLLOW, 0, buf);
+      if (rc != 0) {
+        int errno = (int) ERRNO.get(state, 0L);
+        if (errno == ENOENT) {
+          return java.util.Optional.of(false);
+        }
+        throw failure("statx", path, errno);
+      }
+      if ((buf.get(LONG, 56) & STATX_ATTR_MOUNT_ROOT) == 0) {
+        return java.util.Optional.empty();
+      }
+      return java.util.Optional.of((buf.get(LONG, 8) & STATX_ATTR_MOUNT_ROOT) != 0);
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IOException("statx failed on " + path, t);
     }
   }
 
