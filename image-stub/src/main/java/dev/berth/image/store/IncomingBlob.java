@@ -40,14 +40,28 @@ public final class IncomingBlob extends ReadThroughInputStream {
     this.file = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
   }
 
+  /**
+   * Reads until {@code len} bytes or the end: a download arrives a few KiB at a time, and passing
+   * each piece on at once would cost a write(2) of the blob, and a pass through the inflater, the
+   * tar reader and a file write of the layer, for every piece.
+   */
   @Override
   public int read(byte[] buf, int off, int len) throws IOException {
-    int n;
+    int n = 0;
     try {
-      n = super.read(buf, off, len);
+      while (n < len) {
+        int got = super.read(buf, off + n, len - n);
+        if (got <= 0) {
+          break;
+        }
+        n += got;
+      }
     } catch (IOException e) {
       sourceFailed = true;
       throw e;
+    }
+    if (n == 0 && len > 0) {
+      return -1;
     }
     if (n > 0) {
       ByteBuffer written = ByteBuffer.wrap(buf, off, n);

@@ -47,6 +47,28 @@ class IncomingBlobTest {
   }
 
   @Test
+  void aDownloadArrivingInSmallPiecesIsPassedOnInWholeBuffers() throws IOException {
+    byte[] content = new byte[10_000];
+    new java.util.Random(7).nextBytes(content);
+    InputStream trickle = new ByteArrayInputStream(content) {
+      @Override
+      public synchronized int read(byte[] b, int off, int len) {
+        return super.read(b, off, Math.min(len, 1000)); // as a socket hands over what has come
+      }
+    };
+    IncomingBlob blob = store().incoming(trickle, Digest.of(content), "blob");
+    try {
+      byte[] buf = new byte[8192];
+      assertEquals(8192, blob.read(buf, 0, buf.length));
+      assertEquals(10_000 - 8192, blob.read(buf, 0, buf.length));
+      assertEquals(-1, blob.read(buf, 0, buf.length));
+      assertEquals(Digest.of(content), blob.commit());
+    } finally {
+      blob.discard();
+    }
+  }
+
+  @Test
   void aDigestMismatchStoresNothingAndLeavesNoTempFile() throws IOException {
     BlobStore store = store();
     Digest claimed = Digest.of("something else".getBytes(StandardCharsets.UTF_8));
