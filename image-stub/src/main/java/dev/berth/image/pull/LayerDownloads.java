@@ -54,7 +54,7 @@ final class LayerDownloads {
    */
   long fetch(RemoteImage remote, List<LayerRecord> records, String what) throws IOException {
     List<Descriptor> descriptors = remote.manifest().layers();
-    Semaphore slots = new Semaphore(maxParallel, true); // fair: the lower layers start first
+    Semaphore slots = new Semaphore(maxParallel, true); // fair: layers start about in manifest order
     AtomicReference<Throwable> firstFailure = new AtomicReference<>();
     List<Future<Long>> tasks = new CopyOnWriteArrayList<>(); // a failing task cancels the others
     // Closing the pool waits for every task, cancelled ones included, to have removed its temp files.

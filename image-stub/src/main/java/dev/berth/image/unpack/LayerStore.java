@@ -104,7 +104,17 @@ public final class LayerStore {
     CompletableFuture<Path> mine = new CompletableFuture<>();
     if (inFlight.putIfAbsent(layer.diffId(), mine) != null) {
       blobs.write(body, layer.blob(), what);
-      return ensureUnpacked(layer);
+      try {
+        return ensureUnpacked(layer);
+      } catch (IOException othersFailure) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw othersFailure;
+        }
+        // That unpack failed on its own bytes (from another registry, say); these are verified.
+        log.debug("unpack of layer {} by another pull failed ({}); unpacking it from this one's blob",
+            layer.diffId(), othersFailure.getMessage());
+        return ensureUnpacked(layer);
+      }
     }
     return unpackAsOwner(layer, mine, () -> unpackWhileStoring(layer, body, what));
   }
