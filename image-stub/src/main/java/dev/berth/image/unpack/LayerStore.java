@@ -121,6 +121,11 @@ public final class LayerStore {
 
   private Path unpackWhileStoring(LayerRecord layer, InputStream body, String what) throws IOException {
     Path target = path(layer.diffId());
+    if (Files.isDirectory(target)) {
+      // Unpacked by a pull that finished between the look above and this claim.
+      blobs.write(body, layer.blob(), what);
+      return target;
+    }
     Path temp = dir.resolve(AtomicFiles.TEMP_PREFIX + UUID.randomUUID());
     Files.createDirectory(temp);
     long start = System.nanoTime();

@@ -144,6 +144,37 @@ class ParallelLayerPullTest {
   }
 
   @Test
+  void twoImagesSharingALayerPulledAtOnceUnpackItOnceEachKeepingItsOwnBlob() throws Exception {
+    Layer shared = layer(Map.of("base", "shared"));
+    // The same tar compressed into another blob (the gzip header's time differs): one diffID.
+    byte[] otherBlob = shared.blob().clone();
+    otherBlob[4] ^= 1;
+    Layer sharedAgain = new Layer(otherBlob, shared.diffId(), new CountDownLatch(1));
+    List<Layer> first = List.of(shared, layer(Map.of("app", "first")));
+    List<Layer> second = List.of(sharedAgain, layer(Map.of("app", "second")));
+    List<Served> servedFirst = serve("first", first, first.stream().map(Layer::blob).toList());
+    List<Served> servedSecond = serve("second", second, second.stream().map(Layer::blob).toList());
+    first.get(1).gate().countDown();
+    second.get(1).gate().countDown();
+    CompletableFuture<String> pullFirst = async(() -> cri.pullImage(pull("first")).getImageRef());
+    CompletableFuture<String> pullSecond = async(() -> cri.pullImage(pull("second")).getImageRef());
+    assertTrue(servedFirst.get(0).awaitStarted(Duration.ofSeconds(60)));
+    assertTrue(servedSecond.get(0).awaitStarted(Duration.ofSeconds(60)));
+    shared.gate().countDown();
+    sharedAgain.gate().countDown();
+
+    String firstId = pullFirst.get(60, TimeUnit.SECONDS);
+    String secondId = pullSecond.get(60, TimeUnit.SECONDS);
+    assertFalse(firstId.equals(secondId));
+    assertEquals(Set.of(shared.diffId().hex(), first.get(1).diffId().hex(), second.get(1).diffId().hex()),
+        Set.copyOf(entries(tmp.resolve("store/layers"))), "the shared layer once, no temp dir");
+    List<String> blobs = entries(tmp.resolve("store/blobs/sha256"));
+    assertTrue(blobs.contains(shared.digest().hex()) && blobs.contains(sharedAgain.digest().hex()),
+        "each image keeps the blob its manifest names: " + blobs);
+    assertEquals(List.of(), entries(tmp.resolve("store/tmp")));
+  }
+
+  @Test
   void oneLayerFailingItsDigestStopsTheOthersAndLeavesNothing() throws Exception {
     List<Layer> layers = List.of(layer(Map.of("a", "1")), layer(Map.of("b", "2")), layer(Map.of("c", "3")));
     // Layer 2's bytes unpack to the right tar (its diffID matches) but are not the blob the
