@@ -86,7 +86,7 @@ public final class ImageStore implements AutoCloseable {
     ImageWriter writer = new ImageWriter(blobs, layers, catalog, gc, configs);
     Platform platform = Platform.host();
     this.puller = new ImagePuller(new RegistryClient(new EndpointResolver(hosts.mirrors(), hosts.plainHttpHosts()),
-        platform), blobs, writer, gc, hosts.pullProgressTimeout());
+        platform), blobs, layers, writer, gc, hosts.pullProgressTimeout());
     this.importer = new ArchiveImporter(blobs, writer, gc, platform);
     this.exporter = new ArchiveExporter(blobs);
     // Blobs that an interrupted pull had stored but no image came to use.

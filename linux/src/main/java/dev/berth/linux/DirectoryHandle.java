@@ -281,8 +281,11 @@ public final class DirectoryHandle implements AutoCloseable {
     private final int fd;
     private final Path shownAs;
     private final Arena arena = Arena.ofConfined();
-    private final MemorySegment buffer = arena.allocate(BUFFER);
     private final MemorySegment state = arena.allocate(Syscalls.CALL_STATE);
+    // Sized by the first write, up to BUFFER: native memory comes zeroed, and most files of an
+    // image are far smaller than 64 KiB (zeroing 64 KiB for each of an image's thousands of files
+    // cost more than writing them).
+    private MemorySegment buffer;
     private boolean closed;
 
     NewFile(int fd, Path shownAs) {
@@ -332,6 +335,9 @@ public final class DirectoryHandle implements AutoCloseable {
       }
       while (length > 0) {
         int chunk = Math.min(length, BUFFER);
+        if (buffer == null || buffer.byteSize() < chunk) {
+          buffer = arena.allocate(buffer == null ? chunk : BUFFER);
+        }
         MemorySegment.copy(bytes, offset, buffer, JAVA_BYTE, 0, chunk);
         long done = 0;
         while (done < chunk) {

@@ -17,7 +17,8 @@ import java.nio.file.Path;
  * Berth's one binding of libc through the FFM API: every Linux call the JDK does not offer is
  * bound with {@link #bind}, which captures errno so that failures name it. Here are the path
  * calls that image unpacking and rootfs mounts need: mknod (whiteouts, device nodes), lchown,
- * chmod with set-id bits, lsetxattr, mount, umount2, statfs. {@link DirectoryHandle} binds the
+ * chmod with set-id bits, lsetxattr, mount, umount2, statfs,
+ * statx (is a path a mount root). {@link DirectoryHandle} binds the
  * {@code *at} calls with the same helpers; the shim's FIFOs and attach socket and the daemon's
  * namespace and loopback calls bind theirs the same way, beside the code that uses them.
  */
@@ -52,6 +53,10 @@ public final class Syscalls {
   private static final MethodHandle MOUNT = bind("mount", FunctionDescriptor.of(INT, PTR, PTR, PTR, LONG, PTR));
   private static final MethodHandle UMOUNT2 = bind("umount2", FunctionDescriptor.of(INT, PTR, INT));
   private static final MethodHandle STATFS = bind("statfs", FunctionDescriptor.of(INT, PTR, PTR));
+  private static final MethodHandle STATX = bind("statx", FunctionDescriptor.of(INT, INT, PTR, INT, INT, PTR));
+  private static final int AT_FDCWD = -100;
+  private static final int AT_SYMLINK_NOFOLLOW = 0x100;
+  private static final long STATX_ATTR_MOUNT_ROOT = 0x2000;
   private static final MethodHandle STRERROR = LINKER.downcallHandle(
       LIBC.find("strerror").orElseThrow(), FunctionDescriptor.of(PTR, INT));
   private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(INT, INT));
@@ -78,6 +83,15 @@ public final class Syscalls {
     options[0] = Linker.Option.captureCallState("errno");
     System.arraycopy(extra, 0, options, 1, extra.length);
     return LINKER.downcallHandle(LIBC.find(name).orElseThrow(), descriptor, options);
+  }
+
+  /**
+   * A function of another native library (libcrypto's digests, say), bound with the same one
+   * linker; no errno capture. Empty when the library or the symbol is not on this node.
+   */
+  public static java.util.Optional<MethodHandle> bindIn(SymbolLookup library, String name,
+      FunctionDescriptor descriptor, Linker.Option... options) {
+    return library.find(name).map(symbol -> LINKER.downcallHandle(symbol, descriptor, options));
   }
 
   /** The errno a call bound with {@link #bind} left in {@code state}. */
@@ -193,6 +207,34 @@ public final class Syscalls {
       throw e;
     } catch (Throwable t) {
       throw new IOException("statfs failed on " + path, t);
+    }
+  }
+
+  /**
+   * Whether the path is the root of a mount, as statx(2) tells it (Linux 5.8 and later) without
+   * reading the mount table; empty when the kernel does not report it. A missing path is none.
+   */
+  public static java.util.Optional<Boolean> isMountRoot(Path path) throws IOException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      // struct statx: stx_attributes at offset 8, stx_attributes_mask at 56; 256 bytes in all.
+      MemorySegment buf = arena.allocate(256, 8);
+      int rc = (int) STATX.invokeExact(state, AT_FDCWD, str(arena, path), AT_SYMLINK_NOFOLLOW, 0, buf);
+      if (rc != 0) {
+        int errno = (int) ERRNO.get(state, 0L);
+        if (errno == ENOENT) {
+          return java.util.Optional.of(false);
+        }
+        throw failure("statx", path, errno);
+      }
+      if ((buf.get(LONG, 56) & STATX_ATTR_MOUNT_ROOT) == 0) {
+        return java.util.Optional.empty();
+      }
+      return java.util.Optional.of((buf.get(LONG, 8) & STATX_ATTR_MOUNT_ROOT) != 0);
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IOException("statx failed on " + path, t);
     }
   }
 

@@ -39,18 +39,33 @@ public final class ImageWriter {
 
   public ImageRecord commit(Digest manifestDigest, ImageManifest manifest, List<String> repoTags, List<String> repoDigests,
       String what) throws IOException {
+    return commit(manifestDigest, manifest, config(manifest, what), repoTags, repoDigests);
+  }
+
+  /**
+   * As {@link #commit(Digest, ImageManifest, List, List, String)} with the config already read
+   * by {@link #config}, as a pull does before it downloads the layers (it unpacks them as they
+   * arrive, and checks each against its diffID).
+   */
+  public ImageRecord commit(Digest manifestDigest, ImageManifest manifest, ImageConfig config, List<String> repoTags,
+      List<String> repoDigests) throws IOException {
+    try (ContentGarbageCollector.Lease lease = gc.lease(config.diffIds())) {
+      return commitLeased(manifestDigest, manifest, config, repoTags, repoDigests);
+    }
+  }
+
+  /** The image's config (its blob already stored), checked to list one diffID per layer of the manifest. */
+  public ImageConfig config(ImageManifest manifest, String what) throws IOException {
     Digest configDigest = manifest.config().digest();
     ImageConfig config = configs.parse(configDigest, what + " config " + configDigest);
     if (config.diffIds().size() != manifest.layers().size()) {
       throw new ManifestException(what + ": the manifest has " + manifest.layers().size()
           + " layers but the config lists " + config.diffIds().size() + " diff_ids");
     }
-    try (ContentGarbageCollector.Lease lease = gc.lease(config.diffIds())) {
-      return commit(manifestDigest, manifest, config, repoTags, repoDigests);
-    }
+    return config;
   }
 
-  private ImageRecord commit(Digest manifestDigest, ImageManifest manifest, ImageConfig config, List<String> repoTags,
+  private ImageRecord commitLeased(Digest manifestDigest, ImageManifest manifest, ImageConfig config, List<String> repoTags,
       List<String> repoDigests) throws IOException {
     Digest configDigest = manifest.config().digest();
     List<LayerRecord> records = new ArrayList<>();

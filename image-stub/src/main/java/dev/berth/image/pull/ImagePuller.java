@@ -14,6 +14,8 @@ import dev.berth.image.registry.RemoteImage;
 import dev.berth.image.store.BlobStore;
 import dev.berth.image.store.Digest;
 import dev.berth.image.store.ImageRecord;
+import dev.berth.image.store.LayerRecord;
+import dev.berth.image.unpack.LayerStore;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,8 +28,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A pull: resolve at the registry, fetch what the store lacks, unpack, record. Two pulls of the
- * same reference share one download; the image appears only when every blob and layer is in.
+ * A pull: resolve at the registry, fetch what the store lacks, unpack, record. The layers download
+ * a few at a time and are unpacked as they arrive ({@link LayerDownloads}). Two pulls of the same
+ * reference share one download; the image appears only when every blob and layer is in.
  *
  * <p>The download runs on a thread of its own, not on a caller's: each caller waits on its own
  * future and may leave (client cancelled, deadline passed) without ending it for the others. When
@@ -41,19 +44,21 @@ public final class ImagePuller {
 
   private final RegistryClient registry;
   private final BlobStore blobs;
+  private final LayerDownloads layerDownloads;
   private final ImageWriter writer;
   private final ContentGarbageCollector gc;
   private final Duration progressTimeout;
   private final Object lock = new Object();
   private final Map<String, PullJob> inFlight = new HashMap<>(); // guarded by lock
 
-  public ImagePuller(RegistryClient registry, BlobStore blobs, ImageWriter writer, ContentGarbageCollector gc,
-      Duration progressTimeout) {
+  public ImagePuller(RegistryClient registry, BlobStore blobs, LayerStore layers, ImageWriter writer,
+      ContentGarbageCollector gc, Duration progressTimeout) {
     if (progressTimeout.isNegative() || progressTimeout.isZero()) {
       throw new IllegalArgumentException("pull progress timeout must be positive, got " + progressTimeout);
     }
     this.registry = registry;
     this.blobs = blobs;
+    this.layerDownloads = new LayerDownloads(registry, blobs, layers, LayerDownloads.MAX_PARALLEL);
     this.writer = writer;
     this.gc = gc;
     this.progressTimeout = progressTimeout;
@@ -142,26 +147,29 @@ public final class ImagePuller {
     try (ContentGarbageCollector.Lease lease = gc.lease(needed)) {
       blobs.write(remote.manifestBytes(), remote.manifestDigest(), "manifest of " + ref);
       fetch(remote, config);
-      long bytes = 0;
-      for (Descriptor layer : remote.manifest().layers()) {
-        bytes += fetch(remote, layer);
+      // The config first: its diffIDs check each layer as it is unpacked during its download.
+      ImageConfig imageConfig = writer.config(remote.manifest(), what);
+      imageConfig.diffIds().forEach(lease::add); // the layers unpacked before the image is recorded
+      List<LayerRecord> records = new ArrayList<>();
+      for (int i = 0; i < remote.manifest().layers().size(); i++) {
+        Descriptor layer = remote.manifest().layers().get(i);
+        records.add(new LayerRecord(layer.digest(), layer.mediaType(), layer.size(), imageConfig.diffIds().get(i)));
       }
-      progress.localWork("unpacking the layers of " + ref);
+      long bytes = layerDownloads.fetch(remote, records, what);
+      progress.localWork("recording " + ref);
       // A pull by digest names no tag (name:tag@digest included, as containerd and the kubelet do).
       Optional<String> tag = ref.digest() == null ? ref.tagged() : Optional.empty();
-      ImageRecord image = writer.commit(remote.manifestDigest(), remote.manifest(), tag.stream().toList(),
-          List.of(ref.repository() + "@" + remote.referenceDigest()), what);
+      ImageRecord image = writer.commit(remote.manifestDigest(), remote.manifest(), imageConfig, tag.stream().toList(),
+          List.of(ref.repository() + "@" + remote.referenceDigest()));
       log.info("pulled {} from {} as {} ({} layers, {} MiB fetched) in {} ms", ref, remote.endpoint(), image.id(),
           remote.manifest().layers().size(), bytes >> 20, (System.nanoTime() - start) / 1_000_000);
       return image;
     }
   }
 
-  private long fetch(RemoteImage remote, Descriptor blob) throws IOException {
-    if (blobs.contains(blob.digest())) {
-      return 0;
+  private void fetch(RemoteImage remote, Descriptor blob) throws IOException {
+    if (!blobs.contains(blob.digest())) {
+      registry.pullBlob(remote, blob, blobs);
     }
-    registry.pullBlob(remote, blob, blobs);
-    return blob.size();
   }
 }

@@ -95,25 +95,32 @@ public final class RegistryClient {
     return new RemoteImage(ref, session, top.digest(), chosen.digest(), chosen.bytes(), manifest);
   }
 
+  /** Downloads the blob into the store, which verifies its digest. */
   public void pullBlob(RemoteImage image, Descriptor blob, BlobStore store) throws IOException {
+    String what = "pull " + image.reference() + " from " + image.endpoint() + " blob " + blob.digest();
+    pullBlob(image, blob, body -> store.write(body, blob.digest(), what));
+  }
+
+  /**
+   * Downloads the blob into the sink. Failures of the request and of the body's transport name the
+   * registry and the reference; the sink's own pass through unchanged.
+   */
+  public <T> T pullBlob(RemoteImage image, Descriptor blob, BlobSink<T> sink) throws IOException {
     String what = "pull " + image.reference() + " from " + image.endpoint();
     try {
-      wrap(() -> {
-        new BlobPuller(image.session()).pull(blob, store, what);
-        return null;
-      }, what);
+      return new BlobPuller(image.session()).pull(blob, sink, what);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new RegistryException(RegistryException.Kind.UNAVAILABLE, what + ": interrupted", e);
     }
   }
 
-  private interface Call<T> {
+  interface Call<T> {
     T run() throws IOException, InterruptedException;
   }
 
   /** Gives transport failures a message that names the registry and reference. */
-  private static <T> T wrap(Call<T> call, String what) throws IOException, InterruptedException {
+  static <T> T wrap(Call<T> call, String what) throws IOException, InterruptedException {
     try {
       return call.run();
     } catch (RegistryException | DigestMismatchException | ManifestException e) {

@@ -2,12 +2,8 @@ package dev.berth.image.store;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.UUID;
@@ -63,29 +59,21 @@ public final class BlobStore {
    */
   public Digest write(InputStream in, Digest expected, String what, java.util.function.Consumer<Digest> beforeCommit)
       throws IOException {
-    Path temp = tempDir.resolve(AtomicFiles.TEMP_PREFIX + "blob-" + UUID.randomUUID());
+    IncomingBlob blob = incoming(in, expected, what);
     try {
-      DigestingInputStream digesting = new DigestingInputStream(in);
-      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        OutputStream out = Channels.newOutputStream(ch);
-        digesting.transferTo(out);
-        out.flush();
-        ch.force(true);
-      }
-      Digest actual = digesting.digest();
-      if (expected != null && !expected.equals(actual)) {
-        throw new DigestMismatchException(what, expected, actual);
-      }
-      beforeCommit.accept(actual);
-      if (contains(actual)) {
-        Files.delete(temp);
-      } else {
-        AtomicFiles.moveIntoPlace(temp, path(actual));
-      }
-      return actual;
+      return blob.commit(beforeCommit);
     } finally {
-      Files.deleteIfExists(temp);
+      blob.discard();
     }
+  }
+
+  /**
+   * A blob stored as the returned stream is read (by an unpack, say); nothing is in the store
+   * until {@link IncomingBlob#commit} has checked the digest against {@code expected}.
+   */
+  public IncomingBlob incoming(InputStream in, Digest expected, String what) throws IOException {
+    Path temp = tempDir.resolve(AtomicFiles.TEMP_PREFIX + "blob-" + UUID.randomUUID());
+    return new IncomingBlob(this, temp, new DigestingInputStream(in), expected, what);
   }
 
   public Digest write(byte[] content, Digest expected, String what) throws IOException {

@@ -2,12 +2,11 @@ package dev.berth.image.store;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.security.MessageDigest;
 import java.util.HexFormat;
 
 /** Hashes every byte read through it, so content is verified while it streams, never afterwards. */
 public final class DigestingInputStream extends ReadThroughInputStream {
-  private final MessageDigest sha = Digest.sha256();
+  private final Sha256 sha = Sha256.start();
   private long count;
 
   public DigestingInputStream(InputStream in) {

@@ -4,6 +4,7 @@ import dev.berth.image.store.PrivateDirectory;
 import dev.berth.image.store.AtomicFiles;
 import dev.berth.image.store.BlobStore;
 import dev.berth.image.store.Digest;
+import dev.berth.image.store.IncomingBlob;
 import dev.berth.image.store.LayerRecord;
 import java.io.IOException;
 import java.io.InputStream;
@@ -84,10 +85,84 @@ public final class LayerStore {
     }
   }
 
+  /**
+   * Stores the layer's blob from {@code body} (its download) and unpacks the layer from the same
+   * bytes as they arrive: one pass hashes the blob, writes it to the blob store's temp file,
+   * decompresses it and writes the layer's files. Only when the whole body has come, the tar's
+   * diffID and the blob's digest both match, the blob is given its name and then the layer
+   * directory its own; on any failure neither is left, not even as a temp file.
+   *
+   * <p>A layer already unpacked (by another image sharing it) only has its blob stored. One that
+   * another caller is unpacking right now is not unpacked twice: the blob is stored, then this
+   * waits for that unpack, or unpacks from the stored blob when that one is cancelled.
+   */
+  public Path unpackIncoming(LayerRecord layer, InputStream body, String what) throws IOException {
+    if (isUnpacked(layer.diffId())) {
+      blobs.write(body, layer.blob(), what);
+      return path(layer.diffId());
+    }
+    CompletableFuture<Path> mine = new CompletableFuture<>();
+    if (inFlight.putIfAbsent(layer.diffId(), mine) != null) {
+      blobs.write(body, layer.blob(), what);
+      try {
+        return ensureUnpacked(layer);
+      } catch (IOException othersFailure) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw othersFailure;
+        }
+        // That unpack failed on its own bytes (from another registry, say); these are verified.
+        log.debug("unpack of layer {} by another pull failed ({}); unpacking it from this one's blob",
+            layer.diffId(), othersFailure.getMessage());
+        return ensureUnpacked(layer);
+      }
+    }
+    return unpackAsOwner(layer, mine, () -> unpackWhileStoring(layer, body, what));
+  }
+
+  private Path unpackWhileStoring(LayerRecord layer, InputStream body, String what) throws IOException {
+    Path target = path(layer.diffId());
+    if (Files.isDirectory(target)) {
+      // Unpacked by a pull that finished between the look above and this claim.
+      blobs.write(body, layer.blob(), what);
+      return target;
+    }
+    Path temp = dir.resolve(AtomicFiles.TEMP_PREFIX + UUID.randomUUID());
+    Files.createDirectory(temp);
+    long start = System.nanoTime();
+    IncomingBlob blob = blobs.incoming(body, layer.blob(), what);
+    try {
+      try {
+        unpacker.unpack(blob, temp, layer.diffId(), what);
+      } catch (IOException e) {
+        throw blob.explain(e);
+      }
+      blob.commit();
+      Files.move(temp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.fsyncDirectory(dir);
+    } finally {
+      try {
+        blob.discard();
+      } finally {
+        FileTrees.deleteRecursively(temp);
+      }
+    }
+    log.debug("unpacked layer {} while downloading it in {} ms", layer.diffId(), (System.nanoTime() - start) / 1_000_000);
+    return target;
+  }
+
+  @FunctionalInterface
+  private interface Unpack {
+    Path run() throws IOException;
+  }
+
   private Path unpackAsOwner(LayerRecord layer, CompletableFuture<Path> mine) throws IOException {
+    return unpackAsOwner(layer, mine, () -> unpack(layer));
+  }
+
+  private Path unpackAsOwner(LayerRecord layer, CompletableFuture<Path> mine, Unpack unpack) throws IOException {
     // Out of the map before the waiters wake, so that one retrying finds it free.
     try {
-      Path done = unpack(layer);
+      Path done = unpack.run();
       inFlight.remove(layer.diffId(), mine);
       mine.complete(done);
       return done;

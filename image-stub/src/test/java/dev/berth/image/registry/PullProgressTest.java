@@ -27,13 +27,25 @@ class PullProgressTest {
   }
 
   @Test
-  void theEndOfABlobBodyTurnsToLocalWork() throws IOException {
+  void theEndOfABlobBodyStartsAFreshClockRatherThanStoppingIt() throws IOException {
     PullProgress progress = new PullProgress();
-    progress.step("reading blob sha256:ab");
-    try (InputStream in = progress.trackBlob(new ByteArrayInputStream(new byte[100]))) {
+    try (InputStream in = progress.trackBlob(new ByteArrayInputStream(new byte[100]), "reading blob sha256:ab")) {
       in.readAllBytes();
     }
-    assertTrue(progress.local(), "syncing the blob to disk is no registry stall");
+    // Other layers of the pull may still be downloading: their stall must still be seen.
+    assertFalse(progress.local());
+    assertTrue(progress.idle().toMillis() < 1000);
     assertEquals("storing blob sha256:ab", progress.activity());
+  }
+
+  @Test
+  void withSeveralBlobsOpenTheActivityNamesThoseNotYetEnded() throws IOException {
+    PullProgress progress = new PullProgress();
+    try (InputStream done = progress.trackBlob(new ByteArrayInputStream(new byte[10]), "reading blob sha256:aa");
+        InputStream stalled = progress.trackBlob(new ByteArrayInputStream(new byte[10]), "reading blob sha256:bb")) {
+      done.readAllBytes();
+      assertEquals(1, stalled.read(new byte[1]));
+      assertEquals("reading blob sha256:bb", progress.activity());
+    }
   }
 }

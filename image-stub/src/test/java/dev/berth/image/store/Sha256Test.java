@@ -1,0 +1,56 @@
+package dev.berth.image.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The streaming SHA-256 gives the JDK's digest, whoever computes it, however the bytes are split. */
+class Sha256Test {
+
+  @Test
+  void libcryptoComputesTheDigestsWhereTheNodeHasIt() {
+    boolean present = Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libcrypto.so.3"))
+        || Files.exists(Path.of("/usr/lib/aarch64-linux-gnu/libcrypto.so.3"))
+        || Files.exists(Path.of("/usr/lib64/libcrypto.so.3"));
+    assertEquals(present, Sha256.isNative());
+  }
+
+  @Test
+  void givesTheJdksDigestForEverySplitOfTheBytes() throws Exception {
+    SplittableRandom random = new SplittableRandom(21);
+    for (int size : new int[] {0, 1, 55, 56, 64, 65, 1000, 65536, 1 << 20}) {
+      byte[] bytes = new byte[size];
+      random.nextBytes(bytes);
+      Sha256 streamed = Sha256.start();
+      int offset = 0;
+      while (offset < size) {
+        int piece = Math.min(size - offset, 1 + random.nextInt(70_000));
+        streamed.update(bytes, offset, piece);
+        offset += piece;
+      }
+      assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(bytes), streamed.digest(), "size " + size);
+    }
+  }
+
+  @Test
+  void theEmptyStreamHasTheKnownDigest() {
+    assertEquals("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        HexFormat.of().formatHex(Sha256.start().digest()));
+  }
+
+  @Test
+  void aDigestIsTakenOnceAndBoundsAreChecked() {
+    Sha256 sha = Sha256.start();
+    assertThrows(IndexOutOfBoundsException.class, () -> sha.update(new byte[4], 2, 3));
+    sha.digest();
+    assertThrows(IllegalStateException.class, sha::digest);
+    assertThrows(IllegalStateException.class, () -> sha.update(new byte[1], 0, 1));
+  }
+}
