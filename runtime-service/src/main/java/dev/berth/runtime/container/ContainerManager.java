@@ -34,6 +34,7 @@ import dev.berth.runtime.store.CreationIntent;
 import dev.berth.runtime.shims.OrphanedProcesses;
 import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
+import dev.berth.runtime.userns.IdmapStaging;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.CreateRequest;
 import dev.berth.shim.CreatedProcess;
@@ -75,7 +76,8 @@ public final class ContainerManager implements PodContainers {
 
   /** Paths and parts a container manager works with. */
   public record Parts(RecordStore<Container> store, Path podsDir, ImageStore images, ConmonShim shim,
-      SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit, ContainerEvents events, CriuSupport criu) {}
+      SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit, ContainerEvents events, CriuSupport criu,
+      IdmapStaging idmap) {}
 
   private final Parts parts;
   private final ImageVolumes imageVolumes;
@@ -137,16 +139,13 @@ public final class ContainerManager implements PodContainers {
     Path logPath = logPath(sandbox, request.logPath());
     try {
       Path bundle = parts.store().objectDir(id).resolve("bundle");
-      Path rootfs = bundle.resolve("rootfs");
       // Before the first side effect: a daemon killed from here on leaves a note of what to undo.
       // Pushed first: a note that fails half-written (a full disk) must not leave its directory.
       undo.push("remove container dir", () -> parts.store().delete(id));
       CreationIntent.write(parts.store().objectDir(id),
           new ContainerIntent(sandbox.id(), sandbox.cgroupParent() + "/" + id));
-      PrivateDirectory.create(rootfs);
-      times.mark("image and dirs");
-      parts.images().mountRootfs(id, image.id(), rootfs);
-      undo.push("release rootfs", () -> parts.images().releaseRootfs(id, rootfs));
+      PrivateDirectory.create(bundle);
+      Path rootfs = mountRootfs(id, sandbox, image, bundle, undo);
       times.mark("rootfs mount");
 
       ProcessPlan process = ProcessPlan.merge(
@@ -160,6 +159,10 @@ public final class ContainerManager implements PodContainers {
       Signals.number(stopSignal);
       List<MountSpec> mounts = resolveMounts(imageVolumes.prepare(id, parts.store().objectDir(id), request.mounts(),
           undo));
+      if (!sandbox.spec().ownUserNamespace() && mounts.stream().anyMatch(m -> m.idmap() != null)) {
+        throw new CriException.FailedPrecondition("create container " + request.name()
+            + ": mounts with uidMappings/gidMappings need a pod with its own user namespace (userns_options mode POD)");
+      }
       times.mark("mounts");
       ContainerSpec spec = new ContainerSpec(request.name(), request.attempt(), request.image(), image.id(),
           image.repoDigests().isEmpty() ? image.id() : image.repoDigests().getFirst(), process.args(), process.env(),
@@ -191,6 +194,10 @@ public final class ContainerManager implements PodContainers {
     Path archive = Path.of(request.image());
     String what = "restore container " + request.name() + " from checkpoint archive " + archive;
     requireCriu(what);
+    if (sandbox.spec().ownUserNamespace()) {
+      throw new CriException.FailedPrecondition(what + ": restoring into a pod with its own user namespace is not"
+          + " supported");
+    }
     Path dir = parts.store().objectDir(id);
     Path bundle = dir.resolve("bundle");
     Path rootfs = bundle.resolve("rootfs");
@@ -248,6 +255,26 @@ public final class ContainerManager implements PodContainers {
     } catch (IOException | ShimException e) {
       throw new CriException.Internal(what + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The container's rootfs overlay: in its bundle, or, in a pod with its own user namespace, in
+   * the pod's idmap tree over idmapped copies of its layers, where the pod's root can reach it.
+   */
+  private Path mountRootfs(String id, Sandbox sandbox, ResolvedImage image, Path bundle, Undo undo)
+      throws IOException {
+    if (!sandbox.spec().ownUserNamespace()) {
+      Path rootfs = PrivateDirectory.create(bundle.resolve("rootfs"));
+      parts.images().mountRootfs(id, image.id(), rootfs);
+      undo.push("release rootfs", () -> parts.images().releaseRootfs(id, rootfs));
+      return rootfs;
+    }
+    undo.push("release idmapped mounts", () -> parts.idmap().release(sandbox.id(), id));
+    Path rootfs = parts.idmap().rootfsMountpoint(sandbox.id(), id, sandbox.spec().userNamespace());
+    parts.images().mountRootfs(id, image.id(), rootfs, parts.idmap().layerPaths(sandbox.id(), id,
+        Path.of(podUserNamespace(sandbox)), sandbox.spec().userNamespace()));
+    undo.push("release rootfs", () -> parts.images().releaseRootfs(id, rootfs));
+    return rootfs;
   }
 
   /** The last step of a create or restore: the record saved, then the note dropped, then the container known. */
@@ -326,6 +353,10 @@ public final class ContainerManager implements PodContainers {
     };
     NamespacePlan plan = podNamespaces(sandbox, pid);
     SecurityRequest security = request.security();
+    BindSources binds = sandbox.spec().ownUserNamespace()
+        ? new BindSources.Idmapped(parts.idmap(), sandbox.id(), bundle.getParent().getFileName().toString(),
+            Path.of(podUserNamespace(sandbox)), sandbox.spec().userNamespace())
+        : BindSources.AS_THEY_ARE;
     OciSpecBuilder builder = new OciSpecBuilder(rootfs, request.readonlyRootfs())
         .process(spec.args(), spec.env(), spec.workingDir(), spec.uid(), spec.gid(), spec.tty())
         .additionalGids(spec.supplementalGroups())
@@ -336,6 +367,9 @@ public final class ContainerManager implements PodContainers {
         .resources(spec.resources())
         .pidsLimit(parts.pidsLimit())
         .devices(HostDevices.resolve(request.devices()));
+    if (sandbox.spec().ownUserNamespace()) {
+      builder.userNamespace(podUserNamespace(sandbox), sandbox.spec().userNamespace());
+    }
     if (security.privileged()) {
       builder.privileged(HostDevices.all());
     } else {
@@ -349,12 +383,21 @@ public final class ContainerManager implements PodContainers {
       SeccompProfiles.resolve(security.seccomp()).ifPresent(builder::seccomp);
     }
     PodFiles files = new PodFiles(parts.podsDir(), sandbox.id());
-    bindUnlessMounted(builder, spec, "/etc/hostname", files.hostname());
-    bindUnlessMounted(builder, spec, "/etc/hosts", files.hosts());
-    bindUnlessMounted(builder, spec, "/etc/resolv.conf", files.resolvConf());
-    bindUnlessMounted(builder, spec, "/dev/shm", sandbox.spec().hostIpc() ? Path.of("/dev/shm") : files.shm());
-    builder.mounts(spec.mounts());
+    bindUnlessMounted(builder, spec, "/etc/hostname", files.hostname(), binds);
+    bindUnlessMounted(builder, spec, "/etc/hosts", files.hosts(), binds);
+    bindUnlessMounted(builder, spec, "/etc/resolv.conf", files.resolvConf(), binds);
+    bindUnlessMounted(builder, spec, "/dev/shm", sandbox.spec().hostIpc() ? Path.of("/dev/shm") : files.shm(), binds);
+    List<MountSpec> mounts = new ArrayList<>();
+    for (MountSpec mount : spec.mounts()) {
+      mounts.add(mount.withHostPath(binds.source(Path.of(mount.hostPath()), mount.idmap()).toString()));
+    }
+    builder.mounts(mounts);
     PlainFiles.write(bundle.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(builder.build()));
+  }
+
+  /** The pinned user namespace of a pod that has its own. */
+  private String podUserNamespace(Sandbox sandbox) {
+    return parts.sandboxes().namespacePath(sandbox, "user");
   }
 
   /** The pod's network, IPC and UTS namespaces as its containers join them, with {@code pid} as given. */
@@ -378,9 +421,10 @@ public final class ContainerManager implements PodContainers {
     return target.pid();
   }
 
-  private static void bindUnlessMounted(OciSpecBuilder builder, ContainerSpec spec, String target, Path source) {
+  private static void bindUnlessMounted(OciSpecBuilder builder, ContainerSpec spec, String target, Path source,
+      BindSources binds) throws IOException {
     if (spec.mounts().stream().noneMatch(m -> m.containerPath().equals(target))) {
-      builder.bind(target, source.toString(), false, "rprivate");
+      builder.bind(target, binds.source(source, null).toString(), false, "rprivate");
     }
   }
 
@@ -601,6 +645,7 @@ public final class ContainerManager implements PodContainers {
       }
       try {
         parts.shim().delete(id);
+        parts.idmap().release(container.sandboxId(), id);
         parts.images().releaseRootfs(id, parts.store().objectDir(id).resolve("bundle").resolve("rootfs"));
         imageVolumes.release(id, parts.store().objectDir(id));
         parts.store().delete(id);

@@ -50,7 +50,7 @@ public final class ImageVolumes {
             + "\" not found; pull it first");
       }
       prepared.add(new MountSpec(mount.containerPath(), source(mount, mountpoint).toString(), true, "rprivate",
-          mount.recursiveReadOnly(), mount.image(), mount.imageSubPath()));
+          mount.recursiveReadOnly(), mount.image(), mount.imageSubPath(), mount.idmap()));
     }
     return prepared;
   }

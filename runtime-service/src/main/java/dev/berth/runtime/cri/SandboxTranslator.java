@@ -80,7 +80,8 @@ final class SandboxTranslator {
         namespaces.getIpc() == NamespaceMode.NODE,
         namespaces.getPid() == NamespaceMode.POD,
         config.getLinux().getSysctlsMap(),
-        runtimeHandler);
+        runtimeHandler,
+        UserNamespaceOptions.podMapping(namespaces));
   }
 
   /**

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.runtime.container.LinuxResources;
 import dev.berth.runtime.container.MountSpec;
+import dev.berth.runtime.userns.IdMapping;
+import dev.berth.runtime.userns.UserNamespaceMapping;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -155,6 +157,24 @@ public final class OciSpecBuilder {
     namespace(namespaces, "ipc", plan.ipc());
     namespace(namespaces, "uts", plan.uts());
     return this;
+  }
+
+  /**
+   * Joins the pod's pinned user namespace (after {@link #namespaces}, which it extends). runc 1.1
+   * reads the mappings from the spec even when it joins a namespace by path (it owns its state
+   * files to the container's root by them), so they are written too, as the namespace has them.
+   */
+  public OciSpecBuilder userNamespace(String path, UserNamespaceMapping mapping) {
+    ArrayNode namespaces = (ArrayNode) linux.get("namespaces");
+    namespaces.insertObject(0).put("type", "user").put("path", path);
+    idMapping(linux.putArray("uidMappings"), mapping.uids());
+    idMapping(linux.putArray("gidMappings"), mapping.gids());
+    return this;
+  }
+
+  private static void idMapping(ArrayNode array, IdMapping mapping) {
+    array.addObject().put("containerID", mapping.containerId()).put("hostID", mapping.hostId())
+        .put("size", mapping.length());
   }
 
   public OciSpecBuilder cgroupsPath(String path) {

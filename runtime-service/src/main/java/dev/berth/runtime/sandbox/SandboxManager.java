@@ -25,6 +25,8 @@ import dev.berth.runtime.shims.OrphanedProcesses;
 import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.runtime.sys.ProcFiles;
+import dev.berth.runtime.userns.IdmapStaging;
+import dev.berth.runtime.userns.NamespaceHolder;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.CreateRequest;
 import dev.berth.shim.CreatedProcess;
@@ -35,6 +37,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,7 +57,7 @@ public final class SandboxManager {
   public record Parts(RecordStore<Sandbox> store, Path podsDir, Path infraRootfs, String defaultCgroupRoot,
       NetworkNamespaces namespaces, CniNetwork network, Runnable requireNetworkReady, ConmonShim shim,
       CgroupPaths cgroups, int oomScoreAdj, HugetlbDelegation hugetlb, BerthConfig.InfraContainer infraMode,
-      PodNamespacePins pins) {}
+      PodNamespacePins pins, IdmapStaging idmap) {}
 
   private final Parts parts;
   private final IdIndex<Sandbox> sandboxes = new IdIndex<>();
@@ -107,11 +110,16 @@ public final class SandboxManager {
       times.mark("creation note");
       String netnsPath = "";
       BackgroundAttach cni = null;
+      boolean infra = needsInfra(spec);
       if (!spec.hostNetwork()) {
         parts.requireNetworkReady().run();
         times.mark("network ready check");
-        netnsPath = parts.namespaces().create(id).toString();
-        undo.push("remove netns", () -> parts.namespaces().remove(id));
+        if (spec.ownUserNamespace()) {
+          netnsPath = pinOwnNamespaces(id, spec, infra, undo).toString();
+        } else {
+          netnsPath = parts.namespaces().create(id).toString();
+          undo.push("remove netns", () -> parts.namespaces().remove(id));
+        }
         times.mark("netns");
         cni = BackgroundAttach.start(parts.network(), attachment(id, spec, Path.of(netnsPath)));
         undo.push("CNI DEL", cni::detach);
@@ -125,13 +133,15 @@ public final class SandboxManager {
       // No hostname asked for: the pod's UTS namespace keeps the node's, as with containerd.
       String hostname = spec.hostname().isEmpty() || spec.hostNetwork() ? hostHostname() : spec.hostname();
       long infraPid = 0;
-      if (needsInfra(spec)) {
+      if (infra) {
         undo.push("delete infra", () -> parts.shim().delete(id));
-        infraPid = startInfra(id, spec, hostname, netnsPath, cgroupParent, times);
+        infraPid = startInfra(id, spec, hostname, netnsPath, cgroupParent, times, undo);
       } else {
         // No process holds the pod's namespaces: files do, and runc would have made the cgroup.
         undo.push("unpin IPC/UTS namespaces", () -> parts.pins().remove(id));
-        parts.pins().create(id, pinsIpc(spec), pinsUts(spec), spec.hostname());
+        if (!spec.ownUserNamespace()) {
+          parts.pins().create(id, pinsIpc(spec), pinsUts(spec), spec.hostname());
+        }
         times.mark("ipc/uts pins");
         parts.cgroups().create(cgroupParent);
         times.mark("pod cgroup");
@@ -170,11 +180,37 @@ public final class SandboxManager {
     }
   }
 
+  /**
+   * A pod with a user namespace of its own: a holder process makes it, with a network namespace
+   * it owns (and IPC and UTS ones, pinned for a pod without an infra; an infra's runc makes its
+   * own inside the user namespace), so that the pod's root may set their sysctls and mount sysfs
+   * and mqueue. Everything is pinned before the holder ends. Returns the pinned network namespace.
+   */
+  private Path pinOwnNamespaces(String id, SandboxSpec spec, boolean infra, Undo undo) throws IOException {
+    undo.push("unpin pod namespaces", () -> parts.pins().remove(id));
+    undo.push("remove netns", () -> parts.namespaces().remove(id));
+    Path netns;
+    try (NamespaceHolder holder = NamespaceHolder.start(spec.userNamespace())) {
+      parts.pins().pinExisting(id, infra ? Map.of("user", holder.namespace("user"))
+          : Map.of("user", holder.namespace("user"), "ipc", holder.namespace("ipc"), "uts", holder.namespace("uts")));
+      netns = parts.namespaces().createFrom(id, holder.namespace("net"));
+    }
+    if (!infra && !spec.hostname().isEmpty()) {
+      parts.pins().setHostname(id, spec.hostname());
+    }
+    return netns;
+  }
+
   private long startInfra(String id, SandboxSpec spec, String hostname, String netnsPath, String cgroupParent,
-      StepTimes times) throws IOException, ShimException {
+      StepTimes times, Undo undo) throws IOException, ShimException {
     Path bundle = parts.store().objectDir(id).resolve("bundle");
     PrivateDirectory.create(bundle);
-    writeInfraSpec(bundle, spec, hostname, netnsPath, cgroupParent + "/" + id);
+    Path rootfs = parts.infraRootfs();
+    if (spec.ownUserNamespace()) {
+      undo.push("release idmapped mounts", () -> parts.idmap().releasePod(id));
+      rootfs = parts.idmap().stageRoot(id, "infra", rootfs, parts.pins().user(id), spec.userNamespace());
+    }
+    writeInfraSpec(id, bundle, rootfs, spec, hostname, netnsPath, cgroupParent + "/" + id);
     times.mark("bundle");
     CreatedProcess infra = parts.shim().create(new CreateRequest(id, bundle, null, false, false, false,
         CREATE_TIMEOUT, spec.runtimeHandler(), null));
@@ -206,10 +242,14 @@ public final class SandboxManager {
 
   /**
    * The namespace file a container of the pod joins: the infra's, or the pin of a pod without
-   * one. {@code type} is "ipc", "uts" or "pid" (a pod without an infra shares no PID namespace:
+   * one. {@code type} is "user" (for a pod with its own), "ipc", "uts" or "pid" (a pod without an infra shares no PID namespace:
    * {@link NamespacePlan#NEW}).
    */
   public String namespacePath(Sandbox sandbox, String type) {
+    if (type.equals("user")) {
+      // Pinned with or without an infra; the infra runs in it too.
+      return parts.pins().user(sandbox.id()).toString();
+    }
     if (sandbox.infraPid() > 0) {
       return "/proc/" + sandbox.infraPid() + "/ns/" + type;
     }
@@ -226,23 +266,27 @@ public final class SandboxManager {
   /** For a pod without an infra: whether the namespaces it was made with are all still pinned. */
   public boolean namespacesPinned(Sandbox sandbox) {
     return (sandbox.spec().hostNetwork() || parts.namespaces().exists(sandbox.id()))
-        && parts.pins().pinned(sandbox.id(), pinsIpc(sandbox.spec()), pinsUts(sandbox.spec()));
+        && parts.pins().pinned(sandbox.id(), pinsIpc(sandbox.spec()), pinsUts(sandbox.spec()))
+        && (!sandbox.spec().ownUserNamespace() || parts.pins().userPinned(sandbox.id()));
   }
 
-  private void writeInfraSpec(Path bundle, SandboxSpec spec, String hostname, String netnsPath, String cgroupsPath)
-      throws IOException {
+  private void writeInfraSpec(String id, Path bundle, Path rootfs, SandboxSpec spec, String hostname,
+      String netnsPath, String cgroupsPath) throws IOException {
     NamespacePlan plan = new NamespacePlan(
         spec.hostNetwork() ? NamespacePlan.HOST : netnsPath,
         spec.hostPid() ? NamespacePlan.HOST : NamespacePlan.NEW,
         spec.hostIpc() ? NamespacePlan.HOST : NamespacePlan.NEW,
         spec.hostNetwork() ? NamespacePlan.HOST : NamespacePlan.NEW);
-    OciSpecBuilder builder = new OciSpecBuilder(parts.infraRootfs(), true)
+    OciSpecBuilder builder = new OciSpecBuilder(rootfs, true)
         // -P: pause mode; as pid 1 of a shared pod pid namespace it also reaps zombies.
         .process(List.of(InfraRootfs.INIT, "-P"), List.of("PATH=/"), "/", 0, 0, false)
         .oomScoreAdj(parts.oomScoreAdj())
         .namespaces(plan)
         .sysctls(spec.sysctls())
         .cgroupsPath(cgroupsPath);
+    if (spec.ownUserNamespace()) {
+      builder.userNamespace(parts.pins().user(id).toString(), spec.userNamespace());
+    }
     if (!spec.hostNetwork() && !spec.hostname().isEmpty()) {
       builder.hostname(hostname);
     }
@@ -314,10 +358,10 @@ public final class SandboxManager {
       try {
         if (sandbox.infraPid() > 0) {
           killInfra(id);
-        } else {
-          // What killing the infra is to other pods: from here a restart finds the pod not ready.
-          parts.pins().remove(id);
         }
+        // What killing the infra is to other pods: from here a restart finds the pod not ready.
+        // A pod with an infra has pins too when it has its own user namespace.
+        parts.pins().remove(id);
         if (!sandbox.spec().hostNetwork()) {
           Path netns = parts.namespaces().exists(id) ? parts.namespaces().path(id) : null;
           parts.network().detach(attachment(id, sandbox.spec(), netns));
@@ -368,6 +412,7 @@ public final class SandboxManager {
       }
       try {
         parts.shim().delete(id);
+        parts.idmap().releasePod(id);
         if (sandbox.spec().cgroupParent().isEmpty()) {
           parts.cgroups().remove(sandbox.cgroupParent());
         }

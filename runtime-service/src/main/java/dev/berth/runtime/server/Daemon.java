@@ -30,6 +30,8 @@ import dev.berth.runtime.metrics.MetricsServer;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.netns.PodNamespacePins;
+import dev.berth.runtime.userns.IdmapStaging;
+import dev.berth.runtime.userns.UserNamespaceSupport;
 import dev.berth.runtime.recovery.HalfMadeObjects;
 import dev.berth.runtime.recovery.StartedWhileDown;
 import dev.berth.runtime.sandbox.InfraRootfs;
@@ -60,6 +62,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -115,8 +118,10 @@ public final class Daemon {
       Path root = config.root();
       Path state = config.state();
       BerthConfig.Runtime runtime = config.runtime();
+      IdmapStaging idmap = new IdmapStaging(idmapDirectory(state));
+      idmap.prepare();
       RuntimeHandlers handlers = RuntimeHandlers.probe(runtime,
-          KernelVersion.parse(ProcFiles.read(Path.of("/proc/sys/kernel/osrelease"))));
+          KernelVersion.parse(ProcFiles.read(Path.of("/proc/sys/kernel/osrelease"))), nodeIdmaps(root, state, idmap));
       CriuSupport criu = new CriuSupport(runtime.criu());
       ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
           state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state),
@@ -145,10 +150,10 @@ public final class Daemon {
           InfraRootfs.prepare(root.resolve(INFRA_ROOTFS), runtime.catatonit()),
           runtime.defaultCgroupParent(), namespaces,
           cni, () -> requireNetwork(probe), shim, cgroupPaths, oomFloor,
-          HugetlbDelegation.forLayout(cgroupLayout), runtime.infraContainer(), pins));
+          HugetlbDelegation.forLayout(cgroupLayout), runtime.infraContainer(), pins, idmap));
       ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
           state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit(), events,
-          criu));
+          criu, idmap));
       sandboxes.setContainers(containers);
 
       // Watch before recovering, so that no exit falls between the two.
@@ -163,6 +168,10 @@ public final class Daemon {
           new QuarantinedObjects.SandboxParts(sandboxStore.quarantineDir(), shim, cni, namespaces, podsDir, cgroupPaths,
               runtime.defaultCgroupParent(), sandboxes, containers, pins),
           new QuarantinedObjects.ContainerParts(containerStore.quarantineDir(), shim, images));
+      // Last: what recovery and quarantine released, or a killed daemon never finished, goes now.
+      idmap.sweep(sandboxes.list().stream().map(Sandbox::id).collect(java.util.stream.Collectors.toSet()),
+          containers.list().stream().map(dev.berth.runtime.container.Container::id)
+              .collect(java.util.stream.Collectors.toSet()));
       opened.push(ShimMonitor.start(shim, containers, sandboxes, SHIM_CHECK_PERIOD));
 
       Path imagesMount = MountTable.mountPointOf(root.resolve("images").toAbsolutePath());
@@ -206,6 +215,23 @@ public final class Daemon {
       lock.close();
       throw e;
     }
+  }
+
+  /**
+   * Beside the state directory, not in it: a pod's root must search its way to the idmapped root
+   * filesystems, and the state directory stays private (0700).
+   */
+  private static Path idmapDirectory(Path state) {
+    Path absolute = state.toAbsolutePath().normalize();
+    return absolute.resolveSibling(absolute.getFileName() + "-idmap");
+  }
+
+  /** Whether pods may have a user namespace of their own here; why not is logged once. */
+  private static boolean nodeIdmaps(Path root, Path state, IdmapStaging idmap) {
+    Optional<String> problem = UserNamespaceSupport.problem(List.of(root, state), idmap.directory());
+    problem.ifPresent(why -> log.info("pods with their own user namespace (userns_options mode POD) are not offered"
+        + " on this node: {}", why));
+    return problem.isEmpty();
   }
 
   /** Each named handler keeps its runtime's state in its own root; the default keeps state/runc. */
