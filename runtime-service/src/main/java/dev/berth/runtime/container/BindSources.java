@@ -1,5 +1,6 @@
 package dev.berth.runtime.container;
 
+import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.userns.IdmapStaging;
 import dev.berth.runtime.userns.NamespaceHolder;
 import dev.berth.runtime.userns.UserNamespaceMapping;
@@ -44,13 +45,19 @@ interface BindSources {
     @Override
     public Path source(Path host, UserNamespaceMapping mountMapping) throws IOException {
       int index = next++;
-      if (mountMapping == null) {
-        return staging.stageBind(podId, containerId, index, host, podUserNamespace, podMapping);
-      }
-      // A mount of its own mapping is idmapped by a user namespace made for it; the idmap holds
-      // that namespace, so its holder may end at once.
-      try (NamespaceHolder holder = NamespaceHolder.start(mountMapping)) {
-        return staging.stageBind(podId, containerId, index, host, holder.namespace("user"), podMapping);
+      try {
+        if (mountMapping == null) {
+          return staging.stageBind(podId, containerId, index, host, podUserNamespace, podMapping);
+        }
+        // A mount of its own mapping is idmapped by a user namespace made for it; the idmap holds
+        // that namespace, so its holder may end at once.
+        try (NamespaceHolder holder = NamespaceHolder.start(mountMapping)) {
+          return staging.stageBind(podId, containerId, index, host, holder.namespace("user"), podMapping);
+        }
+      } catch (IOException e) {
+        // Most often a filesystem the kernel cannot idmap (procfs, an old network filesystem).
+        throw new CriException.FailedPrecondition("mount of " + host + " in a pod with its own user namespace:"
+            + " no idmapped copy could be made (" + e.getMessage() + ")");
       }
     }
   }

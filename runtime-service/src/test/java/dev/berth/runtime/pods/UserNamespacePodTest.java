@@ -191,6 +191,29 @@ class UserNamespacePodTest {
   }
 
   @Test
+  void aVolumeThatCannotBeIdmappedFailsTheCreateAndLeavesNothingOfIt() throws Exception {
+    String pod = env.runPod(pod("userns-undo", NamespaceMode.CONTAINER).build());
+    String kept = sleeper(pod, "kept");
+    Path podTree = env.dir().resolve("d").resolve("state-idmap").resolve(pod);
+    List<String> before = Leftovers.mounts(env.dir()).stream().filter(point -> point.contains(pod)).toList();
+
+    var refusal = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+        () -> sleeper(pod, "on-proc", Mount.newBuilder().setContainerPath("/host-proc").setHostPath("/proc").build()));
+    assertEquals(io.grpc.Status.Code.FAILED_PRECONDITION, refusal.getStatus().getCode());
+    assertTrue(refusal.getStatus().getDescription().startsWith("mount of /proc in a pod with its own user namespace"),
+        refusal.getStatus().getDescription());
+
+    // The failed container's rootfs overlay, idmapped layers and binds are gone; the other's stay.
+    assertEquals(before, Leftovers.mounts(env.dir()).stream().filter(point -> point.contains(pod)).toList());
+    try (var trees = Files.list(podTree)) {
+      assertEquals(List.of(kept), trees.map(p -> p.getFileName().toString()).toList());
+    }
+    assertEquals("0:0", exec(sleeper(pod, "after-undo"), "stat -c %u:%g /bin/busybox"));
+    removePod(pod);
+    assertEquals(List.of(), traces(pod));
+  }
+
+  @Test
   void aNonRootUserOfThePodWritesAsItsOwnIdAndExecRunsInTheNamespaceToo() throws Exception {
     String pod = env.runPod(pod("userns-user", NamespaceMode.CONTAINER).build());
     String container = env.runContainer(pod, env.containerConfig("nonroot", "sleep", "3600")
