@@ -15,6 +15,7 @@ import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxIntent;
 import dev.berth.runtime.store.CreationIntent;
 import dev.berth.runtime.store.RecordStore;
+import dev.berth.runtime.userns.IdmapStaging;
 import dev.berth.shim.ConmonShim;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,7 +45,7 @@ public final class HalfMadeObjects {
   /** What the undo steps work with: the same parts the managers create objects with. */
   public record Parts(RecordStore<Sandbox> sandboxes, RecordStore<Container> containers, ConmonShim shim,
       ImageStore images, NetworkNamespaces namespaces, CniNetwork network, Path podsDir, CgroupPaths cgroups,
-      PodNamespacePins pins) {}
+      PodNamespacePins pins, IdmapStaging idmap) {}
 
   @FunctionalInterface
   private interface UndoSteps {
@@ -96,6 +97,10 @@ public final class HalfMadeObjects {
   private void undoContainer(String id, Path dir) throws Exception {
     Optional<ContainerIntent> intent = CreationIntent.read(dir, ContainerIntent.class);
     parts.shim().delete(id);
+    if (intent.isPresent()) {
+      // A container of a pod with its own user namespace: its rootfs overlay and idmapped copies.
+      parts.idmap().release(intent.get().sandboxId(), id);
+    }
     // Unmounted before the directory goes: deleting through the overlay would reach its layers.
     parts.images().releaseRootfs(id, dir.resolve("bundle").resolve("rootfs"));
     new ImageVolumes(parts.images()).release(id, dir);
@@ -118,6 +123,7 @@ public final class HalfMadeObjects {
       parts.namespaces().remove(id);
     }
     parts.pins().remove(id);
+    parts.idmap().releasePod(id);
     new PodFiles(parts.podsDir(), id).remove();
     if (intent.isPresent() && !intent.get().ownedCgroup().isEmpty()) {
       parts.cgroups().remove(intent.get().ownedCgroup());

@@ -160,7 +160,7 @@ public final class Daemon {
       opened.push(shim.watchExits(containers::onExit));
       Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim,
           new HalfMadeObjects(new HalfMadeObjects.Parts(sandboxStore, containerStore, shim, images, namespaces, cni,
-              podsDir, cgroupPaths, pins)),
+              podsDir, cgroupPaths, pins, idmap)),
           new StartedWhileDown(shim));
       PrivateDirectories.restrictTree(root, CONTAINER_OWNED_DIRS, Set.of("layers", "tmp"));
       PrivateDirectories.restrictTree(state, CONTAINER_OWNED_DIRS, Set.of("runc"));
