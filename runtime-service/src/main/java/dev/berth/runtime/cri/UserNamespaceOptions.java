@@ -66,6 +66,20 @@ final class UserNamespaceOptions {
     return new UserNamespaceMapping(idMapping(userns.getUids(0)), idMapping(userns.getGids(0)));
   }
 
+  /** The pod's user namespace as PodSandboxStatus reports it: NODE, or POD with its mappings. */
+  static UserNamespace status(UserNamespaceMapping mapping) {
+    if (mapping == null) {
+      return UserNamespace.newBuilder().setMode(NamespaceMode.NODE).build();
+    }
+    return UserNamespace.newBuilder().setMode(NamespaceMode.POD)
+        .addUids(criMapping(mapping.uids())).addGids(criMapping(mapping.gids())).build();
+  }
+
+  private static IDMapping criMapping(IdMapping m) {
+    return IDMapping.newBuilder().setContainerId((int) m.containerId()).setHostId((int) m.hostId())
+        .setLength((int) m.length()).build();
+  }
+
   /** One CRI mapping as the domain's; the CRI's uint32 fields are unsigned. */
   static IdMapping idMapping(IDMapping m) {
     return new IdMapping(Integer.toUnsignedLong(m.getContainerId()), Integer.toUnsignedLong(m.getHostId()),

@@ -75,6 +75,15 @@ class UserNamespaceOptionsTest {
   }
 
   @Test
+  void statusReportsTheModeAndTheMappingsAsSent() {
+    IDMapping high = IDMapping.newBuilder().setContainerId(0).setHostId((int) 3_000_000_000L).setLength(65536).build();
+    UserNamespaceMapping mapping = UserNamespaceOptions.podMapping(NamespaceOption.newBuilder()
+        .setUsernsOptions(pod(high)).build());
+    assertEquals(pod(high), UserNamespaceOptions.status(mapping));
+    assertEquals(NamespaceMode.NODE, UserNamespaceOptions.status(null).getMode());
+  }
+
+  @Test
   void nodeOrNoOptionsIsNoMappingOfItsOwn() {
     assertNull(UserNamespaceOptions.podMapping(NamespaceOption.getDefaultInstance()));
     assertNull(UserNamespaceOptions.podMapping(NamespaceOption.newBuilder()

@@ -17,6 +17,7 @@ import dev.berth.cri.v1.Mount;
 import dev.berth.cri.v1.NamespaceMode;
 import dev.berth.cri.v1.NamespaceOption;
 import dev.berth.cri.v1.PodSandboxConfig;
+import dev.berth.cri.v1.PodSandboxStatusRequest;
 import dev.berth.cri.v1.RemovePodSandboxRequest;
 import dev.berth.cri.v1.StatusRequest;
 import dev.berth.cri.v1.StopPodSandboxRequest;
@@ -134,6 +135,10 @@ class UserNamespacePodTest {
     assertEquals("0:0 0:0", exec(container, "stat -c %u:%g /etc/hosts /etc/resolv.conf").replace('\n', ' '));
     // The pod's hostname, in a UTS namespace that the pod's user namespace owns.
     assertEquals("userns-ids", exec(container, "hostname"));
+    UserNamespace reported = env.runtime().podSandboxStatus(PodSandboxStatusRequest.newBuilder()
+        .setPodSandboxId(pod).build()).getStatus().getLinux().getNamespaces().getOptions().getUsernsOptions();
+    assertEquals(NamespaceMode.POD, reported.getMode());
+    assertEquals(List.of(MAPPING), reported.getUidsList());
 
     // On the host the process is the mapped id, not root.
     String hostUids = Files.readAllLines(Path.of("/proc", Long.toString(hostPid(container)), "status")).stream()
