@@ -179,13 +179,19 @@ public final class ImageStore implements AutoCloseable {
    */
   public void mountImageVolume(String volumeId, String reference, Path mountpoint)
       throws IOException, ImageNotFoundException {
+    mountImageVolume(volumeId, reference, mountpoint, LayerPaths.AS_THEY_ARE);
+  }
+
+  /** As {@link #mountImageVolume(String, String, Path)}, the overlay reaching the layers through {@code paths}. */
+  public void mountImageVolume(String volumeId, String reference, Path mountpoint, LayerPaths paths)
+      throws IOException, ImageNotFoundException {
     ImageRecord image = catalog.find(reference).orElseThrow(() -> new ImageNotFoundException(reference));
     List<Digest> diffIds = image.layers().stream().map(LayerRecord::diffId).toList();
     try (ContentGarbageCollector.Lease lease = gc.lease(diffIds)) {
       for (LayerRecord layer : image.layers()) {
         layers.ensureUnpacked(layer);
       }
-      snapshots.mountImageVolume(volumeId, image.id(), diffIds, mountpoint);
+      snapshots.mountImageVolume(volumeId, image.id(), diffIds, mountpoint, paths);
     }
   }
 

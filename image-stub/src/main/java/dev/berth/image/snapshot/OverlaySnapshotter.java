@@ -134,6 +134,12 @@ public final class OverlaySnapshotter {
    */
   public synchronized void mountImageVolume(String volumeId, String imageId, List<Digest> diffIds, Path mountpoint)
       throws IOException {
+    mountImageVolume(volumeId, imageId, diffIds, mountpoint, LayerPaths.AS_THEY_ARE);
+  }
+
+  /** As {@link #mountImageVolume(String, String, List, Path)}, the layers reached through {@code paths}. */
+  public synchronized void mountImageVolume(String volumeId, String imageId, List<Digest> diffIds, Path mountpoint,
+      LayerPaths paths) throws IOException {
     Path home = containerDir(volumeId);
     Files.createDirectories(mountpoint);
     if (MountTable.isMountPoint(mountpoint)) {
@@ -142,6 +148,12 @@ public final class OverlaySnapshotter {
     Files.createDirectories(home);
     AtomicFiles.write(home.resolve("snapshot.json"), RecordFormat.write(new SnapshotRecord(imageId, diffIds, true)));
     List<String> lower = lowerDirs(diffIds);
+    if (paths != LayerPaths.AS_THEY_ARE) {
+      lower.clear();
+      for (int i = diffIds.size() - 1; i >= 0; i--) {
+        lower.add(paths.lower(i, layers.path(diffIds.get(i))).toString());
+      }
+    }
     // Without an upper directory overlayfs wants two lower ones: an empty one goes at the bottom.
     lower.add(Files.createDirectories(home.resolve("empty")).toString());
     String data = "lowerdir=" + String.join(":", lower);

@@ -35,6 +35,7 @@ import dev.berth.runtime.shims.OrphanedProcesses;
 import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.runtime.userns.IdmapStaging;
+import dev.berth.runtime.userns.UserNamespaceMapping;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.CreateRequest;
 import dev.berth.shim.CreatedProcess;
@@ -158,7 +159,7 @@ public final class ContainerManager implements PodContainers {
           : !image.config().stopSignal().isEmpty() ? image.config().stopSignal() : "SIGTERM";
       Signals.number(stopSignal);
       List<MountSpec> mounts = resolveMounts(imageVolumes.prepare(id, parts.store().objectDir(id), request.mounts(),
-          undo));
+          undo, imageVolumePlacement(id, sandbox)));
       if (!sandbox.spec().ownUserNamespace() && mounts.stream().anyMatch(m -> m.idmap() != null)) {
         throw new CriException.FailedPrecondition("create container " + request.name()
             + ": mounts with uidMappings/gidMappings need a pod with its own user namespace (userns_options mode POD)");
@@ -271,10 +272,21 @@ public final class ContainerManager implements PodContainers {
     }
     undo.push("release idmapped mounts", () -> parts.idmap().release(sandbox.id(), id));
     Path rootfs = parts.idmap().rootfsMountpoint(sandbox.id(), id, sandbox.spec().userNamespace());
-    parts.images().mountRootfs(id, image.id(), rootfs, parts.idmap().layerPaths(sandbox.id(), id,
+    parts.images().mountRootfs(id, image.id(), rootfs, parts.idmap().layerPaths(sandbox.id(), id, "",
         Path.of(podUserNamespace(sandbox)), sandbox.spec().userNamespace()));
     undo.push("release rootfs", () -> parts.images().releaseRootfs(id, rootfs));
     return rootfs;
+  }
+
+  /** Image volumes of a pod with its own user namespace: overlays over idmapped layers in its idmap tree. */
+  private ImageVolumes.Placement imageVolumePlacement(String id, Sandbox sandbox) {
+    if (!sandbox.spec().ownUserNamespace()) {
+      return ImageVolumes.Placement.USUAL;
+    }
+    UserNamespaceMapping mapping = sandbox.spec().userNamespace();
+    return (index, usual) -> new ImageVolumes.Place(
+        parts.idmap().overlayMountpoint(sandbox.id(), id, "v" + index, mapping),
+        parts.idmap().layerPaths(sandbox.id(), id, "v" + index, Path.of(podUserNamespace(sandbox)), mapping));
   }
 
   /** The last step of a create or restore: the record saved, then the note dropped, then the container known. */
@@ -389,7 +401,9 @@ public final class ContainerManager implements PodContainers {
     bindUnlessMounted(builder, spec, "/dev/shm", sandbox.spec().hostIpc() ? Path.of("/dev/shm") : files.shm(), binds);
     List<MountSpec> mounts = new ArrayList<>();
     for (MountSpec mount : spec.mounts()) {
-      mounts.add(mount.withHostPath(binds.source(Path.of(mount.hostPath()), mount.idmap()).toString()));
+      // An image volume is bound as it is: in such a pod it is already an overlay over idmapped layers.
+      mounts.add(mount.fromImage() ? mount
+          : mount.withHostPath(binds.source(Path.of(mount.hostPath()), mount.idmap()).toString()));
     }
     builder.mounts(mounts);
     PlainFiles.write(bundle.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(builder.build()));

@@ -85,15 +85,23 @@ public final class IdmapStaging {
    * layers and upper directory: through idmapped copies of them attached beside it.
    */
   public Path rootfsMountpoint(String podId, String name, UserNamespaceMapping pod) throws IOException {
-    return Files.createDirectories(ownedDirectories(podId, name, pod).resolve(ROOTFS));
+    return overlayMountpoint(podId, name, ROOTFS, pod);
   }
 
-  /** The idmapped copies of an overlay's directories, attached in container {@code name}'s tree. */
-  public LayerPaths layerPaths(String podId, String name, Path userns, UserNamespaceMapping pod) {
+  /** The mount point of another overlay of container {@code name}, such as an image volume ({@code v<n>}). */
+  public Path overlayMountpoint(String podId, String name, String entry, UserNamespaceMapping pod) throws IOException {
+    return Files.createDirectories(ownedDirectories(podId, name, pod).resolve(entry));
+  }
+
+  /**
+   * The idmapped copies of an overlay's directories, attached in container {@code name}'s tree as
+   * {@code <prefix>l<n>} (the rootfs's with no prefix).
+   */
+  public LayerPaths layerPaths(String podId, String name, String prefix, Path userns, UserNamespaceMapping pod) {
     return new LayerPaths() {
       @Override
       public Path lower(int index, Path layer) throws IOException {
-        return attachDirectory(podId, name, "l" + index, layer, userns, pod);
+        return attachDirectory(podId, name, prefix + "l" + index, layer, userns, pod);
       }
 
       @Override

@@ -177,6 +177,18 @@ class UserNamespacePodTest {
   }
 
   @Test
+  void anImageVolumeShowsTheImagesFilesOwnedByRoot() throws Exception {
+    String pod = env.runPod(pod("userns-image-volume", NamespaceMode.CONTAINER).build());
+    String container = sleeper(pod, "with-image", Mount.newBuilder().setContainerPath("/iv")
+        .setImage(dev.berth.cri.v1.ImageSpec.newBuilder().setImage(PodTestEnv.IMAGE)).build());
+
+    assertEquals("0:0 0:0", exec(container, "stat -c %u:%g /iv /iv/bin/busybox").replace('\n', ' '));
+    assertEquals("0:0", exec(container, "stat -c %u:%g /bin/busybox"));
+    removePod(pod);
+    assertEquals(List.of(), traces(pod));
+  }
+
+  @Test
   void aMountWithItsOwnMappingLandsOnTheHostAsThatMappingSays() throws Exception {
     Path volume = Files.createDirectories(env.dir().resolve("mapped-volume-" + System.nanoTime()));
     dev.berth.image.sys.Syscalls.lchown(volume, 5000, 5000);
