@@ -26,6 +26,7 @@ import dev.berth.runtime.testing.Leftovers;
 import dev.berth.runtime.testing.PodTestEnv;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -145,6 +146,22 @@ class UserNamespacePodTest {
         .filter(line -> line.startsWith("Uid:")).findFirst().orElseThrow();
     assertEquals("Uid: " + HOST_ID + " " + HOST_ID + " " + HOST_ID + " " + HOST_ID,
         hostUids.replaceAll("\\s+", " ").trim());
+    removePod(pod);
+  }
+
+  @Test
+  void theIdmapTreeIsSearchableButNotListableAndEachPodsTreeIsItsRootsAlone() throws Exception {
+    String pod = env.runPod(pod("userns-modes", NamespaceMode.CONTAINER).build());
+    String container = sleeper(pod, "modes");
+    Path idmap = env.dir().resolve("d").resolve("state-idmap");
+    assertEquals("rwx--x--x", PosixFilePermissions.toString(Files.getPosixFilePermissions(idmap)));
+    for (Path tree : List.of(idmap.resolve(pod), idmap.resolve(pod).resolve(container))) {
+      assertEquals("r-x------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tree)), tree.toString());
+      assertEquals(HOST_ID, (int) Files.getAttribute(tree, "unix:uid"), tree.toString());
+    }
+    // The state directory itself stays private.
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+        env.dir().resolve("d").resolve("state"))));
     removePod(pod);
   }
 
