@@ -146,6 +146,7 @@ public final class ContainerManager implements PodContainers {
       CreationIntent.write(parts.store().objectDir(id),
           new ContainerIntent(sandbox.id(), sandbox.cgroupParent() + "/" + id));
       PrivateDirectory.create(bundle);
+      times.mark("image and dirs");
       Path rootfs = mountRootfs(id, sandbox, image, bundle, undo);
       times.mark("rootfs mount");
 

@@ -242,8 +242,8 @@ public final class SandboxManager {
 
   /**
    * The namespace file a container of the pod joins: the infra's, or the pin of a pod without
-   * one. {@code type} is "user" (for a pod with its own), "ipc", "uts" or "pid" (a pod without an infra shares no PID namespace:
-   * {@link NamespacePlan#NEW}).
+   * one. {@code type} is "user" (a pod with its own: always its pin), "ipc", "uts" or "pid" (a pod
+   * without an infra shares no PID namespace: {@link NamespacePlan#NEW}).
    */
   public String namespacePath(Sandbox sandbox, String type) {
     if (type.equals("user")) {
