@@ -25,16 +25,17 @@ class PodNamespacesTest {
   Path dir;
 
   /** Made of nothing it would run: only what it answers is asked here. */
-  private final InfraProcess infra = new InfraProcess(null, id -> Path.of("/nowhere", id), Path.of("/nowhere"), 0);
+  private final InfraProcess infra = new InfraProcess(null, id -> Path.of("/nowhere", id), Path.of("/nowhere"), 0,
+      new PodNamespacePins(Path.of("/nowhere/podns")), null);
 
   private PinnedNamespaces pinned() {
     return new PinnedNamespaces(new PodNamespacePins(dir.resolve("podns")), new NetworkNamespaces(dir.resolve("netns")),
-        null);
+        null, null);
   }
 
   private static SandboxSpec spec(boolean sharedPid, boolean hostPid, Map<String, String> sysctls) {
     return new SandboxSpec(new PodName("web", "uid-1", "default", 0), "web", "", List.of(), List.of(), List.of(),
-        List.of(), Map.of(), Map.of(), "", false, hostPid, false, sharedPid, sysctls, "");
+        List.of(), Map.of(), Map.of(), "", false, hostPid, false, sharedPid, sysctls, "", null);
   }
 
   private static Sandbox sandbox(long infraPid) {
