@@ -317,7 +317,10 @@ public final class ContainerManager implements ShimOwner {
         : BindSources.AS_THEY_ARE;
   }
 
-  /** The request's mounts as the runtime binds them; an image volume as it is (in such a pod, already over idmapped layers). */
+  /**
+   * The request's mounts as the runtime binds them; an image volume as it is (in such a pod,
+   * already an overlay over idmapped layers).
+   */
   private static List<MountSpec> boundMounts(List<MountSpec> mounts, BindSources binds) throws IOException {
     List<MountSpec> bound = new ArrayList<>();
     for (MountSpec mount : mounts) {
@@ -421,7 +424,10 @@ public final class ContainerManager implements ShimOwner {
         Optional.ofNullable(sandbox.spec().userNamespace()));
   }
 
-  /** Where a pod file is bound from; none is staged for one a mount of the request covers (the translation leaves it out). */
+  /**
+   * Where a pod file is bound from; none is staged for one a mount of the request covers (the
+   * translation leaves it out).
+   */
   private static String podFile(ContainerRequest request, String target, Path source, BindSources binds)
       throws IOException {
     return request.mounts().stream().anyMatch(m -> m.containerPath().equals(target)) ? source.toString()

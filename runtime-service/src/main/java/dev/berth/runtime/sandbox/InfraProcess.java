@@ -121,7 +121,7 @@ public final class InfraProcess implements PodNamespaces {
    */
   @Override
   public ReleaseStep releaseOnStop(String sandboxId) {
-    return new ReleaseStep("kill the infra process", () -> {
+    return new ReleaseStep("kill the infra process and remove the pod's pins", () -> {
       kill(sandboxId);
       pins.remove(sandboxId);
     });
@@ -133,7 +133,7 @@ public final class InfraProcess implements PodNamespaces {
    */
   @Override
   public ReleaseStep releaseOnRemove(String sandboxId) {
-    return new ReleaseStep("delete the infra container and its shim", () -> {
+    return new ReleaseStep("delete the infra container and its shim, then the pod's idmapped mounts and pins", () -> {
       shim.delete(sandboxId);
       idmap.releasePod(sandboxId);
       pins.remove(sandboxId);

@@ -111,7 +111,8 @@ public final class SandboxManager implements ShimOwner {
               : parts.namespaces().createFrom(id, userNamespace.namespace("net"))).toString();
           release.networkNamespace(target).ifPresent(undo::push);
           times.mark("netns");
-          cni = BackgroundAttach.start(parts.network(), NodePodParts.attachment(id, Optional.of(spec), Path.of(netnsPath)));
+          cni = BackgroundAttach.start(parts.network(),
+              NodePodParts.attachment(id, Optional.of(spec), Path.of(netnsPath)));
           BackgroundAttach adding = cni;
           // Never a DEL under a plugin that is still adding: the ADD ends first, whatever its outcome.
           release.network(target).ifPresent(del -> undo.push(del.what(), () -> {

@@ -58,7 +58,8 @@ public final class IdmappedMount {
     ValueLayout[] all = new ValueLayout[args.length + 1];
     all[0] = ValueLayout.JAVA_LONG;
     System.arraycopy(args, 0, all, 1, args.length);
-    return Syscalls.bind("syscall", FunctionDescriptor.of(ValueLayout.JAVA_LONG, all), Linker.Option.firstVariadicArg(1));
+    return Syscalls.bind("syscall", FunctionDescriptor.of(ValueLayout.JAVA_LONG, all),
+        Linker.Option.firstVariadicArg(1));
   }
 
   /**

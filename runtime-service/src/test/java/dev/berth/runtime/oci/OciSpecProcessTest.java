@@ -42,8 +42,8 @@ class OciSpecProcessTest {
                 null, new OciResources.Pids(100), null),
             "/kubepods/c", new NamespacePlan("/run/netns/p", NamespacePlan.NEW, NamespacePlan.HOST, "",
                 "/run/podns/p/user").namespaces(),
-            null, null, "rslave", OciDefaults.MASKED_PATHS, List.of(), List.of(new OciSpec.IdMapping(0, 3_000_000, 65536)),
-            List.of(new OciSpec.IdMapping(0, 4_000_000, 65536))));
+            null, null, "rslave", OciDefaults.MASKED_PATHS, List.of(),
+            List.of(new OciSpec.IdMapping(0, 3_000_000, 65536)), List.of(new OciSpec.IdMapping(0, 4_000_000, 65536))));
     assertEquals(spec, OciSpecJson.parse(OciSpecJson.text(spec)));
   }
 }
