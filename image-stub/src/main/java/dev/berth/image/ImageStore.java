@@ -20,6 +20,7 @@ import dev.berth.image.registry.RegistryClient;
 import dev.berth.image.registry.RegistryCredentials;
 import dev.berth.linux.MountTable;
 import dev.berth.image.snapshot.OverlaySnapshotter;
+import dev.berth.image.snapshot.LayerPaths;
 import dev.berth.image.snapshot.UpperDirSeed;
 import dev.berth.image.store.AtomicFiles;
 import dev.berth.image.store.BlobStore;
@@ -147,6 +148,19 @@ public final class ImageStore implements AutoCloseable {
 
   /** As {@link #mountRootfs(String, String, Path)}; {@code seed} fills the upper dir before its first mount. */
   public void mountRootfs(String containerId, String imageId, Path mountpoint, UpperDirSeed seed) throws IOException {
+    mountRootfs(containerId, imageId, mountpoint, seed, LayerPaths.AS_THEY_ARE);
+  }
+
+  /**
+   * As {@link #mountRootfs(String, String, Path)}, the overlay reaching the layers and the
+   * container's own directories through {@code paths} (such as idmapped mounts of them).
+   */
+  public void mountRootfs(String containerId, String imageId, Path mountpoint, LayerPaths paths) throws IOException {
+    mountRootfs(containerId, imageId, mountpoint, UpperDirSeed.NONE, paths);
+  }
+
+  private void mountRootfs(String containerId, String imageId, Path mountpoint, UpperDirSeed seed, LayerPaths paths)
+      throws IOException {
     ImageRecord image = catalog.byId(imageId).or(() -> catalog.find(imageId))
         .orElseThrow(() -> new IOException("image " + imageId + " not found for container " + containerId));
     List<Digest> diffIds = image.layers().stream().map(LayerRecord::diffId).toList();
@@ -154,7 +168,7 @@ public final class ImageStore implements AutoCloseable {
       for (LayerRecord layer : image.layers()) {
         layers.ensureUnpacked(layer);
       }
-      snapshots.mount(containerId, image.id(), diffIds, mountpoint, seed);
+      snapshots.mount(containerId, image.id(), diffIds, mountpoint, seed, paths);
     }
   }
 
@@ -165,13 +179,19 @@ public final class ImageStore implements AutoCloseable {
    */
   public void mountImageVolume(String volumeId, String reference, Path mountpoint)
       throws IOException, ImageNotFoundException {
+    mountImageVolume(volumeId, reference, mountpoint, LayerPaths.AS_THEY_ARE);
+  }
+
+  /** As {@link #mountImageVolume(String, String, Path)}, the overlay reaching the layers through {@code paths}. */
+  public void mountImageVolume(String volumeId, String reference, Path mountpoint, LayerPaths paths)
+      throws IOException, ImageNotFoundException {
     ImageRecord image = catalog.find(reference).orElseThrow(() -> new ImageNotFoundException(reference));
     List<Digest> diffIds = image.layers().stream().map(LayerRecord::diffId).toList();
     try (ContentGarbageCollector.Lease lease = gc.lease(diffIds)) {
       for (LayerRecord layer : image.layers()) {
         layers.ensureUnpacked(layer);
       }
-      snapshots.mountImageVolume(volumeId, image.id(), diffIds, mountpoint);
+      snapshots.mountImageVolume(volumeId, image.id(), diffIds, mountpoint, paths);
     }
   }
 

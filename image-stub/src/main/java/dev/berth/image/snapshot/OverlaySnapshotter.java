@@ -75,14 +75,23 @@ public final class OverlaySnapshotter {
   /** As {@link #mount(String, String, List, Path)}, with {@code seed} filling a new upper dir first. */
   public void mount(String containerId, String imageId, List<Digest> diffIds, Path mountpoint,
       UpperDirSeed seed) throws IOException {
+    mount(containerId, imageId, diffIds, mountpoint, seed, LayerPaths.AS_THEY_ARE);
+  }
+
+  /**
+   * As {@link #mount(String, String, List, Path, UpperDirSeed)}, the overlay reaching its
+   * directories through {@code paths} (asked once the container's directories exist).
+   */
+  public void mount(String containerId, String imageId, List<Digest> diffIds, Path mountpoint,
+      UpperDirSeed seed, LayerPaths paths) throws IOException {
     Path home = containerDir(containerId);
     synchronized (lockFor(containerId)) {
-      mountLocked(containerId, imageId, diffIds, mountpoint, seed, home);
+      mountLocked(containerId, imageId, diffIds, mountpoint, seed, paths, home);
     }
   }
 
   private void mountLocked(String containerId, String imageId, List<Digest> diffIds, Path mountpoint,
-      UpperDirSeed seed, Path home) throws IOException {
+      UpperDirSeed seed, LayerPaths paths, Path home) throws IOException {
     Files.createDirectories(mountpoint);
     if (MountTable.isMountPoint(mountpoint)) {
       log.debug("rootfs of {} already mounted at {}", containerId, mountpoint);
@@ -117,6 +126,9 @@ public final class OverlaySnapshotter {
       }
       AtomicFiles.write(home.resolve("snapshot.json"),
           RecordFormat.write(new SnapshotRecord(imageId, diffIds, false)));
+      if (paths != LayerPaths.AS_THEY_ARE) {
+        data = checkedData(viewedData(home, diffIds, paths), imageId, diffIds);
+      }
       Syscalls.mount("overlay", mountpoint, "overlay", 0, data);
     } catch (IOException | RuntimeException e) {
       if (fresh) {
@@ -134,14 +146,20 @@ public final class OverlaySnapshotter {
    */
   public void mountImageVolume(String volumeId, String imageId, List<Digest> diffIds, Path mountpoint)
       throws IOException {
+    mountImageVolume(volumeId, imageId, diffIds, mountpoint, LayerPaths.AS_THEY_ARE);
+  }
+
+  /** As {@link #mountImageVolume(String, String, List, Path)}, the layers reached through {@code paths}. */
+  public void mountImageVolume(String volumeId, String imageId, List<Digest> diffIds, Path mountpoint,
+      LayerPaths paths) throws IOException {
     Path home = containerDir(volumeId);
     synchronized (lockFor(volumeId)) {
-      mountImageVolumeLocked(volumeId, imageId, diffIds, mountpoint, home);
+      mountImageVolumeLocked(volumeId, imageId, diffIds, mountpoint, paths, home);
     }
   }
 
   private void mountImageVolumeLocked(String volumeId, String imageId, List<Digest> diffIds, Path mountpoint,
-      Path home) throws IOException {
+      LayerPaths paths, Path home) throws IOException {
     Files.createDirectories(mountpoint);
     if (MountTable.isMountPoint(mountpoint)) {
       return;
@@ -149,11 +167,31 @@ public final class OverlaySnapshotter {
     Files.createDirectories(home);
     AtomicFiles.write(home.resolve("snapshot.json"), RecordFormat.write(new SnapshotRecord(imageId, diffIds, true)));
     List<String> lower = lowerDirs(diffIds);
+    if (paths != LayerPaths.AS_THEY_ARE) {
+      lower.clear();
+      for (int i = diffIds.size() - 1; i >= 0; i--) {
+        lower.add(paths.lower(i, layers.path(diffIds.get(i))).toString());
+      }
+    }
     // Without an upper directory overlayfs wants two lower ones: an empty one goes at the bottom.
     lower.add(Files.createDirectories(home.resolve("empty")).toString());
     String data = "lowerdir=" + String.join(":", lower);
     Syscalls.mount("overlay", mountpoint, "overlay", Syscalls.MS_RDONLY, checkedData(data, imageId, diffIds));
     log.debug("mounted image {} as volume {} at {}", imageId, volumeId, mountpoint);
+  }
+
+  /** The overlay's options with every directory seen through {@code paths}. */
+  private String viewedData(Path home, List<Digest> diffIds, LayerPaths paths) throws IOException {
+    Path viewedHome = paths.home(home);
+    List<String> lower = new ArrayList<>();
+    for (int i = diffIds.size() - 1; i >= 0; i--) {
+      lower.add(paths.lower(i, layers.path(diffIds.get(i))).toString());
+    }
+    if (lower.isEmpty()) {
+      lower.add(viewedHome.resolve("empty").toString());
+    }
+    return "lowerdir=" + String.join(":", lower) + ",upperdir=" + viewedHome.resolve("upper") + ",workdir="
+        + viewedHome.resolve("work");
   }
 
   /** Top layer first, as overlayfs lists them; every one must be unpacked. */

@@ -35,6 +35,8 @@ import dev.berth.runtime.shims.OrphanedProcesses;
 import dev.berth.runtime.shims.ShimOwner;
 import dev.berth.runtime.store.PlainFiles;
 import dev.berth.runtime.store.RecordStore;
+import dev.berth.runtime.userns.IdmapStaging;
+import dev.berth.runtime.userns.UserNamespaceMapping;
 import dev.berth.shim.OciRuntime;
 import dev.berth.shim.CreateRequest;
 import dev.berth.shim.CreatedProcess;
@@ -76,7 +78,7 @@ public final class ContainerManager implements ShimOwner {
   /** Paths and parts a container manager works with. */
   public record Parts(RecordStore<Container> store, Path podsDir, ImageStore images, OciRuntime shim,
       SandboxManager sandboxes, int oomScoreAdjFloor, long pidsLimit, ContainerEvents events, CriuSupport criu,
-      CgroupModel cgroups, ContainerRelease release) {}
+      CgroupModel cgroups, ContainerRelease release, IdmapStaging idmap) {}
 
   private final Parts parts;
   private final ImageVolumes imageVolumes;
@@ -142,29 +144,36 @@ public final class ContainerManager implements ShimOwner {
     Path logPath = logPath(sandbox, request.logPath());
     try {
       Path bundle = parts.store().objectDir(id).resolve("bundle");
-      Path rootfs = bundle.resolve("rootfs");
       ContainerRelease.Target target = releaseTarget(id, sandbox);
       // Before the first side effect: a daemon killed from here on leaves a note of what to undo.
       // Pushed first: a note that fails half-written (a full disk) must not leave its directory.
       pushReleaseOfDirectory(undo, target);
       CreationIntent.write(parts.store().objectDir(id),
           new ContainerIntent(sandbox.id(), sandbox.cgroupParent() + "/" + id));
-      PrivateDirectory.create(rootfs);
+      PrivateDirectory.create(bundle);
       times.mark("image and dirs");
-      parts.images().mountRootfs(id, image.id(), rootfs);
-      undo.push(parts.release().rootfs(target));
+      Path rootfs = mountRootfs(id, sandbox, image, bundle, target, undo);
       times.mark("rootfs mount");
 
       String stopSignal = !request.stopSignal().isEmpty() ? request.stopSignal()
           : !image.config().stopSignal().isEmpty() ? image.config().stopSignal() : "SIGTERM";
       Signals.number(stopSignal);
       List<MountSpec> mounts = resolveMounts(imageVolumes.prepare(id, parts.store().objectDir(id), request.mounts(),
-          undo));
+          undo, imageVolumePlacement(id, sandbox)));
+      if (!sandbox.spec().ownUserNamespace() && mounts.stream().anyMatch(m -> m.idmap() != null)) {
+        throw new CriException.FailedPrecondition("create container " + request.name()
+            + ": mounts with uidMappings/gidMappings need a pod with its own user namespace (userns_options mode POD)");
+      }
+      // Resolved before the pure translation: in a pod with its own user namespace, the pod's
+      // files and host paths are bound from idmapped copies (released with the container's idmap tree).
+      BindSources binds = bindSources(id, sandbox);
+      ContainerOciSpec.Pod pod = pod(sandbox, request, id, rootfs, binds);
+      List<MountSpec> bound = boundMounts(mounts, binds);
       times.mark("mounts");
       ContainerOciSpec.Translated translated = ContainerOciSpec.translate(request,
           new ProcessPlan.ImageDefaults(image.config().entrypoint(), image.config().cmd(), image.config().env(),
               image.config().workingDir(), image.config().user()),
-          pod(sandbox, request, id, rootfs), node(), hostFacts(request, rootfs, mounts));
+          pod, node(), hostFacts(request, rootfs, bound));
       ProcessPlan process = translated.process();
       ContainerSpec spec = new ContainerSpec(request.name(), request.attempt(), request.image(), image.id(),
           image.repoDigests().isEmpty() ? image.id() : image.repoDigests().getFirst(), process.args(), process.env(),
@@ -199,6 +208,10 @@ public final class ContainerManager implements ShimOwner {
     Path archive = Path.of(request.image());
     String what = "restore container " + request.name() + " from checkpoint archive " + archive;
     requireCriu(what);
+    if (sandbox.spec().ownUserNamespace()) {
+      throw new CriException.FailedPrecondition(what + ": restoring into a pod with its own user namespace is not"
+          + " supported");
+    }
     Path dir = parts.store().objectDir(id);
     Path bundle = dir.resolve("bundle");
     Path rootfs = bundle.resolve("rootfs");
@@ -261,10 +274,71 @@ public final class ContainerManager implements ShimOwner {
     }
   }
 
+  /**
+   * The container's rootfs overlay: in its bundle, or, in a pod with its own user namespace, in
+   * the pod's idmap tree over idmapped copies of its layers, where the pod's root can reach it.
+   * The release steps are pushed before the mount, which may fail half way (the idmapped mounts
+   * after the rootfs: the overlay over them goes first). Image volumes pushed later are undone
+   * before the idmapped mounts: that only drops their records, their overlays (no upper
+   * directory) go with the idmapped mounts next.
+   */
+  private Path mountRootfs(String id, Sandbox sandbox, ResolvedImage image, Path bundle,
+      ContainerRelease.Target target, Undo undo) throws IOException {
+    if (!sandbox.spec().ownUserNamespace()) {
+      Path rootfs = PrivateDirectory.create(bundle.resolve("rootfs"));
+      parts.images().mountRootfs(id, image.id(), rootfs);
+      undo.push(parts.release().rootfs(target));
+      return rootfs;
+    }
+    undo.push(parts.release().rootfs(target));
+    parts.release().idmappedMounts(target).ifPresent(undo::push);
+    UserNamespaceMapping mapping = sandbox.spec().userNamespace();
+    Path rootfs = parts.idmap().rootfsMountpoint(sandbox.id(), id, mapping);
+    parts.images().mountRootfs(id, image.id(), rootfs,
+        parts.idmap().layerPaths(sandbox.id(), id, "", podUserNamespace(sandbox), mapping));
+    return rootfs;
+  }
+
+  /** Image volumes of a pod with its own user namespace: overlays over idmapped layers in its idmap tree. */
+  private ImageVolumes.Placement imageVolumePlacement(String id, Sandbox sandbox) {
+    if (!sandbox.spec().ownUserNamespace()) {
+      return ImageVolumes.Placement.USUAL;
+    }
+    UserNamespaceMapping mapping = sandbox.spec().userNamespace();
+    return (index, usual) -> new ImageVolumes.Place(
+        parts.idmap().overlayMountpoint(sandbox.id(), id, "v" + index, mapping),
+        parts.idmap().layerPaths(sandbox.id(), id, "v" + index, podUserNamespace(sandbox), mapping));
+  }
+
+  private BindSources bindSources(String id, Sandbox sandbox) {
+    return sandbox.spec().ownUserNamespace()
+        ? new BindSources.Idmapped(parts.idmap(), sandbox.id(), id, podUserNamespace(sandbox),
+            sandbox.spec().userNamespace())
+        : BindSources.AS_THEY_ARE;
+  }
+
+  /**
+   * The request's mounts as the runtime binds them; an image volume as it is (in such a pod,
+   * already an overlay over idmapped layers).
+   */
+  private static List<MountSpec> boundMounts(List<MountSpec> mounts, BindSources binds) throws IOException {
+    List<MountSpec> bound = new ArrayList<>();
+    for (MountSpec mount : mounts) {
+      bound.add(mount.fromImage() ? mount
+          : mount.withHostPath(binds.source(Path.of(mount.hostPath()), mount.idmap()).toString()));
+    }
+    return bound;
+  }
+
+  /** The pinned user namespace of a pod that has its own. */
+  private Path podUserNamespace(Sandbox sandbox) {
+    return Path.of(parts.sandboxes().namespacePath(sandbox, "user"));
+  }
+
   /** What the release of a container of {@code sandbox} works on; its cgroup is under the pod's. */
   private ContainerRelease.Target releaseTarget(String id, Sandbox sandbox) {
     return new ContainerRelease.Target(id, parts.store().objectDir(id),
-        Optional.of(sandbox.cgroupParent() + "/" + id));
+        Optional.of(sandbox.cgroupParent() + "/" + id), Optional.of(sandbox.id()));
   }
 
   /**
@@ -327,8 +401,12 @@ public final class ContainerManager implements ShimOwner {
     return resolved;
   }
 
-  /** The pod as the new container joins it: its namespaces (pid as the request asks), cgroup and files. */
-  private ContainerOciSpec.Pod pod(Sandbox sandbox, ContainerRequest request, String id, Path rootfs) {
+  /**
+   * The pod as the new container joins it: its namespaces (pid as the request asks), cgroup and
+   * files (bound from where {@code binds} says, unless one of the request's mounts covers them).
+   */
+  private ContainerOciSpec.Pod pod(Sandbox sandbox, ContainerRequest request, String id, Path rootfs,
+      BindSources binds) throws IOException {
     SandboxManager pod = parts.sandboxes();
     String pid = switch (request.pidMode()) {
       case "NODE" -> NamespacePlan.HOST;
@@ -337,9 +415,23 @@ public final class ContainerManager implements ShimOwner {
       default -> sandbox.spec().hostPid() ? NamespacePlan.HOST : NamespacePlan.NEW;
     };
     PodFiles files = new PodFiles(parts.podsDir(), sandbox.id());
-    return new ContainerOciSpec.Pod(rootfs, sandbox.cgroupParent() + "/" + id, podNamespaces(sandbox, pid),
-        new ContainerOciSpec.PodFiles(files.hostname().toString(), files.hosts().toString(),
-            files.resolvConf().toString(), sandbox.spec().hostIpc() ? "/dev/shm" : files.shm().toString()));
+    return new ContainerOciSpec.Pod(rootfs, sandbox.cgroupParent() + "/" + id,
+        podNamespaces(sandbox, pid).withUser(pod.namespacePath(sandbox, "user")),
+        new ContainerOciSpec.PodFiles(podFile(request, "/etc/hostname", files.hostname(), binds),
+            podFile(request, "/etc/hosts", files.hosts(), binds),
+            podFile(request, "/etc/resolv.conf", files.resolvConf(), binds),
+            podFile(request, "/dev/shm", sandbox.spec().hostIpc() ? Path.of("/dev/shm") : files.shm(), binds)),
+        Optional.ofNullable(sandbox.spec().userNamespace()));
+  }
+
+  /**
+   * Where a pod file is bound from; none is staged for one a mount of the request covers (the
+   * translation leaves it out).
+   */
+  private static String podFile(ContainerRequest request, String target, Path source, BindSources binds)
+      throws IOException {
+    return request.mounts().stream().anyMatch(m -> m.containerPath().equals(target)) ? source.toString()
+        : binds.source(source, null).toString();
   }
 
   private ContainerOciSpec.Node node() {
@@ -613,7 +705,8 @@ public final class ContainerManager implements ShimOwner {
         return;
       }
       List<String> failures = parts.release().onRemove(new ContainerRelease.Target(id, parts.store().objectDir(id),
-          parts.sandboxes().find(container.sandboxId()).map(pod -> pod.cgroupParent() + "/" + id))).run();
+          parts.sandboxes().find(container.sandboxId()).map(pod -> pod.cgroupParent() + "/" + id),
+          Optional.of(container.sandboxId()))).run();
       if (!failures.isEmpty()) {
         // The record stays: the kubelet's retry runs the release again and finishes it.
         throw new CriException.Internal("remove container " + id + ": " + String.join("; ", failures), null);

@@ -7,6 +7,7 @@ import dev.berth.runtime.oci.OciDefaults;
 import dev.berth.runtime.oci.OciResources;
 import dev.berth.runtime.oci.OciSpec;
 import dev.berth.runtime.oci.Seccomp;
+import dev.berth.runtime.userns.UserNamespaceMapping;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -27,8 +28,18 @@ public final class ContainerOciSpec {
    *
    * @param cgroupsPath the pod's cgroup parent and the container's id
    * @param files the pod's files the container sees, unless one of its own mounts covers them
+   *     (in a pod with its own user namespace, their idmapped copies)
+   * @param userNamespace the mapping of the pod's own user namespace (which {@code namespaces}
+   *     joins), empty for the node's
    */
-  public record Pod(Path rootfs, String cgroupsPath, NamespacePlan namespaces, PodFiles files) {}
+  public record Pod(Path rootfs, String cgroupsPath, NamespacePlan namespaces, PodFiles files,
+      Optional<UserNamespaceMapping> userNamespace) {
+
+    /** A pod in the node's user namespace. */
+    public Pod(Path rootfs, String cgroupsPath, NamespacePlan namespaces, PodFiles files) {
+      this(rootfs, cgroupsPath, namespaces, files, Optional.empty());
+    }
+  }
 
   /** Host paths bound at /etc/hostname, /etc/hosts, /etc/resolv.conf and /dev/shm. */
   public record PodFiles(String hostname, String hosts, String resolvConf, String shm) {}
@@ -58,7 +69,8 @@ public final class ContainerOciSpec {
   /**
    * What was read from the disk for this request.
    *
-   * @param mounts the request's mounts, image volumes prepared and host paths resolved
+   * @param mounts the request's mounts, image volumes prepared and host paths resolved (in a pod
+   *     with its own user namespace, to their idmapped copies)
    * @param devices the request's devices as the host has them
    * @param privilegedDevices every device of the host; read only for a privileged container
    * @param seccomp the profile the request names; empty for unconfined (and for privileged)
@@ -97,7 +109,9 @@ public final class ContainerOciSpec {
         privileged ? List.of() : security.maskedPaths() != null ? List.copyOf(security.maskedPaths())
             : OciDefaults.MASKED_PATHS,
         privileged ? List.of() : security.readonlyPaths() != null ? List.copyOf(security.readonlyPaths())
-            : OciDefaults.READONLY_PATHS);
+            : OciDefaults.READONLY_PATHS,
+        pod.userNamespace().map(m -> OciSpec.IdMapping.of(m.uids())).orElse(null),
+        pod.userNamespace().map(m -> OciSpec.IdMapping.of(m.gids())).orElse(null));
     OciSpec spec = new OciSpec(OciSpec.VERSION, ociProcess,
         new OciSpec.Root(pod.rootfs().toString(), request.readonlyRootfs()), null,
         mounts(privileged, pod.files(), host.mounts()), linux);

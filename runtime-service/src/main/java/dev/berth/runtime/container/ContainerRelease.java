@@ -15,6 +15,8 @@ import java.util.Optional;
  *
  * <ol>
  *   <li>the runtime container (runc delete --force, which kills what still runs) and its conmon's files;
+ *   <li>its idmapped mounts, when its pod is known (a pod with its own user namespace: the rootfs
+ *       and image volume overlays there, over idmapped layers, and its idmapped bind sources);
  *   <li>its image volumes;
  *   <li>its rootfs: the overlay unmounted before its directory goes, as deleting through the
  *       mount would reach the image's layers;
@@ -32,6 +34,9 @@ public final class ContainerRelease {
   public interface Node {
     void deleteRuntimeContainer(String containerId) throws Exception;
 
+    /** Detaches what was staged for the container in its pod's idmap tree; nothing for a pod without one. */
+    void releaseIdmappedMounts(String podId, String containerId) throws Exception;
+
     void releaseImageVolumes(String containerId, Path containerDir) throws Exception;
 
     void releaseRootfs(String containerId, Path rootfs) throws Exception;
@@ -46,8 +51,15 @@ public final class ContainerRelease {
    *
    * @param dir its directory (in quarantine, for a quarantined record)
    * @param cgroupPath its cgroup, empty when its pod is not known
+   * @param podId its pod, empty when not known (a quarantined record: the start-up sweep of the
+   *     idmap tree finds what it staged)
    */
-  public record Target(String id, Path dir, Optional<String> cgroupPath) {
+  public record Target(String id, Path dir, Optional<String> cgroupPath, Optional<String> podId) {
+
+    /** A container whose pod is not known. */
+    public Target(String id, Path dir, Optional<String> cgroupPath) {
+      this(id, dir, cgroupPath, Optional.empty());
+    }
 
     Path rootfs() {
       return dir.resolve("bundle").resolve("rootfs");
@@ -64,6 +76,7 @@ public final class ContainerRelease {
   public Release onRemove(Target container) {
     List<ReleaseStep> steps = new ArrayList<>();
     steps.add(runtimeContainer(container));
+    idmappedMounts(container).ifPresent(steps::add);
     steps.add(imageVolumes(container));
     steps.add(rootfs(container));
     cgroup(container).ifPresent(steps::add);
@@ -73,6 +86,11 @@ public final class ContainerRelease {
   public ReleaseStep runtimeContainer(Target container) {
     return new ReleaseStep("delete the runtime container and its shim",
         () -> node.deleteRuntimeContainer(container.id()));
+  }
+
+  public Optional<ReleaseStep> idmappedMounts(Target container) {
+    return container.podId().map(pod -> new ReleaseStep("detach the idmapped mounts",
+        () -> node.releaseIdmappedMounts(pod, container.id())));
   }
 
   public ReleaseStep imageVolumes(Target container) {

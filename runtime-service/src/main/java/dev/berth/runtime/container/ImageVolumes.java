@@ -2,6 +2,7 @@ package dev.berth.runtime.container;
 
 import dev.berth.image.ImageNotFoundException;
 import dev.berth.image.ImageStore;
+import dev.berth.image.snapshot.LayerPaths;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.model.Undo;
 import java.io.IOException;
@@ -23,6 +24,20 @@ public final class ImageVolumes {
 
   private final ImageStore images;
 
+  /**
+   * Where image volume {@code index} is mounted ({@code usual}: the container's own directory)
+   * and how its overlay reaches the image's layers: elsewhere for a pod with its own user
+   * namespace, over idmapped layers in its idmap tree. {@code usual} exists either way, so that
+   * {@link #release} finds every volume.
+   */
+  interface Placement {
+    Placement USUAL = (index, usual) -> new Place(usual, LayerPaths.AS_THEY_ARE);
+
+    Place of(int index, Path usual) throws IOException;
+  }
+
+  record Place(Path mountpoint, LayerPaths layers) {}
+
   public ImageVolumes(ImageStore images) {
     this.images = images;
   }
@@ -33,6 +48,11 @@ public final class ImageVolumes {
    */
   List<MountSpec> prepare(String containerId, Path containerDir, List<MountSpec> mounts, Undo undo)
       throws IOException {
+    return prepare(containerId, containerDir, mounts, undo, Placement.USUAL);
+  }
+
+  List<MountSpec> prepare(String containerId, Path containerDir, List<MountSpec> mounts, Undo undo,
+      Placement placement) throws IOException {
     List<MountSpec> prepared = new ArrayList<>();
     for (int i = 0; i < mounts.size(); i++) {
       MountSpec mount = mounts.get(i);
@@ -41,16 +61,19 @@ public final class ImageVolumes {
         continue;
       }
       String volumeId = containerId + "-v" + i;
-      Path mountpoint = containerDir.resolve(DIR).resolve(Integer.toString(i));
-      undo.push("release image volume " + mount.containerPath(), () -> images.releaseImageVolume(volumeId, mountpoint));
+      Path usual = containerDir.resolve(DIR).resolve(Integer.toString(i));
+      undo.push("release image volume " + mount.containerPath(), () -> images.releaseImageVolume(volumeId, usual));
+      Files.createDirectories(usual);
+      Place place = placement.of(i, usual);
+      Path mountpoint = place.mountpoint();
       try {
-        images.mountImageVolume(volumeId, mount.image(), mountpoint);
+        images.mountImageVolume(volumeId, mount.image(), mountpoint, place.layers());
       } catch (ImageNotFoundException e) {
         throw new CriException.NotFound("image volume " + mount.containerPath() + ": image \"" + mount.image()
             + "\" not found; pull it first");
       }
       prepared.add(new MountSpec(mount.containerPath(), source(mount, mountpoint).toString(), true, "rprivate",
-          mount.recursiveReadOnly(), mount.image(), mount.imageSubPath()));
+          mount.recursiveReadOnly(), mount.image(), mount.imageSubPath(), mount.idmap()));
     }
     return prepared;
   }

@@ -3,6 +3,7 @@ package dev.berth.runtime.container;
 import dev.berth.image.ImageStore;
 import dev.berth.runtime.cgroup.CgroupModel;
 import dev.berth.runtime.store.RecordStore;
+import dev.berth.runtime.userns.IdmapStaging;
 import dev.berth.shim.ConmonShim;
 import java.nio.file.Path;
 
@@ -13,17 +14,25 @@ public final class NodeContainerParts implements ContainerRelease.Node {
   private final ConmonShim shim;
   private final ImageStore images;
   private final CgroupModel cgroups;
+  private final IdmapStaging idmap;
 
-  public NodeContainerParts(RecordStore<Container> store, ConmonShim shim, ImageStore images, CgroupModel cgroups) {
+  public NodeContainerParts(RecordStore<Container> store, ConmonShim shim, ImageStore images, CgroupModel cgroups,
+      IdmapStaging idmap) {
     this.store = store;
     this.shim = shim;
     this.images = images;
     this.cgroups = cgroups;
+    this.idmap = idmap;
   }
 
   @Override
   public void deleteRuntimeContainer(String containerId) throws Exception {
     shim.delete(containerId);
+  }
+
+  @Override
+  public void releaseIdmappedMounts(String podId, String containerId) throws Exception {
+    idmap.release(podId, containerId);
   }
 
   @Override

@@ -45,7 +45,7 @@ final class RestoredContainer {
     OciSpec.Root root = new OciSpec.Root(place.rootfs().toString(),
         archived.root() != null && archived.root().readonly());
     OciSpec.Linux linux = archived.linux() == null
-        ? new OciSpec.Linux(null, null, null, null, null, null, null, null, null) : archived.linux();
+        ? new OciSpec.Linux(null, null, null, null, null, null, null, null, null, null, null) : archived.linux();
     List<OciSpec.Namespace> namespaces = null;
     if (linux.namespaces() != null) {
       namespaces = new ArrayList<>();

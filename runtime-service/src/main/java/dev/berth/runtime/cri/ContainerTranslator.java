@@ -12,7 +12,6 @@ import dev.berth.cri.v1.LinuxContainerUser;
 import dev.berth.cri.v1.Mount;
 import dev.berth.cri.v1.MountPropagation;
 import dev.berth.cri.v1.SupplementalGroupsPolicy;
-import dev.berth.cri.v1.NamespaceMode;
 import dev.berth.cri.v1.Signal;
 import dev.berth.runtime.container.Container;
 import dev.berth.runtime.container.ContainerRequest;
@@ -20,6 +19,7 @@ import dev.berth.runtime.container.ContainerSpec;
 import dev.berth.runtime.container.DeviceSpec;
 import dev.berth.runtime.container.LinuxResources;
 import dev.berth.runtime.container.MountSpec;
+import dev.berth.runtime.userns.UserNamespaceMapping;
 import dev.berth.runtime.container.SecurityRequest;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.model.Printable;
@@ -87,11 +87,6 @@ final class ContainerTranslator {
     if (pidMode.equals("TARGET") && security.getNamespaceOptions().getTargetId().isEmpty()) {
       throw new dev.berth.runtime.model.CriException.InvalidArgument(
           "container config linux.security_context.namespace_options.target_id is empty for pid TARGET");
-    }
-    if (security.getNamespaceOptions().hasUsernsOptions()
-        && security.getNamespaceOptions().getUsernsOptions().getMode() == NamespaceMode.POD) {
-      throw new dev.berth.runtime.model.CriException.InvalidArgument(
-          "user namespaces (userns_options mode POD) are not supported by Berth yet");
     }
     return new ContainerRequest(name, config.getMetadata().getAttempt(), config.getImage().getImage(),
         config.getCommandList(), config.getArgsList(), config.getWorkingDir(), env, mounts, devices,
@@ -170,7 +165,30 @@ final class ContainerTranslator {
     }
     // An image volume is read-only whatever the request says, as in containerd and CRI-O.
     return new MountSpec(mount.getContainerPath(), mount.getHostPath(), mount.getReadonly() || !image.isEmpty(),
-        propagation(mount.getPropagation()), mount.getRecursiveReadOnly(), image, mount.getImageSubPath());
+        propagation(mount.getPropagation()), mount.getRecursiveReadOnly(), image, mount.getImageSubPath(),
+        idmap(mount));
+  }
+
+  /**
+   * A mount's own uid/gid mappings: none, or exactly one range each (as for the pod's user
+   * namespace; one user namespace made for the mount carries both).
+   */
+  private static UserNamespaceMapping idmap(Mount mount) {
+    if (mount.getUidMappingsCount() == 0 && mount.getGidMappingsCount() == 0) {
+      return null;
+    }
+    if (mount.getUidMappingsCount() != 1 || mount.getGidMappingsCount() != 1) {
+      throw new dev.berth.runtime.model.CriException.InvalidArgument("mount " + mount.getContainerPath()
+          + ": uidMappings and gidMappings must hold one mapping each, got " + mount.getUidMappingsCount() + " and "
+          + mount.getGidMappingsCount());
+    }
+    try {
+      return new UserNamespaceMapping(UserNamespaceOptions.idMapping(mount.getUidMappings(0)),
+          UserNamespaceOptions.idMapping(mount.getGidMappings(0)));
+    } catch (IllegalArgumentException e) {
+      throw new dev.berth.runtime.model.CriException.InvalidArgument("mount " + mount.getContainerPath()
+          + " uidMappings/gidMappings: " + e.getMessage());
+    }
   }
 
   private static String propagation(MountPropagation propagation) {

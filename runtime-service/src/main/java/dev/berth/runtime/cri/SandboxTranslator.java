@@ -80,7 +80,8 @@ final class SandboxTranslator {
         namespaces.getIpc() == NamespaceMode.NODE,
         namespaces.getPid() == NamespaceMode.POD,
         config.getLinux().getSysctlsMap(),
-        runtimeHandler);
+        runtimeHandler,
+        UserNamespaceOptions.podMapping(namespaces));
   }
 
   /**
@@ -136,6 +137,7 @@ final class SandboxTranslator {
         .setPid(sandbox.spec().hostPid() ? NamespaceMode.NODE
             : sandbox.spec().sharedPid() ? NamespaceMode.POD : NamespaceMode.CONTAINER)
         .setIpc(sandbox.spec().hostIpc() ? NamespaceMode.NODE : NamespaceMode.POD)
+        .setUsernsOptions(UserNamespaceOptions.status(sandbox.spec().userNamespace()))
         .build();
     return PodSandboxStatus.newBuilder()
         .setId(sandbox.id())

@@ -2,9 +2,12 @@ package dev.berth.runtime.cri;
 
 import dev.berth.cri.v1.IDMapping;
 import dev.berth.cri.v1.NamespaceMode;
+import dev.berth.cri.v1.NamespaceOption;
 import dev.berth.cri.v1.UserNamespace;
 import dev.berth.runtime.handler.RuntimeHandler;
 import dev.berth.runtime.model.CriException;
+import dev.berth.runtime.userns.IdMapping;
+import dev.berth.runtime.userns.UserNamespaceMapping;
 import java.util.List;
 
 /**
@@ -39,6 +42,48 @@ final class UserNamespaceOptions {
       default -> throw new CriException.InvalidArgument("userns_options mode " + mode
           + " is not supported: a pod has its own user namespace (POD) or the node's (NODE)");
     }
+  }
+
+  /**
+   * The mapping of a pod's own user namespace (mode POD, already {@link #check checked}), or null
+   * for the node's. Such a pod shares none of the node's namespaces: a user namespace of its own
+   * could not own them, and the kubelet never asks for both.
+   */
+  static UserNamespaceMapping podMapping(NamespaceOption namespaces) {
+    if (!namespaces.hasUsernsOptions() || namespaces.getUsernsOptions().getMode() != NamespaceMode.POD) {
+      return null;
+    }
+    for (var host : List.of(
+        java.util.Map.entry("network", namespaces.getNetwork()),
+        java.util.Map.entry("pid", namespaces.getPid()),
+        java.util.Map.entry("ipc", namespaces.getIpc()))) {
+      if (host.getValue() == NamespaceMode.NODE) {
+        throw new CriException.InvalidArgument("userns_options mode POD cannot be combined with namespace_options "
+            + host.getKey() + " NODE: the node's namespaces belong to the node's user namespace");
+      }
+    }
+    UserNamespace userns = namespaces.getUsernsOptions();
+    return new UserNamespaceMapping(idMapping(userns.getUids(0)), idMapping(userns.getGids(0)));
+  }
+
+  /** The pod's user namespace as PodSandboxStatus reports it: NODE, or POD with its mappings. */
+  static UserNamespace status(UserNamespaceMapping mapping) {
+    if (mapping == null) {
+      return UserNamespace.newBuilder().setMode(NamespaceMode.NODE).build();
+    }
+    return UserNamespace.newBuilder().setMode(NamespaceMode.POD)
+        .addUids(criMapping(mapping.uids())).addGids(criMapping(mapping.gids())).build();
+  }
+
+  private static IDMapping criMapping(IdMapping m) {
+    return IDMapping.newBuilder().setContainerId((int) m.containerId()).setHostId((int) m.hostId())
+        .setLength((int) m.length()).build();
+  }
+
+  /** One CRI mapping as the domain's; the CRI's uint32 fields are unsigned. */
+  static IdMapping idMapping(IDMapping m) {
+    return new IdMapping(Integer.toUnsignedLong(m.getContainerId()), Integer.toUnsignedLong(m.getHostId()),
+        Integer.toUnsignedLong(m.getLength()));
   }
 
   private static void mapping(List<IDMapping> mappings, String field) {

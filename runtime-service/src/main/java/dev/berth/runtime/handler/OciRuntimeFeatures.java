@@ -20,17 +20,19 @@ import org.slf4j.LoggerFactory;
  * @param mountOptions every mount option the runtime understands ({@code rro} among them when it
  *     can make a mount read-only recursively)
  * @param idmapMounts the runtime makes idmapped mounts itself ({@code linux.mountExtensions.idmap})
+ * @param namespaces the namespace types the runtime makes or joins ({@code linux.namespaces})
  */
-public record OciRuntimeFeatures(Set<String> mountOptions, boolean idmapMounts) {
+public record OciRuntimeFeatures(Set<String> mountOptions, boolean idmapMounts, Set<String> namespaces) {
 
   private static final Logger log = LoggerFactory.getLogger(OciRuntimeFeatures.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long PROBE_SECONDS = 10;
 
-  public static final OciRuntimeFeatures NONE = new OciRuntimeFeatures(Set.of(), false);
+  public static final OciRuntimeFeatures NONE = new OciRuntimeFeatures(Set.of(), false, Set.of());
 
   public OciRuntimeFeatures {
     mountOptions = Set.copyOf(mountOptions);
+    namespaces = Set.copyOf(namespaces);
   }
 
   /** Reads a features document; anything that is not one is {@link #NONE}. */
@@ -47,7 +49,9 @@ public record OciRuntimeFeatures(Set<String> mountOptions, boolean idmapMounts) 
     Set<String> options = new HashSet<>();
     root.path("mountOptions").forEach(option -> options.add(option.asText()));
     boolean idmap = root.path("linux").path("mountExtensions").path("idmap").path("enabled").asBoolean(false);
-    return new OciRuntimeFeatures(options, idmap);
+    Set<String> namespaces = new HashSet<>();
+    root.path("linux").path("namespaces").forEach(type -> namespaces.add(type.asText()));
+    return new OciRuntimeFeatures(options, idmap, namespaces);
   }
 
   /** Runs {@code binary features} once; a missing binary or a runtime without the command gives {@link #NONE}. */
@@ -78,5 +82,10 @@ public record OciRuntimeFeatures(Set<String> mountOptions, boolean idmapMounts) 
 
   public boolean supportsMountOption(String option) {
     return mountOptions.contains(option);
+  }
+
+  /** Whether the runtime can put a container in a user namespace (here: join a pinned one). */
+  public boolean supportsUserNamespaces() {
+    return namespaces.contains("user");
   }
 }

@@ -25,16 +25,20 @@ public final class RuntimeHandlers {
     this.all = List.copyOf(all);
   }
 
-  /** Probes the handlers of this config against this node's runtimes and kernel. */
-  public static RuntimeHandlers probe(BerthConfig.Runtime runtime, KernelVersion kernel) {
-    return of(runtime, kernel, OciRuntimeFeatures::probe);
+  /**
+   * Probes the handlers of this config against this node's runtimes and kernel;
+   * {@code nodeIdmaps} tells whether the node can make the idmapped mounts of a pod with its own
+   * user namespace (kernel, filesystems, directories; see {@code userns.UserNamespaceSupport}).
+   */
+  public static RuntimeHandlers probe(BerthConfig.Runtime runtime, KernelVersion kernel, boolean nodeIdmaps) {
+    return of(runtime, kernel, nodeIdmaps, OciRuntimeFeatures::probe);
   }
 
-  static RuntimeHandlers of(BerthConfig.Runtime runtime, KernelVersion kernel,
+  static RuntimeHandlers of(BerthConfig.Runtime runtime, KernelVersion kernel, boolean nodeIdmaps,
       Function<Path, OciRuntimeFeatures> askRuntime) {
     Map<Path, HandlerFeatures> byBinary = new HashMap<>();
     Function<Path, HandlerFeatures> features = binary -> byBinary.computeIfAbsent(binary,
-        b -> featuresOf(askRuntime.apply(b), kernel));
+        b -> featuresOf(askRuntime.apply(b), kernel, nodeIdmaps));
     List<RuntimeHandler> handlers = new ArrayList<>();
     handlers.add(new RuntimeHandler(DEFAULT, runtime.ociRuntime(), features.apply(runtime.ociRuntime())));
     new TreeMap<>(runtime.handlers()).forEach((name, binary) ->
@@ -44,10 +48,13 @@ public final class RuntimeHandlers {
 
   /**
    * rro needs both the runtime's option and the kernel's mount_setattr (runc asks for it and
-   * fails the create on an older kernel). User namespaces are not offered yet.
+   * fails the create on an older kernel). A pod's own user namespace needs a runtime that says it
+   * can join one (a runtime without a features document, such as crun 1.8, proves nothing) and a
+   * node where Berth can idmap the pod's mounts, which mount_setattr does.
    */
-  static HandlerFeatures featuresOf(OciRuntimeFeatures runtime, KernelVersion kernel) {
-    return new HandlerFeatures(runtime.supportsMountOption("rro") && kernel.hasMountSetattr(), false);
+  static HandlerFeatures featuresOf(OciRuntimeFeatures runtime, KernelVersion kernel, boolean nodeIdmaps) {
+    return new HandlerFeatures(runtime.supportsMountOption("rro") && kernel.hasMountSetattr(),
+        runtime.supportsUserNamespaces() && kernel.hasMountSetattr() && nodeIdmaps);
   }
 
   /** The default first, then the named ones by name. */

@@ -57,6 +57,18 @@ public final class NetworkNamespaces {
    * @throws java.nio.file.FileAlreadyExistsException when the sandbox already has a file there
    */
   public Path create(String sandboxId) throws IOException {
+    return create(sandboxId, pinner);
+  }
+
+  /**
+   * Pins a network namespace another process made ({@code /proc/PID/ns/net}), such as one owned
+   * by a pod's user namespace; otherwise as {@link #create(String)}.
+   */
+  public Path createFrom(String sandboxId, Path namespace) throws IOException {
+    return create(sandboxId, file -> Syscalls.mount(namespace.toString(), file, "none", ThreadNamespaces.MS_BIND, null));
+  }
+
+  private Path create(String sandboxId, Pinner pinner) throws IOException {
     Path file = path(sandboxId);
     Files.createDirectories(directory);
     // A bind mount needs an existing file; creating it ourselves also claims the name.

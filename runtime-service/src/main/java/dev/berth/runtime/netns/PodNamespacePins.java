@@ -4,6 +4,7 @@ import dev.berth.linux.Syscalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,7 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A pod's IPC and UTS namespaces pinned as bind-mounted files ({@code <dir>/<sandboxId>/ipc} and
  * {@code uts}), for pods that run without an infra process: the files hold the namespaces open
- * and the pod's containers join them by path, as they join the pinned network namespace.
+ * and the pod's containers join them by path, as they join the pinned network namespace. A pod
+ * with its own user namespace has it pinned here too ({@code user}), with or without an infra.
  */
 public final class PodNamespacePins {
 
@@ -37,6 +39,52 @@ public final class PodNamespacePins {
 
   public Path uts(String sandboxId) {
     return dir(sandboxId).resolve("uts");
+  }
+
+  public Path user(String sandboxId) {
+    return dir(sandboxId).resolve("user");
+  }
+
+  /**
+   * Pins namespaces another process made (its {@code /proc/PID/ns/TYPE} files), by type ("user",
+   * "ipc", "uts"); the caller removes the pins on failure, as after {@link #create}.
+   */
+  public void pinExisting(String sandboxId, java.util.Map<String, Path> sources) throws IOException {
+    Files.createDirectories(dir(sandboxId));
+    for (var entry : sources.entrySet()) {
+      Path file = dir(sandboxId).resolve(entry.getKey());
+      if (!List.of("user", "ipc", "uts").contains(entry.getKey())) {
+        throw new IllegalArgumentException("no pod namespace pin of type " + entry.getKey());
+      }
+      Files.createFile(file);
+      Syscalls.mount(entry.getValue().toString(), file, "none", ThreadNamespaces.MS_BIND, null);
+      if (!NetworkNamespaces.isPinned(file)) {
+        throw new IOException("no namespace is mounted on " + file + " after pinning it");
+      }
+    }
+  }
+
+  /** Sets the hostname of the pod's pinned UTS namespace (one made by another process). */
+  public void setHostname(String sandboxId, String hostname) throws IOException {
+    Path uts = uts(sandboxId);
+    ThreadNamespaces.onThrowAwayThread("uts-hostname", "setting the hostname of " + uts, calls -> {
+      int daemonUts = calls.open("/proc/thread-self/ns/uts");
+      try {
+        int podUts = calls.open(uts.toString());
+        try {
+          calls.enter(podUts, ThreadNamespaces.CLONE_NEWUTS, "UTS namespace " + uts);
+          try {
+            calls.sethostname(hostname);
+          } finally {
+            calls.setns(daemonUts, ThreadNamespaces.CLONE_NEWUTS, "UTS");
+          }
+        } finally {
+          calls.close(podUts);
+        }
+      } finally {
+        calls.close(daemonUts);
+      }
+    });
   }
 
   private Path dir(String sandboxId) {
@@ -80,9 +128,14 @@ public final class PodNamespacePins {
     return (!ipc || NetworkNamespaces.isPinned(ipc(sandboxId))) && (!uts || NetworkNamespaces.isPinned(uts(sandboxId)));
   }
 
-  /** Unpins and deletes both files and their directory; what is already gone is success. */
+  /** True when the pod's user namespace is still pinned. */
+  public boolean userPinned(String sandboxId) {
+    return NetworkNamespaces.isPinned(user(sandboxId));
+  }
+
+  /** Unpins and deletes every pin and their directory; what is already gone is success. */
   public void remove(String sandboxId) throws IOException {
-    for (Path file : new Path[] {ipc(sandboxId), uts(sandboxId)}) {
+    for (Path file : new Path[] {ipc(sandboxId), uts(sandboxId), user(sandboxId)}) {
       for (int i = 0; i < 8 && Files.exists(file) && Syscalls.umount2(file, Syscalls.MNT_DETACH); i++) {
         log.debug("unmounted {}", file);
       }

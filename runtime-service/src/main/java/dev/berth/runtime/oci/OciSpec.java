@@ -1,6 +1,7 @@
 package dev.berth.runtime.oci;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Map;
 
@@ -85,16 +86,31 @@ public record OciSpec(String ociVersion, Process process, Root root, String host
    * @param devices device nodes to create; null for none
    * @param seccomp null for unconfined
    * @param rootfsPropagation null for the runtime's default (rprivate)
+   * @param uidMappings the user namespace's uid map, null outside one of the pod's own: runc 1.1
+   *     reads it even when it joins the namespace by path (it owns its state files to the
+   *     container's root by it), so it is written as the namespace has it
+   * @param gidMappings its gid map, likewise
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Linux(Map<String, String> sysctl, OciResources resources, String cgroupsPath,
       List<Namespace> namespaces, List<Device> devices, Seccomp seccomp, String rootfsPropagation,
-      List<String> maskedPaths, List<String> readonlyPaths) {
+      List<String> maskedPaths, List<String> readonlyPaths, List<IdMapping> uidMappings,
+      List<IdMapping> gidMappings) {
 
     /** The same container in another pod: its cgroup and the namespaces it joins change, nothing else. */
     public Linux inPod(String newCgroupsPath, List<Namespace> newNamespaces) {
       return new Linux(sysctl, resources, newCgroupsPath, newNamespaces, devices, seccomp, rootfsPropagation,
-          maskedPaths, readonlyPaths);
+          maskedPaths, readonlyPaths, uidMappings, gidMappings);
+    }
+  }
+
+  /** One range of a user namespace's id map, as the runtime-spec names its fields. */
+  public record IdMapping(@JsonProperty("containerID") long containerId, @JsonProperty("hostID") long hostId,
+      long size) {
+
+    /** The spec's list for one range of a pod's mapping. */
+    public static List<IdMapping> of(dev.berth.runtime.userns.IdMapping range) {
+      return List.of(new IdMapping(range.containerId(), range.hostId(), range.length()));
     }
   }
 

@@ -91,11 +91,14 @@ public final class HalfMadeObjects {
     }
   }
 
-  /** runc delete removes the cgroup of a container it knows; one cut short before that may remain. */
+  /**
+   * runc delete removes the cgroup of a container it knows; one cut short before that may remain.
+   * Its pod, from the note, names its idmapped mounts (a pod with its own user namespace).
+   */
   private Release containerRelease(String id, Path dir) {
     Optional<ContainerIntent> intent = CreationIntent.read(dir, ContainerIntent.class);
     return parts.containerRelease().onRemove(new ContainerRelease.Target(id, dir,
-        intent.map(ContainerIntent::cgroupPath)));
+        intent.map(ContainerIntent::cgroupPath), intent.map(ContainerIntent::sandboxId)));
   }
 
   private Release sandboxRelease(String id, Path dir) {

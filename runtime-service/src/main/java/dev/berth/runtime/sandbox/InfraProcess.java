@@ -2,7 +2,10 @@ package dev.berth.runtime.sandbox;
 
 import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.model.ReleaseStep;
+import dev.berth.runtime.netns.PodNamespacePins;
+import dev.berth.runtime.oci.NamespacePlan;
 import dev.berth.runtime.oci.OciSpecJson;
+import dev.berth.runtime.userns.IdmapStaging;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.CreateRequest;
 import dev.berth.shim.CreatedProcess;
@@ -11,6 +14,7 @@ import dev.berth.shim.ShimException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -32,23 +36,40 @@ public final class InfraProcess implements PodNamespaces {
   private final Function<String, Path> objectDir;
   private final Path infraRootfs;
   private final int oomScoreAdj;
+  private final PodNamespacePins pins;
+  private final IdmapStaging idmap;
 
   /**
    * @param objectDir the sandbox's directory, where the infra's bundle goes
    * @param infraRootfs the built-in catatonit rootfs ({@link InfraRootfs})
+   * @param pins where the user namespace of a pod with its own is pinned
+   * @param idmap where the infra's idmapped rootfs goes in such a pod
    */
-  public InfraProcess(ConmonShim shim, Function<String, Path> objectDir, Path infraRootfs, int oomScoreAdj) {
+  public InfraProcess(ConmonShim shim, Function<String, Path> objectDir, Path infraRootfs, int oomScoreAdj,
+      PodNamespacePins pins, IdmapStaging idmap) {
     this.shim = shim;
     this.objectDir = objectDir;
     this.infraRootfs = infraRootfs;
     this.oomScoreAdj = oomScoreAdj;
+    this.pins = pins;
+    this.idmap = idmap;
   }
 
   @Override
   public long create(NewPod pod) throws IOException, ShimException {
     Path bundle = objectDir.apply(pod.id()).resolve("bundle");
     PrivateDirectory.create(bundle);
-    writeInfraSpec(bundle, pod.spec(), pod.hostname(), pod.netnsPath(), pod.cgroupParent() + "/" + pod.id());
+    Path rootfs = infraRootfs;
+    String userNamespace = NamespacePlan.HOST;
+    if (pod.userNamespace().isPresent()) {
+      // runc makes the infra's IPC and UTS namespaces inside the pinned user namespace; the
+      // infra's root reaches its rootfs only through an idmapped copy.
+      pins.pinExisting(pod.id(), Map.of("user", pod.userNamespace().get().namespace("user")));
+      userNamespace = pins.user(pod.id()).toString();
+      rootfs = idmap.stageRoot(pod.id(), "infra", infraRootfs, pins.user(pod.id()), pod.spec().userNamespace());
+    }
+    OciSpecJson.write(bundle, InfraOciSpec.of(pod.spec(), rootfs, pod.hostname(), pod.netnsPath(),
+        pod.cgroupParent() + "/" + pod.id(), oomScoreAdj, userNamespace));
     pod.times().mark("bundle");
     CreatedProcess infra = shim.create(new CreateRequest(pod.id(), bundle, null, false, false, false,
         CREATE_TIMEOUT, pod.spec().runtimeHandler(), null));
@@ -58,13 +79,12 @@ public final class InfraProcess implements PodNamespaces {
     return infra.containerPid();
   }
 
-  private void writeInfraSpec(Path bundle, SandboxSpec spec, String hostname, String netnsPath, String cgroupsPath)
-      throws IOException {
-    OciSpecJson.write(bundle, InfraOciSpec.of(spec, infraRootfs, hostname, netnsPath, cgroupsPath, oomScoreAdj));
-  }
-
   @Override
   public String joinPath(Sandbox sandbox, PodNamespace kind) {
+    if (kind == PodNamespace.USER) {
+      // Pinned: the pod's containers keep joining it by the same path whatever becomes of the infra.
+      return sandbox.spec().ownUserNamespace() ? pins.user(sandbox.id()).toString() : NamespacePlan.HOST;
+    }
     return "/proc/" + sandbox.infraPid() + "/ns/" + kind.procName();
   }
 
@@ -95,16 +115,29 @@ public final class InfraProcess implements PodNamespaces {
     return sandbox.infraPid();
   }
 
-  /** The infra is killed and waited for; its runtime state stays until the pod is removed. */
+  /**
+   * The infra is killed and waited for, then a pinned user namespace unpinned; its runtime state
+   * stays until the pod is removed.
+   */
   @Override
   public ReleaseStep releaseOnStop(String sandboxId) {
-    return new ReleaseStep("kill the infra process", () -> kill(sandboxId));
+    return new ReleaseStep("kill the infra process and remove the pod's pins", () -> {
+      kill(sandboxId);
+      pins.remove(sandboxId);
+    });
   }
 
-  /** runc delete --force (which kills it first) and the conmon's files. */
+  /**
+   * runc delete --force (which kills it first) and the conmon's files; then, in a pod with its own
+   * user namespace, the infra's idmapped rootfs (no longer in use) and the namespace's pin.
+   */
   @Override
   public ReleaseStep releaseOnRemove(String sandboxId) {
-    return new ReleaseStep("delete the infra container and its shim", () -> shim.delete(sandboxId));
+    return new ReleaseStep("delete the infra container and its shim, then the pod's idmapped mounts and pins", () -> {
+      shim.delete(sandboxId);
+      idmap.releasePod(sandboxId);
+      pins.remove(sandboxId);
+    });
   }
 
   @Override

@@ -8,7 +8,12 @@ package dev.berth.runtime.sandbox;
 public enum PodNamespace {
   IPC("ipc"),
   UTS("uts"),
-  PID("pid");
+  PID("pid"),
+  /**
+   * The user namespace of a pod that has its own (userns_options mode POD): pinned for both
+   * kinds of pod, the infra running in it too; the node's for every other pod.
+   */
+  USER("user");
 
   private final String procName;
 
@@ -21,7 +26,7 @@ public enum PodNamespace {
     return procName;
   }
 
-  /** The namespace called {@code procName} ("ipc", "uts", "pid"). */
+  /** The namespace called {@code procName} ("ipc", "uts", "pid", "user"). */
   public static PodNamespace named(String procName) {
     for (PodNamespace kind : values()) {
       if (kind.procName.equals(procName)) {

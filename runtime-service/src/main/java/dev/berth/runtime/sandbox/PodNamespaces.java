@@ -2,8 +2,10 @@ package dev.berth.runtime.sandbox;
 
 import dev.berth.runtime.model.StepTimes;
 import dev.berth.runtime.model.ReleaseStep;
+import dev.berth.runtime.userns.NamespaceHolder;
 import dev.berth.shim.ShimException;
 import java.io.IOException;
+import java.util.Optional;
 
 /**
  * How a pod holds the namespaces its containers share: an infra process ({@link InfraProcess})
@@ -11,13 +13,20 @@ import java.io.IOException;
  * ({@link PodNamespaceChoice}) and known from its record afterwards; whatever depends on the
  * choice (where a container joins, whether the pod is alive, what its release does, whether a
  * shim is watched) asks this object instead of testing the record. The network namespace is a
- * pinned file for both, made before and released after this object's part.
+ * pinned file for both, made before and released after this object's part. A pod's own user
+ * namespace is this object's part for both (pinned, {@link PodNamespace#USER}), with the
+ * idmapped mounts staged for the pod ({@link dev.berth.runtime.userns.IdmapStaging}).
  */
 public interface PodNamespaces {
 
-  /** What a new pod's namespaces are made from. */
+  /**
+   * What a new pod's namespaces are made from.
+   *
+   * @param userNamespace for a pod with a user namespace of its own, the process that made it
+   *     (with network, IPC and UTS namespaces it owns): what is kept of them is pinned from it
+   */
   record NewPod(String id, SandboxSpec spec, String hostname, String netnsPath, String cgroupParent,
-      StepTimes times) {}
+      StepTimes times, Optional<NamespaceHolder> userNamespace) {}
 
   /**
    * Makes the pod's namespaces (and, for a pod without an infra, its cgroup: runc would have

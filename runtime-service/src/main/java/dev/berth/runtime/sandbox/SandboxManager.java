@@ -18,6 +18,7 @@ import dev.berth.runtime.shims.OrphanedProcesses;
 import dev.berth.runtime.shims.ShimOwner;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.runtime.sys.ProcFiles;
+import dev.berth.runtime.userns.NamespaceHolder;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.ShimException;
 import java.io.IOException;
@@ -93,32 +94,46 @@ public final class SandboxManager implements ShimOwner {
       CreationIntent.write(parts.store().objectDir(id),
           new SandboxIntent(spec, spec.cgroupParent().isEmpty() ? cgroupParent : ""));
       times.mark("creation note");
+      // A pod with its own user namespace: a holder process makes it with a network namespace it
+      // owns (and IPC and UTS ones), so that the pod's root may set their sysctls and mount sysfs
+      // and mqueue; what is kept of them is pinned before the holder ends.
+      NamespaceHolder userNamespace = spec.ownUserNamespace() ? NamespaceHolder.start(spec.userNamespace()) : null;
       String netnsPath = "";
-      BackgroundAttach cni = null;
-      if (!spec.hostNetwork()) {
-        parts.requireNetworkReady().run();
-        times.mark("network ready check");
-        netnsPath = parts.namespaces().create(id).toString();
-        release.networkNamespace(target).ifPresent(undo::push);
-        times.mark("netns");
-        cni = BackgroundAttach.start(parts.network(), NodePodParts.attachment(id, Optional.of(spec), Path.of(netnsPath)));
-        BackgroundAttach adding = cni;
-        // Never a DEL under a plugin that is still adding: the ADD ends first, whatever its outcome.
-        release.network(target).ifPresent(del -> undo.push(del.what(), () -> {
-          adding.awaitEnd();
-          del.action().run();
-        }));
-        if (setsNetworkSysctls(spec)) {
-          // runc writes them in the namespace as it creates the infra; a key like
-          // net.ipv4.conf.eth0.* needs the pod's interface there first, as before.
-          cni.await();
-          times.mark("cni add before infra (net sysctls)");
-        }
-      }
       // No hostname asked for: the pod's UTS namespace keeps the node's, as with containerd.
       String hostname = spec.hostname().isEmpty() || spec.hostNetwork() ? hostHostname() : spec.hostname();
-      release.namespaces(target, true).forEach(undo::push);
-      long infraPid = podNamespaces.create(new PodNamespaces.NewPod(id, spec, hostname, netnsPath, cgroupParent, times));
+      long infraPid;
+      BackgroundAttach cni = null;
+      try {
+        if (!spec.hostNetwork()) {
+          parts.requireNetworkReady().run();
+          times.mark("network ready check");
+          netnsPath = (userNamespace == null ? parts.namespaces().create(id)
+              : parts.namespaces().createFrom(id, userNamespace.namespace("net"))).toString();
+          release.networkNamespace(target).ifPresent(undo::push);
+          times.mark("netns");
+          cni = BackgroundAttach.start(parts.network(),
+              NodePodParts.attachment(id, Optional.of(spec), Path.of(netnsPath)));
+          BackgroundAttach adding = cni;
+          // Never a DEL under a plugin that is still adding: the ADD ends first, whatever its outcome.
+          release.network(target).ifPresent(del -> undo.push(del.what(), () -> {
+            adding.awaitEnd();
+            del.action().run();
+          }));
+          if (setsNetworkSysctls(spec)) {
+            // runc writes them in the namespace as it creates the infra; a key like
+            // net.ipv4.conf.eth0.* needs the pod's interface there first, as before.
+            cni.await();
+            times.mark("cni add before infra (net sysctls)");
+          }
+        }
+        release.namespaces(target, true).forEach(undo::push);
+        infraPid = podNamespaces.create(new PodNamespaces.NewPod(id, spec, hostname, netnsPath, cgroupParent, times,
+            Optional.ofNullable(userNamespace)));
+      } finally {
+        if (userNamespace != null) {
+          userNamespace.close();
+        }
+      }
       // The pod's v2 cgroup exists by now (runc or we made it); its containers get the v2
       // controllers (hugetlb on a hybrid node) from here on.
       parts.cgroups().enableControllersBelow(cgroupParent);
@@ -156,7 +171,8 @@ public final class SandboxManager implements ShimOwner {
 
   /**
    * The namespace file a container of the pod joins, as the pod's {@link PodNamespaces} holds
-   * it. {@code type} is "ipc", "uts" or "pid".
+   * it. {@code type} is "ipc", "uts", "pid" or "user" (the pod's own, pinned for both kinds of
+   * pod; {@link dev.berth.runtime.oci.NamespacePlan#HOST} for a pod in the node's).
    */
   public String namespacePath(Sandbox sandbox, String type) {
     return namespaces(sandbox).joinPath(sandbox, PodNamespace.named(type));

@@ -1,5 +1,6 @@
 package dev.berth.runtime.sandbox;
 
+import dev.berth.runtime.userns.UserNamespaceMapping;
 import java.util.List;
 import java.util.Map;
 
@@ -9,6 +10,8 @@ import java.util.Map;
  * @param sharedPid the pod asked for one process namespace for all its containers
  * @param runtimeHandler the handler whose OCI runtime runs the pod and all its containers; {@code ""}
  *     is the default
+ * @param userNamespace the mapping of the pod's own user namespace (userns_options mode POD), or
+ *     null for the node's (mode NODE, and every record written before user namespaces)
  */
 public record SandboxSpec(
     PodName pod,
@@ -26,7 +29,8 @@ public record SandboxSpec(
     boolean hostIpc,
     boolean sharedPid,
     Map<String, String> sysctls,
-    String runtimeHandler) {
+    String runtimeHandler,
+    UserNamespaceMapping userNamespace) {
 
   public SandboxSpec {
     dnsServers = List.copyOf(dnsServers);
@@ -38,5 +42,10 @@ public record SandboxSpec(
     sysctls = Map.copyOf(sysctls);
     // Records written before handlers existed have none: they ran on the default.
     runtimeHandler = runtimeHandler == null ? "" : runtimeHandler;
+  }
+
+  /** Whether the pod runs in a user namespace of its own. */
+  public boolean ownUserNamespace() {
+    return userNamespace != null;
   }
 }

@@ -55,6 +55,8 @@ import dev.berth.runtime.stream.PortDialer;
 import dev.berth.runtime.stream.StreamTimeouts;
 import dev.berth.runtime.stream.StreamingServer;
 import dev.berth.runtime.sys.ProcFiles;
+import dev.berth.runtime.userns.IdmapStaging;
+import dev.berth.runtime.userns.UserNamespaceSupport;
 import dev.berth.shim.ConmonShim;
 import dev.berth.shim.RuntimeBinary;
 import dev.berth.shim.ShimConfig;
@@ -69,9 +71,11 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -133,8 +137,10 @@ public final class Daemon {
       Path root = config.root();
       Path state = config.state();
       BerthConfig.Runtime runtime = config.runtime();
+      IdmapStaging idmap = new IdmapStaging(idmapDirectory(state));
+      idmap.prepare();
       RuntimeHandlers handlers = RuntimeHandlers.probe(runtime,
-          KernelVersion.parse(ProcFiles.read(Path.of("/proc/sys/kernel/osrelease"))));
+          KernelVersion.parse(ProcFiles.read(Path.of("/proc/sys/kernel/osrelease"))), nodeIdmaps(root, state, idmap));
       steps.mark("runtime handlers");
       CriuSupport criu = new CriuSupport(runtime.criu());
       ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
@@ -164,19 +170,19 @@ public final class Daemon {
       PodNamespacePins pins = new PodNamespacePins(PrivateDirectory.create(state.resolve("podns")));
       PodNamespaceChoice podNamespaces = new PodNamespaceChoice(runtime.infraContainer(),
           new InfraProcess(shim, sandboxStore::objectDir,
-              InfraRootfs.prepare(root.resolve(INFRA_ROOTFS), runtime.catatonit()), oomFloor),
-          new PinnedNamespaces(pins, namespaces, cgroups));
+              InfraRootfs.prepare(root.resolve(INFRA_ROOTFS), runtime.catatonit()), oomFloor, pins, idmap),
+          new PinnedNamespaces(pins, namespaces, cgroups, idmap));
       // One release per kind of object, for every path that takes one down.
       PodRelease podRelease = new PodRelease(new NodePodParts(sandboxStore, podsDir, namespaces, cni, cgroups),
           podNamespaces);
       ContainerRelease containerRelease = new ContainerRelease(
-          new NodeContainerParts(containerStore, shim, images, cgroups));
+          new NodeContainerParts(containerStore, shim, images, cgroups, idmap));
       SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore, podsDir,
           runtime.defaultCgroupParent(), namespaces,
           cni, () -> requireNetwork(probe), shim, cgroups, podNamespaces, podRelease));
       ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
           state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit(), events,
-          criu, cgroups, containerRelease));
+          criu, cgroups, containerRelease, idmap));
 
       steps.mark("managers");
       // Watch before recovering, so that no exit falls between the two.
@@ -191,6 +197,9 @@ public final class Daemon {
           new QuarantinedObjects.SandboxParts(sandboxStore.quarantineDir(), podRelease, runtime.defaultCgroupParent(),
               sandboxes, containers),
           new QuarantinedObjects.ContainerParts(containerStore.quarantineDir(), containerRelease));
+      // Last: what recovery and quarantine released, or a killed daemon never finished, goes now.
+      idmap.sweep(sandboxes.list().stream().map(Sandbox::id).collect(Collectors.toSet()),
+          containers.list().stream().map(Container::id).collect(Collectors.toSet()));
       opened.push(ShimMonitor.start(shim, List.of(containers, sandboxes), SHIM_CHECK_PERIOD));
       steps.mark("recovery");
 
@@ -252,6 +261,23 @@ public final class Daemon {
   /** A platform thread: virtual threads share the carriers that the start's own work needs. */
   private static void startPreload(Runnable task) {
     Thread.ofPlatform().daemon().name("start-preload").start(task);
+  }
+
+  /**
+   * Beside the state directory, not in it: a pod's root must search its way to the idmapped root
+   * filesystems, and the state directory stays private (0700).
+   */
+  private static Path idmapDirectory(Path state) {
+    Path absolute = state.toAbsolutePath().normalize();
+    return absolute.resolveSibling(absolute.getFileName() + "-idmap");
+  }
+
+  /** Whether pods may have a user namespace of their own here; why not is logged once. */
+  private static boolean nodeIdmaps(Path root, Path state, IdmapStaging idmap) {
+    Optional<String> problem = UserNamespaceSupport.problem(List.of(root, state), idmap.directory());
+    problem.ifPresent(why -> log.info("pods with their own user namespace (userns_options mode POD) are not offered"
+        + " on this node: {}", why));
+    return problem.isEmpty();
   }
 
   /** Each named handler keeps its runtime's state in its own root; the default keeps state/runc. */

@@ -48,7 +48,7 @@ class ContainerManagerRuntimeTest {
         -999, 0, new ContainerEvents(), new CriuSupport(root.resolve("no-criu")),
         // A v2 node in a temp dir: the runtime sets every limit, nothing is held back for the model.
         CgroupModel.of(new CgroupMounts(Map.of(), root.resolve("cgroup2"), List.of(root.resolve("cgroup2"))), List.of()),
-        null));
+        null, null));
     TranslationFixture fixture = new TranslationFixture();
     fixture.runAsUser = 1000L;
     fixture.env = List.of("MODE=pod");

@@ -8,6 +8,8 @@ import dev.berth.runtime.oci.OciGoldenFiles;
 import dev.berth.runtime.oci.OciSpecJson;
 import dev.berth.runtime.oci.Seccomp;
 import dev.berth.runtime.oci.SeccompProfiles;
+import dev.berth.runtime.userns.IdMapping;
+import dev.berth.runtime.userns.UserNamespaceMapping;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -126,19 +128,19 @@ class ContainerOciSpecGoldenTest {
         NamespacePlan.NEW, "/run/berth/podns/5f0a/ipc", "/run/berth/podns/5f0a/uts"));
     // Mounts and the runtime handler's features (rro needs a runtime and kernel that have it).
     cases.put("mounts-readonly-and-propagation", f -> {
-      f.mounts.add(new MountSpec("/data", "/var/lib/kubelet/pods/uid/volumes/data", false, "", false, "", ""));
-      f.mounts.add(new MountSpec("/config", "/var/lib/kubelet/pods/uid/volumes/config", true, "", false, "", ""));
-      f.mounts.add(new MountSpec("/host/run", "/run", true, "rslave", false, "", ""));
+      f.mounts.add(new MountSpec("/data", "/var/lib/kubelet/pods/uid/volumes/data", false, "", false, "", "", null));
+      f.mounts.add(new MountSpec("/config", "/var/lib/kubelet/pods/uid/volumes/config", true, "", false, "", "", null));
+      f.mounts.add(new MountSpec("/host/run", "/run", true, "rslave", false, "", "", null));
     });
     cases.put("mount-rshared", f -> f.mounts.add(
-        new MountSpec("/var/lib/csi", "/var/lib/kubelet/plugins", false, "rshared", false, "", "")));
+        new MountSpec("/var/lib/csi", "/var/lib/kubelet/plugins", false, "rshared", false, "", "", null)));
     cases.put("mount-recursive-read-only", f -> f.mounts.add(
-        new MountSpec("/host", "/var/lib/kubelet/pods/uid/volumes/host", true, "rprivate", true, "", "")));
+        new MountSpec("/host", "/var/lib/kubelet/pods/uid/volumes/host", true, "rprivate", true, "", "", null)));
     cases.put("mount-image-volume", f -> f.mounts.add(new MountSpec("/models", "/var/lib/berth/containers/c0ffee/"
-        + "image-volumes/0/rootfs/models", true, "", false, "registry.local/models:v1", "models")));
+        + "image-volumes/0/rootfs/models", true, "", false, "registry.local/models:v1", "models", null)));
     cases.put("mount-over-pod-files", f -> {
-      f.mounts.add(new MountSpec("/etc/hosts", "/var/lib/kubelet/pods/uid/etc-hosts", false, "", false, "", ""));
-      f.mounts.add(new MountSpec("/dev/shm", "/var/lib/kubelet/pods/uid/volumes/shm", false, "", false, "", ""));
+      f.mounts.add(new MountSpec("/etc/hosts", "/var/lib/kubelet/pods/uid/etc-hosts", false, "", false, "", "", null));
+      f.mounts.add(new MountSpec("/dev/shm", "/var/lib/kubelet/pods/uid/volumes/shm", false, "", false, "", "", null));
     });
     cases.put("readonly-rootfs", f -> f.readonlyRootfs = true);
     // Devices.
@@ -159,6 +161,18 @@ class ContainerOciSpecGoldenTest {
       f.resources = new LinuxResources(0, 0, 0, 0, -998, "", "", 0, List.of());
     });
     cases.put("pids-limit", f -> f.pidsLimit = 4096);
+    // A pod with its own user namespace (userns_options mode POD): the container joins the pod's
+    // pinned one, its mappings written as the namespace has them; its rootfs, the pod's files and
+    // its host paths are the idmapped copies the manager staged in the pod's idmap tree.
+    cases.put("user-namespace-pod", f -> {
+      String staged = "/var/lib/berth-state-idmap/5f0a/c0ffee/";
+      f.namespaces = f.namespaces.withUser("/run/berth/podns/5f0a/user");
+      f.userNamespace = Optional.of(new UserNamespaceMapping(new IdMapping(0, 3_000_000, 65536),
+          new IdMapping(0, 4_000_000, 65536)));
+      f.rootfs = java.nio.file.Path.of(staged + "rootfs");
+      f.podFiles = new ContainerOciSpec.PodFiles(staged + "0", staged + "1", staged + "2", staged + "3");
+      f.mounts.add(new MountSpec("/data", staged + "4", false, "", false, "", "", null));
+    });
     return cases.entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
   }
 

@@ -15,11 +15,13 @@ class ContainerReleaseTest {
 
   private static final String ID = "c".repeat(64);
   private static final Path DIR = Path.of("/var/lib/berth/containers", ID);
+  private static final String POD = "p".repeat(64);
 
   /** A node in memory: what the container holds, each release logged; removing what is gone succeeds. */
   private static final class FakeNode implements ContainerRelease.Node {
     final List<String> calls = new ArrayList<>();
-    final Set<String> held = new HashSet<>(Set.of("runtime", "volumes", "rootfs", "cgroup", "directory"));
+    final Set<String> held = new HashSet<>(Set.of("runtime", "idmap", "volumes", "rootfs", "cgroup",
+        "directory"));
     final Set<String> failing = new HashSet<>();
 
     private void release(String part) throws IOException {
@@ -33,6 +35,13 @@ class ContainerReleaseTest {
     @Override
     public void deleteRuntimeContainer(String containerId) throws IOException {
       release("runtime");
+    }
+
+    @Override
+    public void releaseIdmappedMounts(String podId, String containerId) throws IOException {
+      assertEquals(POD, podId);
+      assertEquals(ID, containerId);
+      release("idmap");
     }
 
     @Override
@@ -62,13 +71,13 @@ class ContainerReleaseTest {
   private final FakeNode node = new FakeNode();
   private final ContainerRelease release = new ContainerRelease(node);
   private final ContainerRelease.Target container = new ContainerRelease.Target(ID, DIR,
-      Optional.of("/berth/pod/" + ID));
+      Optional.of("/berth/pod/" + ID), Optional.of(POD));
 
   @Test
   void removalReleasesInOneOrderWithTheDirectoryLast() {
     assertEquals(List.of(), release.onRemove(container).run());
 
-    assertEquals(List.of("runtime", "volumes", "rootfs", "cgroup", "directory"), node.calls);
+    assertEquals(List.of("runtime", "idmap", "volumes", "rootfs", "cgroup", "directory"), node.calls);
     assertEquals(Set.of(), node.held);
   }
 
@@ -78,7 +87,7 @@ class ContainerReleaseTest {
     node.calls.clear();
 
     assertEquals(List.of(), release.onRemove(container).run());
-    assertEquals(List.of("runtime", "volumes", "rootfs", "cgroup", "directory"), node.calls);
+    assertEquals(List.of("runtime", "idmap", "volumes", "rootfs", "cgroup", "directory"), node.calls);
   }
 
   @Test
@@ -88,12 +97,12 @@ class ContainerReleaseTest {
     List<String> failures = release.onRemove(container).run();
 
     assertEquals(List.of("release the image volumes: volumes is busy"), failures);
-    assertEquals(List.of("runtime", "volumes", "rootfs", "cgroup"), node.calls);
+    assertEquals(List.of("runtime", "idmap", "volumes", "rootfs", "cgroup"), node.calls);
     assertEquals(Set.of("volumes", "directory"), node.held);
   }
 
   @Test
-  void withoutItsPodTheCgroupIsNotGuessed() {
+  void withoutItsPodNeitherTheCgroupNorTheIdmapTreeIsGuessed() {
     release.onRemove(new ContainerRelease.Target(ID, DIR, Optional.empty())).run();
 
     assertEquals(List.of("runtime", "volumes", "rootfs", "directory"), node.calls);
@@ -106,11 +115,14 @@ class ContainerReleaseTest {
     undo.push(release.directory(container));
     release.cgroup(container).ifPresent(undo::push);
     undo.push(release.rootfs(container));
+    release.idmappedMounts(container).ifPresent(undo::push);
     undo.push(release.imageVolumes(container));
     undo.push(release.runtimeContainer(container));
 
     undo.rollback();
 
-    assertEquals(List.of("runtime", "volumes", "rootfs", "cgroup", "directory"), node.calls);
+    // An image volume's release before the idmapped mounts only drops its record: the overlay
+    // over its idmapped layers has no upper directory, and goes with the idmapped mounts next.
+    assertEquals(List.of("runtime", "volumes", "idmap", "rootfs", "cgroup", "directory"), node.calls);
   }
 }

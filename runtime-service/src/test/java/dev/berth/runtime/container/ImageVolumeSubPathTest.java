@@ -18,7 +18,7 @@ class ImageVolumeSubPathTest {
   Path dir;
 
   private static MountSpec volume(String subPath) {
-    return new MountSpec("/iv", "", true, "rprivate", false, "img:1", subPath);
+    return new MountSpec("/iv", "", true, "rprivate", false, "img:1", subPath, null);
   }
 
   private String refusal(Path image, String subPath) {

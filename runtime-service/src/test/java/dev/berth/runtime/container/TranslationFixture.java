@@ -3,6 +3,7 @@ package dev.berth.runtime.container;
 import dev.berth.runtime.oci.HostDevice;
 import dev.berth.runtime.oci.NamespacePlan;
 import dev.berth.runtime.oci.Seccomp;
+import dev.berth.runtime.userns.UserNamespaceMapping;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -60,6 +61,9 @@ public final class TranslationFixture {
   /** Public: the manager derives it from the request's pid mode and the pod, so a CRI-level case sets it. */
   public NamespacePlan namespaces = new NamespacePlan("/run/berth/netns/5f0a", NamespacePlan.NEW, "/proc/4242/ns/ipc",
       "/proc/4242/ns/uts");
+  Path rootfs = Path.of("/var/lib/berth/containers/c0ffee/bundle/rootfs");
+  /** The mapping of the pod's own user namespace; empty for a pod in the node's. */
+  Optional<UserNamespaceMapping> userNamespace = Optional.empty();
   ContainerOciSpec.PodFiles podFiles = new ContainerOciSpec.PodFiles(POD + "/hostname", POD + "/hosts",
       POD + "/resolv.conf", POD + "/shm");
   int oomScoreAdjFloor = -999;
@@ -95,8 +99,8 @@ public final class TranslationFixture {
 
   private ContainerOciSpec.Translated translate(ContainerRequest request, ContainerOciSpec.HostFacts host) {
     return ContainerOciSpec.translate(request, image,
-        new ContainerOciSpec.Pod(Path.of("/var/lib/berth/containers/c0ffee/bundle/rootfs"),
-            "/kubepods/besteffort/pod5f0a/c0ffee", namespaces, podFiles),
+        new ContainerOciSpec.Pod(rootfs, "/kubepods/besteffort/pod5f0a/c0ffee", namespaces, podFiles,
+            userNamespace),
         new ContainerOciSpec.Node(oomScoreAdjFloor, pidsLimit, ALL_CAPABILITIES, false), host);
   }
 

@@ -2,6 +2,7 @@ package dev.berth.runtime.cri;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import com.google.protobuf.ByteString;
 import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.cri.v1.ContainerMetadata;
 import dev.berth.cri.v1.DNSConfig;
+import dev.berth.cri.v1.IDMapping;
 import dev.berth.cri.v1.ImageSpec;
 import dev.berth.cri.v1.KeyValue;
 import dev.berth.cri.v1.Mount;
@@ -127,5 +129,20 @@ class EdgeValidationTest {
   void valuesMayHoldNewlinesWhereKubernetesAllowsThem() {
     ContainerTranslator.request(container().putAnnotations("note", "line one\nline two")
         .addEnvs(KeyValue.newBuilder().setKey("MULTI").setValue(ByteString.copyFromUtf8("a\nb"))).build());
+  }
+
+  @Test
+  void aMountsOwnIdMappingsAreOneEachAndWithinThe32BitSpace() {
+    IDMapping one = IDMapping.newBuilder().setContainerId(0).setHostId(3_000_000).setLength(65536).build();
+    Mount.Builder mount = Mount.newBuilder().setContainerPath("/data").setHostPath("/srv/data");
+    assertEquals(new dev.berth.runtime.userns.IdMapping(0, 3_000_000, 65536), ContainerTranslator.request(
+        container().addMounts(mount.clone().addUidMappings(one).addGidMappings(one)).build())
+        .mounts().getFirst().idmap().uids());
+    assertNull(ContainerTranslator.request(container().addMounts(mount.clone()).build())
+        .mounts().getFirst().idmap());
+    assertEquals("mount /data: uidMappings and gidMappings must hold one mapping each, got 1 and 0",
+        containerRefusal(b -> b.addMounts(mount.clone().addUidMappings(one))));
+    assertTrue(containerRefusal(b -> b.addMounts(mount.clone().addUidMappings(one)
+        .addGidMappings(one.toBuilder().setHostId(-1)))).startsWith("mount /data uidMappings/gidMappings: "));
   }
 }

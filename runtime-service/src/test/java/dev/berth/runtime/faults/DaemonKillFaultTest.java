@@ -164,6 +164,38 @@ class DaemonKillFaultTest {
     assertEquals(List.of(), ObjectTraces.of(env, retried));
   }
 
+  /**
+   * In a pod with its own user namespace the rootfs is an overlay over idmapped layers in the
+   * pod's idmap tree: the restart's undo detaches all of it, and the pod's pins stay for the retry.
+   */
+  @Test
+  void createContainerInAUserNamespacePodKilledDuringRuncCreateIsUndoneAndTheRetrySucceeds() throws Exception {
+    dev.berth.cri.v1.IDMapping mapping = dev.berth.cri.v1.IDMapping.newBuilder().setHostId(3_000_000)
+        .setLength(65536).build();
+    String pod = env.runPod(env.podConfig("crash-userns").setLinux(dev.berth.cri.v1.LinuxPodSandboxConfig.newBuilder()
+        .setSecurityContext(dev.berth.cri.v1.LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(
+            dev.berth.cri.v1.NamespaceOption.newBuilder().setPid(dev.berth.cri.v1.NamespaceMode.CONTAINER)
+                .setUsernsOptions(dev.berth.cri.v1.UserNamespace.newBuilder()
+                    .setMode(dev.berth.cri.v1.NamespaceMode.POD).addUids(mapping).addGids(mapping))))).build());
+    var config = env.containerConfig("crash-userns-create", "sleep", "600").build();
+    stalls.arm(StallPoints.RUNC_CREATE);
+    CompletableFuture<?> call = inFlight(() -> env.createContainer(pod, config));
+    String halfMade = stalls.awaitReached(StallPoints.RUNC_CREATE);
+    assertTrue(ObjectTraces.of(env, halfMade).stream().anyMatch(trace -> trace.contains("state-idmap")),
+        "the half-made container's idmapped rootfs is mounted");
+
+    killAndRestart(call, () -> stalls.release(StallPoints.RUNC_CREATE));
+
+    assertEquals(List.of(), containersOf(pod), "no half-made container is listed");
+    assertEquals(List.of(), ObjectTraces.of(env, halfMade), "left by the half-made container");
+    assertEquals(PodSandboxState.SANDBOX_READY, pod(pod).getState());
+    String retried = env.runContainer(pod, config);
+    assertEquals(ContainerState.CONTAINER_RUNNING, env.status(retried).getState());
+    removePod(pod);
+    assertEquals(List.of(), ObjectTraces.of(env, retried));
+    assertEquals(List.of(), ObjectTraces.of(env, pod));
+  }
+
   @Test
   void startContainerKilledAfterRuncStartLeavesARunningContainer() throws Exception {
     String pod = env.runPod();

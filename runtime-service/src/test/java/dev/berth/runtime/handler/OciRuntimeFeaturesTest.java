@@ -18,6 +18,7 @@ class OciRuntimeFeaturesTest {
         """);
     assertTrue(features.supportsMountOption("rro"));
     assertFalse(features.idmapMounts());
+    assertTrue(features.supportsUserNamespaces());
   }
 
   @Test
@@ -27,6 +28,7 @@ class OciRuntimeFeaturesTest {
         """);
     assertFalse(features.supportsMountOption("rro"));
     assertTrue(features.idmapMounts());
+    assertFalse(features.supportsUserNamespaces());
   }
 
   @Test

@@ -16,7 +16,8 @@ class RuntimeHandlersTest {
 
   private static final Path RUNC = Path.of("/usr/sbin/runc");
   private static final Path CRUN = Path.of("/usr/bin/crun");
-  private static final OciRuntimeFeatures WITH_RRO = new OciRuntimeFeatures(Set.of("rbind", "rro"), false);
+  private static final OciRuntimeFeatures WITH_RRO = new OciRuntimeFeatures(Set.of("rbind", "rro"), false,
+      Set.of("user", "network"));
 
   private static BerthConfig.Runtime runtime(Map<String, Path> handlers) {
     BerthConfig.Runtime defaults = BerthConfig.defaults().runtime();
@@ -28,7 +29,7 @@ class RuntimeHandlersTest {
   void theDefaultComesFirstThenTheNamedOnesByNameAndEachBinaryIsAskedOnce() {
     List<Path> asked = new ArrayList<>();
     RuntimeHandlers handlers = RuntimeHandlers.of(runtime(Map.of("runc", RUNC, "crun", CRUN)),
-        new KernelVersion(6, 1), binary -> {
+        new KernelVersion(6, 1), true, binary -> {
           asked.add(binary);
           return binary.equals(RUNC) ? WITH_RRO : OciRuntimeFeatures.NONE;
         });
@@ -38,13 +39,26 @@ class RuntimeHandlersTest {
     assertTrue(handlers.find("").orElseThrow().features().recursiveReadOnlyMounts());
     assertTrue(handlers.find("runc").orElseThrow().features().recursiveReadOnlyMounts());
     assertFalse(handlers.find("crun").orElseThrow().features().recursiveReadOnlyMounts());
+    assertTrue(handlers.find("runc").orElseThrow().features().userNamespaces());
+    assertFalse(handlers.find("crun").orElseThrow().features().userNamespaces());
     assertTrue(handlers.find("kata").isEmpty());
   }
 
   @Test
   void rroNeedsTheKernelsMountSetattrToo() {
-    assertFalse(RuntimeHandlers.featuresOf(WITH_RRO, new KernelVersion(5, 10)).recursiveReadOnlyMounts());
-    assertTrue(RuntimeHandlers.featuresOf(WITH_RRO, new KernelVersion(5, 12)).recursiveReadOnlyMounts());
+    assertFalse(RuntimeHandlers.featuresOf(WITH_RRO, new KernelVersion(5, 10), true).recursiveReadOnlyMounts());
+    assertTrue(RuntimeHandlers.featuresOf(WITH_RRO, new KernelVersion(5, 12), true).recursiveReadOnlyMounts());
+  }
+
+  @Test
+  void userNamespacesNeedARuntimeThatJoinsOneAKernelWithMountSetattrAndANodeThatIdmaps() {
+    assertTrue(RuntimeHandlers.featuresOf(WITH_RRO, new KernelVersion(6, 1), true).userNamespaces());
+    assertFalse(RuntimeHandlers.featuresOf(WITH_RRO, new KernelVersion(6, 1), false).userNamespaces());
+    assertFalse(RuntimeHandlers.featuresOf(WITH_RRO, new KernelVersion(5, 10), true).userNamespaces());
+    // crun 1.8 has no features command: nothing proves it can join a user namespace.
+    assertFalse(RuntimeHandlers.featuresOf(OciRuntimeFeatures.NONE, new KernelVersion(6, 1), true).userNamespaces());
+    assertFalse(RuntimeHandlers.featuresOf(new OciRuntimeFeatures(Set.of("rro"), false, Set.of("network")),
+        new KernelVersion(6, 1), true).userNamespaces());
   }
 
   @Test

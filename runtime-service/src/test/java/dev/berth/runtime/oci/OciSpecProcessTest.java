@@ -40,8 +40,10 @@ class OciSpecProcessTest {
         OciDefaults.standardMounts(false), new OciSpec.Linux(java.util.Map.of("kernel.shm_rmid_forced", "1"),
             new OciResources(List.of(OciResources.DeviceRule.all(false)), new OciResources.Memory(1L << 20, null),
                 null, new OciResources.Pids(100), null),
-            "/kubepods/c", new NamespacePlan("/run/netns/p", NamespacePlan.NEW, NamespacePlan.HOST, "").namespaces(),
-            null, null, "rslave", OciDefaults.MASKED_PATHS, List.of()));
+            "/kubepods/c", new NamespacePlan("/run/netns/p", NamespacePlan.NEW, NamespacePlan.HOST, "",
+                "/run/podns/p/user").namespaces(),
+            null, null, "rslave", OciDefaults.MASKED_PATHS, List.of(),
+            List.of(new OciSpec.IdMapping(0, 3_000_000, 65536)), List.of(new OciSpec.IdMapping(0, 4_000_000, 65536))));
     assertEquals(spec, OciSpecJson.parse(OciSpecJson.text(spec)));
   }
 }

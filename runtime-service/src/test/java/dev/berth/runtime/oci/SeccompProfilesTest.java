@@ -50,6 +50,6 @@ class SeccompProfilesTest {
 
   private static OciSpec wrap(Seccomp seccomp) {
     return new OciSpec(null, null, null, null, null,
-        new OciSpec.Linux(null, null, null, null, null, seccomp, null, null, null));
+        new OciSpec.Linux(null, null, null, null, null, seccomp, null, null, null, null, null));
   }
 }

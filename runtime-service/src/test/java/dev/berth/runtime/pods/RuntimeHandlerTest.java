@@ -22,6 +22,7 @@ import dev.berth.cri.v1.StatusResponse;
 import dev.berth.cri.v1.StopPodSandboxRequest;
 import dev.berth.runtime.handler.KernelVersion;
 import dev.berth.runtime.sys.ProcFiles;
+import dev.berth.runtime.userns.UserNamespaceSupport;
 import dev.berth.runtime.testing.PodTestEnv;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -106,6 +107,20 @@ class RuntimeHandlerTest {
         && KernelVersion.parse(ProcFiles.read(Path.of("/proc/sys/kernel/osrelease"))).hasMountSetattr();
   }
 
+  /**
+   * What this host offers a pod with its own user namespace on {@code binary}: the runtime lists
+   * "user" among its namespaces, the kernel has mount_setattr, and the daemon's directories can be
+   * idmapped (the daemon's own probe, asked of the same directories).
+   */
+  private static boolean hostOffersUserNamespaces(String binary) throws Exception {
+    Result features = sh(binary + " features");
+    Path state = env.daemon().dir().resolve("state");
+    return features.code() == 0 && features.output().contains("\"user\"")
+        && KernelVersion.parse(ProcFiles.read(Path.of("/proc/sys/kernel/osrelease"))).hasMountSetattr()
+        && UserNamespaceSupport.problem(List.of(env.daemon().root(), state),
+            state.resolveSibling("state-idmap")).isEmpty();
+  }
+
   private static StatusRuntimeException refused(Runnable call) {
     return assertThrows(StatusRuntimeException.class, call::run);
   }
@@ -140,7 +155,11 @@ class RuntimeHandlerTest {
     assertEquals(hostOffersRro("/usr/sbin/runc"), handlers.get("runc").getFeatures().getRecursiveReadOnlyMounts());
     assertEquals(hostOffersRro("/usr/bin/crun"), handlers.get("crun").getFeatures().getRecursiveReadOnlyMounts());
     assertEquals(false, handlers.get("logged").getFeatures().getRecursiveReadOnlyMounts());
-    status.getRuntimeHandlersList().forEach(h -> assertEquals(false, h.getFeatures().getUserNamespaces()));
+    assertEquals(hostOffersUserNamespaces("/usr/sbin/runc"), handlers.get("").getFeatures().getUserNamespaces());
+    assertEquals(hostOffersUserNamespaces("/usr/sbin/runc"), handlers.get("runc").getFeatures().getUserNamespaces());
+    assertEquals(hostOffersUserNamespaces("/usr/bin/crun"), handlers.get("crun").getFeatures().getUserNamespaces());
+    // No features document: nothing says the wrapped runtime can join a user namespace.
+    assertEquals(false, handlers.get("logged").getFeatures().getUserNamespaces());
     assertTrue(status.getFeatures().getSupplementalGroupsPolicy());
   }
 
@@ -245,13 +264,14 @@ class RuntimeHandlerTest {
   }
 
   /**
-   * No handler offers user namespaces yet (Status says so): a POD user namespace is refused
-   * before anything is made, and NODE is the host's namespace, as the kubelet's hostUsers: true.
+   * On a handler that does not offer user namespaces (Status says so) a POD user namespace is
+   * refused before anything is made, and NODE is the host's namespace, as the kubelet's
+   * hostUsers: true. (Pods with their own are UserNamespacePodTest's.)
    */
   @Test
   void userNamespacesAreRefusedClearlyAndNodeIsTheHostsNamespace() throws Exception {
     IDMapping mapping = IDMapping.newBuilder().setContainerId(0).setHostId(1000).setLength(100000).build();
-    StatusRuntimeException e = refused(() -> runPod("", env.podConfig("userns-pod").setLinux(
+    StatusRuntimeException e = refused(() -> runPod("logged", env.podConfig("userns-pod").setLinux(
         LinuxPodSandboxConfig.newBuilder().setSecurityContext(LinuxSandboxSecurityContext.newBuilder()
             .setNamespaceOptions(NamespaceOption.newBuilder().setUsernsOptions(UserNamespace.newBuilder()
                 .setMode(NamespaceMode.POD).addUids(mapping).addGids(mapping)))))));

@@ -10,6 +10,8 @@ import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.netns.PodNamespacePins;
 import dev.berth.runtime.oci.NamespacePlan;
+import dev.berth.runtime.userns.IdMapping;
+import dev.berth.runtime.userns.UserNamespaceMapping;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -25,21 +27,33 @@ class PodNamespacesTest {
   Path dir;
 
   /** Made of nothing it would run: only what it answers is asked here. */
-  private final InfraProcess infra = new InfraProcess(null, id -> Path.of("/nowhere", id), Path.of("/nowhere"), 0);
+  private final InfraProcess infra = new InfraProcess(null, id -> Path.of("/nowhere", id), Path.of("/nowhere"), 0,
+      new PodNamespacePins(Path.of("/nowhere/podns")), null);
 
   private PinnedNamespaces pinned() {
     return new PinnedNamespaces(new PodNamespacePins(dir.resolve("podns")), new NetworkNamespaces(dir.resolve("netns")),
-        null);
+        null, null);
   }
 
   private static SandboxSpec spec(boolean sharedPid, boolean hostPid, Map<String, String> sysctls) {
+    return spec(sharedPid, hostPid, sysctls, null);
+  }
+
+  private static SandboxSpec spec(boolean sharedPid, boolean hostPid, Map<String, String> sysctls,
+      UserNamespaceMapping userNamespace) {
     return new SandboxSpec(new PodName("web", "uid-1", "default", 0), "web", "", List.of(), List.of(), List.of(),
-        List.of(), Map.of(), Map.of(), "", false, hostPid, false, sharedPid, sysctls, "");
+        List.of(), Map.of(), Map.of(), "", false, hostPid, false, sharedPid, sysctls, "", userNamespace);
   }
 
   private static Sandbox sandbox(long infraPid) {
     return new Sandbox(ID, spec(false, false, Map.of()), SandboxState.READY, 1, "", List.of(), "/berth/" + ID,
         infraPid);
+  }
+
+  /** A pod with a user namespace of its own (userns_options mode POD). */
+  private static Sandbox ownUserNamespace(long infraPid) {
+    return new Sandbox(ID, spec(false, false, Map.of(), new UserNamespaceMapping(new IdMapping(0, 3_000_000, 65536),
+        new IdMapping(0, 4_000_000, 65536))), SandboxState.READY, 1, "", List.of(), "/berth/" + ID, infraPid);
   }
 
   @Test
@@ -94,6 +108,20 @@ class PodNamespacesTest {
   }
 
   @Test
+  void aPodsOwnUserNamespaceIsJoinedByItsPinWithOrWithoutAnInfra() {
+    assertEquals("/nowhere/podns/" + ID + "/user", infra.joinPath(ownUserNamespace(4242), PodNamespace.USER),
+        "the infra runs in the pinned one too");
+    assertEquals(dir.resolve("podns").resolve(ID).resolve("user").toString(),
+        pinned().joinPath(ownUserNamespace(0), PodNamespace.USER));
+  }
+
+  @Test
+  void aPodInTheNodesUserNamespaceJoinsNone() {
+    assertEquals(NamespacePlan.HOST, infra.joinPath(sandbox(4242), PodNamespace.USER));
+    assertEquals(NamespacePlan.HOST, pinned().joinPath(sandbox(0), PodNamespace.USER));
+  }
+
+  @Test
   void aPodWhosePinsAreGoneIsNotAlive() {
     assertFalse(pinned().alive(sandbox(0)));
   }
@@ -102,6 +130,7 @@ class PodNamespacesTest {
   void namespacesAreNamedAsProcNamesThem() {
     assertEquals(PodNamespace.IPC, PodNamespace.named("ipc"));
     assertEquals(PodNamespace.PID, PodNamespace.named("pid"));
+    assertEquals(PodNamespace.USER, PodNamespace.named("user"));
     assertThrows(IllegalArgumentException.class, () -> PodNamespace.named("net"));
   }
 }

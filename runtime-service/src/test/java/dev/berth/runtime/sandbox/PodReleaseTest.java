@@ -24,7 +24,7 @@ class PodReleaseTest {
 
   private static SandboxSpec spec(boolean hostNetwork) {
     return new SandboxSpec(new PodName("web", "uid-1", "default", 0), "web", "/var/log/pods/web", List.of(),
-        List.of(), List.of(), List.of(), Map.of(), Map.of(), "", hostNetwork, false, false, false, Map.of(), "");
+        List.of(), List.of(), List.of(), Map.of(), Map.of(), "", hostNetwork, false, false, false, Map.of(), "", null);
   }
 
   private static Sandbox sandbox(boolean hostNetwork) {
@@ -96,7 +96,7 @@ class PodReleaseTest {
   void aCgroupTheKubeletNamedIsNotOurs() {
     Sandbox named = new Sandbox(ID, new SandboxSpec(new PodName("web", "uid-1", "default", 0), "web", "", List.of(),
         List.of(), List.of(), List.of(), Map.of(), Map.of(), "/kubepods/pod1", false, false, false, false, Map.of(),
-        ""), SandboxState.READY, 1, "", List.of(), "/kubepods/pod1", 0);
+        "", null), SandboxState.READY, 1, "", List.of(), "/kubepods/pod1", 0);
 
     release.onRemove(PodRelease.Target.of(named, pinned)).run();
 

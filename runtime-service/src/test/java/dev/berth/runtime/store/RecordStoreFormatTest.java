@@ -106,6 +106,7 @@ class RecordStoreFormatTest {
       assertEquals(false, added.remove("recursiveReadOnly").asBoolean());
       assertEquals("", added.remove("image").asText());
       assertEquals("", added.remove("imageSubPath").asText());
+      assertTrue(added.remove("idmap").isNull());
     }
     assertEquals(FORMAT_0.readTree(record), written,
         "no field renamed, dropped or added besides the version and the fields added since");
@@ -132,6 +133,7 @@ class RecordStoreFormatTest {
     assertEquals(Map.of(), sandbox.spec().sysctls());
     assertEquals("", sandbox.spec().runtimeHandler());
     assertFalse(sandbox.spec().sharedPid());
+    assertFalse(sandbox.spec().ownUserNamespace(), "records from before user namespaces are the node's");
     assertEquals(List.of("10.96.0.10"), sandbox.spec().dnsServers(), "the fields it has are kept");
   }
 
