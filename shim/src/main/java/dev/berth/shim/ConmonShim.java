@@ -125,8 +125,8 @@ public final class ConmonShim implements OciRuntime {
             + id + ": " + describe(reply, id) + restoreLog(request));
       }
       long shimPid = ProcFs.readPid(paths.conmonPidFile(id)).orElse(-1L);
-      log.debug("created {} pid {} conmon {} in {} ms", id, reply.data(), shimPid,
-          (System.nanoTime() - started) / 1_000_000);
+      log.debug("created {} pid {} conmon {} in {} ms (fifos open after {} ms)", id, reply.data(), shimPid,
+          (System.nanoTime() - started) / 1_000_000, String.format("%.1f", launch.millisToHandshake()));
       return new CreatedProcess(reply.data(), shimPid);
     } catch (ShimException e) {
       undoCreate(id);

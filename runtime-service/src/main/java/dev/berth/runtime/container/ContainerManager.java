@@ -30,6 +30,7 @@ import dev.berth.runtime.sandbox.PodFiles;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.sandbox.SandboxState;
+import dev.berth.runtime.store.AtomicFiles;
 import dev.berth.runtime.store.CreationIntent;
 import dev.berth.runtime.shims.OrphanedProcesses;
 import dev.berth.runtime.shims.ShimOwner;
@@ -357,7 +358,8 @@ public final class ContainerManager implements ShimOwner {
     Container container = new Container(id, sandbox.id(), spec, ContainerState.CREATED, Clock.nowNanos(),
         0, 0, 0, "", "", created.containerPid());
     exits.put(id, new CompletableFuture<>());
-    parts.store().save(id, container);
+    // As a pod's first record: the durable note undoes the container when a node crash loses this name.
+    parts.store().save(id, container, AtomicFiles.Durability.CONTENT);
     CreationIntent.remove(parts.store().objectDir(id));
     containers.put(id, container);
     publish(container, ContainerEvent.Type.CREATED, container.createdAtNanos());
@@ -504,7 +506,10 @@ public final class ContainerManager implements ShimOwner {
         throw new CriException.Internal("start container " + id + ": " + e.getMessage(), e);
       }
       Container started = container.started(startedAt, container.pid());
-      save(started);
+      // Not fsynced: a daemon kill loses nothing written, and a node crash ends the container
+      // whatever its record says; start-up settles a created record whose shim is gone as it
+      // settles a running one (Recovery), and a started one whose shim lives (StartedWhileDown).
+      save(started, AtomicFiles.Durability.NONE);
       publish(started, ContainerEvent.Type.STARTED, startedAt);
       times.mark("record");
       // A process that exits at once may have been reported before it was marked running.
@@ -892,8 +897,12 @@ public final class ContainerManager implements ShimOwner {
   }
 
   private void save(Container container) {
+    save(container, AtomicFiles.Durability.FULL);
+  }
+
+  private void save(Container container, AtomicFiles.Durability durability) {
     try {
-      parts.store().save(container.id(), container);
+      parts.store().save(container.id(), container, durability);
     } catch (IOException e) {
       throw new CriException.Internal("persist container " + container.id() + ": " + e.getMessage(), e);
     }

@@ -32,6 +32,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.concurrent.TimeUnit;
@@ -156,7 +157,12 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void removePodSandbox(RemovePodSandboxRequest request, StreamObserver<RemovePodSandboxResponse> response) {
     answer(response, () -> {
-      Ids.lookupKey(request.getPodSandboxId(), "pod_sandbox_id").ifPresent(pods::remove);
+      Ids.lookupKey(request.getPodSandboxId(), "pod_sandbox_id").ifPresent(key -> {
+        Optional<String> id = sandboxes.find(key).map(Sandbox::id);
+        pods.remove(key);
+        // Its containers' entries go at the next scrape, with every other removed object's.
+        id.ifPresent(stats::limitsChanged);
+      });
       return RemovePodSandboxResponse.getDefaultInstance();
     });
   }
@@ -239,7 +245,11 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
   @Override
   public void removeContainer(RemoveContainerRequest request, StreamObserver<RemoveContainerResponse> response) {
     answer(response, () -> {
-      Ids.lookupKey(request.getContainerId(), "container_id").ifPresent(containers::remove);
+      Ids.lookupKey(request.getContainerId(), "container_id").ifPresent(key -> {
+        Optional<String> id = containers.find(key).map(Container::id);
+        containers.remove(key);
+        id.ifPresent(stats::limitsChanged);
+      });
       return RemoveContainerResponse.getDefaultInstance();
     });
   }
@@ -423,6 +433,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
     answer(response, () -> {
       String id = containerKey(request.getContainerId());
       containers.updateResources(id, ContainerTranslator.resources(request.getLinux()));
+      stats.limitsChanged(containers.require(id).id());
       return UpdateContainerResourcesResponse.getDefaultInstance();
     });
   }
@@ -433,6 +444,7 @@ public final class RuntimeCriService extends RuntimeServiceGrpc.RuntimeServiceIm
     answer(response, () -> {
       String id = sandboxKey(request.getPodSandboxId());
       sandboxes.updateResources(id, PodResourcesTranslator.limits(request.getResources()));
+      stats.limitsChanged(sandboxes.require(id).id());
       return UpdatePodSandboxResourcesResponse.getDefaultInstance();
     });
   }

@@ -13,6 +13,7 @@ import dev.berth.runtime.model.NameRegistry;
 import dev.berth.runtime.model.Release;
 import dev.berth.runtime.model.Undo;
 import dev.berth.runtime.netns.NetworkNamespaces;
+import dev.berth.runtime.store.AtomicFiles;
 import dev.berth.runtime.store.CreationIntent;
 import dev.berth.runtime.shims.OrphanedProcesses;
 import dev.berth.runtime.shims.ShimOwner;
@@ -157,7 +158,10 @@ public final class SandboxManager implements ShimOwner {
 
       Sandbox sandbox = new Sandbox(id, spec, SandboxState.READY, Clock.nowNanos(), netnsPath, ips, cgroupParent,
           infraPid);
-      parts.store().save(id, sandbox);
+      // The record's name is not fsynced (a journal commit less per pod): a node crash that loses
+      // it leaves the durable note (a journaled file system commits the note's removal after the
+      // rename), and start-up undoes the pod as half made, which such a crash made it anyway.
+      parts.store().save(id, sandbox, AtomicFiles.Durability.CONTENT);
       CreationIntent.remove(parts.store().objectDir(id));
       sandboxes.put(id, sandbox);
       times.mark("record");

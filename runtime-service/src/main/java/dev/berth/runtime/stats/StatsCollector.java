@@ -8,9 +8,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +32,7 @@ public final class StatsCollector {
   private final NetDev netDev;
   private final ProcessCounter processes;
   private final ImageFilesystem filesystem;
+  private final CgroupSpecCache specs;
 
   public StatsCollector(CgroupReader reader, Workloads workloads,
       WritableLayers layers, NetDev netDev, ProcessCounter processes, ImageFilesystem filesystem) {
@@ -39,6 +42,15 @@ public final class StatsCollector {
     this.netDev = netDev;
     this.processes = processes;
     this.filesystem = filesystem;
+    this.specs = new CgroupSpecCache(reader::spec);
+  }
+
+  /**
+   * New limits were written to the cgroup of this pod or container, or it was removed: its
+   * limit files are read again at the next scrape.
+   */
+  public void limitsChanged(String podOrContainerId) {
+    specs.invalidate(podOrContainerId);
   }
 
   public ContainerSample container(ContainerSnapshot container) {
@@ -53,7 +65,8 @@ public final class StatsCollector {
   private ContainerSample container(ContainerSnapshot container, PodSnapshot sandbox, String cgroupPath,
       boolean forMetrics, Optional<FilesystemSample> fs) {
     Optional<CgroupStats> cgroup = sandbox == null ? Optional.empty() : read(cgroupPath);
-    MetricsDetails details = forMetrics && sandbox != null ? details(cgroupPath, fs) : MetricsDetails.NONE;
+    MetricsDetails details = forMetrics && sandbox != null ? details(container.id(), cgroupPath, fs)
+        : MetricsDetails.NONE;
     return new ContainerSample(container, sandbox, cgroupPath, Clock.nowNanos(), cgroup,
         layers.usage(container.id()), details);
   }
@@ -67,11 +80,11 @@ public final class StatsCollector {
         MetricsDetails.NONE);
   }
 
-  private MetricsDetails details(String cgroupPath, Optional<FilesystemSample> fs) {
+  private MetricsDetails details(String ownerId, String cgroupPath, Optional<FilesystemSample> fs) {
     Optional<CgroupSpec> spec;
     Optional<ProcessStats> counted;
     try {
-      spec = reader.spec(cgroupPath);
+      spec = specs.spec(ownerId, cgroupPath);
       counted = reader.processesDir(cgroupPath).flatMap(processes::count);
     } catch (UncheckedIOException | IllegalArgumentException e) {
       log.debug("cgroup {}: {}", cgroupPath, e.toString());
@@ -104,7 +117,7 @@ public final class StatsCollector {
       samples.add(forMetrics && !member.live() ? stopped(member, sandbox, path)
           : container(member, sandbox, path, forMetrics, fs));
     }
-    MetricsDetails details = forMetrics ? details(sandbox.cgroupParent(), Optional.empty()) : MetricsDetails.NONE;
+    MetricsDetails details = forMetrics ? details(sandbox.id(), sandbox.cgroupParent(), Optional.empty()) : MetricsDetails.NONE;
     return new PodSample(sandbox, sandbox.cgroupParent(), timestamp, cgroup, network, samples, details);
   }
 
@@ -123,7 +136,7 @@ public final class StatsCollector {
 
   /**
    * Every pod and container of the node with their {@link MetricsDetails}, for one scrape or CRI
-   * metrics call; stopped containers are read no further. Also drops cache entries of removed containers.
+   * metrics call; stopped containers are read no further. Also drops cache entries of removed pods and containers.
    */
   public List<PodSample> all() {
     Optional<FilesystemSample> fs = filesystem.read();
@@ -136,7 +149,11 @@ public final class StatsCollector {
     for (PodSnapshot sandbox : workloads.pods()) {
       pods.add(pod(sandbox, bySandbox.getOrDefault(sandbox.id(), List.of()), true, fs));
     }
-    layers.retainOnly(all.stream().map(ContainerSnapshot::id).collect(Collectors.toSet()));
+    Set<String> containerIds = all.stream().map(ContainerSnapshot::id).collect(Collectors.toSet());
+    layers.retainOnly(containerIds);
+    Set<String> owners = new HashSet<>(containerIds);
+    pods.forEach(pod -> owners.add(pod.sandbox().id()));
+    specs.retainOnly(owners);
     return pods;
   }
 

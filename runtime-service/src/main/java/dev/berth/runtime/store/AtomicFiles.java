@@ -20,8 +20,21 @@ public final class AtomicFiles {
 
   private AtomicFiles() {}
 
+  /** How much of a replacement is sure to survive a crash of the whole node (a daemon kill loses none of it). */
+  public enum Durability {
+    /** No fsync: still atomic, but a node crash may bring back the content it replaced. */
+    NONE,
+    /**
+     * The file's content is on disk before its name points at it (never an empty file after a
+     * crash), but the rename itself may be lost: for a file whose loss a durable note undoes.
+     */
+    CONTENT,
+    /** Content and name: fsync of the file, then of its directory. */
+    FULL
+  }
+
   public static void write(Path target, byte[] content) throws IOException {
-    write(target, content, true);
+    write(target, content, Durability.FULL);
   }
 
   /**
@@ -29,6 +42,10 @@ public final class AtomicFiles {
    *     but a crash of the whole node may bring back the content it replaced
    */
   public static void write(Path target, byte[] content, boolean durable) throws IOException {
+    write(target, content, durable ? Durability.FULL : Durability.NONE);
+  }
+
+  public static void write(Path target, byte[] content, Durability durability) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     PrivateDirectory.create(dir);
     Path temp = dir.resolve("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
@@ -39,7 +56,7 @@ public final class AtomicFiles {
       while (buffer.hasRemaining()) {
         channel.write(buffer);
       }
-      if (durable) {
+      if (durability != Durability.NONE) {
         channel.force(true);
       }
     } catch (IOException e) {
@@ -54,7 +71,7 @@ public final class AtomicFiles {
       Files.deleteIfExists(temp);
       throw e;
     }
-    if (durable) {
+    if (durability == Durability.FULL) {
       fsyncDirectory(dir);
     }
   }

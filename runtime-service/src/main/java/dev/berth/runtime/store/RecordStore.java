@@ -48,7 +48,17 @@ public final class RecordStore<T> {
   }
 
   public void save(String id, T record) throws IOException {
-    AtomicFiles.write(objectDir(id).resolve(FILE), RecordFormat.write(record));
+    save(id, record, AtomicFiles.Durability.FULL);
+  }
+
+  /**
+   * Saves with less than a full fsync where a node crash cannot make the difference matter:
+   * {@link AtomicFiles.Durability#CONTENT} for the first record of an object whose durable
+   * {@link CreationIntent} note undoes it when the record's name is lost,
+   * {@link AtomicFiles.Durability#NONE} for a change of state that a node crash makes moot.
+   */
+  public void save(String id, T record, AtomicFiles.Durability durability) throws IOException {
+    AtomicFiles.write(objectDir(id).resolve(FILE), RecordFormat.write(record), durability);
   }
 
   /** Whether the object has a saved record (a finished create). */

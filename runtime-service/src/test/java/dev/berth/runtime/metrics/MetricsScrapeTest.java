@@ -238,4 +238,39 @@ class MetricsScrapeTest {
         containers, scrape / 1e6, list / 1e6);
     assertTrue(scrape < 1_000_000_000L && list < 1_000_000_000L);
   }
+
+  /**
+   * The spec limits are kept between scrapes (read once per cgroup); an update through CRI must
+   * still show at the next scrape, for a container and for its pod, as the cgroup files hold them.
+   */
+  @Test
+  void specLimitsFollowUpdatesOfTheContainerAndThePod() throws Exception {
+    String pod = env.runPod();
+    String id = env.runContainer(pod, env.containerConfig("resized", "sleep", "600").build());
+    String cgroup = env.cgroupRoot() + "/" + pod + "/" + id;
+    String podCgroup = env.cgroupRoot() + "/" + pod;
+    ScrapedSamples first = ScrapedSamples.parse(scrapeText());
+    assertEquals(HOST.cpuSpec(cgroup).shares(), first.value("container_spec_cpu_shares", l -> l.get("id").equals(cgroup)));
+    assertEquals(List.of(), first.named("container_spec_cpu_quota", l -> l.get("id").equals(cgroup)), "no quota yet");
+
+    env.runtime().updateContainerResources(dev.berth.cri.v1.UpdateContainerResourcesRequest.newBuilder()
+        .setContainerId(id).setLinux(dev.berth.cri.v1.LinuxContainerResources.newBuilder()
+            .setCpuShares(512).setCpuQuota(40_000).setCpuPeriod(100_000)).build());
+    ScrapedSamples afterContainer = ScrapedSamples.parse(scrapeText());
+    HostCgroupFiles.CpuSpec container = HOST.cpuSpec(cgroup);
+    assertEquals(40_000, container.quota());
+    assertEquals(container.quota(), afterContainer.value("container_spec_cpu_quota", l -> l.get("id").equals(cgroup)));
+    assertEquals(container.shares(), afterContainer.value("container_spec_cpu_shares", l -> l.get("id").equals(cgroup)));
+    assertTrue(container.shares() != first.value("container_spec_cpu_shares", l -> l.get("id").equals(cgroup)),
+        "the update changed the shares");
+
+    double podSharesBefore = afterContainer.value("container_spec_cpu_shares", l -> l.get("id").equals(podCgroup));
+    env.runtime().updatePodSandboxResources(dev.berth.cri.v1.UpdatePodSandboxResourcesRequest.newBuilder()
+        .setPodSandboxId(pod).setResources(dev.berth.cri.v1.LinuxContainerResources.newBuilder()
+            .setCpuShares(3072)).build());
+    ScrapedSamples afterPod = ScrapedSamples.parse(scrapeText());
+    long podShares = HOST.cpuSpec(podCgroup).shares();
+    assertTrue(podShares != podSharesBefore, "the update changed the pod's shares");
+    assertEquals(podShares, afterPod.value("container_spec_cpu_shares", l -> l.get("id").equals(podCgroup)));
+  }
 }

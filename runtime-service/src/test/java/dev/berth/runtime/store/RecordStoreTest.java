@@ -31,6 +31,20 @@ class RecordStoreTest {
   }
 
   @Test
+  void recordsSavedWithLessThanFullDurabilityReplaceAtomicallyAndLoadBack() throws Exception {
+    RecordStore<Thing> store = new RecordStore<>(dir.resolve("things"), Thing.class);
+    Thing thing = new Thing(Ids.newId(), 1, List.of("created"));
+    store.save(thing.id(), thing, AtomicFiles.Durability.CONTENT);
+    Thing started = new Thing(thing.id(), 2, List.of("started"));
+    store.save(thing.id(), started, AtomicFiles.Durability.NONE);
+
+    assertEquals(List.of(started), store.loadAll().records());
+    try (var files = Files.list(store.objectDir(thing.id()))) {
+      assertEquals(List.of("record.json"), files.map(p -> p.getFileName().toString()).toList(), "no temp files stay");
+    }
+  }
+
+  @Test
   void aCorruptRecordIsQuarantinedAndTheOthersLoad() throws Exception {
     RecordStore<Thing> store = new RecordStore<>(dir.resolve("things"), Thing.class);
     Thing good = new Thing(Ids.newId(), 1, List.of());

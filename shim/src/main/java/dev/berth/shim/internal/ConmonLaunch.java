@@ -50,11 +50,16 @@ public final class ConmonLaunch implements AutoCloseable {
   private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
   private volatile boolean closing;
   private volatile boolean handshakeDone;
+  private final long startedNanos;
+  /** When conmon's wrapper had both FIFOs open: the cost of getting conmon going, apart from its work. */
+  private volatile long handshakeNanos;
 
   private record Event(SyncMessage message, String failure) {
   }
 
-  private ConmonLaunch(Path syncFifo, Path startFifo, Process wrapper, ObjectMapper json, int expectedMessages) {
+  private ConmonLaunch(Path syncFifo, Path startFifo, Process wrapper, ObjectMapper json, int expectedMessages,
+      long startedNanos) {
+    this.startedNanos = startedNanos;
     this.syncFifo = syncFifo;
     this.startFifo = startFifo;
     this.wrapper = wrapper;
@@ -94,13 +99,14 @@ public final class ConmonLaunch implements AutoCloseable {
     }
     log.debug("starting {}", builder.command());
     Process process;
+    long spawnedAt = System.nanoTime();
     try {
       process = builder.start();
     } catch (IOException e) {
       deleteFifos(sync, start);
       throw e;
     }
-    return new ConmonLaunch(sync, start, process, json, expectedMessages);
+    return new ConmonLaunch(sync, start, process, json, expectedMessages, spawnedAt);
   }
 
   /**
@@ -137,6 +143,7 @@ public final class ConmonLaunch implements AutoCloseable {
         }
       }
       handshakeDone = !closing;
+      handshakeNanos = System.nanoTime();
       int received = 0;
       ByteArrayOutputStream line = new ByteArrayOutputStream();
       int b;
@@ -172,6 +179,12 @@ public final class ConmonLaunch implements AutoCloseable {
       throw new IOException(event.failure());
     }
     return event.message();
+  }
+
+  /** Milliseconds from the spawn to the wrapper's opening of both FIFOs (conmon about to start); 0 before that. */
+  public double millisToHandshake() {
+    long at = handshakeNanos;
+    return at == 0 ? 0 : (at - startedNanos) / 1e6;
   }
 
   /** The pid of the wrapper, which became conmon's first process (it exits once conmon daemonizes). */
