@@ -11,23 +11,16 @@ import dev.berth.cri.v1.ImageStatusRequest;
 import dev.berth.cri.v1.ListImagesRequest;
 import dev.berth.cri.v1.PullImageRequest;
 import dev.berth.image.ImageStore;
-import dev.berth.image.RegistryHosts;
 import dev.berth.image.registry.HostileRegistry.Body;
 import dev.berth.image.registry.HostileRegistry.Served;
 import dev.berth.image.store.Digest;
-import io.grpc.ManagedChannel;
-import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -63,32 +56,23 @@ class HostileRegistryPullTest {
   private HostileRegistry registry;
   private ImageStore store;
   private ImageServiceGrpc.ImageServiceBlockingStub cri;
-  private final List<AutoCloseable> open = new ArrayList<>();
+  private RegistryPullFixture fixture;
   private final java.util.concurrent.ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
   private final byte[] config = HostileRegistry.configJson(2000);
 
   @BeforeEach
   void start() throws Exception {
-    open.add(callers::shutdownNow);
-    registry = HostileRegistry.start();
-    open.add(registry);
-    store = ImageStore.open(tmp.resolve("store"), new RegistryHosts(Map.of(), Set.of(), PROGRESS_TIMEOUT));
-    open.add(store);
-    String name = "hostile-" + System.nanoTime();
-    Server server = InProcessServerBuilder.forName(name).executor(Executors.newVirtualThreadPerTaskExecutor())
-        .addService(store.criService()).build().start();
-    ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
-    open.add(server::shutdownNow);
-    open.add(channel::shutdownNow);
-    cri = ImageServiceGrpc.newBlockingStub(channel);
+    fixture = new RegistryPullFixture(tmp.resolve("store"), PROGRESS_TIMEOUT, callers);
+    registry = fixture.registry;
+    store = fixture.store;
+    cri = fixture.cri;
   }
 
   @AfterEach
   void stop() throws Exception {
-    for (AutoCloseable c : open.reversed()) {
-      c.close();
-    }
+    fixture.close();
   }
+
 
   /** The tag serves a manifest of a layerless image whose config blob is the given body. */
   private Served imageWithConfig(String tag, long declaredSize, Body configBody) {

@@ -10,17 +10,12 @@ import dev.berth.cri.v1.ImageSpec;
 import dev.berth.cri.v1.ListImagesRequest;
 import dev.berth.cri.v1.PullImageRequest;
 import dev.berth.image.ImageStore;
-import dev.berth.image.RegistryHosts;
 import dev.berth.image.registry.HostileRegistry.Body;
 import dev.berth.image.registry.HostileRegistry.Served;
 import dev.berth.image.registry.HostileRegistry.Sink;
 import dev.berth.image.store.Digest;
-import io.grpc.ManagedChannel;
-import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -70,7 +65,7 @@ class ParallelLayerPullTest {
   private HostileRegistry registry;
   private ImageStore store;
   private ImageServiceGrpc.ImageServiceBlockingStub cri;
-  private final List<AutoCloseable> open = new ArrayList<>();
+  private RegistryPullFixture fixture;
   private final ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
 
   /** One layer: its blob (gzip), the digest of its tar, and the latch that lets its second half go. */
@@ -82,26 +77,17 @@ class ParallelLayerPullTest {
 
   @BeforeEach
   void start() throws Exception {
-    open.add(callers::shutdownNow);
-    registry = HostileRegistry.start();
-    open.add(registry);
-    store = ImageStore.open(tmp.resolve("store"), new RegistryHosts(Map.of(), Set.of(), PROGRESS_TIMEOUT));
-    open.add(store);
-    String name = "parallel-" + System.nanoTime();
-    Server server = InProcessServerBuilder.forName(name).executor(Executors.newVirtualThreadPerTaskExecutor())
-        .addService(store.criService()).build().start();
-    ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
-    open.add(server::shutdownNow);
-    open.add(channel::shutdownNow);
-    cri = ImageServiceGrpc.newBlockingStub(channel);
+    fixture = new RegistryPullFixture(tmp.resolve("store"), PROGRESS_TIMEOUT, callers);
+    registry = fixture.registry;
+    store = fixture.store;
+    cri = fixture.cri;
   }
 
   @AfterEach
   void stop() throws Exception {
-    for (AutoCloseable c : open.reversed()) {
-      c.close();
-    }
+    fixture.close();
   }
+
 
   @Test
   void layersDownloadTogetherAndUnpackAsTheyArriveYetStackInManifestOrder() throws Exception {

@@ -25,6 +25,11 @@ public final class Capabilities {
 
   private Capabilities() {}
 
+  /** Every capability the kernel names, in its order. */
+  public static List<String> known() {
+    return KNOWN;
+  }
+
   /**
    * Every capability the daemon itself may hand out: its own bounding set, as containerd gives
    * privileged containers. A capability outside it (a node that drops one) would fail the create.

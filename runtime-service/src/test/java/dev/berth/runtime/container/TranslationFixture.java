@@ -1,5 +1,6 @@
 package dev.berth.runtime.container;
 
+import dev.berth.runtime.oci.Capabilities;
 import dev.berth.runtime.oci.HostDevice;
 import dev.berth.runtime.oci.NamespacePlan;
 import dev.berth.runtime.oci.Seccomp;
@@ -19,15 +20,8 @@ import java.util.Optional;
 public final class TranslationFixture {
 
   static final String POD = "/run/berth/pods/5f0a";
-  static final List<String> ALL_CAPABILITIES = List.of(
-      "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-      "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-      "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
-      "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
-      "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-      "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN",
-      "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
-      "CAP_CHECKPOINT_RESTORE");
+  /** The node's bounding set in the golden files: every capability the kernel names, not this host's. */
+  static final List<String> ALL_CAPABILITIES = Capabilities.known();
 
   // The request (CRI ContainerConfig).
   List<String> command = List.of();

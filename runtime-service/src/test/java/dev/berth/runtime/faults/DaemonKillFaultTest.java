@@ -155,13 +155,7 @@ class DaemonKillFaultTest {
     // Released, runc create finishes with nobody waiting: a created container, conmon and all.
     killAndRestart(call, () -> stalls.release(StallPoints.RUNC_CREATE));
 
-    assertEquals(List.of(), containersOf(pod), "no half-made container is listed");
-    assertEquals(List.of(), ObjectTraces.of(env, halfMade), "left by the half-made container");
-    assertEquals(PodSandboxState.SANDBOX_READY, pod(pod).getState());
-    String retried = env.runContainer(pod, config);
-    assertEquals(ContainerState.CONTAINER_RUNNING, env.status(retried).getState());
-    removePod(pod);
-    assertEquals(List.of(), ObjectTraces.of(env, retried));
+    assertUndoneAndRetryRuns(pod, halfMade, config);
   }
 
   /**
@@ -186,13 +180,7 @@ class DaemonKillFaultTest {
 
     killAndRestart(call, () -> stalls.release(StallPoints.RUNC_CREATE));
 
-    assertEquals(List.of(), containersOf(pod), "no half-made container is listed");
-    assertEquals(List.of(), ObjectTraces.of(env, halfMade), "left by the half-made container");
-    assertEquals(PodSandboxState.SANDBOX_READY, pod(pod).getState());
-    String retried = env.runContainer(pod, config);
-    assertEquals(ContainerState.CONTAINER_RUNNING, env.status(retried).getState());
-    removePod(pod);
-    assertEquals(List.of(), ObjectTraces.of(env, retried));
+    assertUndoneAndRetryRuns(pod, halfMade, config);
     assertEquals(List.of(), ObjectTraces.of(env, pod));
   }
 
@@ -347,6 +335,18 @@ class DaemonKillFaultTest {
   @FunctionalInterface
   private interface WhileDown {
     void run() throws Exception;
+  }
+
+  /** After the restart: the half-made container left nothing, its pod is ready, and the kubelet's retry runs. */
+  private void assertUndoneAndRetryRuns(String pod, String halfMade, dev.berth.cri.v1.ContainerConfig config)
+      throws Exception {
+    assertEquals(List.of(), containersOf(pod), "no half-made container is listed");
+    assertEquals(List.of(), ObjectTraces.of(env, halfMade), "left by the half-made container");
+    assertEquals(PodSandboxState.SANDBOX_READY, pod(pod).getState());
+    String retried = env.runContainer(pod, config);
+    assertEquals(ContainerState.CONTAINER_RUNNING, env.status(retried).getState());
+    removePod(pod);
+    assertEquals(List.of(), ObjectTraces.of(env, retried));
   }
 
   private static void killAndRestart(CompletableFuture<?> call, WhileDown whileDown) throws Exception {
