@@ -225,6 +225,12 @@ public final class ConmonShim implements OciRuntime {
         log.warn("conmon {} for {} still running after delete; killing it", shim.get(), id);
         ProcessHandle.of(shim.get()).ifPresent(ProcessHandle::destroyForcibly);
       }
+    } else {
+      // No conmon: a launch a killed daemon cut short may have left its wrapper blocked on a FIFO.
+      for (long wrapper : ProcFs.wrappersOf(paths.containerDir(id))) {
+        log.info("killing conmon wrapper {} of {}, left by an interrupted launch", wrapper, id);
+        ProcessHandle.of(wrapper).ifPresent(ProcessHandle::destroyForcibly);
+      }
     }
     removeShimFiles(id);
     // An exec whose daemon crashed has nobody left to close it; its container's end is the last chance.

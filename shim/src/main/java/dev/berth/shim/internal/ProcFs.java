@@ -51,4 +51,35 @@ public final class ProcFs {
       return false;
     }
   }
+
+  /**
+   * The pids of conmon wrappers ({@code sh -c ... conmon-wrapper FIFO...}, see
+   * {@link ConmonLaunch#wrapper}) whose FIFOs are in {@code fifoDir}: a launch a killed daemon
+   * left with its wrapper blocked for good on opening a FIFO nobody will open again. Matched on
+   * the command line, which names this daemon's own FIFO path, never by pid alone.
+   */
+  public static List<Long> wrappersOf(Path fifoDir) {
+    List<Long> found = new java.util.ArrayList<>();
+    try (java.util.stream.Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      for (Path proc : (Iterable<Path>) procs::iterator) {
+        String name = proc.getFileName().toString();
+        if (name.isEmpty() || !Character.isDigit(name.charAt(0))) {
+          continue;
+        }
+        try {
+          List<String> argv = List.of(new String(Files.readAllBytes(proc.resolve("cmdline")),
+              StandardCharsets.UTF_8).split("\0"));
+          if (argv.size() > 4 && argv.get(3).equals("conmon-wrapper")
+              && fifoDir.equals(Path.of(argv.get(4)).getParent())) {
+            found.add(Long.parseLong(name));
+          }
+        } catch (IOException | RuntimeException gone) {
+          // Exited while listed, or not ours to read: not a wrapper of this launch.
+        }
+      }
+    } catch (IOException e) {
+      return found;
+    }
+    return found;
+  }
 }
