@@ -4,19 +4,19 @@ import dev.berth.image.ImageStore;
 import dev.berth.runtime.cgroup.CgroupModel;
 import dev.berth.runtime.store.RecordStore;
 import dev.berth.runtime.userns.IdmapStaging;
-import dev.berth.shim.ConmonShim;
+import dev.berth.shim.OciRuntime;
 import java.nio.file.Path;
 
 /** The real parts of the node a container holds, as {@link ContainerRelease} releases them. */
 public final class NodeContainerParts implements ContainerRelease.Node {
 
   private final RecordStore<Container> store;
-  private final ConmonShim shim;
+  private final OciRuntime shim;
   private final ImageStore images;
   private final CgroupModel cgroups;
   private final IdmapStaging idmap;
 
-  public NodeContainerParts(RecordStore<Container> store, ConmonShim shim, ImageStore images, CgroupModel cgroups,
+  public NodeContainerParts(RecordStore<Container> store, OciRuntime shim, ImageStore images, CgroupModel cgroups,
       IdmapStaging idmap) {
     this.store = store;
     this.shim = shim;

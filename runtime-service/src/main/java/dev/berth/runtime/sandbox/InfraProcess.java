@@ -6,7 +6,7 @@ import dev.berth.runtime.netns.PodNamespacePins;
 import dev.berth.runtime.oci.NamespacePlan;
 import dev.berth.runtime.oci.OciSpecJson;
 import dev.berth.runtime.userns.IdmapStaging;
-import dev.berth.shim.ConmonShim;
+import dev.berth.shim.OciRuntime;
 import dev.berth.shim.CreateRequest;
 import dev.berth.shim.CreatedProcess;
 import dev.berth.shim.RuntimeState;
@@ -32,7 +32,7 @@ public final class InfraProcess implements PodNamespaces {
   private static final Duration CREATE_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration KILL_WAIT = Duration.ofSeconds(10);
 
-  private final ConmonShim shim;
+  private final OciRuntime shim;
   private final Function<String, Path> objectDir;
   private final Path infraRootfs;
   private final int oomScoreAdj;
@@ -45,7 +45,7 @@ public final class InfraProcess implements PodNamespaces {
    * @param pins where the user namespace of a pod with its own is pinned
    * @param idmap where the infra's idmapped rootfs goes in such a pod
    */
-  public InfraProcess(ConmonShim shim, Function<String, Path> objectDir, Path infraRootfs, int oomScoreAdj,
+  public InfraProcess(OciRuntime shim, Function<String, Path> objectDir, Path infraRootfs, int oomScoreAdj,
       PodNamespacePins pins, IdmapStaging idmap) {
     this.shim = shim;
     this.objectDir = objectDir;
