@@ -25,16 +25,17 @@ public final class DaemonMeters implements AutoCloseable {
 
   public DaemonMeters(MeterRegistry registry) {
     this.registry = registry;
-    new JvmMemoryMetrics().bindTo(registry);
-    gc.bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ClassLoaderMetrics().bindTo(registry);
     // Two of Micrometer's processor meters fail promtool's lint under the names Micrometer's
     // Prometheus naming gives them: "system_cpu_count" (a gauge ending in _count, reserved for
     // histograms) and "process_cpu_time_ns_total" (an abbreviated unit). The CPU time is served
     // under the name every Prometheus client library uses; the CPU count is left out.
+    // The filter goes first: Micrometer applies a filter only to meters registered after it.
     registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("system.cpu.count")
         || id.getName().equals("process.cpu.time")));
+    new JvmMemoryMetrics().bindTo(registry);
+    gc.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
     if (ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os) {
       FunctionCounter.builder("process.cpu", os, bean -> bean.getProcessCpuTime() / 1e9).baseUnit("seconds")
           .description("Total user and system CPU time spent in seconds").register(registry);
