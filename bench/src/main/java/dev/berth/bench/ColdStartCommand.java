@@ -1,6 +1,8 @@
 package dev.berth.bench;
 
+import dev.berth.bench.workload.BenchOptions;
 import dev.berth.bench.workload.ColdStart;
+import dev.berth.bench.workload.Target;
 import dev.berth.cri.client.CriClient;
 import dev.berth.cri.v1.VersionRequest;
 import io.grpc.StatusRuntimeException;

@@ -1,12 +1,14 @@
 package dev.berth.bench;
 
+import dev.berth.bench.compare.Ratios;
 import dev.berth.bench.registry.ImagePusher;
 import dev.berth.bench.registry.LocalRegistry;
 import dev.berth.bench.registry.RandomImage;
 import dev.berth.bench.report.JsonReport;
-import dev.berth.bench.report.Ratios;
+import dev.berth.bench.report.Ratio;
 import dev.berth.bench.report.Recorder;
 import dev.berth.bench.report.TableReport;
+import dev.berth.bench.workload.BenchOptions;
 import dev.berth.bench.workload.ColdStart;
 import dev.berth.bench.workload.CriPods;
 import dev.berth.bench.workload.ImagePull;
@@ -16,6 +18,7 @@ import dev.berth.bench.workload.PodFleet;
 import dev.berth.bench.workload.PodStart;
 import dev.berth.bench.workload.Rootfs;
 import dev.berth.bench.workload.Scrape;
+import dev.berth.bench.workload.Target;
 import dev.berth.cri.client.CriClient;
 import dev.berth.cri.v1.VersionRequest;
 import java.net.InetAddress;
@@ -149,9 +152,9 @@ final class RunCommand implements Callable<Integer> {
 
     TableReport.print(recorder, System.out);
     boolean compared = parsed.size() >= 2;
-    List<Ratios.Ratio> ratios = compared
+    List<Ratio> ratios = compared
         ? Ratios.compute(recorder, parsed.get(0).name(), parsed.get(1).name()) : List.of();
-    List<Ratios.Ratio> phases = compared
+    List<Ratio> phases = compared
         ? Ratios.podStartPhases(recorder, parsed.get(0).name(), parsed.get(1).name()) : List.of();
     if (json != null) {
       JsonReport.write(JsonReport.document(OffsetDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME),

@@ -14,12 +14,12 @@ public final class JsonReport {
       double p99, double max) {}
 
   public record Document(String date, String host, int cores, Map<String, Object> settings, List<Row> results,
-      List<Recorder.Skip> skipped, List<Ratios.Ratio> ratios, List<Ratios.Ratio> podStartPhases) {}
+      List<Recorder.Skip> skipped, List<Ratio> ratios, List<Ratio> podStartPhases) {}
 
   private JsonReport() {}
 
   public static Document document(String date, String host, Map<String, Object> settings, Recorder recorder,
-      List<Ratios.Ratio> ratios, List<Ratios.Ratio> podStartPhases) {
+      List<Ratio> ratios, List<Ratio> podStartPhases) {
     List<Row> rows = recorder.series().stream().map(series -> {
       Summary s = Summary.of(series.values());
       Recorder.Key key = series.key();

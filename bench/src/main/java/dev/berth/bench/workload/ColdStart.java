@@ -1,8 +1,6 @@
 package dev.berth.bench.workload;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.berth.bench.BenchOptions;
-import dev.berth.bench.Target;
 import dev.berth.bench.report.Recorder;
 import dev.berth.cri.client.CriClient;
 import dev.berth.cri.v1.VersionRequest;

@@ -1,7 +1,5 @@
 package dev.berth.bench.workload;
 
-import dev.berth.bench.BenchOptions;
-import dev.berth.bench.Target;
 import dev.berth.cri.client.CriClient;
 import dev.berth.cri.v1.ContainerConfig;
 import dev.berth.cri.v1.ContainerMetadata;

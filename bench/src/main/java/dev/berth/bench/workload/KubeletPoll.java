@@ -1,6 +1,5 @@
 package dev.berth.bench.workload;
 
-import dev.berth.bench.BenchOptions;
 import dev.berth.bench.report.Recorder;
 import dev.berth.cri.v1.ContainerStatusRequest;
 import dev.berth.cri.v1.ListContainerStatsRequest;

@@ -1,7 +1,5 @@
 package dev.berth.bench.workload;
 
-import dev.berth.bench.BenchOptions;
-import dev.berth.bench.Target;
 import dev.berth.bench.report.Recorder;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

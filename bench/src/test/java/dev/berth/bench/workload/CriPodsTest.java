@@ -2,8 +2,6 @@ package dev.berth.bench.workload;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.berth.bench.BenchOptions;
-import dev.berth.bench.Target;
 import dev.berth.cri.client.CriClient;
 import dev.berth.cri.v1.NamespaceMode;
 import dev.berth.cri.v1.PodSandboxConfig;

@@ -1,4 +1,4 @@
-package dev.berth.bench;
+package dev.berth.bench.workload;
 
 import java.net.URI;
 import java.nio.file.Path;

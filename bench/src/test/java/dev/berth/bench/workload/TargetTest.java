@@ -1,4 +1,4 @@
-package dev.berth.bench;
+package dev.berth.bench.workload;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

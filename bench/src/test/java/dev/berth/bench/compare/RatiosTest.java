@@ -1,8 +1,10 @@
-package dev.berth.bench.report;
+package dev.berth.bench.compare;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.berth.bench.report.Ratio;
+import dev.berth.bench.report.Recorder;
 import dev.berth.bench.workload.ColdStart;
 import dev.berth.bench.workload.ImagePull;
 import dev.berth.bench.workload.KubeletPoll;
@@ -19,8 +21,8 @@ class RatiosTest {
     }
   }
 
-  private static Ratios.Ratio kubeletPoll(Recorder recorder) {
-    List<Ratios.Ratio> ratios = Ratios.compute(recorder, "a", "b");
+  private static Ratio kubeletPoll(Recorder recorder) {
+    List<Ratio> ratios = Ratios.compute(recorder, "a", "b");
     return ratios.stream().filter(r -> r.name().equals("kubelet-poll p99")).findFirst().orElseThrow();
   }
 
@@ -36,7 +38,7 @@ class RatiosTest {
     poll(recorder, "b", KubeletPoll.RELIST_WITH_STATS, 30, 40, 35);
     poll(recorder, "a", KubeletPoll.RELIST, 8, 16, 12);
     poll(recorder, "b", KubeletPoll.RELIST, 4, 8, 6);
-    Ratios.Ratio ratio = kubeletPoll(recorder);
+    Ratio ratio = kubeletPoll(recorder);
     assertEquals(KubeletPoll.RELIST_WITH_STATS, ratio.metric());
     assertEquals("p99", ratio.statistic());
     assertEquals(0.5, ratio.value());
@@ -51,7 +53,7 @@ class RatiosTest {
     poll(recorder, "a", KubeletPoll.RELIST_WITH_STATS, 10, 20);
     poll(recorder, "a", KubeletPoll.RELIST, 8, 12);
     poll(recorder, "b", KubeletPoll.RELIST, 6, 24);
-    Ratios.Ratio ratio = kubeletPoll(recorder);
+    Ratio ratio = kubeletPoll(recorder);
     assertEquals(KubeletPoll.RELIST, ratio.metric());
     assertEquals(0.5, ratio.value());
   }
@@ -62,7 +64,7 @@ class RatiosTest {
     }
   }
 
-  private static Ratios.Ratio named(List<Ratios.Ratio> ratios, String name) {
+  private static Ratio named(List<Ratio> ratios, String name) {
     return ratios.stream().filter(r -> r.name().equals(name)).findFirst().orElseThrow();
   }
 
@@ -80,9 +82,9 @@ class RatiosTest {
     record(recorder, "a", PodStart.SHARED_PID_NAME, "teardown sequential", 900);
     record(recorder, "b", PodStart.SHARED_PID_NAME, "teardown sequential", 100);
 
-    List<Ratios.Ratio> phases = Ratios.podStartPhases(recorder, "a", "b");
-    assertEquals(List.of(0.5, 0.3, 0.8), phases.stream().map(Ratios.Ratio::value).toList());
-    Ratios.Ratio headline = named(Ratios.compute(recorder, "a", "b"), "pod-start p50");
+    List<Ratio> phases = Ratios.podStartPhases(recorder, "a", "b");
+    assertEquals(List.of(0.5, 0.3, 0.8), phases.stream().map(Ratio::value).toList());
+    Ratio headline = named(Ratios.compute(recorder, "a", "b"), "pod-start p50");
     assertEquals(0.8, headline.value());
     assertEquals(PodStart.SHARED_PID_NAME, headline.workload());
     assertEquals(PodStart.SEQUENTIAL, headline.metric());
@@ -110,7 +112,7 @@ class RatiosTest {
     record(recorder, "b", ImagePull.NAME, ImagePull.PULL + " 50MB", 1000, 1000, 1000);
     record(recorder, "a", ImagePull.NAME, "RemoveImage", 5);
     record(recorder, "b", ImagePull.NAME, "RemoveImage", 50);
-    Ratios.Ratio pull = named(Ratios.compute(recorder, "a", "b"), "pull");
+    Ratio pull = named(Ratios.compute(recorder, "a", "b"), "pull");
     assertEquals(ImagePull.PULL + " 50MB", pull.metric());
     assertEquals(0.9, pull.value());
     assertNull(named(Ratios.compute(recorder, "a", "b"), "cold-start").value());

@@ -1,5 +1,8 @@
-package dev.berth.bench.report;
+package dev.berth.bench.compare;
 
+import dev.berth.bench.report.Ratio;
+import dev.berth.bench.report.Recorder;
+import dev.berth.bench.report.Summary;
 import dev.berth.bench.workload.ColdStart;
 import dev.berth.bench.workload.ImagePull;
 import dev.berth.bench.workload.KubeletPoll;
@@ -24,8 +27,6 @@ import java.util.Locale;
  * </ul>
  */
 public final class Ratios {
-
-  public record Ratio(String name, String workload, String metric, String statistic, Double value) {}
 
   private static final List<String> POD_START_WORKLOADS = List.of(PodStart.NAME, PodStart.SHARED_PID_NAME);
 
