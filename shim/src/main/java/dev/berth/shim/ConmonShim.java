@@ -37,8 +37,9 @@ import java.util.function.BiConsumer;
 
 /**
  * Runs containers through one conmon per container process, with runc (or crun) as the OCI
- * runtime, or without a conmon when nothing needs one ({@link DetachedRuntime}). Stateless apart from the files it keeps under the configured directories, so a new
- * instance after a daemon restart sees the same containers.
+ * runtime, or without a conmon when nothing needs one ({@link DetachedRuntime}). Stateless apart
+ * from the files it keeps under the configured directories, so a new instance after a daemon
+ * restart sees the same containers.
  */
 public final class ConmonShim implements OciRuntime, DetachedRuntime {
   private static final Logger log = LoggerFactory.getLogger(ConmonShim.class);
