@@ -104,6 +104,7 @@ class PodNamespacesTest {
         PodNamespace.UTS));
     assertEquals(NamespacePlan.NEW, pinned.joinPath(sandbox(0), PodNamespace.PID));
     assertFalse(pinned.hasShim());
+    assertTrue(pinned.holderAlive(sandbox(0)), "no process to die: the shim monitor never settles such a pod");
     assertEquals(0, pinned.holderPid(sandbox(0)));
   }
 
