@@ -37,10 +37,11 @@ import java.util.function.BiConsumer;
 
 /**
  * Runs containers through one conmon per container process, with runc (or crun) as the OCI
- * runtime. Stateless apart from the files it keeps under the configured directories, so a new
- * instance after a daemon restart sees the same containers.
+ * runtime, or without a conmon when nothing needs one ({@link DetachedRuntime}). Stateless apart
+ * from the files it keeps under the configured directories, so a new instance after a daemon
+ * restart sees the same containers.
  */
-public final class ConmonShim implements OciRuntime {
+public final class ConmonShim implements OciRuntime, DetachedRuntime {
   private static final Logger log = LoggerFactory.getLogger(ConmonShim.class);
   private static final Duration RUNTIME_TIMEOUT = Duration.ofSeconds(30);
   /** Exit files, attach sockets and pid files are for the daemon alone, from their first moment. */
@@ -191,6 +192,65 @@ public final class ConmonShim implements OciRuntime {
     removeShimFiles(id);
   }
 
+  @Override
+  public long runDetached(String id, Path bundle, String runtimeHandler, Duration timeout) throws ShimException {
+    ShimPaths.checkId(id);
+    if (config.runtimeOf(runtimeHandler).isEmpty()) {
+      throw new ShimException("runtime handler \"" + runtimeHandler + "\" is not configured");
+    }
+    if (!Files.isRegularFile(bundle.resolve("config.json"))) {
+      throw new ShimException("bundle " + bundle + " has no config.json");
+    }
+    Path dir = paths.containerDir(id);
+    try {
+      if (Files.exists(dir)) {
+        throw new ShimException("container " + id + " already has shim files in " + dir + "; delete it first");
+      }
+      Files.createDirectories(dir, OWNER_ONLY);
+      rememberHandler(id, runtimeHandler);
+    } catch (IOException e) {
+      throw new ShimException("preparing shim files for " + id + ": " + e.getMessage(), e);
+    }
+    long started = System.nanoTime();
+    try {
+      RuncCli.Result result = runtimeOf(id).runDetached(paths.detachedRunErrors(id), timeout, "run", "--detach",
+          "--bundle", bundle.toAbsolutePath().toString(), "--pid-file", paths.containerPidFile(id).toString(), id);
+      if (!result.ok()) {
+        throw new ShimException("running container " + id + ": " + result.error());
+      }
+      long pid = ProcFs.readPid(paths.containerPidFile(id))
+          .orElseThrow(() -> new ShimException("running container " + id + ": the runtime wrote no pid file"));
+      // Read at once: runc has just started it, so this is its start time, not a recycled pid's.
+      long startTime = ProcFs.startTime(pid)
+          .orElseThrow(() -> new ShimException("running container " + id + ": its process " + pid + " ended at once"));
+      Files.writeString(paths.detachedFile(id), pid + " " + startTime + "\n");
+      Files.deleteIfExists(paths.detachedRunErrors(id));
+      log.debug("ran {} detached, pid {}, in {} ms", id, pid, (System.nanoTime() - started) / 1_000_000);
+      return pid;
+    } catch (ShimException e) {
+      undoCreate(id);
+      throw e;
+    } catch (IOException e) {
+      undoCreate(id);
+      throw new ShimException("running container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public boolean isDetached(String id) {
+    return Files.exists(paths.detachedFile(ShimPaths.checkId(id)));
+  }
+
+  @Override
+  public boolean isDetachedRunning(String id) {
+    try {
+      String[] fields = Files.readString(paths.detachedFile(ShimPaths.checkId(id))).strip().split(" ");
+      return fields.length == 2 && ProcFs.isRunning(Long.parseLong(fields[0]), Long.parseLong(fields[1]));
+    } catch (IOException | NumberFormatException e) {
+      return false;
+    }
+  }
+
   public void start(String id) throws ShimException {
     check(runtime(ShimPaths.checkId(id), "start", id));
   }
@@ -225,8 +285,9 @@ public final class ConmonShim implements OciRuntime {
         log.warn("conmon {} for {} still running after delete; killing it", shim.get(), id);
         ProcessHandle.of(shim.get()).ifPresent(ProcessHandle::destroyForcibly);
       }
-    } else {
+    } else if (!Files.exists(paths.detachedFile(id))) {
       // No conmon: a launch a killed daemon cut short may have left its wrapper blocked on a FIFO.
+      // (A container run detached never had a conmon, nor a wrapper.)
       for (long wrapper : ProcFs.wrappersOf(paths.containerDir(id))) {
         log.info("killing conmon wrapper {} of {}, left by an interrupted launch", wrapper, id);
         ProcessHandle.of(wrapper).ifPresent(ProcessHandle::destroyForcibly);

@@ -427,6 +427,44 @@ class ConmonShimTest {
     await("conmon exits after its container", () -> !restarted.isShimAlive("detached"));
   }
 
+  /** One runtime call and no conmon: the process runs, outlives this JVM, and its end is read from /proc. */
+  @Test
+  void aDetachedContainerRunsWithoutAShimAndItsEndIsSeenInProc() throws Exception {
+    Path bundle = bundles.bundle("noshim", "sleep", "60");
+    created.add("noshim");
+    long pid = shim.runDetached("noshim", bundle, "", WAIT);
+
+    RuntimeState state = shim.state("noshim").orElseThrow();
+    assertEquals(RuntimeState.Status.RUNNING, state.status(), "created and started in the one call");
+    assertEquals(pid, state.pid());
+    assertTrue(shim.isDetached("noshim"));
+    assertTrue(shim.isDetachedRunning("noshim"));
+    assertFalse(shim.isShimAlive("noshim"), "no conmon");
+    assertFalse(Files.exists(bundles.config.persistDir().resolve("noshim").resolve("conmon.pid")));
+    assertTrue(ProcessHandle.current().descendants().noneMatch(p -> p.pid() == pid),
+        "not this JVM's descendant, or it would die with it");
+    // A fresh shim, as after a daemon restart, knows it from the files alone.
+    assertTrue(new ConmonShim(bundles.config).isDetachedRunning("noshim"));
+
+    shim.kill("noshim", 9, false);
+    await("the detached container's end is seen in /proc", () -> !shim.isDetachedRunning("noshim"));
+    assertEquals(RuntimeState.Status.STOPPED, shim.state("noshim").orElseThrow().status());
+    shim.delete("noshim");
+    assertEquals(Optional.empty(), shim.state("noshim"));
+    assertFalse(shim.isDetached("noshim"));
+    assertFalse(Files.exists(bundles.config.persistDir().resolve("noshim")));
+  }
+
+  @Test
+  void aDetachedRunThatFailsCarriesTheRuntimeErrorAndLeavesNothing() throws Exception {
+    Path bundle = bundles.bundle("brokenrun", "/no/such/binary");
+    created.add("brokenrun");
+    ShimException e = assertThrows(ShimException.class, () -> shim.runDetached("brokenrun", bundle, "", WAIT));
+    assertTrue(e.getMessage().contains("/no/such/binary"), e.getMessage());
+    assertEquals(Optional.empty(), shim.state("brokenrun"));
+    assertFalse(Files.exists(bundles.config.persistDir().resolve("brokenrun")));
+  }
+
   @Test
   void createFailureCarriesTheRuntimeError() throws Exception {
     Path bundle = bundles.bundle("broken", "/no/such/binary");

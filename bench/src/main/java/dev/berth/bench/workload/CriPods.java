@@ -45,7 +45,7 @@ public final class CriPods {
     PER_CONTAINER(NamespaceMode.CONTAINER),
     /**
      * One PID namespace for the whole pod ({@code shareProcessNamespace: true}): the runtime
-     * needs an infra process to hold it (Berth's infra under its own conmon, containerd's pause).
+     * needs an infra process to hold it (Berth's catatonit run by runc without a conmon, containerd's pause).
      */
     SHARED_BY_POD(NamespaceMode.POD);
 

@@ -61,7 +61,7 @@ public record BerthConfig(
       "crun", Path.of("/usr/bin/crun"));
 
   /**
-   * When a pod gets an infra process (catatonit under conmon) to hold its namespaces.
+   * When a pod gets an infra process (catatonit, run by runc without a conmon) to hold its namespaces.
    * {@code ALWAYS}: every pod, as a pause container does. {@code WHEN_NEEDED}: only pods whose
    * containers share one PID namespace (the infra is their pid 1) or that set sysctls (runc
    * applies them as it creates the infra); the others get their IPC and UTS namespaces pinned

@@ -6,9 +6,8 @@ import dev.berth.runtime.netns.PodNamespacePins;
 import dev.berth.runtime.oci.NamespacePlan;
 import dev.berth.runtime.oci.OciSpecJson;
 import dev.berth.runtime.userns.IdmapStaging;
+import dev.berth.shim.DetachedRuntime;
 import dev.berth.shim.OciRuntime;
-import dev.berth.shim.CreateRequest;
-import dev.berth.shim.CreatedProcess;
 import dev.berth.shim.RuntimeState;
 import dev.berth.shim.ShimException;
 import java.io.IOException;
@@ -21,9 +20,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A pod whose namespaces are held by an infra process: catatonit under its own conmon, as pid 1
- * of the pod's PID namespace when its containers share one. Its containers join the infra's
- * namespaces through {@code /proc/<infra pid>/ns/}.
+ * A pod whose namespaces are held by an infra process: catatonit, as pid 1 of the pod's PID
+ * namespace when its containers share one. Its containers join the infra's namespaces through
+ * {@code /proc/<infra pid>/ns/}. It has no log, stdio, exec or attach, so it runs without a conmon
+ * ({@link DetachedRuntime}): one {@code runc run --detach}, and its end is seen in /proc by the
+ * shim monitor ({@link #holderAlive}). Pods run by an earlier Berth have theirs under a conmon,
+ * which is watched, stopped and deleted as before.
  */
 public final class InfraProcess implements PodNamespaces {
 
@@ -33,6 +35,7 @@ public final class InfraProcess implements PodNamespaces {
   private static final Duration KILL_WAIT = Duration.ofSeconds(10);
 
   private final OciRuntime shim;
+  private final DetachedRuntime detached;
   private final Function<String, Path> objectDir;
   private final Path infraRootfs;
   private final int oomScoreAdj;
@@ -40,14 +43,17 @@ public final class InfraProcess implements PodNamespaces {
   private final IdmapStaging idmap;
 
   /**
+   * @param shim what stops, inspects and deletes the infra (and holds those of earlier Berths under a conmon)
+   * @param detached what runs the infra without a conmon
    * @param objectDir the sandbox's directory, where the infra's bundle goes
    * @param infraRootfs the built-in catatonit rootfs ({@link InfraRootfs})
    * @param pins where the user namespace of a pod with its own is pinned
    * @param idmap where the infra's idmapped rootfs goes in such a pod
    */
-  public InfraProcess(OciRuntime shim, Function<String, Path> objectDir, Path infraRootfs, int oomScoreAdj,
-      PodNamespacePins pins, IdmapStaging idmap) {
+  public InfraProcess(OciRuntime shim, DetachedRuntime detached, Function<String, Path> objectDir, Path infraRootfs,
+      int oomScoreAdj, PodNamespacePins pins, IdmapStaging idmap) {
     this.shim = shim;
+    this.detached = detached;
     this.objectDir = objectDir;
     this.infraRootfs = infraRootfs;
     this.oomScoreAdj = oomScoreAdj;
@@ -71,12 +77,9 @@ public final class InfraProcess implements PodNamespaces {
     OciSpecJson.write(bundle, InfraOciSpec.of(pod.spec(), rootfs, pod.hostname(), pod.netnsPath(),
         pod.cgroupParent() + "/" + pod.id(), oomScoreAdj, userNamespace));
     pod.times().mark("bundle");
-    CreatedProcess infra = shim.create(new CreateRequest(pod.id(), bundle, null, false, false, false,
-        CREATE_TIMEOUT, pod.spec().runtimeHandler(), null));
-    pod.times().mark("infra create");
-    shim.start(pod.id());
-    pod.times().mark("infra start");
-    return infra.containerPid();
+    long pid = detached.runDetached(pod.id(), bundle, pod.spec().runtimeHandler(), CREATE_TIMEOUT);
+    pod.times().mark("infra run");
+    return pid;
   }
 
   @Override
@@ -88,7 +91,7 @@ public final class InfraProcess implements PodNamespaces {
     return "/proc/" + sandbox.infraPid() + "/ns/" + kind.procName();
   }
 
-  /** Running by runc's account; when runc itself fails, a live conmon still holding the infra counts. */
+  /** Running by runc's account; when runc itself fails, a live infra (or conmon still holding it) counts. */
   @Override
   public boolean alive(Sandbox sandbox) {
     String id = sandbox.id();
@@ -97,12 +100,19 @@ public final class InfraProcess implements PodNamespaces {
       return state.isPresent() && state.get().status() == RuntimeState.Status.RUNNING;
     } catch (ShimException e) {
       // runc itself failing (its binary missing after an upgrade, say) is no proof the pod is gone:
-      // its conmon, alive, still holds the infra. Marking it not ready would be for good.
-      boolean shimAlive = shim.isShimAlive(id);
-      log.warn("pod sandbox {}: runtime state unknown ({}); its shim is {}", id, e.getMessage(),
-          shimAlive ? "alive, so it stays ready" : "gone");
-      return shimAlive;
+      // the infra, alive, still holds its namespaces. Marking it not ready would be for good.
+      boolean holderAlive = holderAlive(sandbox);
+      log.warn("pod sandbox {}: runtime state unknown ({}); its infra is {}", id, e.getMessage(),
+          holderAlive ? "alive, so it stays ready" : "gone");
+      return holderAlive;
     }
+  }
+
+  /** The infra process itself; for an infra of an earlier Berth, the conmon that holds it. */
+  @Override
+  public boolean holderAlive(Sandbox sandbox) {
+    String id = sandbox.id();
+    return detached.isDetached(id) ? detached.isDetachedRunning(id) : shim.isShimAlive(id);
   }
 
   @Override
@@ -128,7 +138,7 @@ public final class InfraProcess implements PodNamespaces {
   }
 
   /**
-   * runc delete --force (which kills it first) and the conmon's files; then, in a pod with its own
+   * runc delete --force (which kills it first) and the shim's files; then, in a pod with its own
    * user namespace, the infra's idmapped rootfs (no longer in use) and the namespace's pin.
    */
   @Override

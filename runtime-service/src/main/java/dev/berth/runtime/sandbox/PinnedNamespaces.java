@@ -94,6 +94,12 @@ public final class PinnedNamespaces implements PodNamespaces {
     return false;
   }
 
+  /** Files cannot die; whether they are still pinned is {@link #alive}'s question, at start-up. */
+  @Override
+  public boolean holderAlive(Sandbox sandbox) {
+    return true;
+  }
+
   @Override
   public long holderPid(Sandbox sandbox) {
     return 0;

@@ -40,8 +40,17 @@ public interface PodNamespaces {
   /** Whether the namespaces the pod was made with still exist (at start-up, after a restart). */
   boolean alive(Sandbox sandbox);
 
-  /** Whether a shim (conmon) holds them: its death makes the pod not ready, so it is watched. */
+  /**
+   * Whether a process holds them (the infra, or the conmon of an infra run by an earlier Berth):
+   * its death makes the pod not ready, so the shim monitor watches it ({@link #holderAlive}).
+   */
   boolean hasShim();
+
+  /**
+   * Whether the process that holds them still runs, read from /proc without spawning anything
+   * (the shim monitor asks every second); true when files hold them.
+   */
+  boolean holderAlive(Sandbox sandbox);
 
   /** A process inside the pod's namespaces, network included; 0 when only files hold them. */
   long holderPid(Sandbox sandbox);

@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -208,10 +209,17 @@ public final class SandboxManager implements ShimOwner {
         .map(Sandbox::id).toList();
   }
 
+  /** The infra process itself, or the conmon of an infra run by an earlier Berth; a pod gone meanwhile is not asked about. */
+  @Override
+  public boolean alive(ConmonShim shims, String id) {
+    return sandboxes.get(id).map(sandbox -> namespaces(sandbox).holderAlive(sandbox)).orElse(true);
+  }
+
   /**
-   * Called when a ready sandbox's infra conmon is found dead (by the ShimMonitor): the pod can no
-   * longer be trusted, so it becomes NOT_READY and the kubelet will recreate it. An infra left
-   * running without its shim is killed, as for a container whose shim died.
+   * Called when a ready sandbox's infra (or the conmon holding it) is found dead by the
+   * ShimMonitor: the pod can no longer be trusted, so it becomes NOT_READY and the kubelet will
+   * recreate it. An infra left running without its conmon is killed, as for a container whose
+   * shim died.
    */
   @Override
   public void onShimDeath(String id) {
@@ -220,11 +228,10 @@ public final class SandboxManager implements ShimOwner {
     }
     locks.run(id, () -> {
       Sandbox sandbox = sandboxes.get(id).orElse(null);
-      if (sandbox == null || sandbox.state() != SandboxState.READY || parts.shim().isShimAlive(id)) {
+      if (sandbox == null || sandbox.state() != SandboxState.READY || namespaces(sandbox).holderAlive(sandbox)) {
         return;
       }
-      String why = parts.shim().exit(id).map(exit -> "its infra process exited with code " + exit.exitCode())
-          .orElse("its infra shim (conmon) died");
+      String why = infraEnd(sandbox);
       try {
         OrphanedProcesses.kill(parts.shim(), id);
       } catch (ShimException e) {
@@ -241,6 +248,21 @@ public final class SandboxManager implements ShimOwner {
       sandboxes.put(id, notReady);
       log.warn("pod sandbox {} ({}): {}; marked not ready", id, sandbox.spec().pod().key(), why);
     });
+  }
+
+  /**
+   * How the infra ended, for the log: conmon's exit file for an infra it held; for one without a
+   * conmon, the exit status while the process is still an unreaped zombie.
+   */
+  private String infraEnd(Sandbox sandbox) {
+    Optional<String> code = parts.shim().exit(sandbox.id()).map(exit -> Integer.toString(exit.exitCode()))
+        .or(() -> {
+          OptionalInt zombie = OrphanedProcesses.zombieExitCode(sandbox.infraPid());
+          return zombie.isPresent() ? Optional.of(Integer.toString(zombie.getAsInt())) : Optional.empty();
+        });
+    return code.map(c -> "its infra process exited with code " + c)
+        .orElse(parts.shim().shimPid(sandbox.id()).isPresent() ? "its infra shim (conmon) died"
+            : "its infra process ended");
   }
 
   /**

@@ -169,7 +169,7 @@ public final class Daemon {
       NetworkNamespaces namespaces = new NetworkNamespaces(PrivateDirectory.create(state.resolve("netns")));
       PodNamespacePins pins = new PodNamespacePins(PrivateDirectory.create(state.resolve("podns")));
       PodNamespaceChoice podNamespaces = new PodNamespaceChoice(runtime.infraContainer(),
-          new InfraProcess(shim, sandboxStore::objectDir,
+          new InfraProcess(shim, shim, sandboxStore::objectDir,
               InfraRootfs.prepare(root.resolve(INFRA_ROOTFS), runtime.catatonit()), oomFloor, pins, idmap),
           new PinnedNamespaces(pins, namespaces, cgroups, idmap));
       // One release per kind of object, for every path that takes one down.

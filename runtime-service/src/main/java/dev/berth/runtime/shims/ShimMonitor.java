@@ -12,9 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Notices shims that die. conmon reports a container's exit, so a conmon killed (OOM killer, a
  * stray kill -9) would leave its container RUNNING forever and its pod READY. Every period this
- * checks the conmon of each object its owners name (live containers, ready pods with an infra)
- * through /proc (a zombie counts as dead) and hands the dead ones back to their owner. No CRI
- * call is needed for a death to be seen.
+ * checks the conmon of each object its owners name (live containers, ready pods with an infra;
+ * for an infra run without a conmon, the infra itself) through /proc (a zombie counts as dead)
+ * and hands the dead ones back to their owner. No CRI call is needed for a death to be seen.
  */
 public final class ShimMonitor implements AutoCloseable {
 
@@ -42,7 +42,7 @@ public final class ShimMonitor implements AutoCloseable {
   void check() {
     for (ShimOwner owner : owners) {
       for (String id : owner.idsWithShims()) {
-        if (!shim.isShimAlive(id)) {
+        if (!owner.alive(shim, id)) {
           settle(owner.kind() + " " + id, () -> owner.onShimDeath(id));
         }
       }

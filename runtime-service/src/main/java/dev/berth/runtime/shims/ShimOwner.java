@@ -1,5 +1,6 @@
 package dev.berth.runtime.shims;
 
+import dev.berth.shim.ConmonShim;
 import java.util.List;
 
 /**
@@ -14,6 +15,14 @@ public interface ShimOwner {
 
   /** The objects whose conmon should be alive now. */
   List<String> idsWithShims();
+
+  /**
+   * Whether what watches over {@code id}'s processes still runs. By default its conmon, as
+   * {@code shims} knows it; an owner whose objects may run without one (a pod's infra) says.
+   */
+  default boolean alive(ConmonShim shims, String id) {
+    return shims.isShimAlive(id);
+  }
 
   /**
    * The conmon of {@code id} was found dead. Settles the object; called again at the next check

@@ -127,12 +127,13 @@ class DaemonKillFaultTest {
   @Test
   void runPodSandboxKilledDuringTheInfraCreateIsUndoneAndTheRetrySucceeds() throws Exception {
     PodSandboxConfig config = env.sharedPidPodConfig("crash-infra").build();
-    stalls.arm(StallPoints.RUNC_CREATE);
+    stalls.arm(StallPoints.RUNC_RUN);
     CompletableFuture<?> call = inFlight(() -> env.runPod(config));
-    // By now: netns pinned, CNI added (an IP handed out), pod files and /dev/shm mounted, conmon up.
-    String halfMade = stalls.awaitReached(StallPoints.RUNC_CREATE);
+    // By now: netns pinned, CNI ADD under way beside the infra's bundle and shim directory.
+    String halfMade = stalls.awaitReached(StallPoints.RUNC_RUN);
 
-    killAndRestart(call, () -> stalls.release(StallPoints.RUNC_CREATE));
+    // Released, runc run finishes with nobody waiting: an infra running, orphaned, in its cgroup.
+    killAndRestart(call, () -> stalls.release(StallPoints.RUNC_RUN));
 
     assertTrue(pods().stream().noneMatch(p -> p.getId().equals(halfMade)
         || p.getMetadata().getName().equals("crash-infra")), pods().toString());

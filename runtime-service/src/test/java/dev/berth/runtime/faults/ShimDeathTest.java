@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A conmon killed under a running container or pod: the daemon notices without being asked,
- * kills the orphaned processes, reports the container exited and the pod not ready, and every
- * call afterwards works and leaves nothing behind.
+ * A conmon killed under a running container, or a pod's infra killed: the daemon notices without
+ * being asked, kills the orphaned processes, reports the container exited and the pod not ready,
+ * and every call afterwards works and leaves nothing behind.
  */
 @Tag("integration")
 @Timeout(120)
@@ -74,21 +74,29 @@ class ShimDeathTest extends PodTestCase {
     removePod(pod);
   }
 
+  /**
+   * The infra runs without a conmon of its own: it is the process whose death is watched. Killed,
+   * it takes the pod's PID namespace with it, and the pod becomes not ready without a CRI call.
+   */
   @Test
-  void aPodWhoseInfraShimDiesBecomesNotReadyAndCanBeRemoved() throws Exception {
-    String pod = env.runPod(env.sharedPidPodConfig("infra-shim").build());
+  void aPodWhoseInfraDiesBecomesNotReadyAndCanBeRemoved() throws Exception {
+    String pod = env.runPod(env.sharedPidPodConfig("infra-death").build());
     String id = env.runContainer(pod, env.containerConfig("tenant", "sleep", "600").build());
     long infra = Long.parseLong(env.podRecordField(pod, "infraPid"));
+    long tenant = Shims.containerPid(env, id);
+    assertFalse(Files.exists(env.daemon().dir().resolve("state/shims").resolve(pod).resolve("conmon.pid")),
+        "the infra has no conmon");
+    assertTrue(Shims.isRunning(infra));
 
-    Shims.kill(Shims.conmonPid(env, pod));
+    Shims.kill(infra);
 
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (podState(pod) != PodSandboxState.SANDBOX_NOTREADY) {
-      assertTrue(System.nanoTime() < deadline, "pod still ready 30 s after its infra shim died");
+      assertTrue(System.nanoTime() < deadline, "pod still ready 30 s after its infra died");
       Thread.sleep(50);
     }
-    assertFalse(Shims.isRunning(infra), "the orphaned infra process still runs");
-    // The pod's containers have shims of their own; the kubelet stops them with the pod.
+    // The kernel ends a PID namespace with its pid 1: the tenant went with the infra.
+    assertFalse(Shims.isRunning(tenant), "the pod's container outlived its PID namespace's pid 1");
     env.runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
     assertEquals(ContainerState.CONTAINER_EXITED, env.status(id).getState());
     env.runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());

@@ -10,8 +10,12 @@ import dev.berth.cri.v1.ListContainersRequest;
 import dev.berth.cri.v1.PodSandboxState;
 import dev.berth.cri.v1.PodSandboxStatusRequest;
 import dev.berth.cri.v1.RemoveContainerRequest;
+import dev.berth.cri.v1.RemovePodSandboxRequest;
 import dev.berth.cri.v1.StopContainerRequest;
+import dev.berth.cri.v1.StopPodSandboxRequest;
+import dev.berth.runtime.testing.ObjectTraces;
 import dev.berth.runtime.testing.PodTestCase;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -52,5 +56,51 @@ class PodRecoveryTest extends PodTestCase {
     env.runtime().stopContainer(StopContainerRequest.newBuilder().setContainerId(running).setTimeout(1).build());
     assertEquals(ContainerState.CONTAINER_EXITED, env.status(running).getState());
     env.runtime().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(running).build());
+  }
+
+  /**
+   * The infra runs with no conmon: a restarted daemon finds it by its files and runc, keeps the pod
+   * and its pid 1, and still notices when it ends.
+   */
+  @Test
+  void aSharedPidPodKeepsItsInfraThroughADaemonKillAndItsEndIsStillNoticed() throws Exception {
+    String pod = env.runPod(env.sharedPidPodConfig("recovered-infra").build());
+    String tenant = env.runContainer(pod, env.containerConfig("tenant", "sleep", "600").build());
+    long infra = Long.parseLong(env.podRecordField(pod, "infraPid"));
+
+    env.restartAfterKill();
+
+    assertEquals(PodSandboxState.SANDBOX_READY, podState(pod));
+    assertEquals(Long.toString(infra), env.podRecordField(pod, "infraPid"));
+    assertTrue(running(infra), "the infra outlived the daemon");
+    assertEquals("/catatonit -P ", env.runtime().execSync(ExecSyncRequest.newBuilder().setContainerId(tenant)
+        .addAllCmd(List.of("sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline")).setTimeout(10).build())
+        .getStdout().toStringUtf8(), "the container still sees the infra as its pid 1");
+
+    ProcessHandle.of(infra).orElseThrow().destroyForcibly();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (podState(pod) != PodSandboxState.SANDBOX_NOTREADY) {
+      assertTrue(System.nanoTime() < deadline, "the restarted daemon did not notice the infra's end in 30 s");
+      Thread.sleep(50);
+    }
+    env.runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+    assertEquals(ContainerState.CONTAINER_EXITED, env.status(tenant).getState());
+    env.runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+    assertEquals(List.of(), ObjectTraces.of(env, pod));
+  }
+
+  private static PodSandboxState podState(String pod) {
+    return env.runtime().podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(pod).build())
+        .getStatus().getState();
+  }
+
+  /** Alive and not a zombie. */
+  private static boolean running(long pid) throws java.io.IOException {
+    java.nio.file.Path stat = java.nio.file.Path.of("/proc", Long.toString(pid), "stat");
+    if (!java.nio.file.Files.exists(stat)) {
+      return false;
+    }
+    String text = java.nio.file.Files.readString(stat);
+    return text.charAt(text.lastIndexOf(')') + 2) != 'Z';
   }
 }

@@ -83,6 +83,11 @@ final class FakePodNode implements PodRelease.Node {
       }
 
       @Override
+      public boolean holderAlive(Sandbox sandbox) {
+        return held.contains(kind);
+      }
+
+      @Override
       public long holderPid(Sandbox sandbox) {
         return 0;
       }

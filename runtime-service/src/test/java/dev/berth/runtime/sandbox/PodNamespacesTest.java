@@ -27,7 +27,7 @@ class PodNamespacesTest {
   Path dir;
 
   /** Made of nothing it would run: only what it answers is asked here. */
-  private final InfraProcess infra = new InfraProcess(null, id -> Path.of("/nowhere", id), Path.of("/nowhere"), 0,
+  private final InfraProcess infra = new InfraProcess(null, null, id -> Path.of("/nowhere", id), Path.of("/nowhere"), 0,
       new PodNamespacePins(Path.of("/nowhere/podns")), null);
 
   private PinnedNamespaces pinned() {
@@ -104,6 +104,7 @@ class PodNamespacesTest {
         PodNamespace.UTS));
     assertEquals(NamespacePlan.NEW, pinned.joinPath(sandbox(0), PodNamespace.PID));
     assertFalse(pinned.hasShim());
+    assertTrue(pinned.holderAlive(sandbox(0)), "no process to die: the shim monitor never settles such a pod");
     assertEquals(0, pinned.holderPid(sandbox(0)));
   }
 

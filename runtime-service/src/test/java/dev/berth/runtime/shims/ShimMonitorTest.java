@@ -20,7 +20,7 @@ class ShimMonitorTest {
   Path dir;
 
   /** An owner that records what it was handed, and fails on the ids it is told to. */
-  private static final class RecordingOwner implements ShimOwner {
+  private static class RecordingOwner implements ShimOwner {
     final List<String> ids;
     final List<String> failing;
     final List<String> settled = new ArrayList<>();
@@ -88,5 +88,20 @@ class ShimMonitorTest {
       monitor.check();
     }
     assertEquals(List.of(), idle.settled);
+  }
+
+  /** A pod's infra runs without a conmon: its owner says whether it lives, and only the dead are settled. */
+  @Test
+  void anOwnerWhoseObjectsRunWithoutAConmonIsAskedItself() {
+    RecordingOwner pods = new RecordingOwner(List.of("alive", "dead"), List.of()) {
+      @Override
+      public boolean alive(ConmonShim shims, String id) {
+        return id.equals("alive");
+      }
+    };
+    try (ShimMonitor monitor = monitor(List.of(pods))) {
+      monitor.check();
+    }
+    assertEquals(List.of("dead"), pods.settled);
   }
 }

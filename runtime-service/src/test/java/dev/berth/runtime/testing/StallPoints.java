@@ -11,7 +11,8 @@ import java.time.Duration;
 
 /**
  * Real programs that stall at one chosen point so a test can kill the daemon there: a wrapper
- * around runc (the daemon's oci_runtime) that holds {@code runc create} or {@code runc start},
+ * around runc (the daemon's oci_runtime) that holds {@code runc create}, {@code runc start} or
+ * {@code runc run},
  * and a CNI plugin chained after the bridge that holds ADD or DEL. A point stalls once, when
  * armed: the program writes the object's id and the pid of its {@code sleep}, marks the point
  * reached and waits; {@link #release} ends the sleep and waits until the program has finished
@@ -23,6 +24,8 @@ public final class StallPoints implements AutoCloseable {
 
   public static final String RUNC_CREATE = "runc-create";
   public static final String RUNC_START = "runc-start";
+  /** {@code runc run --detach}: a pod's infra, run without a conmon. */
+  public static final String RUNC_RUN = "runc-run";
   public static final String CNI_ADD = "cni-ADD";
   public static final String CNI_DEL = "cni-DEL";
 
@@ -128,7 +131,7 @@ public final class StallPoints implements AutoCloseable {
         dir=%s
         sub=
         for arg in "$@"; do
-          case "$arg" in create|start) sub=$arg; break ;; esac
+          case "$arg" in create|start|run) sub=$arg; break ;; esac
         done
         if [ -n "$sub" ] && [ -e "$dir/runc-$sub.armed" ]; then
           rm -f "$dir/runc-$sub.armed"

@@ -10,6 +10,9 @@ import java.util.Optional;
 
 /** What /proc says about a process, read without spawning anything. */
 public final class ProcFs {
+  /** starttime is field 22 of /proc/PID/stat, counted here from the state (field 3). */
+  private static final int STARTTIME = 22 - 3;
+
   private ProcFs() {
   }
 
@@ -49,6 +52,42 @@ public final class ProcFs {
       return uuid >= 0 && uuid + 1 < argv.size() && argv.get(uuid + 1).equals(id);
     } catch (IOException e) {
       return false;
+    }
+  }
+
+  /**
+   * When {@code pid} started (field 22 of its stat, in clock ticks since boot); empty when there is
+   * no such process. With the pid it names one process for good: a recycled pid starts later.
+   */
+  public static java.util.OptionalLong startTime(long pid) {
+    return stat(pid).map(fields -> java.util.OptionalLong.of(Long.parseLong(fields[STARTTIME])))
+        .orElse(java.util.OptionalLong.empty());
+  }
+
+  /**
+   * Whether the process {@code pid} that started at {@code startTime} ({@link #startTime}) still
+   * runs: a zombie counts as ended, as does a recycled pid.
+   */
+  public static boolean isRunning(long pid, long startTime) {
+    return stat(pid).filter(fields -> !fields[0].equals("Z") && !fields[0].equals("X"))
+        .map(fields -> Long.parseLong(fields[STARTTIME]) == startTime).orElse(false);
+  }
+
+  /** The fields of /proc/PID/stat after the command's closing parenthesis, the state first. */
+  private static Optional<String[]> stat(long pid) {
+    if (pid <= 0) {
+      return Optional.empty();
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      int close = stat.lastIndexOf(')');
+      if (close < 0 || close + 2 >= stat.length()) {
+        return Optional.empty();
+      }
+      String[] fields = stat.substring(close + 2).trim().split(" ");
+      return fields.length > STARTTIME ? Optional.of(fields) : Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
     }
   }
 

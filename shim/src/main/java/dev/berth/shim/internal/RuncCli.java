@@ -123,6 +123,36 @@ public final class RuncCli {
   }
 
   /**
+   * Runs {@code runtime --root ROOT args...} when the container's process outlives the runtime
+   * ({@code run --detach}): that process inherits the runtime's stdio, so none of it may be a pipe
+   * this waits to see closed. stdin and stdout are /dev/null; stderr is the file {@code errors},
+   * read back into the result once the runtime has exited.
+   */
+  public Result runDetached(Path errors, Duration limit, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(runtime.toString(), "--root", root.toString()));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command)
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(errors.toFile())
+        .start();
+    try {
+      if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        throw new IOException(String.join(" ", command) + " did not finish within " + limit);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while running " + command, e);
+    }
+    Result result = new Result(command, List.of(args), process.exitValue(), "",
+        java.nio.file.Files.readString(errors, StandardCharsets.UTF_8));
+    log.debug("{} -> {}", command, result.exitCode());
+    return result;
+  }
+
+  /**
    * A virtual thread is fine here, unlike for conmon's FIFOs: the JDK's Process streams tell the
    * scheduler they block (it adds a carrier meanwhile), and runc's pipes close when it exits.
    */

@@ -45,6 +45,19 @@ public final class ShimPaths {
     return containerDir(id).resolve("pid");
   }
 
+  /**
+   * For a container run without conmon ({@code run --detach}): its init's pid and start time, so
+   * that whether it still runs is read from /proc; present only for such a container.
+   */
+  public Path detachedFile(String id) {
+    return containerDir(id).resolve("detached");
+  }
+
+  /** The runtime's stderr while it runs a container without conmon. */
+  public Path detachedRunErrors(String id) {
+    return containerDir(id).resolve("run.err");
+  }
+
   public Path oomFile(String id) {
     return containerDir(id).resolve("oom");
   }

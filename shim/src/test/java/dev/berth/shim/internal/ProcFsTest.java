@@ -1,6 +1,7 @@
 package dev.berth.shim.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -38,5 +39,21 @@ class ProcFsTest {
       wrapper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
     assertEquals(List.of(), ProcFs.wrappersOf(launch));
+  }
+
+  @Test
+  void aProcessIsKnownByItsPidAndStartTimeUntilItEnds() throws Exception {
+    Process sleeper = new ProcessBuilder("sleep", "60").start();
+    long start = ProcFs.startTime(sleeper.pid()).orElseThrow();
+    try {
+      assertTrue(ProcFs.isRunning(sleeper.pid(), start));
+      assertFalse(ProcFs.isRunning(sleeper.pid(), start + 1), "another start time is another process");
+      long self = ProcFs.startTime(ProcessHandle.current().pid()).orElseThrow();
+      assertTrue(self <= start, "this JVM started first");
+    } finally {
+      sleeper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    assertFalse(ProcFs.isRunning(sleeper.pid(), start), "ended");
+    assertTrue(ProcFs.startTime(-1).isEmpty());
   }
 }
