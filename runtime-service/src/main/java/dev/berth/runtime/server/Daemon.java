@@ -73,6 +73,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
@@ -139,13 +140,16 @@ public final class Daemon {
       BerthConfig.Runtime runtime = config.runtime();
       IdmapStaging idmap = new IdmapStaging(idmapDirectory(state));
       idmap.prepare();
-      RuntimeHandlers handlers = RuntimeHandlers.probe(runtime,
-          KernelVersion.parse(ProcFiles.read(Path.of("/proc/sys/kernel/osrelease"))), nodeIdmaps(root, state, idmap));
-      steps.mark("runtime handlers");
+      KernelVersion kernel = KernelVersion.parse(ProcFiles.read(Path.of("/proc/sys/kernel/osrelease")));
+      // The runtimes' `features` and the idmap check wait on processes: they run beside the
+      // stores, the managers and the recovery, and only the CRI services need their answer.
+      CompletableFuture<RuntimeHandlers> probedHandlers = CompletableFuture.supplyAsync(
+          () -> RuntimeHandlers.probe(runtime, kernel, nodeIdmaps(root, state, idmap)), Daemon::startPreload);
+      steps.mark("runtime handler probes started");
       CriuSupport criu = new CriuSupport(runtime.criu());
       ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
           state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state),
-          namedRuntimes(handlers, state.resolve("runtimes")), criu.binary().orElse(null)));
+          namedRuntimes(runtime, state.resolve("runtimes")), criu.binary().orElse(null)));
       // Before anything is served: no client of an earlier daemon's exec is still connected.
       shim.releaseOrphanedExecs();
       ImageStore images = ImageStore.open(root.resolve("images"), new RegistryHosts(config.registry().mirrors(),
@@ -218,6 +222,8 @@ public final class Daemon {
       opened.push(meters);
       steps.mark("stats and meters");
 
+      RuntimeHandlers handlers = probedHandlers.join();
+      steps.mark("runtime handlers wait");
       // Streaming starts once the CRI socket is ours, so a second daemon is refused for the
       // socket it would share rather than for the streaming port.
       AtomicReference<StreamingServer> streaming = new AtomicReference<>();
@@ -280,11 +286,14 @@ public final class Daemon {
     return problem.isEmpty();
   }
 
-  /** Each named handler keeps its runtime's state in its own root; the default keeps state/runc. */
-  private static List<RuntimeBinary> namedRuntimes(RuntimeHandlers handlers, Path runtimesDir) {
-    return handlers.all().stream()
-        .filter(h -> !h.name().equals(RuntimeHandlers.DEFAULT))
-        .map(h -> new RuntimeBinary(h.name(), h.binary(), runtimesDir.resolve(h.name())))
+  /**
+   * Each named handler keeps its runtime's state in its own root; the default keeps state/runc.
+   * From the configuration, so that the shim need not wait for the handlers' feature probes.
+   */
+  private static List<RuntimeBinary> namedRuntimes(BerthConfig.Runtime runtime, Path runtimesDir) {
+    return new TreeMap<>(runtime.handlers()).entrySet().stream()
+        .filter(h -> !h.getKey().equals(RuntimeHandlers.DEFAULT))
+        .map(h -> new RuntimeBinary(h.getKey(), h.getValue(), runtimesDir.resolve(h.getKey())))
         .toList();
   }
 
