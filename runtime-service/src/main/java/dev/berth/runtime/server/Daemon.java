@@ -129,6 +129,9 @@ public final class Daemon {
     CompletableFuture<Void> transport = CompletableFuture.runAsync(CriServer::loadTransport, Daemon::startPreload);
     CompletableFuture<PrometheusMeterRegistry> newRegistry = CompletableFuture.supplyAsync(
         () -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Daemon::startPreload);
+    // Not waited for: first-use costs of the first pod (binding the namespace calls), paid while
+    // the daemon starts rather than by a fresh node's first RunPodSandbox.
+    startPreload(Daemon::prepareFirstPod);
     PrivateDirectories.create(config.root());
     PrivateDirectories.create(config.state());
     RootLock lock = RootLock.acquire(config.root());
@@ -267,6 +270,15 @@ public final class Daemon {
   /** A platform thread: virtual threads share the carriers that the start's own work needs. */
   private static void startPreload(Runnable task) {
     Thread.ofPlatform().daemon().name("start-preload").start(task);
+  }
+
+  private static void prepareFirstPod() {
+    try {
+      NetworkNamespaces.prepareFirstUse();
+    } catch (IOException | RuntimeException e) {
+      // The first pod binds them itself and reports what fails there.
+      log.debug("preparing the namespace calls for the first pod: {}", e.toString());
+    }
   }
 
   /**
