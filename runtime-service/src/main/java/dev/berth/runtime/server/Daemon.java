@@ -153,14 +153,16 @@ public final class Daemon {
       ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
           state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state),
           namedRuntimes(runtime, state.resolve("runtimes")), criu.binary().orElse(null)));
+      steps.mark("shim");
       // Before anything is served: no client of an earlier daemon's exec is still connected.
       shim.releaseOrphanedExecs();
+      steps.mark("orphaned execs");
       ImageStore images = ImageStore.open(root.resolve("images"), new RegistryHosts(config.registry().mirrors(),
           Set.copyOf(config.registry().plainHttpHosts()),
           java.time.Duration.ofSeconds(config.registry().pullProgressTimeoutSeconds())),
           config.images().maxLayerUnpackedBytes());
       opened.push(images);
-      steps.mark("shim and image store");
+      steps.mark("image store");
       RecordStore<Sandbox> sandboxStore = new RecordStore<>(root.resolve("sandboxes"), Sandbox.class);
       RecordStore<Container> containerStore = new RecordStore<>(root.resolve("containers"), Container.class);
       NetworkConfigProbe probe = new NetworkConfigProbe(config.cni().confDir(), config.cni().binDirs());
@@ -216,14 +218,16 @@ public final class Daemon {
       StatsCollector stats = new StatsCollector(cgroups.reader(), new ManagedWorkloads(sandboxes, containers),
           layers, new NetDev(Path.of("/proc")), new ProcessCounter(Path.of("/proc")), new ImageFilesystem(imagesMount));
       ContainerSeries series = new ContainerSeries(config.metricsPerCpuUsage());
+      steps.mark("stats");
       PrometheusMeterRegistry registry = newRegistry.join();
+      steps.mark("meter registry wait");
       DaemonMeters meters = new DaemonMeters(registry);
       meters.countByState("berth.containers", "Containers by state", ContainerState.values(), containers::list,
           Container::state);
       meters.countByState("berth.pods", "Pod sandboxes by state", SandboxState.values(), sandboxes::list,
           Sandbox::state);
       opened.push(meters);
-      steps.mark("stats and meters");
+      steps.mark("meters");
 
       RuntimeHandlers handlers = probedHandlers.join();
       steps.mark("runtime handlers wait");
