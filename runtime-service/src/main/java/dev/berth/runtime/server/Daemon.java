@@ -2,6 +2,7 @@ package dev.berth.runtime.server;
 
 import dev.berth.image.ImageStore;
 import dev.berth.image.RegistryHosts;
+import dev.berth.image.store.RecordFormat;
 import dev.berth.linux.MountTable;
 import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.BerthVersion;
@@ -12,6 +13,7 @@ import dev.berth.runtime.cni.NetworkConfigProbe;
 import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.config.StreamingAddress;
 import dev.berth.runtime.container.Container;
+import dev.berth.runtime.container.ContainerIntent;
 import dev.berth.runtime.container.ContainerManager;
 import dev.berth.runtime.container.ContainerState;
 import dev.berth.runtime.container.ContainerRelease;
@@ -33,6 +35,7 @@ import dev.berth.runtime.model.StepTimes;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.netns.PodNamespacePins;
+import dev.berth.runtime.oci.OciSpecJson;
 import dev.berth.runtime.recovery.HalfMadeObjects;
 import dev.berth.runtime.recovery.StartedWhileDown;
 import dev.berth.runtime.sandbox.InfraProcess;
@@ -42,6 +45,7 @@ import dev.berth.runtime.sandbox.PinnedNamespaces;
 import dev.berth.runtime.sandbox.PodNamespaceChoice;
 import dev.berth.runtime.sandbox.PodRelease;
 import dev.berth.runtime.sandbox.Sandbox;
+import dev.berth.runtime.sandbox.SandboxIntent;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.sandbox.SandboxState;
 import dev.berth.runtime.stats.ImageFilesystem;
@@ -129,8 +133,9 @@ public final class Daemon {
     CompletableFuture<Void> transport = CompletableFuture.runAsync(CriServer::loadTransport, Daemon::startPreload);
     CompletableFuture<PrometheusMeterRegistry> newRegistry = CompletableFuture.supplyAsync(
         () -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Daemon::startPreload);
-    // Not waited for: first-use costs of the first pod (binding the namespace calls), paid while
-    // the daemon starts rather than by a fresh node's first RunPodSandbox.
+    // Not waited for: first-use costs of the first pod (binding the namespace calls, building the
+    // serializers of its records and its OCI spec), paid while the daemon starts rather than by
+    // a fresh node's first RunPodSandbox and CreateContainer.
     startPreload(Daemon::prepareFirstPod);
     PrivateDirectories.create(config.root());
     PrivateDirectories.create(config.state());
@@ -279,9 +284,11 @@ public final class Daemon {
   private static void prepareFirstPod() {
     try {
       NetworkNamespaces.prepareFirstUse();
+      RecordFormat.prepareFirstUse(SandboxIntent.class, Sandbox.class, ContainerIntent.class, Container.class);
+      OciSpecJson.prepareFirstUse();
     } catch (IOException | RuntimeException e) {
-      // The first pod binds them itself and reports what fails there.
-      log.debug("preparing the namespace calls for the first pod: {}", e.toString());
+      // The first pod does this work itself and reports what fails there.
+      log.debug("preparing the first pod's calls and serializers: {}", e.toString());
     }
   }
 
