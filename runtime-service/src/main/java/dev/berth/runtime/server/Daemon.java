@@ -1,5 +1,8 @@
 package dev.berth.runtime.server;
 
+import dev.berth.cri.v1.RuntimeServiceGrpc;
+import dev.berth.cri.v1.VersionRequest;
+import dev.berth.cri.v1.VersionResponse;
 import dev.berth.image.ImageStore;
 import dev.berth.image.RegistryHosts;
 import dev.berth.image.store.RecordFormat;
@@ -65,6 +68,8 @@ import dev.berth.shim.ConmonShim;
 import dev.berth.shim.RuntimeBinary;
 import dev.berth.shim.ShimConfig;
 import io.grpc.BindableService;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.stub.ServerCalls;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -142,6 +147,7 @@ public final class Daemon {
     RootLock lock = RootLock.acquire(config.root());
     Deque<AutoCloseable> opened = new ArrayDeque<>();
     CriServer server = null;
+    StartupGate gate = null;
     try {
       Path root = config.root();
       Path state = config.state();
@@ -168,6 +174,18 @@ public final class Daemon {
           config.images().maxLayerUnpackedBytes());
       opened.push(images);
       steps.mark("image store");
+      // Served from here on, before the records, the recovery and the stats: Version answers at
+      // once, every other call waits until the services open below (StartupGate), so nothing
+      // sees a partial list or a probe not yet made.
+      gate = new StartupGate(List.of(RuntimeServiceGrpc.getServiceDescriptor(),
+          images.criService().bindService().getServiceDescriptor(),
+          images.adminService().bindService().getServiceDescriptor()), List.of(versionWhileStarting()));
+      transport.join();
+      steps.mark("epoll preload wait");
+      PrometheusMeterRegistry registry = newRegistry.join();
+      steps.mark("meter registry wait");
+      server = CriServer.start(config.socket(), gate, List.of(new CallMetricsInterceptor(registry)));
+      steps.mark("cri server");
       RecordStore<Sandbox> sandboxStore = new RecordStore<>(root.resolve("sandboxes"), Sandbox.class);
       RecordStore<Container> containerStore = new RecordStore<>(root.resolve("containers"), Container.class);
       NetworkConfigProbe probe = new NetworkConfigProbe(config.cni().confDir(), config.cni().binDirs());
@@ -224,8 +242,6 @@ public final class Daemon {
           layers, new NetDev(Path.of("/proc")), new ProcessCounter(Path.of("/proc")), new ImageFilesystem(imagesMount));
       ContainerSeries series = new ContainerSeries(config.metricsPerCpuUsage());
       steps.mark("stats");
-      PrometheusMeterRegistry registry = newRegistry.join();
-      steps.mark("meter registry wait");
       DaemonMeters meters = new DaemonMeters(registry);
       meters.countByState("berth.containers", "Containers by state", ContainerState.values(), containers::list,
           Container::state);
@@ -245,10 +261,8 @@ public final class Daemon {
           images.criService(),
           images.adminService());
       steps.mark("cri services");
-      transport.join();
-      steps.mark("epoll preload wait");
-      server = CriServer.start(config.socket(), services, List.of(new CallMetricsInterceptor(registry)));
-      steps.mark("cri server");
+      gate.open(services);
+      steps.mark("cri services open");
       streaming.set(StreamingServer.start(
           StreamingAddress.parse(config.streamingAddress(), "streaming_address"),
           Duration.ofSeconds(config.streamingTokenTtlSeconds()),
@@ -266,6 +280,9 @@ public final class Daemon {
           config.socket(), config.root(), config.state(), (System.nanoTime() - started) / 1_000_000);
       return new Daemon(config, lock, server, opened, events);
     } catch (IOException | RuntimeException e) {
+      if (gate != null) {
+        gate.fail(e);
+      }
       if (server != null) {
         stopQuietly(server);
         Files.deleteIfExists(config.socket());
@@ -274,6 +291,15 @@ public final class Daemon {
       lock.close();
       throw e;
     }
+  }
+
+  /** Version needs nothing of the node's state: it answers while the daemon is still starting. */
+  private static ServerMethodDefinition<VersionRequest, VersionResponse> versionWhileStarting() {
+    return ServerMethodDefinition.create(RuntimeServiceGrpc.getVersionMethod(),
+        ServerCalls.asyncUnaryCall((request, response) -> {
+          response.onNext(RuntimeInfo.versionOf(request));
+          response.onCompleted();
+        }));
   }
 
   /** A platform thread: virtual threads share the carriers that the start's own work needs. */
