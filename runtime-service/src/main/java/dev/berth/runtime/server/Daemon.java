@@ -138,10 +138,6 @@ public final class Daemon {
     CompletableFuture<Void> transport = CompletableFuture.runAsync(CriServer::loadTransport, Daemon::startPreload);
     CompletableFuture<PrometheusMeterRegistry> newRegistry = CompletableFuture.supplyAsync(
         () -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Daemon::startPreload);
-    // Not waited for: first-use costs of the first pod (binding the namespace calls, building the
-    // serializers of its records and its OCI spec), paid while the daemon starts rather than by
-    // a fresh node's first RunPodSandbox and CreateContainer.
-    startPreload(Daemon::prepareFirstPod);
     PrivateDirectories.create(config.root());
     PrivateDirectories.create(config.state());
     RootLock lock = RootLock.acquire(config.root());
@@ -186,6 +182,11 @@ public final class Daemon {
       steps.mark("meter registry wait");
       server = CriServer.start(config.socket(), gate, List.of(new CallMetricsInterceptor(registry)));
       steps.mark("cri server");
+      // Not waited for: first-use costs of the first pod (binding the namespace calls, building the
+      // serializers of its records and its OCI spec), paid beside the recovery rather than by a
+      // fresh node's first RunPodSandbox and CreateContainer; started only now, so that its CPU
+      // time does not delay the first answer on a small node.
+      startPreload(Daemon::prepareFirstPod);
       RecordStore<Sandbox> sandboxStore = new RecordStore<>(root.resolve("sandboxes"), Sandbox.class);
       RecordStore<Container> containerStore = new RecordStore<>(root.resolve("containers"), Container.class);
       NetworkConfigProbe probe = new NetworkConfigProbe(config.cni().confDir(), config.cni().binDirs());
