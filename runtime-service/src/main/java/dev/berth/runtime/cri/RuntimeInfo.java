@@ -62,6 +62,11 @@ public final class RuntimeInfo {
   }
 
   VersionResponse version(VersionRequest request) {
+    return versionOf(request);
+  }
+
+  /** What Version answers: constants of this build, so a daemon still starting can answer it. */
+  public static VersionResponse versionOf(VersionRequest request) {
     return VersionResponse.newBuilder()
         .setVersion(KUBELET_API_VERSION)
         .setRuntimeName(RUNTIME_NAME)

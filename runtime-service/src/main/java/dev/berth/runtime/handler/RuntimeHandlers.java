@@ -7,13 +7,18 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
 
 /**
  * The runtime handlers this node offers: the default {@code ""} (the configured
  * {@code oci_runtime}) and each {@code [runtime.handlers.NAME]}, with features probed once at
- * start (each binary is asked once, however many handlers share it).
+ * start (each binary is asked once, however many handlers share it, and all at the same time).
  */
 public final class RuntimeHandlers {
 
@@ -36,14 +41,30 @@ public final class RuntimeHandlers {
 
   static RuntimeHandlers of(BerthConfig.Runtime runtime, KernelVersion kernel, boolean nodeIdmaps,
       Function<Path, OciRuntimeFeatures> askRuntime) {
-    Map<Path, HandlerFeatures> byBinary = new HashMap<>();
-    Function<Path, HandlerFeatures> features = binary -> byBinary.computeIfAbsent(binary,
-        b -> featuresOf(askRuntime.apply(b), kernel, nodeIdmaps));
+    Map<String, Path> named = new TreeMap<>(runtime.handlers());
+    Set<Path> binaries = new LinkedHashSet<>();
+    binaries.add(runtime.ociRuntime());
+    binaries.addAll(named.values());
+    Map<Path, HandlerFeatures> byBinary = askAtOnce(binaries, binary -> featuresOf(askRuntime.apply(binary), kernel,
+        nodeIdmaps));
     List<RuntimeHandler> handlers = new ArrayList<>();
-    handlers.add(new RuntimeHandler(DEFAULT, runtime.ociRuntime(), features.apply(runtime.ociRuntime())));
-    new TreeMap<>(runtime.handlers()).forEach((name, binary) ->
-        handlers.add(new RuntimeHandler(name, binary, features.apply(binary))));
+    handlers.add(new RuntimeHandler(DEFAULT, runtime.ociRuntime(), byBinary.get(runtime.ociRuntime())));
+    named.forEach((name, binary) -> handlers.add(new RuntimeHandler(name, binary, byBinary.get(binary))));
     return new RuntimeHandlers(handlers);
+  }
+
+  /**
+   * Each runtime's {@code features} is a process start of tens of ms on a fresh node, spent
+   * waiting: asked one after the other they added up on every daemon start.
+   */
+  private static Map<Path, HandlerFeatures> askAtOnce(Set<Path> binaries, Function<Path, HandlerFeatures> ask) {
+    Map<Path, CompletableFuture<HandlerFeatures>> asked = new HashMap<>();
+    try (ExecutorService askers = Executors.newVirtualThreadPerTaskExecutor()) {
+      binaries.forEach(binary -> asked.put(binary, CompletableFuture.supplyAsync(() -> ask.apply(binary), askers)));
+    }
+    Map<Path, HandlerFeatures> answers = new HashMap<>();
+    asked.forEach((binary, answer) -> answers.put(binary, answer.join()));
+    return answers;
   }
 
   /**

@@ -25,6 +25,11 @@ public final class OciSpecJson {
 
   private OciSpecJson() {}
 
+  /** Builds the spec's serializers now, so that a fresh daemon's first container does not. */
+  public static void prepareFirstUse() {
+    JSON.canSerialize(OciSpec.class);
+  }
+
   /** Writes {@code spec} as the bundle's config.json, atomically. */
   public static void write(Path bundle, OciSpec spec) throws IOException {
     PlainFiles.write(bundle.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(spec));

@@ -80,6 +80,15 @@ public final class CriServer {
   /** As {@link #start(Path, List)}, with more interceptors (metrics) around every call. */
   public static CriServer start(Path socket, List<BindableService> services,
       List<io.grpc.ServerInterceptor> interceptors) throws IOException {
+    return start(socket, StartupGate.openOn(services), interceptors);
+  }
+
+  /**
+   * Binds the socket and serves through {@code gate}: before it opens, Version answers and every
+   * other call waits on a virtual thread of its own, whatever {@link #ON_EVENT_LOOP} says.
+   */
+  static CriServer start(Path socket, StartupGate gate, List<io.grpc.ServerInterceptor> interceptors)
+      throws IOException {
     SocketFile.prepare(socket);
     EpollEventLoopGroup boss = new EpollEventLoopGroup(1);
     EpollEventLoopGroup workers = new EpollEventLoopGroup(2);
@@ -95,13 +104,14 @@ public final class CriServer {
         .callExecutor(new ServerCallExecutorSupplier() {
           @Override
           public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
-            return ON_EVENT_LOOP.contains(call.getMethodDescriptor().getFullMethodName()) ? null : callExecutor;
+            return gate.isOpen() && ON_EVENT_LOOP.contains(call.getMethodDescriptor().getFullMethodName())
+                ? null : callExecutor;
           }
         })
         .maxInboundMessageSize(CriClient.MAX_MESSAGE_BYTES)
         .intercept(new CallLoggingInterceptor());
     interceptors.forEach(builder::intercept);
-    services.forEach(builder::addService);
+    builder.fallbackHandlerRegistry(gate);
     Server server = builder.build();
     try {
       server.start();

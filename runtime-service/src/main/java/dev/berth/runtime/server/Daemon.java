@@ -1,7 +1,11 @@
 package dev.berth.runtime.server;
 
+import dev.berth.cri.v1.RuntimeServiceGrpc;
+import dev.berth.cri.v1.VersionRequest;
+import dev.berth.cri.v1.VersionResponse;
 import dev.berth.image.ImageStore;
 import dev.berth.image.RegistryHosts;
+import dev.berth.image.store.RecordFormat;
 import dev.berth.linux.MountTable;
 import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.BerthVersion;
@@ -12,6 +16,7 @@ import dev.berth.runtime.cni.NetworkConfigProbe;
 import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.config.StreamingAddress;
 import dev.berth.runtime.container.Container;
+import dev.berth.runtime.container.ContainerIntent;
 import dev.berth.runtime.container.ContainerManager;
 import dev.berth.runtime.container.ContainerState;
 import dev.berth.runtime.container.ContainerRelease;
@@ -33,6 +38,7 @@ import dev.berth.runtime.model.StepTimes;
 import dev.berth.runtime.model.CriException;
 import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.netns.PodNamespacePins;
+import dev.berth.runtime.oci.OciSpecJson;
 import dev.berth.runtime.recovery.HalfMadeObjects;
 import dev.berth.runtime.recovery.StartedWhileDown;
 import dev.berth.runtime.sandbox.InfraProcess;
@@ -42,6 +48,7 @@ import dev.berth.runtime.sandbox.PinnedNamespaces;
 import dev.berth.runtime.sandbox.PodNamespaceChoice;
 import dev.berth.runtime.sandbox.PodRelease;
 import dev.berth.runtime.sandbox.Sandbox;
+import dev.berth.runtime.sandbox.SandboxIntent;
 import dev.berth.runtime.sandbox.SandboxManager;
 import dev.berth.runtime.sandbox.SandboxState;
 import dev.berth.runtime.stats.ImageFilesystem;
@@ -61,6 +68,8 @@ import dev.berth.shim.ConmonShim;
 import dev.berth.shim.RuntimeBinary;
 import dev.berth.shim.ShimConfig;
 import io.grpc.BindableService;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.stub.ServerCalls;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -73,6 +82,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
@@ -133,27 +143,50 @@ public final class Daemon {
     RootLock lock = RootLock.acquire(config.root());
     Deque<AutoCloseable> opened = new ArrayDeque<>();
     CriServer server = null;
+    StartupGate gate = null;
     try {
       Path root = config.root();
       Path state = config.state();
       BerthConfig.Runtime runtime = config.runtime();
       IdmapStaging idmap = new IdmapStaging(idmapDirectory(state));
       idmap.prepare();
-      RuntimeHandlers handlers = RuntimeHandlers.probe(runtime,
-          KernelVersion.parse(ProcFiles.read(Path.of("/proc/sys/kernel/osrelease"))), nodeIdmaps(root, state, idmap));
-      steps.mark("runtime handlers");
+      KernelVersion kernel = KernelVersion.parse(ProcFiles.read(Path.of("/proc/sys/kernel/osrelease")));
+      // The runtimes' `features` and the idmap check wait on processes: they run beside the
+      // stores, the managers and the recovery, and only the CRI services need their answer.
+      CompletableFuture<RuntimeHandlers> probedHandlers = CompletableFuture.supplyAsync(
+          () -> RuntimeHandlers.probe(runtime, kernel, nodeIdmaps(root, state, idmap)), Daemon::startPreload);
+      steps.mark("runtime handler probes started");
       CriuSupport criu = new CriuSupport(runtime.criu());
       ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
           state.resolve("runc"), state.resolve("exits"), state.resolve("shims"), attachSocketDir(state),
-          namedRuntimes(handlers, state.resolve("runtimes")), criu.binary().orElse(null)));
+          namedRuntimes(runtime, state.resolve("runtimes")), criu.binary().orElse(null)));
+      steps.mark("shim");
       // Before anything is served: no client of an earlier daemon's exec is still connected.
       shim.releaseOrphanedExecs();
+      steps.mark("orphaned execs");
       ImageStore images = ImageStore.open(root.resolve("images"), new RegistryHosts(config.registry().mirrors(),
           Set.copyOf(config.registry().plainHttpHosts()),
           java.time.Duration.ofSeconds(config.registry().pullProgressTimeoutSeconds())),
           config.images().maxLayerUnpackedBytes());
       opened.push(images);
-      steps.mark("shim and image store");
+      steps.mark("image store");
+      // Served from here on, before the records, the recovery and the stats: Version answers at
+      // once, every other call waits until the services open below (StartupGate), so nothing
+      // sees a partial list or a probe not yet made.
+      gate = new StartupGate(List.of(RuntimeServiceGrpc.getServiceDescriptor(),
+          images.criService().bindService().getServiceDescriptor(),
+          images.adminService().bindService().getServiceDescriptor()), List.of(versionWhileStarting()));
+      transport.join();
+      steps.mark("epoll preload wait");
+      PrometheusMeterRegistry registry = newRegistry.join();
+      steps.mark("meter registry wait");
+      server = CriServer.start(config.socket(), gate, List.of(new CallMetricsInterceptor(registry)));
+      steps.mark("cri server");
+      // Not waited for: first-use costs of the first pod (binding the namespace calls, building the
+      // serializers of its records and its OCI spec), paid beside the recovery rather than by a
+      // fresh node's first RunPodSandbox and CreateContainer; started only now, so that its CPU
+      // time does not delay the first answer on a small node.
+      startPreload(Daemon::prepareFirstPod);
       RecordStore<Sandbox> sandboxStore = new RecordStore<>(root.resolve("sandboxes"), Sandbox.class);
       RecordStore<Container> containerStore = new RecordStore<>(root.resolve("containers"), Container.class);
       NetworkConfigProbe probe = new NetworkConfigProbe(config.cni().confDir(), config.cni().binDirs());
@@ -209,15 +242,17 @@ public final class Daemon {
       StatsCollector stats = new StatsCollector(cgroups.reader(), new ManagedWorkloads(sandboxes, containers),
           layers, new NetDev(Path.of("/proc")), new ProcessCounter(Path.of("/proc")), new ImageFilesystem(imagesMount));
       ContainerSeries series = new ContainerSeries(config.metricsPerCpuUsage());
-      PrometheusMeterRegistry registry = newRegistry.join();
+      steps.mark("stats");
       DaemonMeters meters = new DaemonMeters(registry);
       meters.countByState("berth.containers", "Containers by state", ContainerState.values(), containers::list,
           Container::state);
       meters.countByState("berth.pods", "Pod sandboxes by state", SandboxState.values(), sandboxes::list,
           Sandbox::state);
       opened.push(meters);
-      steps.mark("stats and meters");
+      steps.mark("meters");
 
+      RuntimeHandlers handlers = probedHandlers.join();
+      steps.mark("runtime handlers wait");
       // Streaming starts once the CRI socket is ours, so a second daemon is refused for the
       // socket it would share rather than for the streaming port.
       AtomicReference<StreamingServer> streaming = new AtomicReference<>();
@@ -227,10 +262,8 @@ public final class Daemon {
           images.criService(),
           images.adminService());
       steps.mark("cri services");
-      transport.join();
-      steps.mark("epoll preload wait");
-      server = CriServer.start(config.socket(), services, List.of(new CallMetricsInterceptor(registry)));
-      steps.mark("cri server");
+      gate.open(services);
+      steps.mark("cri services open");
       streaming.set(StreamingServer.start(
           StreamingAddress.parse(config.streamingAddress(), "streaming_address"),
           Duration.ofSeconds(config.streamingTokenTtlSeconds()),
@@ -248,6 +281,9 @@ public final class Daemon {
           config.socket(), config.root(), config.state(), (System.nanoTime() - started) / 1_000_000);
       return new Daemon(config, lock, server, opened, events);
     } catch (IOException | RuntimeException e) {
+      if (gate != null) {
+        gate.fail(e);
+      }
       if (server != null) {
         stopQuietly(server);
         Files.deleteIfExists(config.socket());
@@ -258,9 +294,29 @@ public final class Daemon {
     }
   }
 
+  /** Version needs nothing of the node's state: it answers while the daemon is still starting. */
+  private static ServerMethodDefinition<VersionRequest, VersionResponse> versionWhileStarting() {
+    return ServerMethodDefinition.create(RuntimeServiceGrpc.getVersionMethod(),
+        ServerCalls.asyncUnaryCall((request, response) -> {
+          response.onNext(RuntimeInfo.versionOf(request));
+          response.onCompleted();
+        }));
+  }
+
   /** A platform thread: virtual threads share the carriers that the start's own work needs. */
   private static void startPreload(Runnable task) {
     Thread.ofPlatform().daemon().name("start-preload").start(task);
+  }
+
+  private static void prepareFirstPod() {
+    try {
+      NetworkNamespaces.prepareFirstUse();
+      RecordFormat.prepareFirstUse(SandboxIntent.class, Sandbox.class, ContainerIntent.class, Container.class);
+      OciSpecJson.prepareFirstUse();
+    } catch (IOException | RuntimeException e) {
+      // The first pod does this work itself and reports what fails there.
+      log.debug("preparing the first pod's calls and serializers: {}", e.toString());
+    }
   }
 
   /**
@@ -280,11 +336,14 @@ public final class Daemon {
     return problem.isEmpty();
   }
 
-  /** Each named handler keeps its runtime's state in its own root; the default keeps state/runc. */
-  private static List<RuntimeBinary> namedRuntimes(RuntimeHandlers handlers, Path runtimesDir) {
-    return handlers.all().stream()
-        .filter(h -> !h.name().equals(RuntimeHandlers.DEFAULT))
-        .map(h -> new RuntimeBinary(h.name(), h.binary(), runtimesDir.resolve(h.name())))
+  /**
+   * Each named handler keeps its runtime's state in its own root; the default keeps state/runc.
+   * From the configuration, so that the shim need not wait for the handlers' feature probes.
+   */
+  private static List<RuntimeBinary> namedRuntimes(BerthConfig.Runtime runtime, Path runtimesDir) {
+    return new TreeMap<>(runtime.handlers()).entrySet().stream()
+        .filter(h -> !h.getKey().equals(RuntimeHandlers.DEFAULT))
+        .map(h -> new RuntimeBinary(h.getKey(), h.getValue(), runtimesDir.resolve(h.getKey())))
         .toList();
   }
 

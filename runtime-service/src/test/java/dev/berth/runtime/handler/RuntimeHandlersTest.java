@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.config.BerthConfig;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class RuntimeHandlersTest {
@@ -27,7 +29,7 @@ class RuntimeHandlersTest {
 
   @Test
   void theDefaultComesFirstThenTheNamedOnesByNameAndEachBinaryIsAskedOnce() {
-    List<Path> asked = new ArrayList<>();
+    List<Path> asked = new CopyOnWriteArrayList<>();
     RuntimeHandlers handlers = RuntimeHandlers.of(runtime(Map.of("runc", RUNC, "crun", CRUN)),
         new KernelVersion(6, 1), true, binary -> {
           asked.add(binary);
@@ -35,13 +37,33 @@ class RuntimeHandlersTest {
         });
 
     assertEquals(List.of("", "crun", "runc"), handlers.names());
-    assertEquals(List.of(RUNC, CRUN), asked);
+    assertEquals(2, asked.size(), asked.toString());
+    assertEquals(Set.of(RUNC, CRUN), Set.copyOf(asked));
     assertTrue(handlers.find("").orElseThrow().features().recursiveReadOnlyMounts());
     assertTrue(handlers.find("runc").orElseThrow().features().recursiveReadOnlyMounts());
     assertFalse(handlers.find("crun").orElseThrow().features().recursiveReadOnlyMounts());
     assertTrue(handlers.find("runc").orElseThrow().features().userNamespaces());
     assertFalse(handlers.find("crun").orElseThrow().features().userNamespaces());
     assertTrue(handlers.find("kata").isEmpty());
+  }
+
+  @Test
+  void theRuntimesAreAskedAtTheSameTime() {
+    // Each ask waits until both runtimes are being asked: asked one after the other, the first
+    // would give up and report no features.
+    CountDownLatch bothAsked = new CountDownLatch(2);
+    RuntimeHandlers handlers = RuntimeHandlers.of(runtime(Map.of("crun", CRUN)), new KernelVersion(6, 1), true,
+        binary -> {
+          bothAsked.countDown();
+          try {
+            return bothAsked.await(10, TimeUnit.SECONDS) ? WITH_RRO : OciRuntimeFeatures.NONE;
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+
+    assertTrue(handlers.find("").orElseThrow().features().recursiveReadOnlyMounts());
+    assertTrue(handlers.find("crun").orElseThrow().features().recursiveReadOnlyMounts());
   }
 
   @Test

@@ -53,6 +53,19 @@ class NetworkNamespacesTest {
   }
 
   @Test
+  void preparingTheCallsForFirstUseChangesNoNamespace() throws Exception {
+    String host = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+
+    NetworkNamespaces.prepareFirstUse();
+
+    // Run twice: a second daemon start in the same JVM (tests) prepares again.
+    NetworkNamespaces.prepareFirstUse();
+    assertEquals(host, Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString());
+    // The calls still make namespaces afterwards.
+    assertNotEquals(host, run("nsenter", "--net=" + namespaces.create("a"), "readlink", "/proc/self/ns/net"));
+  }
+
+  @Test
   void twoSandboxesGetTwoNamespaces() throws Exception {
     Path a = namespaces.create("a");
     Path b = namespaces.create("b");

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.berth.cri.v1.ContainerState;
 import dev.berth.cri.v1.ContainerStatus;
 import dev.berth.cri.v1.ExecSyncRequest;
+import dev.berth.cri.v1.Container;
 import dev.berth.cri.v1.ListContainersRequest;
+import dev.berth.cri.v1.ListPodSandboxRequest;
+import dev.berth.cri.v1.PodSandbox;
 import dev.berth.cri.v1.PodSandboxState;
 import dev.berth.cri.v1.PodSandboxStatusRequest;
 import dev.berth.cri.v1.RemoveContainerRequest;
@@ -16,12 +19,18 @@ import dev.berth.cri.v1.StopPodSandboxRequest;
 import dev.berth.runtime.testing.ObjectTraces;
 import dev.berth.runtime.testing.PodTestCase;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** A daemon killed with SIGKILL and started again finds every container as it really is. */
+/**
+ * A daemon killed with SIGKILL and started again finds every container as it really is, and
+ * lists every one of them from its first answer on (it serves Version while it still recovers).
+ */
 @Tag("integration")
 @Timeout(300)
 class PodRecoveryTest extends PodTestCase {
@@ -56,6 +65,32 @@ class PodRecoveryTest extends PodTestCase {
     env.runtime().stopContainer(StopContainerRequest.newBuilder().setContainerId(running).setTimeout(1).build());
     assertEquals(ContainerState.CONTAINER_EXITED, env.status(running).getState());
     env.runtime().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(running).build());
+  }
+
+  @Test
+  void theFirstListsAfterARestartHoldEveryPodAndContainerThoughVersionAnswersDuringRecovery() throws Exception {
+    List<String> pods = new ArrayList<>();
+    List<String> containers = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      String pod = env.runPod();
+      pods.add(pod);
+      containers.add(env.runContainer(pod, env.containerConfig("sleeper", "sleep", "600").build()));
+    }
+
+    // Returns as soon as the new daemon answers Version, which it does before its recovery ends.
+    env.restartAfterKill();
+
+    // The very next calls: each waits for the recovery or sees all of it, never a part (the
+    // class's other test may have left its own pod beside these).
+    Set<String> listedPods = env.runtime().listPodSandbox(ListPodSandboxRequest.getDefaultInstance())
+        .getItemsList().stream().map(PodSandbox::getId).collect(Collectors.toSet());
+    Set<String> listedContainers = env.runtime().listContainers(ListContainersRequest.getDefaultInstance())
+        .getContainersList().stream().map(Container::getId).collect(Collectors.toSet());
+    assertTrue(listedPods.containsAll(pods), "listed " + listedPods + ", made " + pods);
+    assertTrue(listedContainers.containsAll(containers), "listed " + listedContainers + ", made " + containers);
+    for (String container : containers) {
+      assertEquals(ContainerState.CONTAINER_RUNNING, env.status(container).getState());
+    }
   }
 
   /**
