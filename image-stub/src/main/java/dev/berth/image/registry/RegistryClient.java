@@ -27,17 +27,35 @@ public final class RegistryClient {
 
   private static final Logger log = LoggerFactory.getLogger(RegistryClient.class);
 
-  private final HttpClient http;
+  /**
+   * Built by the first pull: an HTTP client starts its selector thread and loads the JDK's TLS
+   * stack and trust store (~1,600 certificate objects on the heap) when it is built, which a node
+   * that is not pulling has no use for.
+   */
+  private volatile HttpClient http;
   private final EndpointResolver endpoints;
   private final Platform platform;
 
   public RegistryClient(EndpointResolver endpoints, Platform platform) {
-    this.http = HttpClient.newBuilder()
-        .connectTimeout(Duration.ofSeconds(15))
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .build();
     this.endpoints = endpoints;
     this.platform = platform;
+  }
+
+  private HttpClient http() {
+    HttpClient client = http;
+    if (client == null) {
+      synchronized (this) {
+        client = http;
+        if (client == null) {
+          client = HttpClient.newBuilder()
+              .connectTimeout(Duration.ofSeconds(15))
+              .followRedirects(HttpClient.Redirect.NEVER)
+              .build();
+          http = client;
+        }
+      }
+    }
+    return client;
   }
 
   public RemoteImage resolve(ImageReference ref, RegistryCredentials credentials) throws IOException {
@@ -53,7 +71,7 @@ public final class RegistryClient {
     List<String> failures = new ArrayList<>();
     IOException last = null;
     for (RegistryEndpoint endpoint : endpoints.endpoints(ref.domain())) {
-      RegistrySession session = new RegistrySession(http, endpoint, ref.path(), credentials, progress);
+      RegistrySession session = new RegistrySession(http(), endpoint, ref.path(), credentials, progress);
       String what = "pull " + ref + " from " + endpoint;
       try {
         return resolveAt(ref, session, what);
