@@ -9,6 +9,7 @@ import dev.berth.shim.internal.ExecDirs;
 import dev.berth.shim.internal.Libc;
 import dev.berth.shim.internal.ProcFs;
 import dev.berth.shim.internal.RuncCli;
+import dev.berth.shim.internal.ShimLiveness;
 import dev.berth.shim.internal.ShimPaths;
 import dev.berth.shim.internal.SyncMessage;
 import org.slf4j.Logger;
@@ -60,6 +61,7 @@ public final class ConmonShim implements OciRuntime, DetachedRuntime {
   private final ConcurrentMap<String, String> handlerOf = new ConcurrentHashMap<>();
   private final ExitFiles exitFiles;
   private final ExecDirs execDirs;
+  private final ShimLiveness liveness = new ShimLiveness("conmon", "-u");
   private final ObjectMapper json = new ObjectMapper();
 
   public ConmonShim(ShimConfig config) {
@@ -294,6 +296,7 @@ public final class ConmonShim implements OciRuntime, DetachedRuntime {
       }
     }
     removeShimFiles(id);
+    liveness.forget(id);
     // An exec whose daemon crashed has nobody left to close it; its container's end is the last chance.
     execDirs.releaseAll(id);
   }
@@ -643,7 +646,7 @@ public final class ConmonShim implements OciRuntime, DetachedRuntime {
 
   /** Whether the container's conmon (from its {@code -P} pid file) is still alive. */
   public boolean isShimAlive(String id) {
-    return ProcFs.readPid(paths.conmonPidFile(id)).map(pid -> ProcFs.isConmonFor(pid, id)).orElse(false);
+    return liveness.isAlive(id, paths.conmonPidFile(id));
   }
 
   /** Reports every exit file conmon writes from now on. Close the watcher to stop. */

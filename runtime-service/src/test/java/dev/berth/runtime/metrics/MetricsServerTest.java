@@ -59,6 +59,22 @@ class MetricsServerTest {
   }
 
   @Test
+  void betweenScrapesTheServerHoldsTheCompressedScrapeNotThePlainText() throws Exception {
+    IntStream.range(0, 20_000).forEach(i ->
+        Counter.builder("berth_test_series_total").tag("index", Integer.toString(i)).register(registry).increment(i));
+
+    HttpResponse<String> plain = http.send(HttpRequest.newBuilder(uri).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+
+    long plainBytes = plain.body().getBytes(StandardCharsets.UTF_8).length;
+    assertEquals(plainBytes, Long.parseLong(plain.headers().firstValue("Content-Length").orElse("-1")));
+    assertTrue(plainBytes > 800_000, "a large scrape: " + plainBytes);
+    // Repeated label text compresses ~10x; a quarter leaves room for the buffer's doubling.
+    assertTrue(server.retainedBytes() < plainBytes / 4,
+        "held " + server.retainedBytes() + " bytes for a scrape of " + plainBytes);
+  }
+
+  @Test
   void aScrapeShowsOnlyWhatIsRegisteredNowNotWhatAnEarlierOneWrote() throws Exception {
     IntStream.range(0, 2000).forEach(i ->
         Counter.builder("berth_test_gone_total").tag("index", Integer.toString(i)).register(registry).increment());

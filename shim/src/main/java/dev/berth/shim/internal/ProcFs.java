@@ -33,23 +33,45 @@ public final class ProcFs {
    * id, so a recycled pid is not mistaken for the shim.
    */
   public static boolean isConmonFor(long pid, String id) {
-    Path proc = Path.of("/proc", Long.toString(pid));
+    return stat(pid).filter(stat -> stat.isLive() && stat.command().equals("conmon")).isPresent()
+        && namesAfter(pid, "-u", id);
+  }
+
+  /** What /proc/PID/stat says of a process: its command name, state and start time. */
+  public record Stat(String command, char state, long startTicks) {
+    /** A zombie or a dead process has ended, whatever its parent has not yet read. */
+    public boolean isLive() {
+      return state != 'Z' && state != 'X';
+    }
+  }
+
+  /** The stat of {@code pid}, or empty when there is no such process (or it cannot be read). */
+  public static Optional<Stat> stat(long pid) {
     try {
-      String stat = Files.readString(proc.resolve("stat"));
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
       int open = stat.indexOf('(');
       int close = stat.lastIndexOf(')');
       if (open < 0 || close < open || close + 2 >= stat.length()) {
-        return false;
+        return Optional.empty();
       }
-      String comm = stat.substring(open + 1, close);
-      char state = stat.charAt(close + 2);
-      if (state == 'Z' || state == 'X' || !comm.equals("conmon")) {
-        return false;
+      // After the name: state is field 3 of proc(5), starttime field 22.
+      String[] fields = stat.substring(close + 2).split(" ");
+      if (fields.length < 20) {
+        return Optional.empty();
       }
-      List<String> argv = List.of(new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8)
-          .split("\0"));
-      int uuid = argv.indexOf("-u");
-      return uuid >= 0 && uuid + 1 < argv.size() && argv.get(uuid + 1).equals(id);
+      return Optional.of(new Stat(stat.substring(open + 1, close), fields[0].charAt(0), Long.parseLong(fields[19])));
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Whether the command line of {@code pid} has {@code value} right after {@code flag}. */
+  public static boolean namesAfter(long pid, String flag, String value) {
+    try {
+      List<String> argv = List.of(new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
+          StandardCharsets.UTF_8).split("\0"));
+      int at = argv.indexOf(flag);
+      return at >= 0 && at + 1 < argv.size() && argv.get(at + 1).equals(value);
     } catch (IOException e) {
       return false;
     }
