@@ -10,9 +10,6 @@ import java.util.Optional;
 
 /** What /proc says about a process, read without spawning anything. */
 public final class ProcFs {
-  /** starttime is field 22 of /proc/PID/stat, counted here from the state (field 3). */
-  private static final int STARTTIME = 22 - 3;
-
   private ProcFs() {
   }
 
@@ -47,6 +44,9 @@ public final class ProcFs {
 
   /** The stat of {@code pid}, or empty when there is no such process (or it cannot be read). */
   public static Optional<Stat> stat(long pid) {
+    if (pid <= 0) {
+      return Optional.empty();
+    }
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
       int open = stat.indexOf('(');
@@ -82,8 +82,7 @@ public final class ProcFs {
    * no such process. With the pid it names one process for good: a recycled pid starts later.
    */
   public static java.util.OptionalLong startTime(long pid) {
-    return stat(pid).map(fields -> java.util.OptionalLong.of(Long.parseLong(fields[STARTTIME])))
-        .orElse(java.util.OptionalLong.empty());
+    return stat(pid).map(stat -> java.util.OptionalLong.of(stat.startTicks())).orElse(java.util.OptionalLong.empty());
   }
 
   /**
@@ -91,26 +90,7 @@ public final class ProcFs {
    * runs: a zombie counts as ended, as does a recycled pid.
    */
   public static boolean isRunning(long pid, long startTime) {
-    return stat(pid).filter(fields -> !fields[0].equals("Z") && !fields[0].equals("X"))
-        .map(fields -> Long.parseLong(fields[STARTTIME]) == startTime).orElse(false);
-  }
-
-  /** The fields of /proc/PID/stat after the command's closing parenthesis, the state first. */
-  private static Optional<String[]> stat(long pid) {
-    if (pid <= 0) {
-      return Optional.empty();
-    }
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      int close = stat.lastIndexOf(')');
-      if (close < 0 || close + 2 >= stat.length()) {
-        return Optional.empty();
-      }
-      String[] fields = stat.substring(close + 2).trim().split(" ");
-      return fields.length > STARTTIME ? Optional.of(fields) : Optional.empty();
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
-    }
+    return stat(pid).filter(stat -> stat.isLive() && stat.startTicks() == startTime).isPresent();
   }
 
   /**
