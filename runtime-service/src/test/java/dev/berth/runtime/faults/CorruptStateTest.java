@@ -60,10 +60,12 @@ class CorruptStateTest extends PodTestCase {
       Files.writeString(root.resolve("cni-cache").resolve(badCache + ".json"), "\0\0\0\0");
       truncateToHalf(root.resolve("images").resolve("images.json"));
     });
-    String log = env.daemon().output();
 
     // The readable rest is all there and answers.
     assertEquals(Set.of(healthy, badCache), pods());
+    // Read after the first call past Version: the daemon answers Version while it still
+    // recovers, and logs the quarantined objects before it serves anything else.
+    String log = env.daemon().output();
     assertEquals(PodSandboxState.SANDBOX_READY, podState(healthy));
     assertEquals(ContainerState.CONTAINER_RUNNING, env.status(kept).getState());
     assertEquals(Set.of(kept, orphan), env.runtime().listContainers(ListContainersRequest.getDefaultInstance())
