@@ -15,6 +15,7 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,9 +50,13 @@ public final class RegistryClient {
       synchronized (this) {
         client = http;
         if (client == null) {
+          // Its own tasks (handing a response body on) run on virtual threads: its default pool
+          // keeps a platform thread per concurrent layer download for a minute after each pull,
+          // each with its stack and malloc arena resident.
           client = HttpClient.newBuilder()
               .connectTimeout(Duration.ofSeconds(15))
               .followRedirects(HttpClient.Redirect.NEVER)
+              .executor(Executors.newVirtualThreadPerTaskExecutor())
               .build();
           http = client;
         }
