@@ -33,8 +33,7 @@ public final class ShimLiveness {
   public boolean isAlive(String id, Path pidFile) {
     ProcessStart known = proven.get(id);
     if (known != null) {
-      Optional<ProcFs.Stat> now = ProcFs.stat(known.pid());
-      if (now.isPresent() && now.get().isLive() && now.get().startTicks() == known.startTicks()) {
+      if (ProcFs.isRunning(known.pid(), known.startTicks())) {
         return true;
       }
       proven.remove(id, known);
