@@ -136,19 +136,23 @@ public final class NodeCheck {
     Path confDir = config.cni().confDir();
     List<Path> configs = listing(onHost(confDir)).stream()
         .filter(p -> p.getFileName().toString().matches(".*\\.(conf|conflist|json)$")).sorted().toList();
-    Set<String> wanted = new LinkedHashSet<>(List.of("loopback"));
+    Finding noPluginsNamed = Finding.missing("CNI plugins", true, "no CNI config names the plugins to look for");
     if (configs.isEmpty()) {
       findings.add(Finding.missing("CNI config", true, "no *.conf or *.conflist in " + confDir
           + " (pods get no network; deploy/cni/10-berth-bridge.conflist is one for a single node)"));
-    } else {
-      Path first = configs.getFirst();
-      Set<String> types = pluginTypes(first);
-      wanted.addAll(types);
-      findings.add(types.isEmpty()
-          ? Finding.missing("CNI config", true, first + " names no plugin type (not valid CNI JSON?)")
-          : Finding.present("CNI config", true, first.getFileName()
-              + " in " + confDir + ", plugins " + String.join(", ", types)));
+      findings.add(noPluginsNamed);
+      return findings;
     }
+    Path first = configs.getFirst();
+    // Only the config's own plugins: Berth brings a pod's lo up itself, without the loopback plugin.
+    Set<String> wanted = pluginTypes(first);
+    if (wanted.isEmpty()) {
+      findings.add(Finding.missing("CNI config", true, first + " names no plugin type (not valid CNI JSON?)"));
+      findings.add(noPluginsNamed);
+      return findings;
+    }
+    findings.add(Finding.present("CNI config", true, first.getFileName()
+        + " in " + confDir + ", plugins " + String.join(", ", wanted)));
     List<String> missing = new ArrayList<>();
     List<String> found = new ArrayList<>();
     for (String plugin : wanted) {

@@ -20,9 +20,10 @@ import org.slf4j.LoggerFactory;
  * The pod network: CNI ADD and DEL of the configured network (the first config in the conf dir)
  * for one sandbox at a time, with what DEL needs cached on disk so it works after a restart.
  *
- * <p>The pod's {@code lo} is brought up by the {@code loopback} plugin beside the configured
- * network, as containerd does; it is not part of the operator's config, has no host-side state,
- * and dies with the namespace, so it is neither cached nor deleted.
+ * <p>The pod's {@code lo} is not CNI's business here: the namespace comes with it up
+ * ({@link NetworkNamespaces}), so a node needs no {@code loopback} plugin. Berth never cached
+ * or deleted a loopback attachment (it has no host-side state and dies with the namespace), so
+ * pods attached by a Berth that still ran that plugin are deleted the same way.
  */
 public final class CniNetwork {
 
@@ -72,23 +73,8 @@ public final class CniNetwork {
       detach(attachment);
     }
 
-    // lo and the configured network touch different interfaces, and lo has no host-side state
-    // to undo: it comes up beside the chain instead of before it (a plugin process each, ~5 ms).
-    LoopbackAdd loopback = LoopbackAdd.start(exec, attachment, network.cniVersion(), args);
-    JsonNode result;
-    try {
-      writeCache(pending);
-      result = runAdd(network, attachment, args, capabilityArgs);
-    } catch (CniException | RuntimeException failure) {
-      loopback.awaitQuietly(failure);
-      throw failure;
-    }
-    try {
-      loopback.await();
-    } catch (CniException failure) {
-      undoPartialAdd(network, network.plugins().size() - 1, attachment, args, capabilityArgs, result, failure);
-      throw failure;
-    }
+    writeCache(pending);
+    JsonNode result = runAdd(network, attachment, args, capabilityArgs);
     // Not fsynced: the pending entry above already is, and it holds all a DEL needs but the
     // prevResult. Only a crash of the whole node can lose this write, and that takes the
     // namespace and its interfaces with it; DEL then runs without prevResult, as plugins allow.

@@ -24,8 +24,9 @@ public final class NetworkNamespaces {
 
   /** A sandbox id becomes a file name: no separators, no dot-dot, nothing hidden. */
   private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+  private static final String OWN_NAMESPACE = "/proc/thread-self/ns/net";
 
-  /** Makes a new network namespace and bind-mounts it on an existing file. */
+  /** Makes a new network namespace with its {@code lo} up and bind-mounts it on an existing file. */
   interface Pinner {
     void pin(Path file) throws IOException;
   }
@@ -51,8 +52,8 @@ public final class NetworkNamespaces {
   }
 
   /**
-   * Creates and pins a new network namespace for the sandbox. On failure nothing is left behind:
-   * no mount, no file.
+   * Creates and pins a new network namespace for the sandbox, its {@code lo} up with 127.0.0.1.
+   * On failure nothing is left behind: no mount, no file.
    *
    * @throws java.nio.file.FileAlreadyExistsException when the sandbox already has a file there
    */
@@ -62,10 +63,35 @@ public final class NetworkNamespaces {
 
   /**
    * Pins a network namespace another process made ({@code /proc/PID/ns/net}), such as one owned
-   * by a pod's user namespace; otherwise as {@link #create(String)}.
+   * by a pod's user namespace, and brings its {@code lo} up; otherwise as {@link #create(String)}.
    */
   public Path createFrom(String sandboxId, Path namespace) throws IOException {
-    return create(sandboxId, file -> Syscalls.mount(namespace.toString(), file, "none", ThreadNamespaces.MS_BIND, null));
+    return create(sandboxId, file -> {
+      Syscalls.mount(namespace.toString(), file, "none", ThreadNamespaces.MS_BIND, null);
+      bringUpLoopback(file);
+    });
+  }
+
+  /** Enters the pinned namespace on a throw-away thread to bring its {@code lo} up. */
+  private static void bringUpLoopback(Path pinned) throws IOException {
+    ThreadNamespaces.onThrowAwayThread("netns-lo", "bringing up lo in " + pinned, calls -> {
+      int daemonNamespace = calls.open(OWN_NAMESPACE);
+      try {
+        int podNamespace = calls.open(pinned.toString());
+        try {
+          calls.enter(podNamespace, ThreadNamespaces.CLONE_NEWNET, "the pod's network namespace " + pinned);
+        } finally {
+          calls.close(podNamespace);
+        }
+        try {
+          LoopbackLink.bringUp();
+        } finally {
+          calls.setns(daemonNamespace, ThreadNamespaces.CLONE_NEWNET, "network");
+        }
+      } finally {
+        calls.close(daemonNamespace);
+      }
+    });
   }
 
   private Path create(String sandboxId, Pinner pinner) throws IOException {
@@ -102,17 +128,19 @@ public final class NetworkNamespaces {
 
   /**
    * Binds and runs once each namespace call a pod's pins make (open, unshare(0), setns back into
-   * the same namespace, close; unshare(0) and that setns change nothing) on a throw-away thread,
+   * the same namespace, close; unshare(0) and that setns change nothing; the socket and ioctl
+   * that bring a pod's {@code lo} up, reading the daemon's own) on a throw-away thread,
    * so that a fresh daemon's first RunPodSandbox does not pay for linking the FFM downcalls: its
    * netns step took ~70 ms against ~3 ms warm. The daemon runs this in the background once it
    * serves.
    */
   public static void prepareFirstUse() throws IOException {
     ThreadNamespaces.onThrowAwayThread("netns-first-use", "preparing the namespace calls", calls -> {
-      int own = calls.open("/proc/thread-self/ns/net");
+      int own = calls.open(OWN_NAMESPACE);
       try {
         calls.unshare(0, "no namespace");
         calls.enter(own, ThreadNamespaces.CLONE_NEWNET, "the thread's own network namespace");
+        LoopbackLink.flags();
       } finally {
         calls.close(own);
       }

@@ -244,29 +244,23 @@ class CniNetworkTest {
   }
 
   @Test
-  void aFailingLoopbackFailsTheAddAndUndoesTheNetworkBesideIt() throws Exception {
-    // loopback runs beside the configured chain: its failure must still fail the whole ADD.
-    Path bin = Files.createDirectories(root.resolve("bin-bad-lo"));
+  void pluginDirectoriesWithoutLoopbackAttachAndTheNamespaceHasLoUp() throws Exception {
+    // lo is the namespace's own business now: a node needs only the plugins its config names.
+    Path bin = Files.createDirectories(root.resolve("bin-no-lo"));
     for (String plugin : List.of("bridge", "host-local", "portmap")) {
       Files.createSymbolicLink(bin.resolve(plugin), PLUGINS.resolve(plugin));
     }
-    Path loopback = bin.resolve("loopback");
-    Files.writeString(loopback, "#!/bin/sh\ncat >/dev/null\n"
-        + "echo '{\"cniVersion\": \"1.0.0\", \"code\": 999, \"msg\": \"lo refused\"}'\nexit 1\n");
-    Files.setPosixFilePermissions(loopback, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     String id = sandbox();
     Path netns = namespaces.create(id);
-    CniNetwork badLoopback = new CniNetwork(confDir, List.of(bin), cacheDir);
+    CniNetwork withoutLoopback = new CniNetwork(confDir, List.of(bin), cacheDir);
 
-    CniException e = assertThrows(CniException.class, () -> badLoopback.attach(attachment(id, netns, List.of())));
+    String ip = withoutLoopback.attach(attachment(id, netns, List.of())).ips().getFirst();
 
-    assertEquals("loopback", e.plugin());
-    assertTrue(e.getMessage().contains("lo refused"), e.getMessage());
-    assertFalse(Files.exists(cacheDir.resolve(id + ".json")), "a failed ADD must leave no cache");
-    assertFalse(nsenter(netns, "ip", "-o", "link").output().contains("eth0"), "the bridge's eth0 must be undone");
-    // host-local names each reservation file by its address and writes the holder's id in it.
-    assertEquals("", run("grep", "-rl", id, ipamDir.resolve(network).toString()).output().strip(),
-        "the bridge's address must be released");
+    assertTrue(nsenter(netns, "ip", "-o", "-4", "addr", "show", "dev", "eth0").output().contains(ip));
+    String lo = nsenter(netns, "ip", "-o", "addr", "show", "dev", "lo").output();
+    assertTrue(lo.contains("inet 127.0.0.1/8"), lo);
+    withoutLoopback.detach(attachment(id, netns, List.of()));
+    assertFalse(Files.exists(cacheDir.resolve(id + ".json")), "DEL needs no loopback either");
   }
 
   @Test

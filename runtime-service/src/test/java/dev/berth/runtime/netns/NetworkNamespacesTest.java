@@ -53,6 +53,39 @@ class NetworkNamespacesTest {
   }
 
   @Test
+  void aNewNamespaceHasLoUpWithTheLoopbackAddresses() throws Exception {
+    Path file = namespaces.create("a");
+
+    String lo = run("nsenter", "--net=" + file, "ip", "-o", "addr", "show", "dev", "lo");
+    assertTrue(lo.contains("inet 127.0.0.1/8"), lo);
+    String flags = run("nsenter", "--net=" + file, "ip", "-o", "link", "show", "dev", "lo");
+    assertTrue(flags.contains("<LOOPBACK,UP,LOWER_UP>"), flags);
+  }
+
+  @Test
+  void aNamespaceAnotherProcessMadeGetsLoUpWhenPinned() throws Exception {
+    Process holder = new ProcessBuilder("unshare", "--net", "sleep", "60").start();
+    try {
+      Path namespace = Path.of("/proc/" + holder.pid() + "/ns/net");
+      String own = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+      for (int i = 0; i < 100 && own.equals(Files.readSymbolicLink(namespace).toString()); i++) {
+        Thread.sleep(20); // unshare has not made its namespace yet
+      }
+      String before = run("nsenter", "--net=" + namespace, "ip", "-o", "link", "show", "dev", "lo");
+      assertFalse(before.contains(",UP"), "a fresh namespace's lo starts down: " + before);
+
+      Path file = namespaces.createFrom("a", namespace);
+
+      String lo = run("nsenter", "--net=" + file, "ip", "-o", "addr", "show", "dev", "lo");
+      assertTrue(lo.contains("inet 127.0.0.1/8"), lo);
+      assertEquals(own, Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString());
+    } finally {
+      holder.destroyForcibly();
+      holder.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void preparingTheCallsForFirstUseChangesNoNamespace() throws Exception {
     String host = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
 
