@@ -484,8 +484,52 @@ class ConmonShimTest {
         bundles.config.socketDir());
     ShimException e = assertThrows(ShimException.class,
         () -> new ConmonShim(broken).create(CreateRequest.of("noconmon", bundle, null)));
-    assertTrue(e.getMessage().contains("/no/such/conmon"), e.getMessage());
+    assertTrue(e.getMessage().contains("cannot start /no/such/conmon: No such file or directory"), e.getMessage());
     assertFalse(Files.exists(bundles.config.persistDir().resolve("noconmon")));
+  }
+
+  @Test
+  void createWithAConmonThatExitsAtOnceSaysSoAndLeavesNoZombie() throws Exception {
+    Path bundle = bundles.bundle("earlyexit", "true");
+    Path fakeConmon = Files.createDirectories(bundles.root.resolve("fake-bin")).resolve("conmon");
+    Files.writeString(fakeConmon, "#!/bin/sh\necho 'conmon: refusing to start' >&2\nexit 1\n");
+    Files.setPosixFilePermissions(fakeConmon, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    ShimConfig early = new ShimConfig(fakeConmon, bundles.config.runtime(),
+        bundles.config.runtimeRoot(), bundles.config.exitDir(), bundles.config.persistDir(),
+        bundles.config.socketDir());
+
+    ShimException e = assertThrows(ShimException.class,
+        () -> new ConmonShim(early).create(CreateRequest.of("earlyexit", bundle, null)));
+
+    assertTrue(e.getMessage().contains("conmon closed its sync pipe without reporting"), e.getMessage());
+    assertTrue(e.getMessage().contains("conmon: refusing to start"), "its output is quoted: " + e.getMessage());
+    assertEquals(List.of(), zombieChildren(), "the first process is reaped by the launch");
+  }
+
+  /** Children of this JVM that have ended but were never waited for. */
+  private static List<String> zombieChildren() throws IOException {
+    List<String> zombies = new ArrayList<>();
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        String children;
+        try {
+          children = Files.readString(task.resolve("children")).strip();
+        } catch (IOException ended) {
+          continue;
+        }
+        for (String pid : children.isEmpty() ? new String[0] : children.split(" ")) {
+          try {
+            String stat = Files.readString(Path.of("/proc", pid, "stat"));
+            if (stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z")) {
+              zombies.add(stat.substring(0, stat.lastIndexOf(')') + 1));
+            }
+          } catch (IOException gone) {
+            // reaped meanwhile
+          }
+        }
+      }
+    }
+    return zombies;
   }
 
   @Test

@@ -1,77 +1,86 @@
 package dev.berth.shim.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.linux.PosixSpawn;
+import dev.berth.linux.SpawnRequest;
+import dev.berth.linux.Syscalls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
-import java.io.File;
-import java.io.FileInputStream;
-import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.RandomAccessFile;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One conmon start-up: the {@code sh} wrapper that puts the FIFOs on fds 3 and 4, and a reader
- * for the sync FIFO. The FIFO opens block until the wrapper opens the other ends, so they run
- * on a thread of their own and callers wait for messages with a deadline; {@link #close}
- * unblocks that thread whatever state it is in.
+ * One conmon start-up: conmon spawned directly ({@link PosixSpawn}) with the sync and start FIFOs
+ * as its fds 3 and 4, and a reader for the sync FIFO. The daemon opens its ends of both FIFOs
+ * before the spawn without waiting (the sync FIFO's read end non-blocking, the start FIFO both
+ * ends, already holding the start byte), so conmon's own opens never wait for the daemon and the
+ * spawn returns once conmon runs. Callers wait for sync messages with a deadline; {@link #close}
+ * unblocks the reader whatever state it is in and reaps conmon's first process.
  *
- * <p>The reader is a platform thread: opening and reading a FIFO are native calls that the JDK
- * does not hand to its poller, so a virtual thread would pin its carrier for as long as conmon
- * stays quiet (an exec's whole run), and two such execs stop every other virtual thread on a
- * two-core node. A platform thread per launch costs one parked kernel thread for as long as the
- * launch lives; non-blocking FIFOs through epoll would save that at the price of a second I/O
- * model for four lines of JSON.
+ * <p>The reader is a platform thread: reading a FIFO is a native call that the JDK does not
+ * hand to its poller, so a virtual thread would pin its carrier for as long as conmon stays
+ * quiet (an exec's whole run), and two such execs stop every other virtual thread on a two-core
+ * node. A platform thread per launch costs one parked kernel thread for as long as the launch
+ * lives; non-blocking FIFOs through epoll would save that at the price of a second I/O model for
+ * four lines of JSON.
  */
 public final class ConmonLaunch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConmonLaunch.class);
-  private static final File DEV_NULL = new File("/dev/null");
+  private static final Path DEV_NULL = Path.of("/dev/null");
   /** The fds conmon reads from {@code _OCI_SYNCPIPE} and {@code _OCI_STARTPIPE}. */
   public static final int SYNC_FD = 3;
   public static final int START_FD = 4;
+  /** conmon's first process exits as soon as it has forked its daemon. */
+  private static final Duration DAEMONIZE_WAIT = Duration.ofSeconds(2);
 
   private final Path syncFifo;
   private final Path startFifo;
-  private final Process wrapper;
+  private final long pid;
+  private final int syncFd;
   private final Thread reader;
   private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
   private volatile boolean closing;
-  private volatile boolean handshakeDone;
   private final long startedNanos;
-  /** When conmon's wrapper had both FIFOs open: the cost of getting conmon going, apart from its work. */
-  private volatile long handshakeNanos;
+  /** When conmon was running with both FIFOs open: the cost of getting conmon going, apart from its work. */
+  private final long handshakeNanos;
 
   private record Event(SyncMessage message, String failure) {
   }
 
-  private ConmonLaunch(Path syncFifo, Path startFifo, Process wrapper, ObjectMapper json, int expectedMessages,
-      long startedNanos) {
+  private ConmonLaunch(Path syncFifo, Path startFifo, long pid, int syncFd, ObjectMapper json, int expectedMessages,
+      long startedNanos, long handshakeNanos) {
     this.startedNanos = startedNanos;
+    this.handshakeNanos = handshakeNanos;
     this.syncFifo = syncFifo;
     this.startFifo = startFifo;
-    this.wrapper = wrapper;
-    this.reader = Thread.ofPlatform().daemon().name("conmon-sync-" + wrapper.pid())
+    this.pid = pid;
+    this.syncFd = syncFd;
+    this.reader = Thread.ofPlatform().daemon().name("conmon-sync-" + pid)
         .start(() -> readMessages(json, expectedMessages));
   }
 
   /**
-   * Starts conmon through the wrapper.
+   * Starts conmon.
    *
    * @param fifoDir          where the sync (and start) FIFOs are made; removed again by {@link #close}
-   * @param withStartPipe    hold conmon until the start byte is written (create), or not (exec)
+   * @param withStartPipe    give conmon a start pipe, with its start byte already in it (create), or not (exec)
    * @param expectedMessages how many sync messages to read before letting go of the FIFO: conmon
    *                         keeps it open for the container's whole life
    */
@@ -85,86 +94,91 @@ public final class ConmonLaunch implements AutoCloseable {
       Files.deleteIfExists(start);
       Libc.mkfifo(start);
     }
-    ProcessBuilder builder = new ProcessBuilder(wrapper(conmonArgv, sync, start))
-        .directory(workDir.toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
-        // A file, never a pipe to this JVM: conmon outlives the daemon.
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
-        .redirectErrorStream(true);
-    builder.environment().put("_OCI_SYNCPIPE", Integer.toString(SYNC_FD));
-    if (start != null) {
-      builder.environment().put("_OCI_STARTPIPE", Integer.toString(START_FD));
-    } else {
-      builder.environment().remove("_OCI_STARTPIPE");
-    }
-    log.debug("starting {}", builder.command());
-    Process process;
     long spawnedAt = System.nanoTime();
+    int syncFd = -1;
+    int startFd = -1;
     try {
-      process = builder.start();
-    } catch (IOException e) {
+      syncFd = Libc.openFifoForReading(sync);
+      if (start != null) {
+        startFd = Libc.openFifoBothEnds(start);
+        Libc.write(startFd, new byte[] {'\n'});
+      }
+      SpawnRequest request = spawnRequest(conmonArgv, workDir, sync, start, output, System.getenv());
+      log.debug("starting {}", request.argv());
+      long pid = PosixSpawn.spawn(request);
+      // conmon holds the write end now: reads may wait for its messages, and end when it is gone.
+      Libc.setBlocking(syncFd);
+      return new ConmonLaunch(sync, start, pid, syncFd, json, expectedMessages, spawnedAt, System.nanoTime());
+    } catch (IOException | RuntimeException e) {
+      if (syncFd >= 0) {
+        Syscalls.close(syncFd);
+      }
       deleteFifos(sync, start);
       throw e;
+    } finally {
+      // conmon has its own read end by now (or never will): the start byte stays in the FIFO for it.
+      if (startFd >= 0) {
+        Syscalls.close(startFd);
+      }
     }
-    return new ConmonLaunch(sync, start, process, json, expectedMessages, spawnedAt);
   }
 
   /**
-   * A {@code sh} wrapper that opens the FIFOs as fds 3 and 4 and execs conmon: ProcessBuilder
-   * passes a child only fds 0-2. The sync FIFO is opened first, the start FIFO second; whoever
-   * holds the other ends must open them in that same order.
+   * How conmon is spawned: stdin /dev/null, stdout and stderr appended to {@code output} (a file,
+   * never a pipe to this JVM: conmon outlives the daemon), the sync FIFO as fd 3 and the start
+   * FIFO as fd 4, nothing else of the daemon's (the JVM holds jars and Netty's sockets without
+   * O_CLOEXEC), and the daemon's environment with conmon's pipe variables.
    */
-  static List<String> wrapper(List<String> conmonArgv, Path syncFifo, Path startFifo) {
-    List<String> argv = new ArrayList<>();
-    argv.add("/bin/sh");
-    argv.add("-c");
-    if (startFifo == null) {
-      argv.add("exec " + SYNC_FD + ">\"$1\"; shift; exec \"$@\"");
-      argv.add("conmon-wrapper");
-      argv.add(syncFifo.toString());
+  static SpawnRequest spawnRequest(List<String> conmonArgv, Path workDir, Path syncFifo, Path startFifo, Path output,
+      Map<String, String> daemonEnvironment) {
+    List<SpawnRequest.FileAction> actions = new ArrayList<>();
+    actions.add(new SpawnRequest.Open(0, DEV_NULL, PosixSpawn.O_RDONLY, 0));
+    actions.add(new SpawnRequest.Open(1, output, PosixSpawn.O_WRONLY | PosixSpawn.O_CREAT | PosixSpawn.O_APPEND,
+        0644));
+    actions.add(new SpawnRequest.Dup2(1, 2));
+    actions.add(new SpawnRequest.Open(SYNC_FD, syncFifo, PosixSpawn.O_WRONLY, 0));
+    Map<String, String> environment = new HashMap<>(daemonEnvironment);
+    environment.put("_OCI_SYNCPIPE", Integer.toString(SYNC_FD));
+    if (startFifo != null) {
+      actions.add(new SpawnRequest.Open(START_FD, startFifo, PosixSpawn.O_RDONLY, 0));
+      environment.put("_OCI_STARTPIPE", Integer.toString(START_FD));
     } else {
-      argv.add("exec " + SYNC_FD + ">\"$1\" " + START_FD + "<\"$2\"; shift 2; exec \"$@\"");
-      argv.add("conmon-wrapper");
-      argv.add(syncFifo.toString());
-      argv.add(startFifo.toString());
+      environment.remove("_OCI_STARTPIPE");
     }
-    argv.addAll(conmonArgv);
-    return argv;
+    actions.add(new SpawnRequest.CloseFrom(startFifo != null ? START_FD + 1 : SYNC_FD + 1));
+    return new SpawnRequest(conmonArgv, environment, workDir, actions);
   }
 
   private void readMessages(ObjectMapper json, int expected) {
-    // Same order as the wrapper: sync first, then start, or both sides wait for ever.
-    try (InputStream in = new FileInputStream(syncFifo.toFile())) {
-      if (startFifo != null) {
-        try (OutputStream out = new FileOutputStream(startFifo.toFile())) {
-          if (!closing) {
-            out.write('\n');
-          }
-        }
-      }
-      handshakeDone = !closing;
-      handshakeNanos = System.nanoTime();
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(Syscalls.CALL_STATE);
+      MemorySegment buffer = arena.allocate(4096);
       int received = 0;
       ByteArrayOutputStream line = new ByteArrayOutputStream();
-      int b;
-      while (received < expected && !closing && (b = in.read()) >= 0) {
-        if (b != '\n') {
-          line.write(b);
-          continue;
+      int n = 0;
+      while (received < expected && !closing && (n = Libc.read(syncFd, buffer, state)) > 0) {
+        for (int i = 0; i < n && received < expected; i++) {
+          byte b = buffer.get(ValueLayout.JAVA_BYTE, i);
+          if (b != '\n') {
+            line.write(b);
+            continue;
+          }
+          String text = line.toString(StandardCharsets.UTF_8).trim();
+          line.reset();
+          if (text.isEmpty()) {
+            continue;
+          }
+          events.add(new Event(SyncMessage.parse(json, text), null));
+          received++;
         }
-        String text = line.toString(StandardCharsets.UTF_8).trim();
-        line.reset();
-        if (text.isEmpty()) {
-          continue;
-        }
-        events.add(new Event(SyncMessage.parse(json, text), null));
-        received++;
       }
       if (received < expected) {
         events.add(new Event(null, "conmon closed its sync pipe without reporting"));
       }
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       events.add(new Event(null, "reading conmon's sync pipe: " + e.getMessage()));
+    } finally {
+      Syscalls.close(syncFd);
     }
   }
 
@@ -181,31 +195,16 @@ public final class ConmonLaunch implements AutoCloseable {
     return event.message();
   }
 
-  /** Milliseconds from the spawn to the wrapper's opening of both FIFOs (conmon about to start); 0 before that. */
+  /** Milliseconds from the start to conmon running with both FIFOs open. */
   public double millisToHandshake() {
-    long at = handshakeNanos;
-    return at == 0 ? 0 : (at - startedNanos) / 1e6;
-  }
-
-  /** The pid of the wrapper, which became conmon's first process (it exits once conmon daemonizes). */
-  public long wrapperPid() {
-    return wrapper.pid();
+    return (handshakeNanos - startedNanos) / 1e6;
   }
 
   @Override
   public void close() {
     closing = true;
-    // Until conmon has its start byte it is still the wrapper's process (it daemonizes only
-    // after reading the start pipe), blocked on a FIFO: end it before unblocking the FIFOs,
-    // or the unblocking would let it go on and create the container after all.
-    if (!handshakeDone) {
-      wrapper.destroyForcibly();
-    }
     if (reader.isAlive()) {
-      unblock(syncFifo, true);
-      if (startFifo != null) {
-        unblock(startFifo, false);
-      }
+      unblock(syncFifo);
       try {
         reader.join(Duration.ofSeconds(2));
       } catch (InterruptedException e) {
@@ -213,26 +212,36 @@ public final class ConmonLaunch implements AutoCloseable {
       }
     }
     deleteFifos(syncFifo, startFifo);
-    // conmon's first process exits as soon as it has forked its daemon; reap it.
+    reapFirstProcess();
+  }
+
+  /**
+   * conmon's first process exits once it has forked its daemon; it is reaped here, with no
+   * thread left waiting for it. A cancelled caller is interrupted: the wait still happens, and
+   * the interrupt is kept for the caller.
+   */
+  private void reapFirstProcess() {
+    boolean interrupted = Thread.interrupted();
+    boolean gone;
     try {
-      if (!wrapper.waitFor(2, TimeUnit.SECONDS)) {
-        log.warn("conmon {} did not daemonize; killing it", wrapper.pid());
-        wrapper.destroyForcibly();
-      }
+      gone = PosixSpawn.reap(pid, DAEMONIZE_WAIT);
     } catch (InterruptedException e) {
+      interrupted = true;
+      gone = false;
+    }
+    if (!gone) {
+      log.warn("conmon {} did not daemonize; killing it", pid);
+      PosixSpawn.killAndReap(pid);
+    }
+    if (interrupted) {
       Thread.currentThread().interrupt();
     }
   }
 
-  /**
-   * Opening a FIFO read-write never blocks and gives a blocked open at the other end its
-   * partner; a newline wakes a blocked read.
-   */
-  private static void unblock(Path fifo, boolean wakeReader) {
+  /** Opening a FIFO read-write never blocks; a newline wakes a blocked read. */
+  private static void unblock(Path fifo) {
     try (RandomAccessFile end = new RandomAccessFile(fifo.toFile(), "rw")) {
-      if (wakeReader) {
-        end.write('\n');
-      }
+      end.write('\n');
     } catch (IOException e) {
       log.debug("unblocking {}: {}", fifo, e.toString());
     }

@@ -94,9 +94,10 @@ public final class ProcFs {
   }
 
   /**
-   * The pids of conmon wrappers ({@code sh -c ... conmon-wrapper FIFO...}, see
-   * {@link ConmonLaunch#wrapper}) whose FIFOs are in {@code fifoDir}: a launch a killed daemon
-   * left with its wrapper blocked for good on opening a FIFO nobody will open again. Matched on
+   * The pids of conmon wrappers ({@code sh -c ... conmon-wrapper FIFO...}: attached execs, see
+   * {@link ExecAttachLaunch}, and every conmon of a Berth before conmon was spawned directly)
+   * whose FIFOs are in {@code fifoDir}: a launch a killed daemon left with its wrapper blocked for
+   * good on opening a FIFO nobody will open again. Matched on
    * the command line, which names this daemon's own FIFO path, never by pid alone.
    */
   public static List<Long> wrappersOf(Path fifoDir) {

@@ -24,8 +24,9 @@ class ProcFsTest {
     Path other = Files.createDirectories(tmp.resolve("shims").resolve("c2"));
     Path sync = launch.resolve("sync.fifo");
     assertEquals(0, new ProcessBuilder("mkfifo", sync.toString()).start().waitFor());
-    // The wrapper as ConmonLaunch builds it; nobody opens the FIFO's other end, as after a kill.
-    List<String> argv = new ArrayList<>(ConmonLaunch.wrapper(List.of("/bin/true"), sync, null));
+    // The wrapper as an older Berth built it (ExecAttachLaunch still does); nobody opens the FIFO's other end, as after a kill.
+    List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", "exec 3>\"$1\"; shift; exec \"$@\"", "conmon-wrapper",
+        sync.toString(), "/bin/true"));
     Process wrapper = new ProcessBuilder(argv).start();
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
