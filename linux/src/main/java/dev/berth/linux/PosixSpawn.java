@@ -117,6 +117,33 @@ public final class PosixSpawn {
   }
 
   /**
+   * Binds the calls and runs the ones that start nothing (file actions and attributes built and
+   * destroyed), so that a fresh daemon's first container does not pay for linking them: the AOT
+   * cache cannot hold FFM's downcall stubs. posix_spawnp, waitpid and kill are bound, not run.
+   */
+  public static void prepareFirstUse() throws IOException {
+    SpawnRequest sample = new SpawnRequest(List.of("/bin/true"), java.util.Map.of(), Path.of("/"), List.of(
+        new SpawnRequest.Open(0, Path.of("/dev/null"), O_RDONLY, 0), new SpawnRequest.Dup2(0, 1),
+        new SpawnRequest.CloseFrom(3)));
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(Syscalls.CALL_STATE);
+      MemorySegment actions = arena.allocate(FILE_ACTIONS_BYTES, 16);
+      MemorySegment attr = arena.allocate(ATTR_BYTES, 16);
+      check("posix_spawn_file_actions_init", (int) ACTIONS_INIT.invokeExact(state, actions));
+      check("posix_spawnattr_init", (int) ATTR_INIT.invokeExact(state, attr));
+      addActions(arena, state, actions, sample);
+      setSignals(arena, state, attr);
+      strings(arena, sample.environmentStrings());
+      int ignored = (int) ATTR_DESTROY.invokeExact(state, attr);
+      ignored = (int) ACTIONS_DESTROY.invokeExact(state, actions);
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IOException("preparing posix_spawn: " + t, t);
+    }
+  }
+
+  /**
    * Reaps the process if it has ended, waiting for that up to {@code within} without holding a
    * thread of its own (short sleeps between non-blocking waitpid calls). True when it is gone:
    * reaped now, or not a child of this process (reaped already).

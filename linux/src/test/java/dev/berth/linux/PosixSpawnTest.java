@@ -108,6 +108,23 @@ class PosixSpawnTest {
   }
 
   @Test
+  void preparingForFirstUseStartsNoProcess() throws Exception {
+    PosixSpawn.prepareFirstUse();
+    PosixSpawn.prepareFirstUse();
+
+    // The JVM's own helper threads start no children; a spawn would leave one here until reaped.
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          assertEquals("", Files.readString(task.resolve("children")).strip(), task.toString());
+        } catch (java.nio.file.NoSuchFileException ended) {
+          // a thread that ended while listed
+        }
+      }
+    }
+  }
+
+  @Test
   void anExitCodeIsReadFromTheWaitStatusAndASignalAddsTo128() {
     assertEquals(0, PosixSpawn.exitCode(0));
     assertEquals(7, PosixSpawn.exitCode(7 << 8));

@@ -7,6 +7,7 @@ import dev.berth.image.ImageStore;
 import dev.berth.image.RegistryHosts;
 import dev.berth.image.store.RecordFormat;
 import dev.berth.linux.MountTable;
+import dev.berth.linux.PosixSpawn;
 import dev.berth.image.store.PrivateDirectory;
 import dev.berth.runtime.BerthVersion;
 import dev.berth.runtime.checkpoint.CriuSupport;
@@ -313,6 +314,7 @@ public final class Daemon {
       NetworkNamespaces.prepareFirstUse();
       RecordFormat.prepareFirstUse(SandboxIntent.class, Sandbox.class, ContainerIntent.class, Container.class);
       OciSpecJson.prepareFirstUse();
+      PosixSpawn.prepareFirstUse();
     } catch (IOException | RuntimeException e) {
       // The first pod does this work itself and reports what fails there.
       log.debug("preparing the first pod's calls and serializers: {}", e.toString());
