@@ -13,10 +13,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Real spawns of /bin/sh and coreutils, as any user: what the child gets, and how failures read. */
+/**
+ * Real spawns of /bin/sh and coreutils (no root needed, but real processes: the integration
+ * tier): what the child gets, and how failures read.
+ */
+@Tag("integration")
 class PosixSpawnTest {
 
   @TempDir
