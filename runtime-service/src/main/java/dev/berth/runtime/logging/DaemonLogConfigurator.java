@@ -3,12 +3,12 @@ package dev.berth.runtime.logging;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.util.ContextInitializer;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
 /**
@@ -17,20 +17,13 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * interpreter and the JDK's XML parser, some 650 classes that the AOT cache then loads and links
  * at every start, to say what these few lines say.
  *
- * <p>Logs go to stderr so that systemd's journal (or a test) captures them; {@code serve} sets the
- * root level from the log-level flag or the {@code log_level} key at start-up. A
- * {@code -Dlogback.configurationFile} given to the JVM still wins: logback's own configurators
- * then read that file instead.
+ * <p>Logs go to stderr, one {@link DaemonLogLayout} line per event, so that systemd's journal (or
+ * a test) captures them; {@code serve} sets the root level from the log-level flag or the
+ * {@code log_level} key at start-up. A {@code -Dlogback.configurationFile} given to the JVM still
+ * wins: logback's own configurators then read that file instead.
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_NORMAL_PRIORITY)
 public final class DaemonLogConfigurator extends ContextAwareBase implements Configurator {
-
-  /**
-   * One line per event. A line break inside a message is written as {@code \n}: whatever a caller
-   * managed to get into a message, it cannot start a line of its own.
-   */
-  static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{20} - "
-      + "%replace(%msg){'[\\r\\n\\u0085\\u2028\\u2029]', '\\\\n'}%n";
 
   /** Public, with no arguments: logback's service loader makes it. */
   public DaemonLogConfigurator() {
@@ -41,9 +34,12 @@ public final class DaemonLogConfigurator extends ContextAwareBase implements Con
     if (System.getProperty(ContextInitializer.CONFIG_FILE_PROPERTY) != null) {
       return ExecutionStatus.INVOKE_NEXT_IF_ANY;
     }
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    DaemonLogLayout layout = new DaemonLogLayout();
+    layout.setContext(context);
+    layout.start();
+    LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
     encoder.setContext(context);
-    encoder.setPattern(PATTERN);
+    encoder.setLayout(layout);
     encoder.start();
     ConsoleAppender<ILoggingEvent> stderr = new ConsoleAppender<>();
     stderr.setContext(context);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.PatternLayout;
 import ch.qos.logback.classic.spi.Configurator.ExecutionStatus;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.classic.util.ContextInitializer;
@@ -19,11 +20,16 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.TimeZone;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /** The daemon's logging as a node runs it: the line format, the levels, one message per line. */
 class DaemonLogConfiguratorTest {
+
+  /** The pattern of the logback.xml that Berth shipped until 2026-12-07: its lines must not change. */
+  private static final String FORMER_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{20} - "
+      + "%replace(%msg){'[\\r\\n\\u0085\\u2028\\u2029]', '\\\\n'}%n";
 
   /** What the configured context wrote to stderr while {@code logging} ran, as lines. */
   private static List<String> stderrLines(Consumer<LoggerContext> logging) {
@@ -133,6 +139,42 @@ class DaemonLogConfiguratorTest {
         System.setProperty(ContextInitializer.CONFIG_FILE_PROPERTY, before);
       }
       context.stop();
+    }
+  }
+
+  @Test
+  void theLayoutWritesExactlyWhatTheFormerPatternWrote() {
+    TimeZone zone = TimeZone.getDefault();
+    try {
+      for (String zoneId : List.of("UTC", "Asia/Kolkata", "America/St_Johns")) {
+        TimeZone.setDefault(TimeZone.getTimeZone(zoneId));
+        LoggerContext context = new LoggerContext();
+        PatternLayout former = new PatternLayout();
+        former.setContext(context);
+        former.setPattern(FORMER_PATTERN);
+        former.start();
+        DaemonLogLayout layout = new DaemonLogLayout();
+        layout.setContext(context);
+        layout.start();
+        Exception failure = new IllegalStateException("boom\nsecond line", new java.io.IOException("disk full"));
+        for (String loggerName : List.of("dev.berth.runtime.server.Daemon", "dev.berth.cri.calls", "io.netty.bootstrap.X",
+            "a", "dev.berth.runtime.container.internal.AVeryLongClassNameIndeed")) {
+          for (Level level : List.of(Level.TRACE, Level.DEBUG, Level.INFO, Level.WARN, Level.ERROR)) {
+            for (String message : List.of("plain", "two\nlines\r\u2028\u0085 and a \\n already", "{} and {}", "")) {
+              for (Throwable thrown : java.util.Arrays.asList(null, failure)) {
+                LoggingEvent event = new LoggingEvent(Logger.class.getName(), context.getLogger(loggerName), level,
+                    message, thrown, new Object[] {"x\ny", 42});
+                event.setInstant(Instant.parse("2026-03-29T01:30:00.007Z"));
+                event.setThreadName("grpc-default-executor-0");
+                assertEquals(former.doLayout(event), layout.doLayout(event), zoneId + " " + loggerName + " " + message);
+              }
+            }
+          }
+        }
+        context.stop();
+      }
+    } finally {
+      TimeZone.setDefault(zone);
     }
   }
 }
