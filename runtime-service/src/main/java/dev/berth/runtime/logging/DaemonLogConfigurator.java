@@ -19,19 +19,29 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  *
  * <p>Logs go to stderr, one {@link DaemonLogLayout} line per event, so that systemd's journal (or
  * a test) captures them; {@code serve} sets the root level from the log-level flag or the
- * {@code log_level} key at start-up. A {@code -Dlogback.configurationFile} given to the JVM still
- * wins: logback's own configurators then read that file instead.
+ * {@code log_level} key at start-up. A {@code -Dlogback.configurationFile} given to the JVM, or a
+ * {@code logback-test.xml} on the classpath (tests' daemons), still wins, as in logback's own
+ * order: logback's configurators then read that file instead.
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_NORMAL_PRIORITY)
 public final class DaemonLogConfigurator extends ContextAwareBase implements Configurator {
 
+  private final ClassLoader classpath;
+
   /** Public, with no arguments: logback's service loader makes it. */
   public DaemonLogConfigurator() {
+    this(DaemonLogConfigurator.class.getClassLoader());
+  }
+
+  /** Looks for a {@code logback-test.xml} in {@code classpath}. */
+  DaemonLogConfigurator(ClassLoader classpath) {
+    this.classpath = classpath;
   }
 
   @Override
   public ExecutionStatus configure(LoggerContext context) {
-    if (System.getProperty(ContextInitializer.CONFIG_FILE_PROPERTY) != null) {
+    if (System.getProperty(ContextInitializer.CONFIG_FILE_PROPERTY) != null
+        || classpath.getResource(ContextInitializer.TEST_AUTOCONFIG_FILE) != null) {
       return ExecutionStatus.INVOKE_NEXT_IF_ANY;
     }
     DaemonLogLayout layout = new DaemonLogLayout();

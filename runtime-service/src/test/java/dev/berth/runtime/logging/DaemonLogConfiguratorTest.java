@@ -15,7 +15,11 @@ import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import ch.qos.logback.core.status.Status;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -23,6 +27,7 @@ import java.util.List;
 import java.util.TimeZone;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The daemon's logging as a node runs it: the line format, the levels, one message per line. */
 class DaemonLogConfiguratorTest {
@@ -30,6 +35,12 @@ class DaemonLogConfiguratorTest {
   /** The pattern of the logback.xml that Berth shipped until 2026-12-07: its lines must not change. */
   private static final String FORMER_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{20} - "
       + "%replace(%msg){'[\\r\\n\\u0085\\u2028\\u2029]', '\\\\n'}%n";
+
+  /**
+   * A node's classpath: no logback-test.xml. The tests' own has one (image-stub's test jar), which
+   * the configurator would leave to logback.
+   */
+  private static final ClassLoader NO_LOGBACK_FILES = new ClassLoader(null) { };
 
   /** What the configured context wrote to stderr while {@code logging} ran, as lines. */
   private static List<String> stderrLines(Consumer<LoggerContext> logging) {
@@ -39,7 +50,7 @@ class DaemonLogConfiguratorTest {
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
     try {
-      DaemonLogConfigurator configurator = new DaemonLogConfigurator();
+      DaemonLogConfigurator configurator = new DaemonLogConfigurator(NO_LOGBACK_FILES);
       configurator.setContext(context);
       assertEquals(ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY, configurator.configure(context));
       logging.accept(context);
@@ -127,7 +138,7 @@ class DaemonLogConfiguratorTest {
     System.setProperty(ContextInitializer.CONFIG_FILE_PROPERTY, "/etc/berth/logback.xml");
     LoggerContext context = new LoggerContext();
     try {
-      DaemonLogConfigurator configurator = new DaemonLogConfigurator();
+      DaemonLogConfigurator configurator = new DaemonLogConfigurator(NO_LOGBACK_FILES);
       configurator.setContext(context);
       assertEquals(ExecutionStatus.INVOKE_NEXT_IF_ANY, configurator.configure(context));
       assertFalse(context.getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders().hasNext(),
@@ -138,6 +149,20 @@ class DaemonLogConfiguratorTest {
       } else {
         System.setProperty(ContextInitializer.CONFIG_FILE_PROPERTY, before);
       }
+      context.stop();
+    }
+  }
+
+  @Test
+  void aLogbackTestFileOnTheClasspathIsLeftToLogback(@TempDir Path classes) throws Exception {
+    Files.writeString(classes.resolve("logback-test.xml"), "<configuration/>");
+    LoggerContext context = new LoggerContext();
+    try (URLClassLoader withTestFile = new URLClassLoader(new URL[] {classes.toUri().toURL()}, null)) {
+      DaemonLogConfigurator configurator = new DaemonLogConfigurator(withTestFile);
+      configurator.setContext(context);
+      assertEquals(ExecutionStatus.INVOKE_NEXT_IF_ANY, configurator.configure(context));
+      assertFalse(context.getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders().hasNext());
+    } finally {
       context.stop();
     }
   }
