@@ -14,7 +14,7 @@ import ch.qos.logback.core.spi.ContextAwareBase;
 /**
  * Berth's logging, set up in code: logback finds this class through {@code META-INF/services}
  * before it looks for a {@code logback.xml}. An XML file would cost every daemon logback's Joran
- * interpreter and the JDK's XML parser, some 650 classes that the AOT cache then loads and links
+ * interpreter and the JDK's XML parser, some 600 classes that the AOT cache then loads and links
  * at every start, to say what these few lines say.
  *
  * <p>Logs go to stderr, one {@link DaemonLogLayout} line per event, so that systemd's journal (or

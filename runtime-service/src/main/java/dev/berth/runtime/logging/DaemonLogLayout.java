@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * then the stack trace of an exception):
  * {@code 2026-12-06T12:00:00.042Z INFO  [main] d.b.r.server.Daemon - serving on ...}.
  * Written in code rather than as a pattern: logback's pattern layout registers every converter it
- * knows and parses the pattern, some 150 classes that the AOT cache loads at every start.
+ * knows and parses the pattern, some 130 classes that the AOT cache loads at every start.
  *
  * <p>A line break inside a message is written as {@code \n}: whatever a caller managed to get into
  * a message, it cannot start a line of its own.
@@ -46,6 +46,7 @@ final class DaemonLogLayout extends LayoutBase<ILoggingEvent> {
     super.stop();
   }
 
+  /** Called by many threads at once: the appender encodes outside its lock. */
   @Override
   public String doLayout(ILoggingEvent event) {
     StringBuilder line = new StringBuilder(128);
