@@ -13,6 +13,7 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -86,6 +87,33 @@ class AotCacheTest {
       assertTrue(daemon.answersVersion());
       assertTrue(daemon.maps(cache), "the JVM mapped " + cache + ":\n" + daemon.log());
       assertFalse(daemon.log().contains("not using the AOT cache"), daemon.log());
+    } finally {
+      daemon.stopCleanly();
+    }
+  }
+
+  /**
+   * The cache holds what the training loaded, and a daemon with AOT class linking loads all of it
+   * at start: classes a node never needs cost every daemon memory and start time. Logging set up
+   * in code needs no XML parser, and Netty told not to registers no JFR events.
+   */
+  @Test
+  void aDaemonWithTheCacheLoadsNoXmlParserNorFlightRecorderEvents() throws Exception {
+    Daemon daemon = Daemon.start(release, Map.of());
+    try {
+      assertTrue(daemon.answersVersion());
+      assertTrue(daemon.maps(cache), daemon.log());
+      Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+          Long.toString(daemon.process().pid()), "VM.class_hierarchy").redirectErrorStream(true).start();
+      String classes = new String(jcmd.getInputStream().readAllBytes());
+      assertEquals(0, jcmd.waitFor(), classes);
+      // The host shows the daemon's own classes, or the absences below would prove nothing.
+      assertTrue(classes.contains("dev.berth.runtime.logging.DaemonLogConfigurator"), classes);
+      assertTrue(classes.contains("io.netty.buffer.PooledByteBufAllocator"), classes);
+      for (String absent : List.of("com.sun.org.apache.xerces.", "ch.qos.logback.core.joran.event.",
+          "ch.qos.logback.core.pattern.parser.", "jdk.jfr.events.", "io.netty.buffer.AllocateChunkEvent")) {
+        assertFalse(classes.contains(absent), "the daemon loaded " + absent + "*");
+      }
     } finally {
       daemon.stopCleanly();
     }
