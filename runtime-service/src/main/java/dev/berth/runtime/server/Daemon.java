@@ -132,10 +132,8 @@ public final class Daemon {
     long started = System.nanoTime();
     // Where a fresh daemon's start goes, at debug: the first thing a node waits for after a boot.
     StepTimes steps = new StepTimes("daemon start");
-    // Independent of everything before them, and each tens of ms on a cold start: Netty unpacks
-    // and loads its epoll library on first use, and the Prometheus registry builds its meter
-    // families. Done beside the handler probes, stores and recovery instead of after them.
-    CompletableFuture<Void> transport = CompletableFuture.runAsync(CriServer::loadTransport, Daemon::startPreload);
+    // Independent of everything before it, and tens of ms on a cold start: the Prometheus registry
+    // builds its meter families beside the handler probes and the stores instead of after them.
     CompletableFuture<PrometheusMeterRegistry> newRegistry = CompletableFuture.supplyAsync(
         () -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Daemon::startPreload);
     PrivateDirectories.create(config.root());
@@ -176,8 +174,6 @@ public final class Daemon {
       gate = new StartupGate(List.of(RuntimeServiceGrpc.getServiceDescriptor(),
           images.criService().bindService().getServiceDescriptor(),
           images.adminService().bindService().getServiceDescriptor()), List.of(versionWhileStarting()));
-      transport.join();
-      steps.mark("epoll preload wait");
       PrometheusMeterRegistry registry = newRegistry.join();
       steps.mark("meter registry wait");
       server = CriServer.start(config.socket(), gate, List.of(new CallMetricsInterceptor(registry)));
@@ -187,6 +183,9 @@ public final class Daemon {
       // fresh node's first RunPodSandbox and CreateContainer; started only now, so that its CPU
       // time does not delay the first answer on a small node.
       startPreload(Daemon::prepareFirstPod);
+      // The streaming server's epoll library (unpacked from its jar and loaded, tens of ms), which
+      // the CRI socket does not wait for: loaded beside the recovery, before the streaming server.
+      startPreload(StreamingServer::loadTransport);
       RecordStore<Sandbox> sandboxStore = new RecordStore<>(root.resolve("sandboxes"), Sandbox.class);
       RecordStore<Container> containerStore = new RecordStore<>(root.resolve("containers"), Container.class);
       NetworkConfigProbe probe = new NetworkConfigProbe(config.cni().confDir(), config.cni().binDirs());
