@@ -1,6 +1,7 @@
 package dev.berth.runtime.cli;
 
 import dev.berth.runtime.config.ConfigException;
+import dev.berth.runtime.server.StartPreload;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
@@ -34,8 +35,11 @@ public final class Main {
 
   /** The daemon, without picocli on its start's path (see {@link ServeArguments}). */
   private static int serve(ConfigOptions options, PrintWriter err) {
+    // Before ServeCommand: loading it starts logging, which the preload need not wait for.
+    StartPreload preload = StartPreload.begin();
     ServeCommand command = new ServeCommand();
     command.options = options;
+    command.preload = preload;
     try {
       return command.call();
     } catch (InterruptedException e) {

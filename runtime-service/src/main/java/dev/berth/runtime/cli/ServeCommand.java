@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.server.Daemon;
 import dev.berth.runtime.server.ShutdownSignal;
+import dev.berth.runtime.server.StartPreload;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -19,8 +20,14 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin
   ConfigOptions options;
 
+  /** Begun by {@link Main} before this class (and logging) loads; begun here when picocli read the line. */
+  StartPreload preload;
+
   @Override
   public Integer call() throws InterruptedException {
+    if (preload == null) {
+      preload = StartPreload.begin();
+    }
     BerthConfig config = options.effective();
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
         .setLevel(Level.toLevel(config.logLevel().name()));
@@ -32,7 +39,7 @@ final class ServeCommand implements Callable<Integer> {
     ShutdownSignal signal = ShutdownSignal.install();
     Daemon daemon;
     try {
-      daemon = Daemon.start(config);
+      daemon = Daemon.start(config, preload);
     } catch (IOException e) {
       throw new CommandFailedException("cannot start: " + e.getMessage(), e);
     }

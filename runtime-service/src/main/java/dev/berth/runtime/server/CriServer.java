@@ -8,12 +8,11 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
-import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -26,15 +25,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * gRPC over a unix socket. Netty's NIO transport does the socket I/O on two small event loops;
+ * gRPC over a unix socket. Netty's epoll transport does the socket I/O on two small event loops;
  * the calls themselves run on virtual threads because most of them block on files and processes,
  * except the few read-only calls in {@link #ON_EVENT_LOOP}.
- *
- * <p>NIO rather than epoll: the JDK's own unix domain sockets need no native library, whereas
- * Netty unpacks its epoll library from its jar into a temporary file and loads it at every start,
- * 50 to 70 ms that a fresh daemon's first answer waited for. The CRI socket needs nothing only
- * epoll has (no peer credentials, no socket options beyond the JDK's); the streaming server keeps
- * epoll for the sockets of port forwards, and loads it once the CRI socket serves.
  */
 public final class CriServer {
 
@@ -58,17 +51,29 @@ public final class CriServer {
 
   private final Path socket;
   private final Server server;
-  private final EventLoopGroup boss;
-  private final EventLoopGroup workers;
+  private final EpollEventLoopGroup boss;
+  private final EpollEventLoopGroup workers;
   private final ExecutorService callExecutor;
 
-  private CriServer(Path socket, Server server, EventLoopGroup boss, EventLoopGroup workers,
+  private CriServer(Path socket, Server server, EpollEventLoopGroup boss, EpollEventLoopGroup workers,
       ExecutorService callExecutor) {
     this.socket = socket;
     this.server = server;
     this.boss = boss;
     this.workers = workers;
     this.callExecutor = callExecutor;
+  }
+
+  /**
+   * Loads Netty's native epoll transport, which it unpacks from its jar into a temporary file on
+   * first use, after Netty's platform probes (on Java 25 its direct-memory cleaner links libc's
+   * allocator through the FFM API, and it reads the JVM's arguments through the management beans);
+   * any thread may call this ahead of {@link #start} to take that off the start's path. A NIO
+   * transport would not spare it: grpc-netty's NettyServerBuilder loads the epoll library itself
+   * whenever it is on the class path, and the streaming server needs it.
+   */
+  static void loadTransport() {
+    Epoll.isAvailable();
   }
 
   /** Binds the socket (mode 0660) and starts serving {@code services}. */
@@ -89,12 +94,12 @@ public final class CriServer {
   static CriServer start(Path socket, StartupGate gate, List<io.grpc.ServerInterceptor> interceptors)
       throws IOException {
     SocketFile.prepare(socket);
-    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    EpollEventLoopGroup boss = new EpollEventLoopGroup(1);
+    EpollEventLoopGroup workers = new EpollEventLoopGroup(2);
     ExecutorService callExecutor = Executors.newThreadPerTaskExecutor(
         Thread.ofVirtual().name("cri-call-", 0).factory());
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(UnixDomainSocketAddress.of(socket))
-        .channelType(NioServerDomainSocketChannel.class)
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+        .channelType(EpollServerDomainSocketChannel.class)
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
         // The default executor only runs grpc's method lookup, inline on the event loop; the

@@ -5,7 +5,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
@@ -46,14 +45,6 @@ public final class StreamingServer implements AutoCloseable {
       host = "[" + host + "]";
     }
     this.baseUrl = "http://" + host + ":" + bound.getPort();
-  }
-
-  /**
-   * Loads Netty's native epoll transport, which it unpacks from its jar into a temporary file on
-   * first use; any thread may call this ahead of {@link #start} to take that off the start's path.
-   */
-  public static void loadTransport() {
-    Epoll.isAvailable();
   }
 
   public static StreamingServer start(InetSocketAddress address, Duration tokenTtl, StreamTimeouts timeouts,

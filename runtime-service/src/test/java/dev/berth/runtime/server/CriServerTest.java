@@ -40,9 +40,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The CRI server's transport through a real unix socket, without a daemon: the JDK's own domain
- * sockets under Netty's NIO transport, reached by clients of both transports a node has
- * (Berth's CLI and tests use epoll, a JDK client uses NIO), the socket file's mode and removal.
+ * The CRI server's transport through a real unix socket, without a daemon: clients of both kinds
+ * of unix socket a JVM has (Netty's epoll, as Berth's CLI, tests and benchmark connect, and the
+ * JDK's own, as a client without Netty's native library connects), the socket file's mode, its
+ * removal, stale and served socket files, parallel connections and the kubelet's message size.
  */
 @Timeout(60)
 class CriServerTest {
