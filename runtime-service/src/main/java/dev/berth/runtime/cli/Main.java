@@ -1,11 +1,13 @@
 package dev.berth.runtime.cli;
 
+import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.config.ConfigException;
 import dev.berth.runtime.server.StartPreload;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code bin/berth}: the daemon and the few client commands an operator needs next to it. A plain
@@ -35,11 +37,13 @@ public final class Main {
 
   /** The daemon, without picocli on its start's path (see {@link ServeArguments}). */
   private static int serve(ConfigOptions options, PrintWriter err) {
-    // Before ServeCommand: loading it starts logging, which the preload need not wait for.
-    StartPreload preload = StartPreload.begin();
+    // Reading the configuration (Jackson's TOML mapper and its introspection of the config records:
+    // the largest part of a cached daemon's wait before Daemon.start) logs nothing, so it runs
+    // beside the start of logging, which loading ServeCommand begins on this thread.
+    CompletableFuture<BerthConfig> config = CompletableFuture.supplyAsync(options::effective, StartPreload::onOwnThread);
     ServeCommand command = new ServeCommand();
     command.options = options;
-    command.preload = preload;
+    command.configRead = config;
     try {
       return command.call();
     } catch (InterruptedException e) {

@@ -6,8 +6,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The parts of a fresh daemon's start that need nothing of its configuration, begun on threads of
- * their own before the configuration is read and logging starts, so that on a node's second core
- * they are done by the time {@link Daemon#start} needs them rather than waited for there:
+ * their own while the configuration is still being read (once logging has started: they log), so
+ * that on a node's second core they are done by the time {@link Daemon#start} needs them:
  * Netty's platform probes and its epoll library, which the CRI socket needs (see
  * {@link CriServer#loadTransport}: the largest single cost before the socket serves), and the
  * Prometheus registry's meter families.
@@ -22,7 +22,7 @@ public final class StartPreload {
     this.registry = registry;
   }
 
-  /** Starts the work; call it first thing on the daemon's path. */
+  /** Starts the work; call it as early on the daemon's path as logging allows. */
   public static StartPreload begin() {
     return new StartPreload(CompletableFuture.runAsync(CriServer::loadTransport, StartPreload::onOwnThread),
         CompletableFuture.supplyAsync(() -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
@@ -39,7 +39,7 @@ public final class StartPreload {
   }
 
   /** A platform thread: virtual threads share the carriers that the start's own work needs. */
-  static void onOwnThread(Runnable task) {
+  public static void onOwnThread(Runnable task) {
     Thread.ofPlatform().daemon().name("start-preload").start(task);
   }
 }
