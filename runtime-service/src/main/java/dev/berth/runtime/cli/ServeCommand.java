@@ -5,6 +5,7 @@ import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.server.Daemon;
 import dev.berth.runtime.server.ShutdownSignal;
 import dev.berth.runtime.server.StartPreload;
+import dev.berth.runtime.sys.ProcessAge;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -34,11 +35,10 @@ final class ServeCommand implements Callable<Integer> {
     BerthConfig config = effectiveConfig();
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
         .setLevel(Level.toLevel(config.logLevel().name()));
-    // The JVM's own start, the flags and the configuration, before the daemon's: half of a cold
-    // start's wait when classes are not in the AOT cache (README, "The AOT cache").
-    ProcessHandle.current().info().startInstant().ifPresent(jvmStarted -> log.debug(
-        "serve command reached {} ms after the process started",
-        java.time.Duration.between(jvmStarted, java.time.Instant.now()).toMillis()));
+    // The launcher, the JVM's own start, logging's and the configuration, before the daemon's: half
+    // of a cold start's wait when classes are not in the AOT cache (README, "The AOT cache").
+    ProcessAge.ofThisProcess().ifPresent(age -> log.debug("serve command reached {} ms after the process started",
+        age));
     ShutdownSignal signal = ShutdownSignal.install();
     Daemon daemon;
     try {
