@@ -126,12 +126,10 @@ public final class Daemon {
     this.parts = parts;
   }
 
-  /** Locks the root, recovers state, then serves CRI; undoes what it did if a step fails. */
-  public static Daemon start(BerthConfig config) throws IOException {
-    return start(config, StartPreload.begin());
-  }
-
-  /** As {@link #start(BerthConfig)}, with the work {@code preload} began before the configuration was read. */
+  /**
+   * Locks the root, recovers state, then serves CRI; undoes what it did if a step fails. {@code
+   * preload} is the work begun while the configuration was read.
+   */
   public static Daemon start(BerthConfig config, StartPreload preload) throws IOException {
     long started = System.nanoTime();
     // Where a fresh daemon's start goes, at debug: the first thing a node waits for after a boot.
