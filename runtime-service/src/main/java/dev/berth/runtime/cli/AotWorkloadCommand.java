@@ -240,7 +240,10 @@ final class AotWorkloadCommand implements Callable<Integer> {
     long deadline = System.nanoTime() + FIRST_ANSWER_WAIT.toNanos();
     while (true) {
       try (CriClient probe = CriClient.connect(options.effective().socket())) {
-        probe.runtime(Duration.ofSeconds(5)).version(VersionRequest.getDefaultInstance());
+        // As the kubelet and crictl ask: an empty request is parsed without the message's builder,
+        // which the cache would then lack, and a fresh daemon's first real Version would load it
+        // from its jar, opening every jar before cri-api's on the class path.
+        probe.runtime(Duration.ofSeconds(5)).version(VersionRequest.newBuilder().setVersion("v1").build());
         break;
       } catch (StatusRuntimeException e) {
         if (System.nanoTime() > deadline) {

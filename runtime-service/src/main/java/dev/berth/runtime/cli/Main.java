@@ -1,31 +1,26 @@
 package dev.berth.runtime.cli;
 
-import dev.berth.runtime.BerthVersion;
+import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.config.ConfigException;
+import dev.berth.runtime.server.StartPreload;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
+import java.util.concurrent.CompletableFuture;
 
-/** {@code bin/berth}: the daemon and the few client commands an operator needs next to it. */
-@Command(
-    name = "berth",
-    mixinStandardHelpOptions = true,
-    versionProvider = Main.Version.class,
-    description = "Berth, a Kubernetes container runtime (CRI v1).",
-    subcommands = {ServeCommand.class, ConfigCommand.class, VersionCommand.class, StatusCommand.class,
-        ImagesCommand.class, PodDemoCommand.class, CheckCommand.class, AotWorkloadCommand.class})
-public final class Main implements Runnable {
+/**
+ * {@code bin/berth}: the daemon and the few client commands an operator needs next to it. A plain
+ * {@code serve} line starts the daemon without picocli; everything else goes to {@link BerthCommand}.
+ */
+public final class Main {
 
   /** Exit code for a bad flag or configuration, as for any usage error. */
   static final int EXIT_USAGE = 2;
   /** Exit code when the daemon or a call fails. */
   static final int EXIT_FAILURE = 1;
 
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
+  private Main() {}
 
   public static void main(String[] args) {
     LibraryDefaults.apply();
@@ -38,25 +33,18 @@ public final class Main implements Runnable {
     if (serve.isPresent()) {
       return serve(serve.get(), err);
     }
-    CommandLine commandLine = new CommandLine(new Main())
-        // The last of a repeated flag wins, as scripts that append overrides expect.
-        .setOverwrittenOptionsAllowed(true)
-        .setOut(out)
-        .setErr(err)
-        .setExecutionExceptionHandler((e, cmd, parsed) -> {
-          OptionalInt code = expectedFailure(e, err);
-          if (code.isPresent()) {
-            return code.getAsInt();
-          }
-          throw e;
-        });
-    return commandLine.execute(args);
+    return BerthCommand.execute(args, out, err);
   }
 
   /** The daemon, without picocli on its start's path (see {@link ServeArguments}). */
   private static int serve(ConfigOptions options, PrintWriter err) {
+    // Reading the configuration (Jackson's TOML mapper and its introspection of the config records:
+    // the largest part of a cached daemon's wait before Daemon.start) logs nothing, so it runs
+    // beside the start of logging, which loading ServeCommand begins on this thread.
+    CompletableFuture<BerthConfig> config = CompletableFuture.supplyAsync(options::effective, StartPreload::onOwnThread);
     ServeCommand command = new ServeCommand();
     command.options = options;
+    command.configRead = config;
     try {
       return command.call();
     } catch (InterruptedException e) {
@@ -73,23 +61,11 @@ public final class Main implements Runnable {
   }
 
   /** The exit code of a command that failed for a reason a person can act on, said on {@code err}. */
-  private static OptionalInt expectedFailure(Exception e, PrintWriter err) {
+  static OptionalInt expectedFailure(Exception e, PrintWriter err) {
     if (e instanceof ConfigException || e instanceof CommandFailedException) {
       err.println("berth: " + e.getMessage());
       return OptionalInt.of(e instanceof ConfigException ? EXIT_USAGE : EXIT_FAILURE);
     }
     return OptionalInt.empty();
-  }
-
-  @Override
-  public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (serve, config, version, status, check)");
-  }
-
-  static final class Version implements CommandLine.IVersionProvider {
-    @Override
-    public String[] getVersion() {
-      return new String[] {"berth " + BerthVersion.current()};
-    }
   }
 }

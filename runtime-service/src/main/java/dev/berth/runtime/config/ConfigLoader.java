@@ -20,11 +20,6 @@ import java.util.stream.Collectors;
 /** Reads a TOML config file and lays it over the built-in defaults. */
 public final class ConfigLoader {
 
-  private static final TomlMapper TOML = TomlMapper.builder()
-      .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-      .build();
   private static final Pattern RUNTIME_HANDLER_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
   private ConfigLoader() {}
@@ -39,15 +34,34 @@ public final class ConfigLoader {
   }
 
   private static ConfigFile read(Path file) {
+    byte[] bytes;
     try {
-      byte[] bytes = Files.readAllBytes(file);
-      ConfigFile parsed = TOML.readValue(bytes, ConfigFile.class);
+      bytes = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("config file " + file + " does not exist");
+    } catch (IOException e) {
+      throw new ConfigException("config file " + file + " cannot be read: " + e.getMessage(), e);
+    }
+    return ConfigFileReader.read(bytes).orElseGet(() -> readWithJackson(bytes, file));
+  }
+
+  /** Built only when {@link ConfigFileReader} leaves a file to Jackson. */
+  private static final class Jackson {
+    static final TomlMapper TOML = TomlMapper.builder()
+        .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        .build();
+  }
+
+  /** Jackson's reading of the file: what it accepts, and the error that names what it does not. */
+  static ConfigFile readWithJackson(byte[] bytes, Path file) {
+    try {
+      ConfigFile parsed = Jackson.TOML.readValue(bytes, ConfigFile.class);
       // An empty file parses to null: it simply sets nothing.
       return parsed != null ? parsed
           : new ConfigFile(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
               null);
-    } catch (NoSuchFileException e) {
-      throw new ConfigException("config file " + file + " does not exist");
     } catch (UnrecognizedPropertyException e) {
       throw new ConfigException("config file " + file + ": unknown key '" + keyPath(e) + "'");
     } catch (MismatchedInputException e) {

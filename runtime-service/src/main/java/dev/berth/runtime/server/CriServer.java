@@ -66,7 +66,11 @@ public final class CriServer {
 
   /**
    * Loads Netty's native epoll transport, which it unpacks from its jar into a temporary file on
-   * first use; any thread may call this ahead of {@link #start} to take that off the start's path.
+   * first use, after Netty's platform probes (on Java 25 its direct-memory cleaner links libc's
+   * allocator through the FFM API, and it reads the JVM's arguments through the management beans);
+   * any thread may call this ahead of {@link #start} to take that off the start's path. A NIO
+   * transport would not spare it: grpc-netty's NettyServerBuilder loads the epoll library itself
+   * whenever it is on the class path, and the streaming server needs it.
    */
   static void loadTransport() {
     Epoll.isAvailable();

@@ -71,7 +71,6 @@ import dev.berth.shim.ShimConfig;
 import io.grpc.BindableService;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.stub.ServerCalls;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -128,17 +127,14 @@ public final class Daemon {
     this.parts = parts;
   }
 
-  /** Locks the root, recovers state, then serves CRI; undoes what it did if a step fails. */
-  public static Daemon start(BerthConfig config) throws IOException {
+  /**
+   * Locks the root, recovers state, then serves CRI; undoes what it did if a step fails. {@code
+   * preload} is the work begun while the configuration was read.
+   */
+  public static Daemon start(BerthConfig config, StartPreload preload) throws IOException {
     long started = System.nanoTime();
     // Where a fresh daemon's start goes, at debug: the first thing a node waits for after a boot.
     StepTimes steps = new StepTimes("daemon start");
-    // Independent of everything before them, and each tens of ms on a cold start: Netty unpacks
-    // and loads its epoll library on first use, and the Prometheus registry builds its meter
-    // families. Done beside the handler probes, stores and recovery instead of after them.
-    CompletableFuture<Void> transport = CompletableFuture.runAsync(CriServer::loadTransport, Daemon::startPreload);
-    CompletableFuture<PrometheusMeterRegistry> newRegistry = CompletableFuture.supplyAsync(
-        () -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Daemon::startPreload);
     PrivateDirectories.create(config.root());
     PrivateDirectories.create(config.state());
     RootLock lock = RootLock.acquire(config.root());
@@ -155,7 +151,7 @@ public final class Daemon {
       // The runtimes' `features` and the idmap check wait on processes: they run beside the
       // stores, the managers and the recovery, and only the CRI services need their answer.
       CompletableFuture<RuntimeHandlers> probedHandlers = CompletableFuture.supplyAsync(
-          () -> RuntimeHandlers.probe(runtime, kernel, nodeIdmaps(root, state, idmap)), Daemon::startPreload);
+          () -> RuntimeHandlers.probe(runtime, kernel, nodeIdmaps(root, state, idmap)), StartPreload::onOwnThread);
       steps.mark("runtime handler probes started");
       CriuSupport criu = new CriuSupport(runtime.criu());
       ConmonShim shim = new ConmonShim(new ShimConfig(runtime.conmon(), runtime.ociRuntime(),
@@ -177,9 +173,9 @@ public final class Daemon {
       gate = new StartupGate(List.of(RuntimeServiceGrpc.getServiceDescriptor(),
           images.criService().bindService().getServiceDescriptor(),
           images.adminService().bindService().getServiceDescriptor()), List.of(versionWhileStarting()));
-      transport.join();
-      steps.mark("epoll preload wait");
-      PrometheusMeterRegistry registry = newRegistry.join();
+      preload.awaitTransport();
+      steps.mark("netty preload wait");
+      PrometheusMeterRegistry registry = preload.registry();
       steps.mark("meter registry wait");
       server = CriServer.start(config.socket(), gate, List.of(new CallMetricsInterceptor(registry)));
       steps.mark("cri server");
@@ -187,7 +183,7 @@ public final class Daemon {
       // serializers of its records and its OCI spec), paid beside the recovery rather than by a
       // fresh node's first RunPodSandbox and CreateContainer; started only now, so that its CPU
       // time does not delay the first answer on a small node.
-      startPreload(Daemon::prepareFirstPod);
+      StartPreload.onOwnThread(Daemon::prepareFirstPod);
       RecordStore<Sandbox> sandboxStore = new RecordStore<>(root.resolve("sandboxes"), Sandbox.class);
       RecordStore<Container> containerStore = new RecordStore<>(root.resolve("containers"), Container.class);
       NetworkConfigProbe probe = new NetworkConfigProbe(config.cni().confDir(), config.cni().binDirs());
@@ -302,11 +298,6 @@ public final class Daemon {
           response.onNext(RuntimeInfo.versionOf(request));
           response.onCompleted();
         }));
-  }
-
-  /** A platform thread: virtual threads share the carriers that the start's own work needs. */
-  private static void startPreload(Runnable task) {
-    Thread.ofPlatform().daemon().name("start-preload").start(task);
   }
 
   private static void prepareFirstPod() {
