@@ -50,8 +50,6 @@ public final class ImagePuller {
   private final Duration progressTimeout;
   private final Object lock = new Object();
   private final Map<String, PullJob> inFlight = new HashMap<>(); // guarded by lock
-  private final HeapReleaseAfterPulls heapRelease =
-      new HeapReleaseAfterPulls(Duration.ofSeconds(2), this::idle, System::gc);
 
   public ImagePuller(RegistryClient registry, BlobStore blobs, LayerStore layers, ImageWriter writer,
       ContentGarbageCollector gc, Duration progressTimeout) {
@@ -87,12 +85,10 @@ public final class ImagePuller {
     }
     if (fresh) {
       PullJob started = job;
-      heapRelease.pullStarted();
       started.start(progress -> doPull(ref, credentials, progress), () -> {
         synchronized (lock) {
           inFlight.remove(key, started);
         }
-        heapRelease.pullEnded();
       }, this::collectLeftovers);
     }
     CompletableFuture<ImageRecord> mine = new CompletableFuture<>();
@@ -110,12 +106,6 @@ public final class ImagePuller {
       }
     });
     return mine;
-  }
-
-  private boolean idle() {
-    synchronized (lock) {
-      return inFlight.isEmpty();
-    }
   }
 
   /** A caller has gone; the last one out stops the download. */

@@ -43,7 +43,9 @@ public final class DaemonProcess implements AutoCloseable {
     Files.createDirectories(dir);
     Path socket = dir.resolve("berth.sock");
     List<String> command = new ArrayList<>(List.of(
-        javaBinary(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx128m",
+        // The collector and young generation of bin/berth: young collections promote what is in
+        // flight, which the daemon's full collection after a burst then gives back.
+        javaBinary(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx128m", "-XX:MaxNewSize=6m",
         "-cp", System.getProperty("java.class.path"), "dev.berth.runtime.cli.Main", "serve",
         "--socket", socket.toString(),
         "--root", dir.resolve("root").toString(),
@@ -114,6 +116,22 @@ public final class DaemonProcess implements AutoCloseable {
 
   public long pid() {
     return process.pid();
+  }
+
+  /**
+   * The daemon's full collections so far: the serial collector's second collector's count, from
+   * the JVM's counters as {@code jcmd PID PerfCounter.print} shows them.
+   */
+  public long fullCollections() throws IOException, InterruptedException {
+    Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        Long.toString(pid()), "PerfCounter.print").redirectErrorStream(true).start();
+    String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (jcmd.waitFor() != 0) {
+      throw new IllegalStateException("jcmd PerfCounter.print of daemon " + pid() + " failed: " + out);
+    }
+    return out.lines().filter(l -> l.startsWith("sun.gc.collector.1.invocations="))
+        .mapToLong(l -> Long.parseLong(l.substring(l.indexOf('=') + 1).trim()))
+        .findFirst().orElseThrow(() -> new IllegalStateException("no full-collection counter in jcmd's output: " + out));
   }
 
   /** One client per daemon, closed with it. */
