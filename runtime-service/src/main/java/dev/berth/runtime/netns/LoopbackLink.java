@@ -47,21 +47,14 @@ final class LoopbackLink {
 
   /** Sets IFF_UP on {@code lo} of the calling thread's network namespace; already up is success. */
   static void bringUp() throws IOException {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = arena.allocate(Syscalls.CALL_STATE);
-      MemorySegment request = ifreq(arena, NAME);
-      int socket = openSocket(state);
-      try {
-        ioctl(state, socket, SIOCGIFFLAGS, request, "reading the flags of lo");
-        int flags = flags(request);
-        if ((flags & IFF_UP) == 0) {
-          setFlags(request, flags | IFF_UP);
-          ioctl(state, socket, SIOCSIFFLAGS, request, "bringing lo up");
-        }
-      } finally {
-        Syscalls.close(socket);
+    onLo((state, socket, request) -> {
+      int flags = flags(request);
+      if ((flags & IFF_UP) == 0) {
+        setFlags(request, flags | IFF_UP);
+        ioctl(state, socket, SIOCSIFFLAGS, request, "bringing lo up");
       }
-    }
+      return flags;
+    });
   }
 
   /**
@@ -69,18 +62,29 @@ final class LoopbackLink {
    * same calls {@link #bringUp} makes, so a fresh daemon can pay for that before its first pod.
    */
   static int flags() throws IOException {
+    return onLo((state, socket, request) -> flags(request));
+  }
+
+  /** What to do with {@code lo} once its flags are read into {@code request}. */
+  private interface LoAction {
+    int apply(MemorySegment state, int socket, MemorySegment request) throws IOException;
+  }
+
+  /** Opens a socket, reads lo's flags into an ifreq, runs {@code action} on them, closes the socket. */
+  private static int onLo(LoAction action) throws IOException {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(Syscalls.CALL_STATE);
       MemorySegment request = ifreq(arena, NAME);
       int socket = openSocket(state);
       try {
         ioctl(state, socket, SIOCGIFFLAGS, request, "reading the flags of lo");
-        return flags(request);
+        return action.apply(state, socket, request);
       } finally {
         Syscalls.close(socket);
       }
     }
   }
+
 
   /** A zeroed struct ifreq naming {@code interfaceName}. */
   static MemorySegment ifreq(Arena arena, String interfaceName) {
