@@ -179,6 +179,7 @@ public final class Daemon {
       steps.mark("meter registry wait");
       server = CriServer.start(config.socket(), gate,
           List.of(new CallMetricsInterceptor(registry), new HeapReleaseInterceptor()));
+      OldGenerationCeiling.installOnce();
       steps.mark("cri server");
       // Not waited for: first-use costs of the first pod (binding the namespace calls, building the
       // serializers of its records and its OCI spec), paid beside the recovery rather than by a

@@ -120,7 +120,7 @@ final class HeapReleaseInterceptor implements ServerInterceptor {
   }
 
   /** The serial collector's "Tenured Gen" (or another collector's "... Old Gen"). */
-  private static Optional<MemoryPoolMXBean> oldGenerationPool() {
+  static Optional<MemoryPoolMXBean> oldGenerationPool() {
     return ManagementFactory.getMemoryPoolMXBeans().stream()
         .filter(pool -> pool.getType() == MemoryType.HEAP && pool.isValid())
         .filter(pool -> pool.getName().equals("Tenured Gen") || pool.getName().endsWith("Old Gen"))
