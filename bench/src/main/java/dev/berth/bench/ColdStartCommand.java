@@ -1,11 +1,13 @@
 package dev.berth.bench;
 
 import dev.berth.bench.workload.BenchOptions;
+import dev.berth.bench.workload.ClientWarmUp;
 import dev.berth.bench.workload.ColdStart;
 import dev.berth.bench.workload.Target;
 import dev.berth.cri.client.CriClient;
 import dev.berth.cri.v1.VersionRequest;
 import io.grpc.StatusRuntimeException;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,15 +61,17 @@ final class ColdStartCommand implements Callable<Integer> {
   }
 
   /**
-   * A call to a socket nobody serves loads and initialises the client's gRPC, Netty and CRI
-   * classes, so that the daemon's first answer is not timed late by this JVM's own start.
+   * A call to a socket nobody serves loads the client's classes for a refused connection (the
+   * measurement's polls before the daemon listens); {@link ClientWarmUp} runs the path of a call
+   * that is answered. Neither belongs in the daemon's time to its first answer.
    */
-  private void warmClient() {
+  private void warmClient() throws IOException, InterruptedException {
     try (CriClient client = CriClient.connect(work.resolve("nobody.sock"))) {
       client.runtime(Duration.ofSeconds(5)).version(VersionRequest.getDefaultInstance());
     } catch (StatusRuntimeException expected) {
       // UNAVAILABLE: no server, which is the point.
     }
+    ClientWarmUp.run(work);
   }
 
   private Instant launchTime(Duration timeout) throws Exception {
