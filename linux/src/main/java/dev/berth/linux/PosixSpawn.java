@@ -21,8 +21,9 @@ import java.util.stream.Stream;
  * set as the caller says, which ProcessBuilder cannot do. The child starts with an empty signal
  * mask and every signal at its default action, as a process started from a shell would.
  *
- * <p>Nothing reaps the child by itself: the caller calls {@link #reap} (conmon's first process
- * exits as soon as it has forked its daemon) or {@link #waitFor}.
+ * <p>A child of {@link #spawn} is reaped by nobody else: the caller calls {@link #reap} (conmon's
+ * first process exits as soon as it has forked its daemon) or {@link #waitFor}. A child of
+ * {@link #start} is watched, fed, drained and reaped by the one shared {@link ChildWaiter}.
  */
 public final class PosixSpawn {
 
@@ -117,9 +118,87 @@ public final class PosixSpawn {
   }
 
   /**
+   * Starts the process with pipes for the streams the caller wants and hands it to the shared
+   * waiter: {@code stdin} bytes are written to a pipe on fd 0 and then closed ({@code null}: fd 0
+   * is /dev/null, or what the request's file actions make it when {@code pipeOutput} is false);
+   * with {@code pipeOutput}, fds 1 and 2 are pipes whose contents come back in the
+   * {@link ChildProcess.Exit}. The request's own file actions run after these; fds from 3 up are
+   * closed in the child.
+   *
+   * @throws IOException naming the program when it cannot be started; nothing is left open then
+   */
+  public static ChildProcess start(SpawnRequest request, byte[] stdin, boolean pipeOutput) throws IOException {
+    List<int[]> pipes = new java.util.ArrayList<>();
+    List<SpawnRequest.FileAction> actions = new java.util.ArrayList<>();
+    int[] in = null;
+    int[] out = null;
+    int[] err = null;
+    ChildWaiter waiter = ChildWaiter.instance();
+    try {
+      if (stdin != null) {
+        in = addPipe(pipes);
+        actions.add(new SpawnRequest.Dup2(in[0], 0));
+      } else if (pipeOutput) {
+        actions.add(new SpawnRequest.Open(0, Path.of("/dev/null"), O_RDONLY, 0));
+      }
+      if (pipeOutput) {
+        out = addPipe(pipes);
+        err = addPipe(pipes);
+        actions.add(new SpawnRequest.Dup2(out[1], 1));
+        actions.add(new SpawnRequest.Dup2(err[1], 2));
+      }
+      actions.addAll(request.fileActions());
+      actions.add(new SpawnRequest.CloseFrom(3));
+      // O_NONBLOCK on the parent's ends before the spawn: after it, nothing may fail between the
+      // child's start and the waiter taking it over.
+      int parentIn = in == null ? -1 : nonBlocking(in[1]);
+      int parentOut = out == null ? -1 : nonBlocking(out[0]);
+      int parentErr = err == null ? -1 : nonBlocking(err[0]);
+      long pid = spawn(new SpawnRequest(request.argv(), request.environment(), request.workDir(), actions));
+      // The child has its copies; the parent keeps only its own end of each pipe.
+      pipes.clear();
+      closeIfOpen(in == null ? -1 : in[0]);
+      closeIfOpen(out == null ? -1 : out[1]);
+      closeIfOpen(err == null ? -1 : err[1]);
+      try {
+        return waiter.watch(pid, new ChildWaiter.ParentEnds(parentIn, stdin, parentOut, parentErr));
+      } catch (IOException | RuntimeException e) {
+        killAndReap(pid);
+        closeIfOpen(parentIn);
+        closeIfOpen(parentOut);
+        closeIfOpen(parentErr);
+        throw e;
+      }
+    } finally {
+      for (int[] pipe : pipes) {
+        Syscalls.close(pipe[0]);
+        Syscalls.close(pipe[1]);
+      }
+    }
+  }
+
+  private static int nonBlocking(int fd) throws IOException {
+    ChildWaiter.setNonBlocking(fd);
+    return fd;
+  }
+
+  private static void closeIfOpen(int fd) {
+    if (fd >= 0) {
+      Syscalls.close(fd);
+    }
+  }
+
+  private static int[] addPipe(List<int[]> pipes) throws IOException {
+    int[] pipe = ChildWaiter.pipe();
+    pipes.add(pipe);
+    return pipe;
+  }
+
+  /**
    * Binds the calls and runs the ones that start nothing (file actions and attributes built and
    * destroyed), so that a fresh daemon's first container does not pay for linking them: the AOT
-   * cache cannot hold FFM's downcall stubs. posix_spawnp, waitpid and kill are bound, not run.
+   * cache cannot hold FFM's downcall stubs. posix_spawnp, waitpid and kill are bound, not run;
+   * the shared waiter of {@link #start} is started and its pipe calls run once.
    */
   public static void prepareFirstUse() throws IOException {
     SpawnRequest sample = new SpawnRequest(List.of("/bin/true"), java.util.Map.of(), Path.of("/"), List.of(
@@ -136,6 +215,7 @@ public final class PosixSpawn {
       strings(arena, sample.environmentStrings());
       int ignored = (int) ATTR_DESTROY.invokeExact(state, attr);
       ignored = (int) ACTIONS_DESTROY.invokeExact(state, actions);
+      ChildWaiter.prepareFirstUse();
     } catch (IOException | RuntimeException e) {
       throw e;
     } catch (Throwable t) {
@@ -152,7 +232,7 @@ public final class PosixSpawn {
     long deadline = System.nanoTime() + within.toNanos();
     long pauseMillis = 1;
     while (true) {
-      if (waitpid(pid, WNOHANG).isPresent()) {
+      if (waitStatus(pid, WNOHANG).isPresent()) {
         return true;
       }
       if (System.nanoTime() >= deadline) {
@@ -165,7 +245,7 @@ public final class PosixSpawn {
 
   /** Waits for the process to end and returns its wait status (see {@link #exitCode}); -1 when not a child. */
   public static int waitFor(long pid) {
-    return waitpid(pid, 0).orElse(-1);
+    return waitStatus(pid, 0).orElse(-1);
   }
 
   /** SIGKILL, then reaps it. */
@@ -185,7 +265,7 @@ public final class PosixSpawn {
   }
 
   /** The wait status when the child has ended (or -1 when it is no child of ours), empty while it runs. */
-  private static Optional<Integer> waitpid(long pid, int options) {
+  static Optional<Integer> waitStatus(long pid, int options) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(Syscalls.CALL_STATE);
       MemorySegment status = arena.allocate(INT);
