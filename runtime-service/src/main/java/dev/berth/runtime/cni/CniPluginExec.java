@@ -3,17 +3,19 @@ package dev.berth.runtime.cni;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.linux.ChildProcess;
+import dev.berth.linux.PosixSpawn;
+import dev.berth.linux.SpawnRequest;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +24,9 @@ import org.slf4j.LoggerFactory;
  * Runs one CNI plugin executable once, as the CNI spec's exec protocol says: the command and the
  * attachment in {@code CNI_*} environment variables, the network config on stdin, the result (or
  * an error object) on stdout. A plugin that outlives the timeout is killed with its children.
+ * Plugins are started with {@code posix_spawn} ({@link PosixSpawn#start}): one exec per plugin
+ * where {@link ProcessBuilder} made two (its {@code jspawnhelper} first), and no JDK reaper
+ * thread per plugin; bridge and portmap run on every pod's start.
  */
 public final class CniPluginExec {
 
@@ -30,8 +35,10 @@ public final class CniPluginExec {
 
   /** Plugins call iptables, ip and friends by name; a daemon started with a bare PATH must still find them. */
   private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  /** How long to wait for the pipes to drain once the plugin has exited or been killed. */
+  /** How long to wait for a killed plugin to be reaped. */
   private static final Duration DRAIN = Duration.ofSeconds(2);
+  /** The daemon's own directory, where ProcessBuilder left the plugins (the CNI spec names none). */
+  private static final Path WORK_DIR = Path.of("").toAbsolutePath();
   private static final int MAX_DIAGNOSTIC_CHARS = 2000;
 
   /** The per-call part of the environment. */
@@ -51,8 +58,7 @@ public final class CniPluginExec {
    */
   public JsonNode run(String type, Invocation invocation, JsonNode config) throws CniException {
     Path executable = find(type);
-    ProcessBuilder builder = new ProcessBuilder(executable.toString());
-    Map<String, String> env = builder.environment();
+    Map<String, String> env = new HashMap<>(System.getenv());
     env.keySet().removeIf(key -> key.startsWith("CNI_"));
     env.put("CNI_COMMAND", invocation.command());
     env.put("CNI_CONTAINERID", invocation.containerId());
@@ -64,35 +70,33 @@ public final class CniPluginExec {
     env.put("PATH", path == null || path.isBlank() ? DEFAULT_PATH : path + ":" + DEFAULT_PATH);
 
     long started = System.nanoTime();
-    Process process;
+    ChildProcess process;
     try {
-      process = builder.start();
+      // posix_spawn with the config on a stdin pipe; the shared waiter drains stdout and stderr, so
+      // a plugin blocked writing one never stalls the other, and no thread is held per plugin.
+      process = PosixSpawn.start(new SpawnRequest(List.of(executable.toString()), env, WORK_DIR, List.of()),
+          config.toString().getBytes(StandardCharsets.UTF_8), true);
     } catch (IOException e) {
-      throw new CniException(type, CniException.NO_CODE, "cannot start " + executable + ": " + e.getMessage(), "");
+      throw new CniException(type, CniException.NO_CODE, e.getMessage(), "");
     }
-    // Three pipes, three threads: a plugin blocked writing stderr must never stall its stdin or stdout.
-    byte[] stdin = config.toString().getBytes(StandardCharsets.UTF_8);
-    Thread writer = Thread.ofVirtual().start(() -> write(process.getOutputStream(), stdin));
-    Drain stdout = Drain.start(process.getInputStream());
-    Drain stderr = Drain.start(process.getErrorStream());
-    String out;
-    String err;
+    ChildProcess.Exit exit;
     try {
-      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      Optional<ChildProcess.Exit> ended = process.await(timeout);
+      if (ended.isEmpty()) {
         kill(process);
         throw new CniException(type, CniException.NO_CODE,
             invocation.command() + " did not finish within " + timeout.toMillis() + " ms and was killed", "");
       }
-      writer.join(DRAIN);
-      out = stdout.text();
-      err = stderr.text();
+      exit = ended.get();
     } catch (InterruptedException e) {
       kill(process);
       Thread.currentThread().interrupt();
       throw new CniException("interrupted while running CNI plugin " + type,
           new InterruptedIOException(e.getMessage()));
     }
-    int status = process.exitValue();
+    String out = exit.stdoutText();
+    String err = exit.stderrText();
+    int status = exit.exitCode();
     log.debug("CNI {} {} for {} exited {} in {} ms", invocation.command(), type, invocation.containerId(),
         status, (System.nanoTime() - started) / 1_000_000);
     if (status != 0) {
@@ -137,53 +141,18 @@ public final class CniPluginExec {
         "exit status " + status + (said.isBlank() ? "" : ": " + clip(said.strip())), "");
   }
 
-  private static void kill(Process process) {
-    process.descendants().forEach(ProcessHandle::destroyForcibly);
-    process.destroyForcibly();
+  /** The plugin's own children first (an iptables it started, say), then the plugin; waits a little for the reap. */
+  private static void kill(ChildProcess process) {
+    ProcessHandle.of(process.pid()).ifPresent(handle -> handle.descendants().forEach(ProcessHandle::destroyForcibly));
+    process.kill();
     try {
-      process.waitFor(DRAIN.toMillis(), TimeUnit.MILLISECONDS);
+      process.await(DRAIN);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
   }
 
-  private static void write(OutputStream stream, byte[] bytes) {
-    try (stream) {
-      stream.write(bytes);
-    } catch (IOException e) {
-      // The plugin exited without reading its config; its exit status tells the story.
-    }
-  }
-
   private static String clip(String text) {
     return text.length() <= MAX_DIAGNOSTIC_CHARS ? text : text.substring(0, MAX_DIAGNOSTIC_CHARS) + "...";
-  }
-
-  /** Reads one pipe to the end on a virtual thread. */
-  private static final class Drain {
-    private final Thread thread;
-    private volatile byte[] bytes = new byte[0];
-
-    private Drain(InputStream stream) {
-      this.thread = Thread.ofVirtual().unstarted(() -> {
-        try (stream) {
-          bytes = stream.readAllBytes();
-        } catch (IOException e) {
-          // Pipe closed under us when the plugin was killed: keep what we have.
-        }
-      });
-    }
-
-    static Drain start(InputStream stream) {
-      Drain drain = new Drain(stream);
-      drain.thread.start();
-      return drain;
-    }
-
-    /** A grandchild still holding the pipe open must not hang us: wait a little, then give up. */
-    String text() throws InterruptedException {
-      thread.join(DRAIN);
-      return new String(bytes, StandardCharsets.UTF_8);
-    }
   }
 }
