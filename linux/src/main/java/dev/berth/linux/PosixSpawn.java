@@ -31,6 +31,7 @@ public final class PosixSpawn {
   public static final int O_WRONLY = 01;
   public static final int O_RDWR = 02;
   public static final int O_CREAT = 0100;
+  public static final int O_TRUNC = 01000;
   public static final int O_APPEND = 02000;
 
   private static final short POSIX_SPAWN_SETSIGDEF = 0x04;

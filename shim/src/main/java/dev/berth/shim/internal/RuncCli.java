@@ -3,29 +3,35 @@ package dev.berth.shim.internal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.berth.linux.ChildProcess;
+import dev.berth.linux.PosixSpawn;
+import dev.berth.linux.SpawnRequest;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.FutureTask;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Runs the OCI runtime's command line (runc, or crun which takes the same flags) against one state root. */
+/**
+ * Runs the OCI runtime's command line (runc, or crun which takes the same flags) against one state
+ * root. Each call is one {@code posix_spawn} ({@link PosixSpawn#start}) watched by the shared
+ * waiter: where {@link ProcessBuilder} exec'd its {@code jspawnhelper} first and kept a reaper
+ * thread per runtime process; {@code runc start} is on every pod's start.
+ */
 public final class RuncCli {
   private static final Logger log = LoggerFactory.getLogger(RuncCli.class);
   /** runc logs errors as logfmt: {@code time="..." level=error msg="container does not exist"}. */
   private static final Pattern LOGFMT_LEVEL = Pattern.compile("(^|\\s)level=");
   private static final Pattern LOGFMT_ERROR_LEVEL = Pattern.compile("(^|\\s)level=(error|fatal|panic)\\b");
   private static final Pattern LOGFMT_MSG = Pattern.compile("msg=\"((?:[^\"\\\\]|\\\\.)*)\"");
+
+  private static final Path DEV_NULL = Path.of("/dev/null");
+  /** The daemon's own directory, where ProcessBuilder left the runtime: a relative path means what it meant. */
+  private static final Path WORK_DIR = Path.of("").toAbsolutePath();
 
   private final Path runtime;
   private final Path root;
@@ -96,30 +102,14 @@ public final class RuncCli {
       command.addAll(List.of("--criu", criu.toString()));
     }
     command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command)
-        .redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
-            : ProcessBuilder.Redirect.PIPE)
-        .start();
-    Future<String> out = drain(process.getInputStream());
-    Future<String> err = drain(process.getErrorStream());
-    try {
-      if (stdin != null) {
-        try (OutputStream in = process.getOutputStream()) {
-          in.write(stdin);
-        }
-      }
-      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly();
-        throw new IOException(String.join(" ", command) + " did not finish within " + timeout);
-      }
-      Result result = new Result(command, List.of(args), process.exitValue(), get(out), get(err));
-      log.debug("{} -> {}", command, result.exitCode());
-      return result;
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while running " + command, e);
-    }
+    // stdin as a pipe only when there is something to feed (fd 0 is /dev/null otherwise);
+    // stdout and stderr are pipes the shared waiter drains, closed when runc exits.
+    ChildProcess process = PosixSpawn.start(new SpawnRequest(command, System.getenv(), WORK_DIR, List.of()), stdin,
+        true);
+    ChildProcess.Exit exit = awaitOrKill(process, command, timeout);
+    Result result = new Result(command, List.of(args), exit.exitCode(), exit.stdoutText(), exit.stderrText());
+    log.debug("{} -> {}", command, result.exitCode());
+    return result;
   }
 
   /**
@@ -131,46 +121,35 @@ public final class RuncCli {
   public Result runDetached(Path errors, Duration limit, String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of(runtime.toString(), "--root", root.toString()));
     command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command)
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-        .redirectError(errors.toFile())
-        .start();
-    try {
-      if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly();
-        throw new IOException(String.join(" ", command) + " did not finish within " + limit);
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while running " + command, e);
-    }
-    Result result = new Result(command, List.of(args), process.exitValue(), "",
+    ChildProcess process = PosixSpawn.start(new SpawnRequest(command, System.getenv(), WORK_DIR, List.of(
+        new SpawnRequest.Open(0, DEV_NULL, PosixSpawn.O_RDONLY, 0),
+        new SpawnRequest.Open(1, DEV_NULL, PosixSpawn.O_WRONLY, 0),
+        new SpawnRequest.Open(2, errors, PosixSpawn.O_WRONLY | PosixSpawn.O_CREAT | PosixSpawn.O_TRUNC, 0600))),
+        null, false);
+    ChildProcess.Exit exit = awaitOrKill(process, command, limit);
+    Result result = new Result(command, List.of(args), exit.exitCode(), "",
         java.nio.file.Files.readString(errors, StandardCharsets.UTF_8));
     log.debug("{} -> {}", command, result.exitCode());
     return result;
   }
 
   /**
-   * A virtual thread is fine here, unlike for conmon's FIFOs: the JDK's Process streams tell the
-   * scheduler they block (it adds a carrier meanwhile), and runc's pipes close when it exits.
+   * Waits on the shared waiter's future, so a virtual thread here holds no carrier; a runtime
+   * that outlives {@code limit} is killed (and reaped by the waiter) before this throws.
    */
-  private static Future<String> drain(InputStream stream) {
-    FutureTask<String> task = new FutureTask<>(() -> {
-      try (stream) {
-        return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
-      }
-    });
-    Thread.ofVirtual().start(task);
-    return task;
-  }
-
-  private static String get(Future<String> output) throws IOException, InterruptedException {
+  private static ChildProcess.Exit awaitOrKill(ChildProcess process, List<String> command, Duration limit)
+      throws IOException {
     try {
-      return output.get(5, TimeUnit.SECONDS);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IOException("reading the runtime's output", e);
+      Optional<ChildProcess.Exit> exit = process.await(limit);
+      if (exit.isEmpty()) {
+        process.kill();
+        throw new IOException(String.join(" ", command) + " did not finish within " + limit);
+      }
+      return exit.get();
+    } catch (InterruptedException e) {
+      process.kill();
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while running " + command, e);
     }
   }
 }
