@@ -24,7 +24,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * <p>Why one thread: the JDK's {@link ProcessBuilder} keeps a "process reaper" thread per live
  * child and Berth's callers kept a virtual thread per pipe; a blocking waitpid per child on a
  * virtual thread would pin its carrier. A platform thread is needed because poll blocks in native
- * code.
+ * code. With the CNI plugins and runc calls moved here, the daemon's threads at the peak of a
+ * `bin/bench-compare --only-berth --runs 2 --rounds 2 -- --workloads pod-start,pod-start-shared-pid`
+ * run went 63 -> 40 and its reaped children's CPU ~10% down (one jspawnhelper exec less per call;
+ * bench/README.md, 2026-12-07 13:50).
  */
 final class ChildWaiter implements Runnable {
 
@@ -69,6 +72,8 @@ final class ChildWaiter implements Runnable {
   }
 
   private final ConcurrentLinkedQueue<Watched> arrivals = new ConcurrentLinkedQueue<>();
+  /** Set if the loop ever fails: a new child is then refused (and killed by the caller) rather than never reaped. */
+  private volatile Throwable stopped;
   private final int wakeRead;
   private final int wakeWrite;
 
@@ -100,6 +105,9 @@ final class ChildWaiter implements Runnable {
 
   /** Starts watching a child that posix_spawn has just started (not yet reaped by anyone). */
   ChildProcess watch(long pid, ParentEnds ends) throws IOException {
+    if (stopped != null) {
+      throw new IOException("the child waiter has stopped", stopped);
+    }
     int pidfd = pidfdOpen(pid);
     ChildProcess child = new ChildProcess(pid, pidfd);
     arrivals.add(new Watched(child, ends));
@@ -207,6 +215,7 @@ final class ChildWaiter implements Runnable {
     } catch (Throwable t) {
       // Never expected; the children's waiters must not hang for good if it happens.
       IllegalStateException failure = new IllegalStateException("the child waiter stopped", t);
+      stopped = failure;
       for (Watched w : watched) {
         w.child.fail(failure);
       }
