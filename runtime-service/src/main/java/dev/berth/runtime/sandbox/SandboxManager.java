@@ -94,7 +94,9 @@ public final class SandboxManager implements ShimOwner {
       undo.push(release.directory(target));
       release.cgroup(target).ifPresent(undo::push);
       // Its fsyncs run beside the network namespace's creation (state in /run: it ends with the
-      // node), and are awaited before CNI's ADD, whose address allocation outlives a node crash.
+      // node), and are awaited before CNI's ADD, whose address allocation outlives a node crash:
+      // what precedes CNI ADD went from 11.5-13.7 to 6.3-8.1 ms p50 sequentially on a loaded host
+      // (bench/README.md, 2026-12-07 14:05, debug log of bin/bench-compare --only-berth).
       CreationIntent.Syncing note = CreationIntent.writeSyncingBeside(parts.store().objectDir(id),
           new SandboxIntent(spec, spec.cgroupParent().isEmpty() ? cgroupParent : ""));
       times.mark("creation note");
