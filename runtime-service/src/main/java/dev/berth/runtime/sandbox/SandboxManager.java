@@ -93,7 +93,11 @@ public final class SandboxManager implements ShimOwner {
       // not leave its directory.
       undo.push(release.directory(target));
       release.cgroup(target).ifPresent(undo::push);
-      CreationIntent.write(parts.store().objectDir(id),
+      // Its fsyncs run beside the network namespace's creation (state in /run: it ends with the
+      // node), and are awaited before CNI's ADD, whose address allocation outlives a node crash:
+      // what precedes CNI ADD went from 11.5-13.7 to 6.3-8.1 ms p50 sequentially on a loaded host
+      // (bench/README.md, 2026-12-07 14:05, debug log of bin/bench-compare --only-berth).
+      CreationIntent.Syncing note = CreationIntent.writeSyncingBeside(parts.store().objectDir(id),
           new SandboxIntent(spec, spec.cgroupParent().isEmpty() ? cgroupParent : ""));
       times.mark("creation note");
       // A pod with its own user namespace: a holder process makes it with a network namespace it
@@ -113,6 +117,8 @@ public final class SandboxManager implements ShimOwner {
               : parts.namespaces().createFrom(id, userNamespace.namespace("net"))).toString();
           release.networkNamespace(target).ifPresent(undo::push);
           times.mark("netns");
+          note.awaitDurable();
+          times.mark("creation note fsync wait");
           cni = BackgroundAttach.start(parts.network(),
               NodePodParts.attachment(id, Optional.of(spec), Path.of(netnsPath)));
           BackgroundAttach adding = cni;
@@ -128,6 +134,8 @@ public final class SandboxManager implements ShimOwner {
             times.mark("cni add before infra (net sysctls)");
           }
         }
+        // Without a pod network (host network) nothing waited for the note yet.
+        note.awaitDurable();
         release.namespaces(target, true).forEach(undo::push);
         infraPid = podNamespaces.create(new PodNamespaces.NewPod(id, spec, hostname, netnsPath, cgroupParent, times,
             Optional.ofNullable(userNamespace)));

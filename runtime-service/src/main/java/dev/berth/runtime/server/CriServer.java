@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * gRPC over a unix socket. Netty's epoll transport does the socket I/O on two small event loops;
- * the calls themselves run on virtual threads because most of them block on files and processes,
- * except the few read-only calls in {@link #ON_EVENT_LOOP}.
+ * the calls themselves run on virtual threads because most of them block on files and processes
+ * (a unary call moves there once, at its half-close: {@link HandlerOffload}), except the few
+ * read-only calls in {@link #ON_EVENT_LOOP}.
  */
 public final class CriServer {
 
@@ -102,19 +103,23 @@ public final class CriServer {
         .channelType(EpollServerDomainSocketChannel.class)
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
-        // The default executor only runs grpc's method lookup, inline on the event loop; the
-        // supplier then moves every call not in ON_EVENT_LOOP to its own virtual thread.
+        // The default executor only runs grpc's method lookup, inline on the event loop. The
+        // supplier keeps the calls of ON_EVENT_LOOP there, and the start of every other unary
+        // call, whose handler HandlerOffload moves to a virtual thread at its half-close; the
+        // streaming calls, and every call while the daemon starts, get virtual threads at once.
         .directExecutor()
         .callExecutor(new ServerCallExecutorSupplier() {
           @Override
           public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
-            return gate.isOpen() && ON_EVENT_LOOP.contains(call.getMethodDescriptor().getFullMethodName())
-                ? null : callExecutor;
+            return gate.isOpen() && (ON_EVENT_LOOP.contains(call.getMethodDescriptor().getFullMethodName())
+                || HandlerOffload.startsOnEventLoop(call)) ? null : callExecutor;
           }
         })
         .maxInboundMessageSize(CriClient.MAX_MESSAGE_BYTES)
         .intercept(new CallLoggingInterceptor());
     interceptors.forEach(builder::intercept);
+    // Last, so outermost: every interceptor's listener runs where the handler runs.
+    builder.intercept(new HandlerOffload(callExecutor, ON_EVENT_LOOP));
     builder.fallbackHandlerRegistry(gate);
     Server server = builder.build();
     try {

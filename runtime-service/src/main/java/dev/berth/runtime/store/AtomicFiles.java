@@ -76,6 +76,13 @@ public final class AtomicFiles {
     }
   }
 
+  /** fsync of one file's content (and its size), through a read-only descriptor. */
+  public static void fsync(Path file) throws IOException {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+
   public static void fsyncDirectory(Path dir) throws IOException {
     try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
       channel.force(true);

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * A note that an object is being created, {@code <object dir>/creating.json}, written before the
@@ -23,6 +25,54 @@ public final class CreationIntent {
   /** Writes the note durably (fsync, as records are) before anything else of the object exists. */
   public static void write(Path objectDir, Object intent) throws IOException {
     AtomicFiles.write(objectDir.resolve(FILE), RecordFormat.write(intent));
+  }
+
+  /**
+   * Writes the note as {@link #write} does, but returns as soon as a daemon killed from then on
+   * would find it (written and renamed into place, in the page cache): its fsyncs (its content,
+   * then its name in the object's directory) run on a virtual thread beside the caller's next
+   * steps. The caller calls {@link Syncing#awaitDurable} before any side effect that outlives a
+   * crash of the whole node (files on disk, CNI's address allocation); what it does before that
+   * (namespaces, cgroups, mounts, processes) ends with the node anyway. A node crash before the
+   * fsyncs end may leave no note or an unreadable one, and then nothing that needs undoing.
+   */
+  public static Syncing writeSyncingBeside(Path objectDir, Object intent) throws IOException {
+    Path file = objectDir.resolve(FILE);
+    AtomicFiles.write(file, RecordFormat.write(intent), AtomicFiles.Durability.NONE);
+    CompletableFuture<Void> synced = new CompletableFuture<>();
+    Thread.ofVirtual().name("creation-note-fsync").start(() -> {
+      try {
+        AtomicFiles.fsync(file);
+        AtomicFiles.fsyncDirectory(objectDir);
+        synced.complete(null);
+      } catch (IOException | RuntimeException e) {
+        synced.completeExceptionally(e);
+      }
+    });
+    return new Syncing(file, synced);
+  }
+
+  /** A note whose fsyncs may still be running. */
+  public static final class Syncing {
+    private final Path file;
+    private final CompletableFuture<Void> synced;
+
+    private Syncing(Path file, CompletableFuture<Void> synced) {
+      this.file = file;
+      this.synced = synced;
+    }
+
+    /** Waits until the note survives a node crash; throws what the fsyncs met. */
+    public void awaitDurable() throws IOException {
+      try {
+        synced.join();
+      } catch (CompletionException e) {
+        if (e.getCause() instanceof IOException io) {
+          throw io;
+        }
+        throw new IOException("fsync of " + file + ": " + e.getCause(), e.getCause());
+      }
+    }
   }
 
   /** The create finished: its record now says everything. */

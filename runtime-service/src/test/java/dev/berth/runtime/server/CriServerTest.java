@@ -6,13 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.cri.client.CriClient;
+import dev.berth.cri.v1.RuntimeConfigRequest;
+import dev.berth.cri.v1.RuntimeConfigResponse;
 import dev.berth.cri.v1.RuntimeServiceGrpc;
+import dev.berth.cri.v1.RuntimeStatus;
+import dev.berth.cri.v1.StatusRequest;
+import dev.berth.cri.v1.StatusResponse;
 import dev.berth.cri.v1.UpdateRuntimeConfigRequest;
 import dev.berth.cri.v1.UpdateRuntimeConfigResponse;
 import dev.berth.cri.v1.VersionRequest;
 import dev.berth.cri.v1.VersionResponse;
 import dev.berth.runtime.testing.ShortTempDirs;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.netty.channel.EventLoopGroup;
@@ -153,6 +160,50 @@ class CriServerTest {
     assertEquals(big.length(), runtime.podCidrLength.get(10, TimeUnit.SECONDS));
   }
 
+  @Test
+  void aUnaryCallsHandlerRunsOnAVirtualThreadWithTheCallsDeadline() throws Exception {
+    Path socket = dir.resolve("cri.sock");
+    TestRuntime runtime = start(socket);
+
+    RuntimeServiceGrpc.newBlockingStub(epollChannel(socket)).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .status(StatusRequest.getDefaultInstance());
+
+    StatusSeen seen = runtime.statusSeen.get(10, TimeUnit.SECONDS);
+    assertTrue(seen.onVirtualThread(), "the handler ran on " + seen.thread());
+    assertTrue(seen.hadDeadline(), "the handler saw no deadline in its context");
+  }
+
+  @Test
+  void aHandlerThatBlocksHoldsUpNoOtherCallOfItsConnection() throws Exception {
+    Path socket = dir.resolve("cri.sock");
+    TestRuntime runtime = start(socket);
+    ManagedChannel channel = epollChannel(socket);
+    runtime.statusMayAnswer = new CompletableFuture<>();
+
+    var status = RuntimeServiceGrpc.newFutureStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .status(StatusRequest.getDefaultInstance());
+    runtime.statusSeen.get(10, TimeUnit.SECONDS);
+    // The status handler is blocked now; the same connection's event loop still answers.
+    assertEquals("test-runtime", RuntimeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .version(VersionRequest.getDefaultInstance()).getRuntimeName());
+    assertFalse(status.isDone());
+    runtime.statusMayAnswer.complete(null);
+
+    assertTrue(status.get(10, TimeUnit.SECONDS).hasStatus());
+  }
+
+  @Test
+  void aHandlerThatThrowsEndsItsCallWithUnknown() throws Exception {
+    Path socket = dir.resolve("cri.sock");
+    start(socket);
+
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () ->
+        RuntimeServiceGrpc.newBlockingStub(epollChannel(socket)).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .runtimeConfig(RuntimeConfigRequest.getDefaultInstance()));
+
+    assertEquals(io.grpc.Status.Code.UNKNOWN, e.getStatus().getCode());
+  }
+
   private TestRuntime start(Path socket) throws IOException {
     TestRuntime runtime = new TestRuntime();
     CriServer server = CriServer.start(socket, List.of(runtime));
@@ -181,9 +232,31 @@ class CriServerTest {
     return channel;
   }
 
-  /** Version echoes the requested version; UpdateRuntimeConfig records how big its pod CIDR was. */
+  private record StatusSeen(String thread, boolean onVirtualThread, boolean hadDeadline) {}
+
+  /**
+   * Version echoes the requested version; UpdateRuntimeConfig records how big its pod CIDR was;
+   * Status records where it ran, then waits for {@code statusMayAnswer} when a test sets one;
+   * RuntimeConfig throws.
+   */
   private static final class TestRuntime extends RuntimeServiceGrpc.RuntimeServiceImplBase {
     final CompletableFuture<Integer> podCidrLength = new CompletableFuture<>();
+    final CompletableFuture<StatusSeen> statusSeen = new CompletableFuture<>();
+    volatile CompletableFuture<Void> statusMayAnswer = CompletableFuture.completedFuture(null);
+
+    @Override
+    public void runtimeConfig(RuntimeConfigRequest request, StreamObserver<RuntimeConfigResponse> response) {
+      throw new IllegalStateException("a handler's own bug");
+    }
+
+    @Override
+    public void status(StatusRequest request, StreamObserver<StatusResponse> response) {
+      Thread thread = Thread.currentThread();
+      statusSeen.complete(new StatusSeen(thread.toString(), thread.isVirtual(), Context.current().getDeadline() != null));
+      statusMayAnswer.join();
+      response.onNext(StatusResponse.newBuilder().setStatus(RuntimeStatus.getDefaultInstance()).build());
+      response.onCompleted();
+    }
 
     @Override
     public void version(VersionRequest request, StreamObserver<VersionResponse> response) {
