@@ -1,5 +1,7 @@
 package dev.berth.bench;
 
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,10 +13,19 @@ import picocli.CommandLine.Command;
     subcommands = {RunCommand.class, ColdStartCommand.class, GrowthCommand.class, CleanupCommand.class})
 public final class Main implements Runnable {
 
+  /**
+   * grpc-java asks every client and server channel for SO_KEEPALIVE, which a unix socket does not
+   * have, and Netty warns through java.util.logging on each connection (two lines per CRI client,
+   * more at the cold-start's client warm-up), burying the bench's own output. Held here: the
+   * logging framework keeps loggers only weakly, and a collected one would forget its level.
+   */
+  private static final Logger BOOTSTRAP_LOGGER = Logger.getLogger("io.netty.bootstrap.AbstractBootstrap");
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    BOOTSTRAP_LOGGER.setLevel(Level.SEVERE);
     System.exit(new CommandLine(new Main()).execute(args));
   }
 
