@@ -33,19 +33,15 @@ final class CgroupDirectories {
     }
   }
 
+  /** Removes the cgroup and those below it from every hierarchy; see {@link CgroupTreeRemoval} for a busy one. */
   static void remove(List<Path> roots, String cgroupPath) throws IOException {
     String relative = owned(cgroupPath);
+    CgroupTreeRemoval removal = new CgroupTreeRemoval(CgroupTreeRemoval.HOST);
     IOException first = null;
     for (Path root : roots) {
       Path dir = root.resolve(relative);
-      if (!Files.isDirectory(dir)) {
-        continue;
-      }
-      try (var walk = Files.walk(dir)) {
-        // cgroupfs directories are removed with rmdir, children first; their files go with them.
-        for (Path sub : walk.filter(Files::isDirectory).sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-          Files.deleteIfExists(sub);
-        }
+      try {
+        removal.remove(dir);
       } catch (IOException e) {
         if (first == null) {
           first = new IOException("cannot remove cgroup " + dir + ": " + e.getMessage(), e);
