@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Removes one cgroup directory and every cgroup below it in one hierarchy, children first.
@@ -25,6 +27,8 @@ import java.util.stream.Stream;
  * names its members.
  */
 final class CgroupTreeRemoval {
+
+  private static final Logger log = LoggerFactory.getLogger(CgroupTreeRemoval.class);
 
   /** How long a busy cgroup is waited for; a SIGKILLed process that has not died by then is stuck in the kernel. */
   static final Duration BUSY_WAIT = Duration.ofSeconds(5);
@@ -95,9 +99,14 @@ final class CgroupTreeRemoval {
   void remove(Path dir) throws IOException {
     long deadline = kernel.nanoTime() + BUSY_WAIT.toNanos();
     Duration pause = FIRST_PAUSE;
+    List<Long> ended = new ArrayList<>();
     while (true) {
       try {
         removeChildrenFirst(dir);
+        if (!ended.isEmpty()) {
+          log.info("cgroup {} still held processes {} when it was removed; they were killed",
+              dir, ended.stream().distinct().toList());
+        }
         return;
       } catch (FileSystemException e) {
         if (!busy(e)) {
@@ -109,6 +118,7 @@ final class CgroupTreeRemoval {
               + " s" + (members.isEmpty() ? " (no process listed in it)" : " (processes still in it: " + members + ")"));
         }
         members.forEach(kernel::kill);
+        ended.addAll(members);
         try {
           kernel.pause(pause);
         } catch (InterruptedException interrupted) {
