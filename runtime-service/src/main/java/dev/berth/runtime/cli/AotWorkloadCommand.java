@@ -28,6 +28,7 @@ import dev.berth.cri.v1.PodSandboxConfig;
 import dev.berth.cri.v1.PodSandboxMetadata;
 import dev.berth.cri.v1.PodSandboxStatsRequest;
 import dev.berth.cri.v1.PodSandboxStatusRequest;
+import dev.berth.cri.v1.PullImageRequest;
 import dev.berth.cri.v1.RemoveContainerRequest;
 import dev.berth.cri.v1.RemoveImageRequest;
 import dev.berth.cri.v1.RemovePodSandboxRequest;
@@ -51,6 +52,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -117,6 +119,7 @@ final class AotWorkloadCommand implements Callable<Integer> {
       timed("ImageStatus", () -> images.imageStatus(ImageStatusRequest.newBuilder()
           .setImage(ImageSpec.newBuilder().setImage(image)).setVerbose(true).build()));
       timed("ImageFsInfo", () -> images.imageFsInfo(ImageFsInfoRequest.getDefaultInstance()));
+      pullFromRegistry(images);
 
       for (int round = 1; round <= rounds; round++) {
         for (boolean sharedPid : List.of(false, true)) {
@@ -130,6 +133,28 @@ final class AotWorkloadCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  /**
+   * A pull as after a node's boot: an image of its own (new layers, so they are downloaded,
+   * verified and unpacked) from a registry on a loopback port, then removed.
+   */
+  private void pullFromRegistry(ImageServiceBlockingStub images) throws Exception {
+    Path layer = Files.createDirectories(work.resolve("pull-rootfs"));
+    byte[] data = new byte[2 << 20];
+    new Random(21).nextBytes(data); // incompressible: the layer's bytes are streamed, not a few blocks
+    Files.write(layer.resolve("data"), data);
+    Files.createDirectories(layer.resolve("etc"));
+    Files.writeString(layer.resolve("etc/hostname"), "aot\n");
+    Files.createSymbolicLink(layer.resolve("link"), Path.of("data"));
+    Path archive = work.resolve("aot-pull.tar");
+    var built = ImageArchiveBuilder.fromDirectory(layer).name("aot-pull:v1").writeTo(archive);
+    try (TrainingRegistry registry = TrainingRegistry.serving(archive, built, "berth/aot-pull", "v1")) {
+      ImageSpec pulled = ImageSpec.newBuilder().setImage(registry.reference()).build();
+      timed("PullImage", () -> images.pullImage(PullImageRequest.newBuilder().setImage(pulled).build()));
+      timed("ImageStatus pulled", () -> images.imageStatus(ImageStatusRequest.newBuilder().setImage(pulled).build()));
+      timed("RemoveImage pulled", () -> images.removeImage(RemoveImageRequest.newBuilder().setImage(pulled).build()));
+    }
   }
 
   /** One pod the way the kubelet runs it, then relisted, measured and scraped, then torn down. */
