@@ -16,10 +16,12 @@ public final class Main implements Runnable {
   /**
    * grpc-java asks every client and server channel for SO_KEEPALIVE, which a unix socket does not
    * have, and Netty warns through java.util.logging on each connection (two lines per CRI client,
-   * more at the cold-start's client warm-up), burying the bench's own output. Held here: the
-   * logging framework keeps loggers only weakly, and a collected one would forget its level.
+   * more at the cold-start's client warm-up), burying the bench's own output. The warning is
+   * logged through the logger of the bootstrap at hand (Bootstrap for a client, ServerBootstrap
+   * for the warm-up's server), so the level is set on their package. Held here: the logging
+   * framework keeps loggers only weakly, and a collected one would forget its level.
    */
-  private static final Logger BOOTSTRAP_LOGGER = Logger.getLogger("io.netty.bootstrap.AbstractBootstrap");
+  private static final Logger BOOTSTRAP_LOGGER = Logger.getLogger("io.netty.bootstrap");
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
