@@ -1,15 +1,15 @@
 package dev.berth.image.store;
 
+import dev.berth.linux.Syscalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import dev.berth.linux.Syscalls;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.ref.Cleaner;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -17,31 +17,39 @@ import java.util.Optional;
  * hashed twice: compressed and uncompressed). The JDK's SHA-256 is fast only once C2 has compiled
  * it with its SHA-NI intrinsic; the daemon runs with C1 alone for a small, quick-starting JVM,
  * where hashing 50 MiB took 345 ms of CPU against 30 ms with C2 here. So where the node has
- * OpenSSL's libcrypto 3 (Debian's libssl3), its EVP SHA-256, which picks SHA-NI
- * itself, is called through the FFM API; elsewhere the JDK's is used.
+ * OpenSSL's libcrypto 3 (Debian's libssl3), its SHA-256, which picks SHA-NI itself, is called
+ * through the FFM API; elsewhere the JDK's is used.
+ *
+ * <p>libcrypto's low-level {@code SHA256_Init/Update/Final} rather than its EVP calls: the same
+ * code hashes the bytes, but the EVP calls first initialise OpenSSL 3 (its configuration file and
+ * default provider, with every algorithm's table), which left 3.4 MB of the library resident in
+ * the daemon after its first pull against 1.6 MB with the low-level calls (a C probe hashing 50
+ * MiB each way, libcrypto's Rss in /proc/self/smaps; same 40 ms of CPU). The low-level calls are
+ * deprecated in OpenSSL 3, not removed; where a libcrypto lacks them, the JDK's digest is used.
+ * Their context is a plain struct, kept in a Java array: nothing native to allocate or free.
  */
 public final class Sha256 {
 
-  private static final Cleaner CLEANER = Cleaner.create();
+  /**
+   * Room for OpenSSL's {@code SHA256_CTX} (112 bytes on every 64-bit ABI: 28 32-bit words), with
+   * margin, so that a differently built libcrypto could never write past the array.
+   */
+  private static final int CONTEXT_LONGS = 32;
+
   private static final Optional<LibCrypto> LIBCRYPTO = LibCrypto.load();
 
   private final MessageDigest jdk;
-  private final MemorySegment context;
-  private final Cleaner.Cleanable freeContext;
+  private final long[] context;
   private boolean done;
 
   private Sha256() {
     if (LIBCRYPTO.isPresent()) {
-      LibCrypto lib = LIBCRYPTO.get();
-      MemorySegment ctx = lib.newContext();
       this.jdk = null;
-      this.context = ctx;
-      // An abandoned digest (a failed pull) frees its context when it is collected.
-      this.freeContext = CLEANER.register(this, () -> lib.free(ctx));
+      this.context = new long[CONTEXT_LONGS];
+      LIBCRYPTO.get().init(context);
     } else {
       this.jdk = Digest.sha256();
       this.context = null;
-      this.freeContext = null;
     }
   }
 
@@ -75,34 +83,33 @@ public final class Sha256 {
     if (jdk != null) {
       return jdk.digest();
     }
-    try {
-      return LIBCRYPTO.get().digest(context);
-    } finally {
-      freeContext.clean();
-    }
+    return LIBCRYPTO.get().digest(context);
   }
 
-  /** The EVP calls of libcrypto 3, bound once. */
-  private record LibCrypto(MemorySegment sha256, MethodHandle newCtx, MethodHandle freeCtx, MethodHandle init,
-      MethodHandle update, MethodHandle finish) {
+  /** libcrypto 3's SHA256_Init, SHA256_Update and SHA256_Final, bound once. */
+  private record LibCrypto(MethodHandle init, MethodHandle update, MethodHandle finish) {
+
+    /** SHA-256 of no bytes: what a bound libcrypto must answer before it is used. */
+    private static final byte[] EMPTY_DIGEST = java.util.HexFormat.of()
+        .parseHex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 
     static Optional<LibCrypto> load() {
       try {
         SymbolLookup lib = SymbolLookup.libraryLookup("libcrypto.so.3", Arena.global());
         ValueLayout.OfInt i32 = ValueLayout.JAVA_INT;
         java.lang.foreign.AddressLayout ptr = ValueLayout.ADDRESS;
-        MethodHandle evpSha256 = bind(lib, "EVP_sha256", FunctionDescriptor.of(ptr));
+        // Critical, with heap access: the context, the bytes and the digest are where they are in
+        // the Java heap, without a copy; a 64 KiB update takes microseconds and never blocks.
+        Linker.Option heap = Linker.Option.critical(true);
         LibCrypto bound = new LibCrypto(
-            (MemorySegment) evpSha256.invokeExact(),
-            bind(lib, "EVP_MD_CTX_new", FunctionDescriptor.of(ptr)),
-            bind(lib, "EVP_MD_CTX_free", FunctionDescriptor.ofVoid(ptr)),
-            bind(lib, "EVP_DigestInit_ex", FunctionDescriptor.of(i32, ptr, ptr, ptr)),
-            // Critical, with heap access: the bytes are hashed where they are, without a copy; a
-            // 64 KiB update takes microseconds and never blocks.
-            bind(lib, "EVP_DigestUpdate", FunctionDescriptor.of(i32, ptr, ptr, ValueLayout.JAVA_LONG),
-                Linker.Option.critical(true)),
-            bind(lib, "EVP_DigestFinal_ex", FunctionDescriptor.of(i32, ptr, ptr, ptr)));
-        bound.free(bound.newContext()); // works end to end, or the JDK's is used
+            bind(lib, "SHA256_Init", FunctionDescriptor.of(i32, ptr), heap),
+            bind(lib, "SHA256_Update", FunctionDescriptor.of(i32, ptr, ptr, ValueLayout.JAVA_LONG), heap),
+            bind(lib, "SHA256_Final", FunctionDescriptor.of(i32, ptr, ptr), heap));
+        long[] context = new long[CONTEXT_LONGS];
+        bound.init(context);
+        if (!Arrays.equals(EMPTY_DIGEST, bound.digest(context))) {
+          return Optional.empty(); // works end to end, or the JDK's is used
+        }
         return Optional.of(bound);
       } catch (Throwable e) {
         // No libcrypto 3 here (or not these symbols): the JDK's digest is correct, only slower.
@@ -115,13 +122,11 @@ public final class Sha256 {
       return Syscalls.bindIn(lib, name, descriptor, options).orElseThrow();
     }
 
-    MemorySegment newContext() {
+    void init(long[] context) {
       try {
-        MemorySegment ctx = (MemorySegment) newCtx.invokeExact();
-        if (ctx.equals(MemorySegment.NULL) || (int) init.invokeExact(ctx, sha256, MemorySegment.NULL) != 1) {
+        if ((int) init.invokeExact(MemorySegment.ofArray(context)) != 1) {
           throw new IllegalStateException("libcrypto could not start a SHA-256 digest");
         }
-        return ctx;
       } catch (RuntimeException | Error e) {
         throw e;
       } catch (Throwable t) {
@@ -129,9 +134,10 @@ public final class Sha256 {
       }
     }
 
-    void update(MemorySegment ctx, byte[] bytes, int offset, int length) {
+    void update(long[] context, byte[] bytes, int offset, int length) {
       try {
-        int ok = (int) update.invokeExact(ctx, MemorySegment.ofArray(bytes).asSlice(offset, length), (long) length);
+        int ok = (int) update.invokeExact(MemorySegment.ofArray(context),
+            MemorySegment.ofArray(bytes).asSlice(offset, length), (long) length);
         if (ok != 1) {
           throw new IllegalStateException("libcrypto SHA-256 update failed");
         }
@@ -142,23 +148,13 @@ public final class Sha256 {
       }
     }
 
-    byte[] digest(MemorySegment ctx) {
-      try (Arena arena = Arena.ofConfined()) {
-        MemorySegment out = arena.allocate(32);
-        if ((int) finish.invokeExact(ctx, out, MemorySegment.NULL) != 1) {
+    byte[] digest(long[] context) {
+      try {
+        byte[] out = new byte[32];
+        if ((int) finish.invokeExact(MemorySegment.ofArray(out), MemorySegment.ofArray(context)) != 1) {
           throw new IllegalStateException("libcrypto SHA-256 final failed");
         }
-        return out.toArray(ValueLayout.JAVA_BYTE);
-      } catch (RuntimeException | Error e) {
-        throw e;
-      } catch (Throwable t) {
-        throw new IllegalStateException(t);
-      }
-    }
-
-    void free(MemorySegment ctx) {
-      try {
-        freeCtx.invokeExact(ctx);
+        return out;
       } catch (RuntimeException | Error e) {
         throw e;
       } catch (Throwable t) {

@@ -53,4 +53,24 @@ class Sha256Test {
     assertThrows(IllegalStateException.class, sha::digest);
     assertThrows(IllegalStateException.class, () -> sha.update(new byte[1], 0, 1));
   }
+
+  @Test
+  void digestsUpdatedInTurnKeepTheirOwnState() throws Exception {
+    // A pull hashes each layer twice at once (compressed and uncompressed): two contexts updated
+    // in turn must not share anything.
+    byte[] first = new byte[200_000];
+    byte[] second = new byte[150_000];
+    new SplittableRandom(7).nextBytes(first);
+    new SplittableRandom(8).nextBytes(second);
+    Sha256 a = Sha256.start();
+    Sha256 b = Sha256.start();
+    for (int offset = 0; offset < first.length; offset += 10_000) {
+      a.update(first, offset, 10_000);
+      if (offset < second.length) {
+        b.update(second, offset, 10_000);
+      }
+    }
+    assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(second), b.digest());
+    assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(first), a.digest());
+  }
 }
