@@ -22,10 +22,13 @@ import java.util.Optional;
  *
  * <p>libcrypto's low-level {@code SHA256_Init/Update/Final} rather than its EVP calls: the same
  * code hashes the bytes, but the EVP calls first initialise OpenSSL 3 (its configuration file and
- * default provider, with every algorithm's table), which left 3.4 MB of the library resident in
- * the daemon after its first pull against 1.6 MB with the low-level calls (a C probe hashing 50
- * MiB each way, libcrypto's Rss in /proc/self/smaps; same 40 ms of CPU). The low-level calls are
- * deprecated in OpenSSL 3, not removed; where a libcrypto lacks them, the JDK's digest is used.
+ * default provider, with every algorithm's table), which kept 3.4 MB of the library resident in
+ * the daemon from its first pull on, against 1.6 MB with the low-level calls (libcrypto's Rss in
+ * the daemon's smaps, three alternating pairs of {@code bin/bench-compare --only-berth --runs 2
+ * --rounds 2 -- --workloads kubelet-poll,memory,image-pull}: daemon RSS at 100 pods after the
+ * pulls 137.6 -> 135.9 MB median; hashing 50 MiB took 34-52 ms of CPU either way; bench/README.md,
+ * 2026-12-07 16:10). The low-level calls are deprecated in OpenSSL 3, not removed; where a
+ * libcrypto lacks them, the JDK's digest is used.
  * Their context is a plain struct, kept in a Java array: nothing native to allocate or free.
  */
 public final class Sha256 {
