@@ -38,6 +38,21 @@ public record Digest(String hex) {
     }
   }
 
+  // equals and hashCode written out: a record's own are linked at their first call through
+  // ObjectMethods' bootstrap, which JDK 25's AOT cache does not keep, and the image store's
+  // garbage collection at open put the first such call (a set of digests) on a fresh daemon's
+  // path to its socket: 120 ms of the main thread in one traced start at load ~8 (bench/README.md,
+  // 2026-12-07 16:10).
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof Digest digest && hex.equals(digest.hex);
+  }
+
+  @Override
+  public int hashCode() {
+    return hex.hashCode();
+  }
+
   @JsonValue
   @Override
   public String toString() {

@@ -141,7 +141,10 @@ public final class ContainerOciSpec {
         resources.cpuPeriod() > 0 ? resources.cpuPeriod() : null,
         resources.cpusetCpus().isEmpty() ? null : resources.cpusetCpus(),
         resources.cpusetMems().isEmpty() ? null : resources.cpusetMems());
-    boolean noCpu = cpu.equals(new OciResources.Cpu(null, null, null, null, null));
+    // Field by field rather than the record's equals: its first call, in a fresh daemon's first
+    // CreateContainer, links it through ObjectMethods' bootstrap, which the AOT cache cannot keep.
+    boolean noCpu = cpu.shares() == null && cpu.quota() == null && cpu.period() == null && cpu.cpus() == null
+        && cpu.mems() == null;
     OciResources.Memory memory = resources.memoryLimitBytes() <= 0 ? null : new OciResources.Memory(
         resources.memoryLimitBytes(), resources.memorySwapLimitBytes() > 0 ? resources.memorySwapLimitBytes() : null);
     List<OciResources.HugepageLimit> hugepages = resources.hugepageLimits().isEmpty() ? null

@@ -138,6 +138,8 @@ public final class Daemon {
     PrivateDirectories.create(config.root());
     PrivateDirectories.create(config.state());
     RootLock lock = RootLock.acquire(config.root());
+    // Beside the stores' opening below: the first connection's classes, before the socket serves.
+    preload.warmUpTransport(config.state().resolve("warm-up"));
     Deque<AutoCloseable> opened = new ArrayDeque<>();
     CriServer server = null;
     StartupGate gate = null;
@@ -294,7 +296,7 @@ public final class Daemon {
   }
 
   /** Version needs nothing of the node's state: it answers while the daemon is still starting. */
-  private static ServerMethodDefinition<VersionRequest, VersionResponse> versionWhileStarting() {
+  static ServerMethodDefinition<VersionRequest, VersionResponse> versionWhileStarting() {
     return ServerMethodDefinition.create(RuntimeServiceGrpc.getVersionMethod(),
         ServerCalls.asyncUnaryCall((request, response) -> {
           response.onNext(RuntimeInfo.versionOf(request));
