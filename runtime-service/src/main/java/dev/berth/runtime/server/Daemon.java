@@ -138,8 +138,6 @@ public final class Daemon {
     PrivateDirectories.create(config.root());
     PrivateDirectories.create(config.state());
     RootLock lock = RootLock.acquire(config.root());
-    // Beside the stores' opening below: the first connection's classes, before the socket serves.
-    preload.warmUpTransport(config.state().resolve("warm-up"));
     Deque<AutoCloseable> opened = new ArrayDeque<>();
     CriServer server = null;
     StartupGate gate = null;

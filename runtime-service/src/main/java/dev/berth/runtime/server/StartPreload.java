@@ -2,7 +2,6 @@ package dev.berth.runtime.server;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -11,9 +10,9 @@ import java.util.concurrent.CompletableFuture;
  * that on a node's second core they are done by the time {@link Daemon#start} needs them:
  * Netty's platform probes and its epoll library, which the CRI socket needs (see
  * {@link CriServer#loadTransport}: the largest single cost before the socket serves), and the
- * Prometheus registry's meter families. Once the transport is loaded, the daemon serves one call
- * to itself on a private socket ({@link #warmUpTransport}), so that the CRI socket's first client
- * does not initialise the transport's connection path.
+ * Prometheus registry's meter families. Once the transport is loaded, the same thread serves
+ * one call to itself on a private socket ({@link TransportWarmUp}), so that the CRI socket's first
+ * client does not initialise the transport's connection path; nothing waits for that.
  */
 public final class StartPreload {
 
@@ -27,18 +26,20 @@ public final class StartPreload {
 
   /** Starts the work; call it as early on the daemon's path as logging allows. */
   public static StartPreload begin() {
-    CompletableFuture<Void> transport = CompletableFuture.runAsync(CriServer::loadTransport, StartPreload::onOwnThread);
+    CompletableFuture<Void> transport = new CompletableFuture<>();
+    onOwnThread(() -> {
+      try {
+        CriServer.loadTransport();
+        transport.complete(null);
+      } catch (Throwable e) {
+        transport.completeExceptionally(e);
+        return;
+      }
+      TransportWarmUp.run();
+    });
     return new StartPreload(transport,
         CompletableFuture.supplyAsync(() -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
             StartPreload::onOwnThread));
-  }
-
-  /**
-   * Once Netty's transport is loaded, serves one call to itself in {@code dir} on a thread of its
-   * own ({@link TransportWarmUp}); nothing waits for it.
-   */
-  void warmUpTransport(Path dir) {
-    transport.thenRunAsync(() -> TransportWarmUp.run(dir), StartPreload::onOwnThread);
   }
 
   /** Returns once Netty's transport is loaded (or found missing: the CRI server then says why). */

@@ -8,6 +8,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -42,18 +43,24 @@ final class TransportWarmUp {
   private TransportWarmUp() {
   }
 
+  /** {@link #run(Path)} below {@code java.io.tmpdir}. */
+  static boolean run() {
+    return run(Path.of(System.getProperty("java.io.tmpdir")));
+  }
+
   /**
-   * Serves one Version call to itself through {@link CriServer} on a socket in {@code dir} (made
-   * private), then stops that server, which removes the socket. The directory stays: it is in the
-   * daemon's state directory, whose tree the start walks to tighten modes while this runs, and a
-   * directory that vanished under that walk would fail the start. A socket that a daemon killed
-   * meanwhile leaves is replaced at its next start. Returns whether the call was answered;
-   * failures are logged at debug and otherwise ignored: the real first client pays instead.
+   * Serves one Version call to itself through {@link CriServer} on a socket in a new private
+   * directory below {@code parent}, then stops that server and removes the directory. Returns
+   * whether the call was answered; failures are logged at debug and otherwise ignored: the real
+   * first client pays instead.
    */
-  static boolean run(Path dir) {
-    Path socket = dir.resolve("cri.sock");
+  static boolean run(Path parent) {
+    Path dir = null;
+    Path socket = null;
     CriServer server = null;
     try {
+      dir = Files.createTempDirectory(parent, "berth-warm-up");
+      socket = dir.resolve("cri.sock");
       server = CriServer.start(socket, new StartupGate(List.of(), List.of(Daemon.versionWhileStarting())),
           List.of());
       boolean answered = callVersion(socket);
@@ -69,6 +76,16 @@ final class TransportWarmUp {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
+      }
+      try {
+        if (socket != null) {
+          Files.deleteIfExists(socket);
+        }
+        if (dir != null) {
+          Files.deleteIfExists(dir);
+        }
+      } catch (IOException e) {
+        log.debug("transport warm-up left {}: {}", dir, e.toString());
       }
     }
   }

@@ -9,12 +9,8 @@ import dev.berth.cri.v1.VersionRequest;
 import dev.berth.cri.v1.VersionResponse;
 import dev.berth.runtime.testing.ShortTempDirs;
 import io.grpc.stub.StreamObserver;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -52,34 +48,16 @@ class TransportWarmUpTest {
   }
 
   @Test
-  void itServesItselfAndLeavesOnlyItsPrivateDirectory() throws Exception {
-    Path warmUp = dir.resolve("warm-up");
+  void itServesItselfAndLeavesNothingBehind() throws Exception {
+    assertTrue(TransportWarmUp.run(dir), "the warm-up's Version was not answered");
 
-    assertTrue(TransportWarmUp.run(warmUp), "the warm-up's Version was not answered");
-
-    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(warmUp)));
-    try (Stream<Path> left = Files.list(warmUp)) {
+    try (Stream<Path> left = Files.list(dir)) {
       assertEquals(List.of(), left.toList());
     }
   }
 
   @Test
-  void aSocketFileAKilledDaemonLeftIsReplaced() throws Exception {
-    Path warmUp = Files.createDirectories(dir.resolve("warm-up"));
-    // Bound and closed: a socket file nobody listens on, as a daemon killed mid-warm-up leaves it.
-    try (ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-      dead.bind(UnixDomainSocketAddress.of(warmUp.resolve("cri.sock")));
-    }
-
-    assertTrue(TransportWarmUp.run(warmUp));
-
-    assertFalse(Files.exists(warmUp.resolve("cri.sock")));
-  }
-
-  @Test
-  void aDirectoryItCannotMakeEndsTheWarmUpWithoutAnAnswer() throws Exception {
-    Path file = Files.createFile(dir.resolve("a-file"));
-
-    assertFalse(TransportWarmUp.run(file.resolve("warm-up")));
+  void aParentItCannotWriteInEndsTheWarmUpWithoutAnAnswer() {
+    assertFalse(TransportWarmUp.run(dir.resolve("missing")));
   }
 }
