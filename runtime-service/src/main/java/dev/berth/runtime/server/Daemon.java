@@ -294,7 +294,7 @@ public final class Daemon {
   }
 
   /** Version needs nothing of the node's state: it answers while the daemon is still starting. */
-  static ServerMethodDefinition<VersionRequest, VersionResponse> versionWhileStarting() {
+  private static ServerMethodDefinition<VersionRequest, VersionResponse> versionWhileStarting() {
     return ServerMethodDefinition.create(RuntimeServiceGrpc.getVersionMethod(),
         ServerCalls.asyncUnaryCall((request, response) -> {
           response.onNext(RuntimeInfo.versionOf(request));

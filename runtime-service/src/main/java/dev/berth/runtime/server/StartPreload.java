@@ -10,9 +10,7 @@ import java.util.concurrent.CompletableFuture;
  * that on a node's second core they are done by the time {@link Daemon#start} needs them:
  * Netty's platform probes and its epoll library, which the CRI socket needs (see
  * {@link CriServer#loadTransport}: the largest single cost before the socket serves), and the
- * Prometheus registry's meter families. Once the transport is loaded, the same thread serves
- * one call to itself on a private socket ({@link TransportWarmUp}), so that the CRI socket's first
- * client does not initialise the transport's connection path; nothing waits for that.
+ * Prometheus registry's meter families.
  */
 public final class StartPreload {
 
@@ -26,18 +24,7 @@ public final class StartPreload {
 
   /** Starts the work; call it as early on the daemon's path as logging allows. */
   public static StartPreload begin() {
-    CompletableFuture<Void> transport = new CompletableFuture<>();
-    onOwnThread(() -> {
-      try {
-        CriServer.loadTransport();
-        transport.complete(null);
-      } catch (Throwable e) {
-        transport.completeExceptionally(e);
-        return;
-      }
-      TransportWarmUp.run();
-    });
-    return new StartPreload(transport,
+    return new StartPreload(CompletableFuture.runAsync(CriServer::loadTransport, StartPreload::onOwnThread),
         CompletableFuture.supplyAsync(() -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
             StartPreload::onOwnThread));
   }
