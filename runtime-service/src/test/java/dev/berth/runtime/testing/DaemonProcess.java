@@ -34,7 +34,14 @@ public final class DaemonProcess implements AutoCloseable {
   /** Starts a daemon with its own directories and waits until it answers a CRI call. */
   public static DaemonProcess start(Path dir, String... extraArgs) throws IOException, InterruptedException {
     DaemonProcess daemon = launch(dir, extraArgs);
-    daemon.awaitReady(Duration.ofSeconds(30));
+    try {
+      daemon.awaitReady(Duration.ofSeconds(30));
+    } catch (IllegalStateException | IOException | InterruptedException e) {
+      // Nobody else holds this process: a daemon that never answered would outlive the test.
+      daemon.process.destroyForcibly();
+      daemon.process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+      throw e;
+    }
     return daemon;
   }
 
