@@ -85,14 +85,21 @@ class MetricsScrapeTest {
   /** One scrape between two reads of each file; asserts every scraped value lies within its file's two reads. */
   static ScrapedSamples scrapeBetween(Map<String, LongSupplier> files, Map<String, java.util.function.ToDoubleFunction<ScrapedSamples>> values,
       double scale) throws Exception {
+    return scrapeBetween(files, values, scale, Map.of());
+  }
+
+  /** The same, with {@code slack} (in the file's units) allowed beyond either read of the files it names. */
+  static ScrapedSamples scrapeBetween(Map<String, LongSupplier> files, Map<String, java.util.function.ToDoubleFunction<ScrapedSamples>> values,
+      double scale, Map<String, Long> slack) throws Exception {
     Map<String, Long> before = new java.util.HashMap<>();
     files.forEach((what, file) -> before.put(what, file.getAsLong()));
     ScrapedSamples scrape = ScrapedSamples.parse(scrapeText());
     for (var entry : files.entrySet()) {
       long after = entry.getValue().getAsLong();
       double reported = values.get(entry.getKey()).applyAsDouble(scrape);
-      double low = Math.min(before.get(entry.getKey()), after) * scale;
-      double high = Math.max(before.get(entry.getKey()), after) * scale;
+      long allowed = slack.getOrDefault(entry.getKey(), 0L);
+      double low = (Math.min(before.get(entry.getKey()), after) - allowed) * scale;
+      double high = (Math.max(before.get(entry.getKey()), after) + allowed) * scale;
       assertTrue(reported >= low - 1e-9 && reported <= high + 1e-9,
           entry.getKey() + ": " + reported + " not within [" + low + ", " + high + "]");
     }
@@ -116,7 +123,8 @@ class MetricsScrapeTest {
     scrapeBetween(Map.of("memory", () -> HOST.memoryUsage(holdCgroup),
             "threads", () -> HOST.pidsCurrent(holdCgroup)),
         Map.of("memory", s -> s.value("container_memory_usage_bytes", l -> l.get("name").equals(holder)),
-            "threads", s -> s.value("container_threads", l -> l.get("name").equals(holder))), 1);
+            "threads", s -> s.value("container_threads", l -> l.get("name").equals(holder))), 1,
+        Map.of("memory", HostCgroupFiles.MEMORY_CHARGE_SLACK));
 
     Map<String, String> labels = scrape.named("container_memory_working_set_bytes",
         l -> l.get("name").equals(holder)).getFirst().labels();

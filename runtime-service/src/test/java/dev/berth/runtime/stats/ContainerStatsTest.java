@@ -40,12 +40,18 @@ class ContainerStatsTest extends PodTestCase {
   /** Asserts that {@code reported} lies within the file's values read before and after the call. */
   static <T> T assertBetweenReads(String what, LongSupplier file, java.util.function.Supplier<T> call,
       java.util.function.ToLongFunction<T> value) {
+    return assertBetweenReads(what, file, call, value, 0);
+  }
+
+  /** The same for a memory gauge: {@code slack} beyond either read is allowed. */
+  static <T> T assertBetweenReads(String what, LongSupplier file, java.util.function.Supplier<T> call,
+      java.util.function.ToLongFunction<T> value, long slack) {
     long before = file.getAsLong();
     T reply = call.get();
     long after = file.getAsLong();
     long reported = value.applyAsLong(reply);
-    assertTrue(Math.min(before, after) <= reported && reported <= Math.max(before, after),
-        what + ": " + reported + " not within [" + before + ", " + after + "]");
+    assertTrue(Math.min(before, after) - slack <= reported && reported <= Math.max(before, after) + slack,
+        what + ": " + reported + " not within [" + before + ", " + after + "]" + (slack > 0 ? " +- " + slack : ""));
     return reply;
   }
 
@@ -88,13 +94,13 @@ class ContainerStatsTest extends PodTestCase {
     awaitLog(id, "filled");
     String cgroup = containerCgroup(pod, id);
     ContainerStats stats = assertBetweenReads("usage_bytes", () -> HOST.memoryUsage(cgroup),
-        () -> containerStats(id), s -> s.getMemory().getUsageBytes().getValue());
+        () -> containerStats(id), s -> s.getMemory().getUsageBytes().getValue(), HostCgroupFiles.MEMORY_CHARGE_SLACK);
     assertTrue(stats.getMemory().getUsageBytes().getValue() >= 30L << 20, stats.getMemory().toString());
     assertBetweenReads("working_set_bytes",
         () -> HOST.memoryUsage(cgroup) - HOST.memoryStat(cgroup, "total_inactive_file", "inactive_file"),
-        () -> containerStats(id), s -> s.getMemory().getWorkingSetBytes().getValue());
+        () -> containerStats(id), s -> s.getMemory().getWorkingSetBytes().getValue(), HostCgroupFiles.MEMORY_CHARGE_SLACK);
     assertBetweenReads("rss_bytes", () -> HOST.memoryStat(cgroup, "total_rss", "anon"),
-        () -> containerStats(id), s -> s.getMemory().getRssBytes().getValue());
+        () -> containerStats(id), s -> s.getMemory().getRssBytes().getValue(), HostCgroupFiles.MEMORY_CHARGE_SLACK);
     assertBetweenReads("page_faults", () -> HOST.memoryStat(cgroup, "total_pgfault", "pgfault"),
         () -> containerStats(id), s -> s.getMemory().getPageFaults().getValue());
   }
@@ -155,7 +161,7 @@ class ContainerStatsTest extends PodTestCase {
 
     assertBetweenReads("pod memory usage", () -> HOST.memoryUsage(podCgroup),
         () -> env.runtime().podSandboxStats(PodSandboxStatsRequest.newBuilder().setPodSandboxId(pod).build()).getStats(),
-        s -> s.getLinux().getMemory().getUsageBytes().getValue());
+        s -> s.getLinux().getMemory().getUsageBytes().getValue(), HostCgroupFiles.MEMORY_CHARGE_SLACK);
   }
 
   @Test

@@ -20,6 +20,15 @@ public final class HostCgroupFiles {
   /** A limit as the host's cgroup files must show it: the controller, its file, its text. */
   public record LimitFile(String controller, String file, String content) {}
 
+  /**
+   * How far a cgroup's memory figures may move and come back between two reads while its
+   * processes do nothing: the kernel charges memory to a cgroup in batches of 64 pages per CPU,
+   * so usage can rise by a batch while the daemon reads it and fall back before the next read
+   * (seen in CI: 32,047,104 bytes, then 32,309,248 read by the daemon, then 32,034,816). A test
+   * that brackets a memory figure between two reads of the file allows this much on either side.
+   */
+  public static final long MEMORY_CHARGE_SLACK = 64L * 4096 * Runtime.getRuntime().availableProcessors();
+
   private final CgroupModel model;
 
   private HostCgroupFiles(CgroupModel model) {
