@@ -148,8 +148,7 @@ public final class SandboxManager implements ShimOwner {
         release.namespaces(target, true).forEach(undo::push);
         if (spare.isPresent()) {
           infraPid = parts.spares().adoptProcess(spare.get(), cgroupParent + "/" + id,
-              spec.hostname().isEmpty() ? null : hostname);
-          times.mark("spare infra");
+              spec.hostname().isEmpty() ? null : hostname, times);
         } else {
           infraPid = podNamespaces.create(new PodNamespaces.NewPod(id, spec, hostname, netnsPath, cgroupParent, times,
               Optional.ofNullable(userNamespace)));

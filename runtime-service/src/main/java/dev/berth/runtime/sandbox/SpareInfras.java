@@ -2,13 +2,16 @@ package dev.berth.runtime.sandbox;
 
 import dev.berth.image.store.PrivateDirectory;
 import dev.berth.image.unpack.FileTrees;
+import dev.berth.linux.Syscalls;
 import dev.berth.runtime.cgroup.CgroupModel;
 import dev.berth.runtime.cgroup.CgroupVersion;
 import dev.berth.runtime.model.Ids;
 import dev.berth.runtime.model.ReleaseStep;
+import dev.berth.runtime.model.StepTimes;
 import dev.berth.runtime.netns.NetworkNamespaces;
 import dev.berth.runtime.netns.UtsHostname;
 import dev.berth.runtime.oci.OciSpecJson;
+import dev.berth.runtime.sys.ProcFiles;
 import dev.berth.shim.DetachedRuntime;
 import dev.berth.shim.OciRuntime;
 import dev.berth.shim.ShimException;
@@ -54,6 +57,7 @@ public final class SpareInfras implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SpareInfras.class);
   private static final Duration RUN_TIMEOUT = Duration.ofSeconds(60);
   private static final String NETNS_DIR = "netns";
+  private static final int SPARE_NICE = 19;
 
   /** A ready infra: the runtime's container of that id, its pid, its pinned network namespace. */
   public record Spare(String id, long pid, Path netns) {}
@@ -71,6 +75,7 @@ public final class SpareInfras implements AutoCloseable {
   private final Parts parts;
   private final NetworkNamespaces spareNamespaces;
   private final int size;
+  private final int daemonNice;
   private final Deque<Spare> ready = new ArrayDeque<>();
   private boolean wanted;
   private boolean refilling;
@@ -79,6 +84,7 @@ public final class SpareInfras implements AutoCloseable {
 
   public SpareInfras(Parts parts) throws IOException {
     this.parts = parts;
+    this.daemonNice = niceOf(ProcFiles.read(Path.of("/proc/self/stat")));
     PrivateDirectory.create(parts.directory());
     this.spareNamespaces = new NetworkNamespaces(PrivateDirectory.create(parts.directory().resolve(NETNS_DIR)));
     this.size = parts.cgroups().version() == CgroupVersion.V2 ? 0 : parts.size();
@@ -128,15 +134,22 @@ public final class SpareInfras implements AutoCloseable {
    * makes an infra's own), then the spare's own cgroup and directory go. Called once the pod's
    * creation note is on disk: from here on only the pod's undo knows the infra.
    */
-  public long adoptProcess(Spare spare, String infraCgroup, String hostname) throws IOException {
+  public long adoptProcess(Spare spare, String infraCgroup, String hostname, StepTimes times) throws IOException {
     if (hostname != null) {
       UtsHostname.set(Path.of("/proc/" + spare.pid() + "/ns/uts"), hostname);
+      times.mark("spare hostname");
     }
+    // Made at nice 19 (refill), the pod's infra runs at the daemon's, as an infra of its own would.
+    Syscalls.setNice(spare.pid(), daemonNice);
     parts.cgroups().create(infraCgroup);
     parts.cgroups().denyAllDevices(infraCgroup);
+    times.mark("spare's pod cgroup");
     parts.cgroups().place(spare.pid(), infraCgroup);
+    times.mark("spare moved");
     parts.cgroups().remove(cgroupOf(spare.id()));
+    times.mark("spare's cgroup removed");
     FileTrees.deleteRecursively(parts.directory().resolve(spare.id()));
+    times.mark("spare handed over");
     return spare.pid();
   }
 
@@ -213,11 +226,19 @@ public final class SpareInfras implements AutoCloseable {
   private void startRefill() {
     if (!refilling && ready.size() < size) {
       refilling = true;
-      refiller = Thread.ofPlatform().daemon().name("spare-infras").start(this::refill);
+      refiller = Thread.ofPlatform().daemon().name("spare-infras").start(this::makeSpares);
     }
   }
 
-  private void refill() {
+  private void makeSpares() {
+    try {
+      // Nice 19 for this thread, and so for the runc it spawns and the infra runc starts: on a small
+      // node a spare is made while the pod that took the last one still starts (its CNI ADD, its
+      // first container's runc create), and must not take the CPU from it.
+      Syscalls.setNice(0, SPARE_NICE);
+    } catch (IOException e) {
+      log.debug("spare infras made at the daemon's own priority: {}", e.getMessage());
+    }
     while (true) {
       synchronized (this) {
         if (closed || !wanted || ready.size() >= size) {
@@ -280,6 +301,12 @@ public final class SpareInfras implements AutoCloseable {
     } catch (IOException | ShimException | RuntimeException e) {
       log.warn("discarding spare infra {} (the next start tries again): {}", id, e.toString());
     }
+  }
+
+  /** The nice value in a {@code /proc/PID/stat} line: its 19th field, counted past the command's parenthesis. */
+  static int niceOf(String procStat) {
+    String[] afterCommand = procStat.substring(procStat.lastIndexOf(')') + 2).trim().split(" ");
+    return Integer.parseInt(afterCommand[19 - 3]);
   }
 
   private String cgroupOf(String id) {

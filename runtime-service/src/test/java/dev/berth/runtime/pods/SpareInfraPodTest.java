@@ -13,7 +13,9 @@ import dev.berth.cri.v1.PodSandboxStatusRequest;
 import dev.berth.cri.v1.RemovePodSandboxRequest;
 import dev.berth.cri.v1.StopPodSandboxRequest;
 import dev.berth.runtime.cgroup.CgroupVersion;
+import dev.berth.runtime.config.BerthConfig;
 import dev.berth.runtime.model.Ids;
+import dev.berth.runtime.testing.PodTestCase;
 import dev.berth.runtime.testing.PodTestEnv;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,14 +24,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Spare infras ({@code runtime.spare_infras}, default 2) through the socket on real runc, CNI and
+ * Spare infras ({@code runtime.spare_infras}, by default) through the socket on real runc, CNI and
  * cgroups: made once a shared-PID pod was run, taken by the next such pod (whose id is then the
  * spare's), which gets its hostname, network and cgroup as with an infra of its own; discarded by
  * a clean stop (the environment's close finds no cgroup, mount or process left) and by the start
@@ -38,19 +38,9 @@ import org.junit.jupiter.api.Timeout;
  */
 @Tag("integration")
 @Timeout(300)
-class SpareInfraPodTest {
+class SpareInfraPodTest extends PodTestCase {
 
-  private static PodTestEnv env;
-
-  @BeforeAll
-  static void start() throws Exception {
-    env = PodTestEnv.start();
-  }
-
-  @AfterAll
-  static void close() throws Exception {
-    env.close();
-  }
+  private static final int SPARES = BerthConfig.defaults().runtime().spareInfras();
 
   private static Path sparesDir() {
     return env.dir().resolve("d").resolve("state").resolve("spare-infras");
@@ -73,12 +63,13 @@ class SpareInfraPodTest {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (System.nanoTime() < deadline) {
       List<String> ready = spares();
-      if (ready.size() == 2 && pinnedSpareNetworks().size() == 2 && ready.stream().allMatch(SpareInfraPodTest::running)) {
+      if (ready.size() == SPARES && pinnedSpareNetworks().size() == SPARES
+          && ready.stream().allMatch(SpareInfraPodTest::running)) {
         return ready;
       }
       Thread.sleep(50);
     }
-    throw new AssertionError("no two spare infras ready after 60 s: " + spares());
+    throw new AssertionError("not " + SPARES + " spare infras ready after 60 s: " + spares());
   }
 
   /** Whether the spare's cgroup holds a process (its catatonit, once runc ran it). */
@@ -107,6 +98,11 @@ class SpareInfraPodTest {
     return reply.getStdout().toStringUtf8().trim();
   }
 
+  private static int nice(String pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
+  }
+
   /** Alive and not a zombie (an orphan's parent may be slow to reap it). */
   private static boolean runs(long pid) {
     try {
@@ -133,6 +129,10 @@ class SpareInfraPodTest {
     }
     List<String> ready = awaitReadySpares();
     assertFalse(ready.contains(first));
+    for (String spare : ready) {
+      String pid = procs(env.cgroupRoot() + "/spare-infras/" + spare, "memory").get(0);
+      assertEquals(19, nice(pid), "a spare is made at the lowest priority, not to slow the pod being started");
+    }
 
     // As the kubelet runs a pod: in a pod cgroup of its own, with its hostname.
     String podCgroup = env.cgroupRoot() + "/kubepods-spare-taker";
@@ -147,6 +147,7 @@ class SpareInfraPodTest {
     assertFalse(env.runtime().podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(pod).build())
         .getStatus().getNetwork().getIp().isEmpty(), "CNI added the pod's interface in the spare's namespace");
     String infraPid = env.podRecordField(pod, "infraPid");
+    assertEquals(nice(Long.toString(env.daemon().pid())), nice(infraPid), "a taken spare runs at the daemon's priority");
     String infraCgroup = podCgroup + "/" + pod;
     for (Path dir : everyHierarchy(infraCgroup)) {
       assertEquals(List.of(infraPid), Files.readAllLines(dir.resolve("cgroup.procs")), dir.toString());

@@ -52,6 +52,13 @@ class SpareInfraSpecTest {
   }
 
   @Test
+  void theDaemonsNiceIsReadFromItsStatLine() {
+    // A command with spaces and a parenthesis of its own, as /proc shows it; nice is field 19.
+    String stat = "4242 (java (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 50 20 0 0 20 -5 40 0 123 456 789";
+    assertEquals(-5, SpareInfras.niceOf(stat));
+  }
+
+  @Test
   void aSpareIsTheInfraOfAFittingPodWithoutAHostname() throws Exception {
     String spare = OciSpecJson.text(InfraOciSpec.spare(ROOTFS, "/run/berth/spare-infras/netns/5f0a",
         "/berth/spare-infras/5f0a", -998));
