@@ -46,7 +46,9 @@ import org.slf4j.LoggerFactory;
  * ready, make their own as before.
  *
  * <p>Spares are made only once a pod that could take one was run (a node whose pods never share a
- * PID namespace pays nothing), one at a time on a thread of their own, right after one is taken.
+ * PID namespace pays nothing), one at a time on a thread of their own at nice 19, right after one
+ * is taken: on a 2-core node a spare's runc run beside that pod's CNI ADD costs the pod less than
+ * beside its first CreateContainer (bench/README.md, 2026-12-07 19:10).
  * Each has a directory here from before its first side effect until it is handed over, so that a
  * daemon killed at any point finds what to undo ({@link #discardLeftovers}); a clean stop discards
  * them ({@link #close}). Not on v2 nodes: there the runtime's device rule is an eBPF program
