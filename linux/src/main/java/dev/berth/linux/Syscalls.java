@@ -108,6 +108,33 @@ public final class Syscalls {
     }
   }
 
+  /** Bound on first use: only the daemon's spare infras change a nice value. */
+  private static final class Priority {
+    static final int PRIO_PROCESS = 0;
+    static final MethodHandle SETPRIORITY = bind("setpriority", FunctionDescriptor.of(INT, INT, INT, INT));
+  }
+
+  /**
+   * Sets the nice value of one thread (setpriority(2) with PRIO_PROCESS: Linux applies it to the
+   * thread, not to its whole process), {@code 0} being the calling thread. What a thread spawns
+   * afterwards starts with its nice value.
+   */
+  public static void setNice(long threadId, int nice) throws IOException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      int rc = (int) Priority.SETPRIORITY.invokeExact(state, Priority.PRIO_PROCESS, (int) threadId, nice);
+      if (rc != 0) {
+        int errno = (int) ERRNO.get(state, 0L);
+        throw new IOException("setpriority(" + threadId + ", " + nice + "): " + strerror(errno) + " (errno " + errno
+            + ")");
+      }
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IOException("setpriority(" + threadId + ", " + nice + ")", t);
+    }
+  }
+
   /** Creates a device node or FIFO; {@code mode} carries the type bits (S_IFCHR, ...). */
   public static void mknod(Path path, int mode, int major, int minor) throws IOException {
     long dev = makedev(major, minor);

@@ -33,6 +33,37 @@ final class CgroupDirectories {
     }
   }
 
+  /**
+   * Gives each level from the v1 cpuset root down to the cgroup the CPUs and memory nodes of its
+   * parent where it has none: a v1 cpuset cgroup starts empty, and a process cannot join one that
+   * is ("No space left on device"). runc does the same for the cgroups it makes.
+   */
+  static void inheritCpuset(Path cpusetRoot, String cgroupPath) throws IOException {
+    Path parent = cpusetRoot;
+    for (Path part : Path.of(owned(cgroupPath))) {
+      Path dir = parent.resolve(part.toString());
+      for (String file : new String[] {"cpuset.cpus", "cpuset.mems"}) {
+        if (CgroupFiles.read(dir.resolve(file)).isBlank()) {
+          Files.writeString(dir.resolve(file), CgroupFiles.read(parent.resolve(file)).trim());
+        }
+      }
+      parent = dir;
+    }
+  }
+
+  /** Writes {@code pid} into the cgroup's cgroup.procs in every hierarchy; the cgroup must exist. */
+  static void place(List<Path> roots, String cgroupPath, long pid) throws IOException {
+    String relative = owned(cgroupPath);
+    for (Path root : roots) {
+      Path procs = root.resolve(relative).resolve("cgroup.procs");
+      try {
+        Files.writeString(procs, Long.toString(pid));
+      } catch (IOException e) {
+        throw new IOException("cannot move process " + pid + " into " + procs + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
   /** Removes the cgroup and those below it from every hierarchy; see {@link CgroupTreeRemoval} for a busy one. */
   static void remove(List<Path> roots, String cgroupPath) throws IOException {
     String relative = owned(cgroupPath);

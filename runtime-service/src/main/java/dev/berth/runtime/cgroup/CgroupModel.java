@@ -52,6 +52,21 @@ public sealed interface CgroupModel permits V1CgroupModel, V2CgroupModel {
   void create(String cgroupPath) throws IOException;
 
   /**
+   * Moves process {@code pid} (all its threads) into {@code cgroupPath} in every hierarchy, made
+   * first by {@link #create}: for a process started elsewhere that becomes part of a pod.
+   */
+  void place(long pid, String cgroupPath) throws IOException;
+
+  /**
+   * Denies every device to the processes of {@code cgroupPath}, as the runtime's deny-all device
+   * rule does: on v1 and hybrid nodes, whose devices controller is a file. On v2 such a rule is an
+   * eBPF program the runtime attaches to the cgroup it made.
+   *
+   * @throws UnsupportedOperationException on a v2 node, or a v1 node without the devices hierarchy
+   */
+  void denyAllDevices(String cgroupPath) throws IOException;
+
+  /**
    * Removes {@code cgroupPath} and its empty children from every hierarchy. A cgroup that still
    * holds processes stays, and the first such failure is reported.
    */

@@ -15,7 +15,7 @@ import java.util.Set;
  * Berth reads or writes, the cgroup2 mount, and every cgroup root (named v1 hierarchies such as
  * name=systemd included, since runc places a process in each of them).
  *
- * @param v1Controllers hierarchy root per v1 controller ("cpu", "cpuacct", "cpuset", "memory",
+ * @param v1Controllers hierarchy root per v1 controller ("cpu", "cpuacct", "cpuset", "memory", "devices",
  *     "blkio", "pids", "hugetlb"); empty on a v2 node
  * @param unifiedRoot the cgroup2 mount, or null when there is none (a pure v1 node)
  * @param hierarchyRoots every cgroup and cgroup2 mount point, each once, in mountinfo order
@@ -23,7 +23,7 @@ import java.util.Set;
 public record CgroupMounts(Map<String, Path> v1Controllers, Path unifiedRoot, List<Path> hierarchyRoots) {
 
   private static final Set<String> CONTROLLERS = Set.of("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids",
-      "hugetlb");
+      "hugetlb", "devices");
 
   public CgroupMounts {
     v1Controllers = Map.copyOf(v1Controllers);

@@ -80,6 +80,25 @@ public final class V1CgroupModel implements CgroupModel {
   }
 
   @Override
+  public void place(long pid, String cgroupPath) throws IOException {
+    Path cpuset = controllers.get("cpuset");
+    if (cpuset != null) {
+      CgroupDirectories.inheritCpuset(cpuset, cgroupPath);
+    }
+    CgroupDirectories.place(hierarchyRoots, cgroupPath, pid);
+  }
+
+  @Override
+  public void denyAllDevices(String cgroupPath) throws IOException {
+    Path devices = controllers.get("devices");
+    if (devices == null) {
+      throw new UnsupportedOperationException("no v1 devices hierarchy is mounted");
+    }
+    CgroupDirectories.write(List.of(CgroupFileWrite.of("devices", "devices.deny", "a")),
+        controller -> devices.resolve(CgroupDirectories.owned(cgroupPath)));
+  }
+
+  @Override
   public void remove(String cgroupPath) throws IOException {
     CgroupDirectories.remove(hierarchyRoots, cgroupPath);
   }

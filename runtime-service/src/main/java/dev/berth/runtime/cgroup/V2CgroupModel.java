@@ -61,6 +61,16 @@ public final class V2CgroupModel implements CgroupModel {
   }
 
   @Override
+  public void place(long pid, String cgroupPath) throws IOException {
+    CgroupDirectories.place(List.of(root), cgroupPath, pid);
+  }
+
+  @Override
+  public void denyAllDevices(String cgroupPath) {
+    throw new UnsupportedOperationException("a v2 node's device rules are eBPF programs its runtime attaches");
+  }
+
+  @Override
   public void remove(String cgroupPath) throws IOException {
     CgroupDirectories.remove(List.of(root), cgroupPath);
   }

@@ -47,9 +47,12 @@ public record BerthConfig(
    *     of each; the default handler {@code ""} is {@code ociRuntime}
    * @param criu the CRIU binary for checkpoint and restore: an absolute path, or a bare name
    *     looked up on the daemon's PATH when it is needed
+   * @param spareInfras how many infra processes are kept ready for pods that need one (pods whose
+   *     containers share a PID namespace), made once the first such pod was run; 0 for none. A
+   *     burst of that many such pods starts without waiting for an infra's runc run
    */
   public record Runtime(Path ociRuntime, Path conmon, Path catatonit, String defaultCgroupParent, long pidsLimit,
-      InfraContainer infraContainer, Map<String, Path> handlers, Path criu) {
+      InfraContainer infraContainer, Map<String, Path> handlers, Path criu, int spareInfras) {
     public Runtime {
       handlers = Map.copyOf(handlers);
     }
@@ -127,7 +130,7 @@ public record BerthConfig(
         // /usr/lib/cni is where Debian's containernetworking-plugins installs them.
         new Cni(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"))),
         new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth", 0,
-            InfraContainer.WHEN_NEEDED, DEFAULT_HANDLERS, Path.of("criu")),
+            InfraContainer.WHEN_NEEDED, DEFAULT_HANDLERS, Path.of("criu"), 8),
         new Registry(Map.of(), List.of(), 300),
         "127.0.0.1:9767",
         false,

@@ -32,7 +32,7 @@ record ConfigFile(
   record RegistryTable(Map<String, List<String>> mirrors, List<String> plainHttpHosts, Integer pullProgressTimeoutSeconds) {}
 
   record RuntimeTable(String ociRuntime, String conmon, String catatonit, String defaultCgroupParent, Long pidsLimit,
-      String infraContainer, Map<String, HandlerTable> handlers, String criu) {}
+      String infraContainer, Map<String, HandlerTable> handlers, String criu, Integer spareInfras) {}
 
   /** One {@code [runtime.handlers.NAME]} table. */
   record HandlerTable(String runtimePath) {}

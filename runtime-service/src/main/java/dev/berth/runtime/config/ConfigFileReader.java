@@ -78,7 +78,7 @@ final class ConfigFileReader {
     }
     return new ConfigFile.RuntimeTable(runtime.string("oci_runtime"), runtime.string("conmon"),
         runtime.string("catatonit"), runtime.string("default_cgroup_parent"), runtime.longValue("pids_limit"),
-        runtime.string("infra_container"), handlers, runtime.string("criu"));
+        runtime.string("infra_container"), handlers, runtime.string("criu"), runtime.integer("spare_infras"));
   }
 
   /** The value at the parser's current token: a table, an array, a string, an integer or a boolean. */

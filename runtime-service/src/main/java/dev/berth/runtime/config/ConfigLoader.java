@@ -21,6 +21,8 @@ import java.util.stream.Collectors;
 public final class ConfigLoader {
 
   private static final Pattern RUNTIME_HANDLER_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+  /** Each spare infra is a process and a network namespace held for a pod that may never come. */
+  private static final int MAX_SPARE_INFRAS = 16;
 
   private ConfigLoader() {}
 
@@ -108,9 +110,14 @@ public final class ConfigLoader {
                   + " \"when-needed\", got '" + table.infraContainer() + "'"))
               : runtime.infraContainer(),
           table.handlers() != null ? handlers(table.handlers(), source) : runtime.handlers(),
-          table.criu() != null ? criuPath(table.criu(), source) : runtime.criu());
+          table.criu() != null ? criuPath(table.criu(), source) : runtime.criu(),
+          table.spareInfras() != null ? table.spareInfras() : runtime.spareInfras());
       if (runtime.pidsLimit() < 0) {
         throw new ConfigException(source + ": key 'runtime.pids_limit' must not be negative");
+      }
+      if (runtime.spareInfras() < 0 || runtime.spareInfras() > MAX_SPARE_INFRAS) {
+        throw new ConfigException(source + ": key 'runtime.spare_infras' must be between 0 and " + MAX_SPARE_INFRAS
+            + ", got " + runtime.spareInfras());
       }
     }
     BerthConfig.Registry registry = base.registry();

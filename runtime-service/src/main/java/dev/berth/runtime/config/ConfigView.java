@@ -44,6 +44,7 @@ public final class ConfigView {
     runtime.put("default_cgroup_parent", config.runtime().defaultCgroupParent());
     runtime.put("pids_limit", config.runtime().pidsLimit());
     runtime.put("infra_container", config.runtime().infraContainer().configValue());
+    runtime.put("spare_infras", config.runtime().spareInfras());
     Map<String, Object> handlers = new java.util.TreeMap<>();
     config.runtime().handlers().forEach((name, binary) -> handlers.put(name, Map.of("runtime_path", binary.toString())));
     runtime.put("handlers", handlers);

@@ -72,6 +72,14 @@ public final class NetworkNamespaces {
     });
   }
 
+  /**
+   * Pins for the sandbox a network namespace that is already pinned elsewhere with its {@code lo}
+   * up (a spare infra's), so that the other pin may go; otherwise as {@link #create(String)}.
+   */
+  public Path adopt(String sandboxId, Path pinned) throws IOException {
+    return create(sandboxId, file -> Syscalls.mount(pinned.toString(), file, "none", ThreadNamespaces.MS_BIND, null));
+  }
+
   /** Enters the pinned namespace on a throw-away thread to bring its {@code lo} up. */
   private static void bringUpLoopback(Path pinned) throws IOException {
     ThreadNamespaces.onThrowAwayThread("netns-lo", "bringing up lo in " + pinned, calls -> {

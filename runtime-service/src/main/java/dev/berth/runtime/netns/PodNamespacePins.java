@@ -66,25 +66,7 @@ public final class PodNamespacePins {
 
   /** Sets the hostname of the pod's pinned UTS namespace (one made by another process). */
   public void setHostname(String sandboxId, String hostname) throws IOException {
-    Path uts = uts(sandboxId);
-    ThreadNamespaces.onThrowAwayThread("uts-hostname", "setting the hostname of " + uts, calls -> {
-      int daemonUts = calls.open("/proc/thread-self/ns/uts");
-      try {
-        int podUts = calls.open(uts.toString());
-        try {
-          calls.enter(podUts, ThreadNamespaces.CLONE_NEWUTS, "UTS namespace " + uts);
-          try {
-            calls.sethostname(hostname);
-          } finally {
-            calls.setns(daemonUts, ThreadNamespaces.CLONE_NEWUTS, "UTS");
-          }
-        } finally {
-          calls.close(podUts);
-        }
-      } finally {
-        calls.close(daemonUts);
-      }
-    });
+    UtsHostname.set(uts(sandboxId), hostname);
   }
 
   private Path dir(String sandboxId) {

@@ -159,7 +159,10 @@ public final class InfraProcess implements PodNamespaces {
     if (!running(id)) {
       return;
     }
-    shim.kill(id, SIGKILL, true);
+    // Its init alone: the infra is the only process in its cgroup, and pid 1 of its own PID namespace
+    // when it has one. A spare infra moved into its pod (SpareInfras) is no longer in the cgroup runc
+    // recorded, where `kill --all` would look.
+    shim.kill(id, SIGKILL, false);
     long deadline = System.nanoTime() + KILL_WAIT.toNanos();
     while (running(id) && System.nanoTime() < deadline) {
       try {

@@ -26,10 +26,14 @@ public final class PodNamespaceChoice {
    * "always" mode every pod gets one.
    */
   public PodNamespaces forNew(SandboxSpec spec) {
-    boolean needsInfra = mode == BerthConfig.InfraContainer.ALWAYS
+    return needsInfra(spec) ? infra : pinned;
+  }
+
+  /** Whether {@link #forNew} gives the pod an infra process. */
+  public boolean needsInfra(SandboxSpec spec) {
+    return mode == BerthConfig.InfraContainer.ALWAYS
         || (spec.sharedPid() && !spec.hostPid())
         || !spec.sysctls().isEmpty();
-    return needsInfra ? infra : pinned;
   }
 
   /** The choice made when the pod was run: its record names an infra pid only if it got one. */

@@ -16,6 +16,8 @@ import java.util.Optional;
  *   <li>the pod files (hostname, hosts, resolv.conf, the shm mount);
  *   <li>the pod's namespaces as its {@link PodNamespaces} holds them (infra killed on stop and
  *       deleted on removal, or the pins removed); both kinds when the choice is not known;
+ *   <li>on removal: the infra's cgroup below a pod cgroup the kubelet named, when Berth made it
+ *       (for an infra that was a spare, {@link SpareInfras}; runc removes the one it made);
  *   <li>CNI DEL (the cache written at ADD carries what it needs), unless the pod is on the host's network;
  *   <li>the network namespace pin;
  *   <li>on removal: the pod cgroup, when Berth made it;
@@ -101,6 +103,7 @@ public final class PodRelease {
     List<ReleaseStep> steps = new ArrayList<>();
     steps.add(podFiles(pod));
     steps.addAll(namespaces(pod, true));
+    infraCgroup(pod).ifPresent(steps::add);
     network(pod).ifPresent(steps::add);
     networkNamespace(pod).ifPresent(steps::add);
     cgroup(pod).ifPresent(steps::add);
@@ -119,6 +122,19 @@ public final class PodRelease {
 
   private List<PodNamespaces> namespaces(Target pod) {
     return pod.namespaces().map(List::of).orElseGet(choice::all);
+  }
+
+  /**
+   * The infra's cgroup ({@code <pod cgroup>/<id>}) in a pod cgroup the kubelet named, for a pod
+   * that may have an infra; in a pod cgroup Berth made, that cgroup's removal takes it.
+   */
+  public Optional<ReleaseStep> infraCgroup(Target pod) {
+    if (pod.ownedCgroup().isPresent() || pod.spec().map(s -> s.cgroupParent().isEmpty()).orElse(true)
+        || !pod.namespaces().map(PodNamespaces::hasShim).orElse(true)) {
+      return Optional.empty();
+    }
+    String path = pod.spec().get().cgroupParent() + "/" + pod.id();
+    return Optional.of(new ReleaseStep("remove the infra's cgroup " + path, () -> node.removeCgroup(path)));
   }
 
   /** CNI DEL, for a pod with a network of its own. */

@@ -45,7 +45,7 @@ public final class SandboxManager implements ShimOwner {
   /** Paths and parts a sandbox manager works with. */
   public record Parts(RecordStore<Sandbox> store, Path podsDir, String defaultCgroupRoot,
       NetworkNamespaces namespaces, CniNetwork network, Runnable requireNetworkReady, ConmonShim shim,
-      CgroupModel cgroups, PodNamespaceChoice podNamespaces, PodRelease release) {}
+      CgroupModel cgroups, PodNamespaceChoice podNamespaces, PodRelease release, SpareInfras spares) {}
 
   private final Parts parts;
   private final IdIndex<Sandbox> sandboxes = new IdIndex<>();
@@ -63,12 +63,16 @@ public final class SandboxManager implements ShimOwner {
   }
 
   public Sandbox run(SandboxSpec spec) {
-    String id = Ids.newId();
-    names.reserve(spec.pod().key(), id);
+    // A pod that needs an infra takes a spare one when it can (SpareInfras): the pod's id is the spare's.
+    Optional<SpareInfras.Spare> spare = parts.podNamespaces().needsInfra(spec)
+        ? parts.spares().take(spec) : Optional.empty();
+    String id = spare.map(SpareInfras.Spare::id).orElseGet(Ids::newId);
     Undo undo = new Undo();
-    undo.push("release name", () -> names.release(spec.pod().key(), id));
+    spare.ifPresent(taken -> undo.push(parts.spares().discard(taken)));
     try {
-      Sandbox sandbox = locks.with(id, () -> create(id, spec, undo));
+      names.reserve(spec.pod().key(), id);
+      undo.push("release name", () -> names.release(spec.pod().key(), id));
+      Sandbox sandbox = locks.with(id, () -> create(id, spec, spare, undo));
       undo.commit();
       return sandbox;
     } catch (RuntimeException | Error e) {
@@ -78,7 +82,7 @@ public final class SandboxManager implements ShimOwner {
     }
   }
 
-  private Sandbox create(String id, SandboxSpec spec, Undo undo) {
+  private Sandbox create(String id, SandboxSpec spec, Optional<SpareInfras.Spare> spare, Undo undo) {
     StepTimes times = new StepTimes("run pod sandbox " + id);
     try {
       String cgroupParent = spec.cgroupParent().isEmpty() ? parts.defaultCgroupRoot() + "/" + id : spec.cgroupParent();
@@ -113,7 +117,8 @@ public final class SandboxManager implements ShimOwner {
         if (!spec.hostNetwork()) {
           parts.requireNetworkReady().run();
           times.mark("network ready check");
-          netnsPath = (userNamespace == null ? parts.namespaces().create(id)
+          netnsPath = (spare.isPresent() ? parts.spares().adoptNetwork(spare.get(), parts.namespaces())
+              : userNamespace == null ? parts.namespaces().create(id)
               : parts.namespaces().createFrom(id, userNamespace.namespace("net"))).toString();
           release.networkNamespace(target).ifPresent(undo::push);
           times.mark("netns");
@@ -136,9 +141,18 @@ public final class SandboxManager implements ShimOwner {
         }
         // Without a pod network (host network) nothing waited for the note yet.
         note.awaitDurable();
+        if (spare.isPresent()) {
+          // Undone after the infra is killed, as a removal does.
+          release.infraCgroup(target).ifPresent(undo::push);
+        }
         release.namespaces(target, true).forEach(undo::push);
-        infraPid = podNamespaces.create(new PodNamespaces.NewPod(id, spec, hostname, netnsPath, cgroupParent, times,
-            Optional.ofNullable(userNamespace)));
+        if (spare.isPresent()) {
+          infraPid = parts.spares().adoptProcess(spare.get(), cgroupParent + "/" + id,
+              spec.hostname().isEmpty() ? null : hostname, times);
+        } else {
+          infraPid = podNamespaces.create(new PodNamespaces.NewPod(id, spec, hostname, netnsPath, cgroupParent, times,
+              Optional.ofNullable(userNamespace)));
+        }
       } finally {
         if (userNamespace != null) {
           userNamespace.close();

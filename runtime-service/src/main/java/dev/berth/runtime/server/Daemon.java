@@ -51,6 +51,7 @@ import dev.berth.runtime.sandbox.PodRelease;
 import dev.berth.runtime.sandbox.Sandbox;
 import dev.berth.runtime.sandbox.SandboxIntent;
 import dev.berth.runtime.sandbox.SandboxManager;
+import dev.berth.runtime.sandbox.SpareInfras;
 import dev.berth.runtime.sandbox.SandboxState;
 import dev.berth.runtime.stats.ImageFilesystem;
 import dev.berth.runtime.stats.NetDev;
@@ -200,10 +201,12 @@ public final class Daemon {
       Path podsDir = PrivateDirectory.create(state.resolve("pods"));
       NetworkNamespaces namespaces = new NetworkNamespaces(PrivateDirectory.create(state.resolve("netns")));
       PodNamespacePins pins = new PodNamespacePins(PrivateDirectory.create(state.resolve("podns")));
+      Path infraRootfs = InfraRootfs.prepare(root.resolve(INFRA_ROOTFS), runtime.catatonit());
       PodNamespaceChoice podNamespaces = new PodNamespaceChoice(runtime.infraContainer(),
-          new InfraProcess(shim, shim, sandboxStore::objectDir,
-              InfraRootfs.prepare(root.resolve(INFRA_ROOTFS), runtime.catatonit()), oomFloor, pins, idmap),
+          new InfraProcess(shim, shim, sandboxStore::objectDir, infraRootfs, oomFloor, pins, idmap),
           new PinnedNamespaces(pins, namespaces, cgroups, idmap));
+      SpareInfras spares = new SpareInfras(new SpareInfras.Parts(shim, shim, cgroups, state.resolve("spare-infras"),
+          infraRootfs, oomFloor, runtime.defaultCgroupParent() + "/spare-infras", runtime.spareInfras()));
       // One release per kind of object, for every path that takes one down.
       PodRelease podRelease = new PodRelease(new NodePodParts(sandboxStore, podsDir, namespaces, cni, cgroups),
           podNamespaces);
@@ -211,12 +214,15 @@ public final class Daemon {
           new NodeContainerParts(containerStore, shim, images, cgroups, idmap));
       SandboxManager sandboxes = new SandboxManager(new SandboxManager.Parts(sandboxStore, podsDir,
           runtime.defaultCgroupParent(), namespaces,
-          cni, () -> requireNetwork(probe), shim, cgroups, podNamespaces, podRelease));
+          cni, () -> requireNetwork(probe), shim, cgroups, podNamespaces, podRelease, spares));
       ContainerManager containers = new ContainerManager(new ContainerManager.Parts(containerStore,
           state.resolve("pods"), images, shim, sandboxes, oomFloor, runtime.pidsLimit(), events,
           criu, cgroups, containerRelease, idmap));
 
       steps.mark("managers");
+      // Spares of an earlier daemon are its own: nothing of a pod, which its creation note undoes.
+      spares.discardLeftovers();
+      opened.push(spares);
       // Watch before recovering, so that no exit falls between the two.
       opened.push(shim.watchExits(containers::onExit));
       Recovery.run(sandboxStore, containerStore, sandboxes, containers, shim,

@@ -91,6 +91,43 @@ class CgroupModelTest {
   }
 
   @Test
+  void aProcessStartedElsewhereIsPlacedInEveryHierarchyAndDeniedEveryDeviceOnV1() throws Exception {
+    String mountinfo = mountLine(40, tmp.resolve("memory"), "cgroup", "rw,memory")
+        + mountLine(41, tmp.resolve("devices"), "cgroup", "rw,devices")
+        + mountLine(43, tmp.resolve("cpuset"), "cgroup", "rw,cpuset")
+        + mountLine(42, tmp.resolve("unified"), "cgroup2", "rw");
+    CgroupModel model = CgroupModel.of(CgroupMounts.parse(mountinfo), SIZES);
+    String infra = POD + "/infra";
+    model.create(infra);
+    // The kernel makes these files with the directory; a new v1 cpuset cgroup has no CPUs or memory nodes.
+    write(tmp.resolve("devices").resolve(infra.substring(1)).resolve("devices.deny"), "");
+    write(tmp.resolve("cpuset/cpuset.cpus"), "0-1\n");
+    write(tmp.resolve("cpuset/cpuset.mems"), "0\n");
+    for (String level : List.of("kubepods", "kubepods/pod1", "kubepods/pod1/infra")) {
+      write(tmp.resolve("cpuset").resolve(level).resolve("cpuset.cpus"), level.equals("kubepods") ? "1\n" : "\n");
+      write(tmp.resolve("cpuset").resolve(level).resolve("cpuset.mems"), "\n");
+    }
+
+    model.denyAllDevices(infra);
+    model.place(4242, infra);
+
+    assertEquals("a", read(tmp.resolve("devices").resolve(infra.substring(1)).resolve("devices.deny")));
+    assertEquals("1", read(tmp.resolve("cpuset/kubepods/pod1/infra/cpuset.cpus")), "its parent's CPUs");
+    assertEquals("0", read(tmp.resolve("cpuset/kubepods/pod1/infra/cpuset.mems")), "the root's memory nodes");
+    for (String hierarchy : List.of("memory", "devices", "cpuset", "unified")) {
+      assertEquals("4242", read(tmp.resolve(hierarchy).resolve(infra.substring(1)).resolve("cgroup.procs")), hierarchy);
+    }
+  }
+
+  @Test
+  void v2HasNoDeviceFileToDenyThrough() throws Exception {
+    CgroupModel model = v2();
+    assertThrows(UnsupportedOperationException.class, () -> model.denyAllDevices(POD));
+    model.place(4242, POD);
+    assertEquals("4242", read(tmp.resolve("v2/kubepods/pod1/cgroup.procs")));
+  }
+
+  @Test
   void v2PeriodAloneKeepsTheQuotaTheCgroupHas() throws Exception {
     CgroupModel model = v2();
     model.apply(POD, new CgroupLimits(0, 0, 50_000, 0, 0, "", "", 0, Map.of(), Map.of()));

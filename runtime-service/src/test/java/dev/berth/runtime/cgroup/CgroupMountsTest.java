@@ -28,7 +28,8 @@ class CgroupMountsTest {
     assertEquals(Path.of("/sys/fs/cgroup/unified"), mounts.unifiedRoot());
     assertEquals(Map.of("cpu", Path.of("/sys/fs/cgroup/cpu"), "cpuacct", Path.of("/sys/fs/cgroup/cpuacct"),
         "cpuset", Path.of("/sys/fs/cgroup/cpuset"), "memory", Path.of("/sys/fs/cgroup/memory"),
-        "blkio", Path.of("/sys/fs/cgroup/blkio"), "pids", Path.of("/sys/fs/cgroup/pids")), mounts.v1Controllers());
+        "blkio", Path.of("/sys/fs/cgroup/blkio"), "pids", Path.of("/sys/fs/cgroup/pids"),
+        "devices", Path.of("/sys/fs/cgroup/devices")), mounts.v1Controllers());
     // Every hierarchy runc places a process in, devices, freezer and name=systemd included; not the tmpfs.
     assertEquals(List.of("cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd",
         "unified"), mounts.hierarchyRoots().stream().map(p -> p.getFileName().toString()).toList());

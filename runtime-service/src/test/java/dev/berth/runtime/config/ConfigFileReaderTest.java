@@ -43,6 +43,7 @@ class ConfigFileReaderTest {
       pids_limit = 4096
       infra_container = "always"
       criu = "criu"
+      spare_infras = 3
 
       [runtime.handlers.runc]
       runtime_path = "/usr/sbin/runc"

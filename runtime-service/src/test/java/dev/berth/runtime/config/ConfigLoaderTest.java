@@ -81,6 +81,14 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void spareInfrasDefaultToEightAndAreBounded() throws IOException {
+    assertEquals(8, ConfigLoader.load(null).runtime().spareInfras());
+    assertEquals(0, load("[runtime]\nspare_infras = 0\n").runtime().spareInfras());
+    assertMessage("key 'runtime.spare_infras' must be between 0 and 16, got -1", "[runtime]\nspare_infras = -1\n");
+    assertMessage("key 'runtime.spare_infras' must be between 0 and 16, got 17", "[runtime]\nspare_infras = 17\n");
+  }
+
+  @Test
   void criuIsABareNameOnThePathOrAnAbsolutePath() throws IOException {
     assertEquals(Path.of("criu"), ConfigLoader.load(null).runtime().criu());
     assertEquals(Path.of("/opt/criu/criu"), load("[runtime]\ncriu = \"/opt/criu/criu\"\n").runtime().criu());

@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -20,15 +22,26 @@ record Footprint(List<String> objects, List<String> mounts, List<String> cgroups
 
   /** {@code daemonDir} holds root/ and state/; mounts and processes are looked for below {@code base}. */
   static Footprint take(Path daemonDir, Path base, String cgroupRoot) throws IOException {
-    List<String> objects = new ArrayList<>();
+    List<String> found = new ArrayList<>();
     for (String dir : DIRS) {
       Path path = daemonDir.resolve(dir);
       if (Files.isDirectory(path)) {
         try (Stream<Path> entries = Files.list(path)) {
-          entries.map(p -> dir + "/" + p.getFileName()).sorted().forEach(objects::add);
+          entries.map(p -> dir + "/" + p.getFileName()).sorted().forEach(found::add);
         }
       }
     }
+    // Spare infras are the daemon's own, made and remade in the background: their runtime and
+    // shim state is not a create's footprint. Listed after the objects: a spare's directory
+    // exists before any of its state does.
+    Set<String> spares = new HashSet<>();
+    Path sparesDir = daemonDir.resolve("state").resolve(Leftovers.SPARE_INFRAS);
+    if (Files.isDirectory(sparesDir)) {
+      try (Stream<Path> entries = Files.list(sparesDir)) {
+        entries.map(p -> p.getFileName().toString()).forEach(spares::add);
+      }
+    }
+    List<String> objects = found.stream().filter(o -> !spares.contains(o.substring(o.lastIndexOf('/') + 1))).toList();
     return new Footprint(objects, Leftovers.mounts(base), Leftovers.cgroups(cgroupRoot),
         Leftovers.processes(base).stream().map(p -> p.substring(p.indexOf(':') + 1)).sorted().toList());
   }

@@ -44,7 +44,9 @@ class StateDiskFullTest {
   @BeforeAll
   static void start() throws Exception {
     disk = SmallDisk.mount("48m");
-    env = PodTestEnv.start("--root", disk.dir().resolve("root").toString(),
+    // No spare infras: made and discarded in the background, they would take and free space on
+    // the full disk between the calls this test fails on purpose.
+    env = PodTestEnv.startWithConfig("", "", "spare_infras = 0", "--root", disk.dir().resolve("root").toString(),
         "--state", disk.dir().resolve("state").toString());
   }
 

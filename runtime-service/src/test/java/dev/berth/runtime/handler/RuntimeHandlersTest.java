@@ -24,7 +24,7 @@ class RuntimeHandlersTest {
   private static BerthConfig.Runtime runtime(Map<String, Path> handlers) {
     BerthConfig.Runtime defaults = BerthConfig.defaults().runtime();
     return new BerthConfig.Runtime(RUNC, defaults.conmon(), defaults.catatonit(), defaults.defaultCgroupParent(),
-        0, defaults.infraContainer(), handlers, defaults.criu());
+        0, defaults.infraContainer(), handlers, defaults.criu(), defaults.spareInfras());
   }
 
   @Test

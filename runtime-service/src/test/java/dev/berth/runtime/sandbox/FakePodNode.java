@@ -79,7 +79,7 @@ final class FakePodNode implements PodRelease.Node {
 
       @Override
       public boolean hasShim() {
-        return false;
+        return kind.equals("infra");
       }
 
       @Override

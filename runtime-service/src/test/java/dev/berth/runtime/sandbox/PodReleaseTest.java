@@ -104,6 +104,19 @@ class PodReleaseTest {
   }
 
   @Test
+  void anInfraInACgroupTheKubeletNamedHasItsOwnCgroupRemovedAfterTheInfra() {
+    Sandbox named = new Sandbox(ID, new SandboxSpec(new PodName("web", "uid-1", "default", 0), "web", "", List.of(),
+        List.of(), List.of(), List.of(), Map.of(), Map.of(), "/kubepods/pod1", false, false, false, true, Map.of(),
+        "", null), SandboxState.READY, 1, "", List.of(), "/kubepods/pod1", 4242);
+
+    release.onRemove(PodRelease.Target.of(named, infra)).run();
+
+    // A spare infra moved there (SpareInfras) is in a cgroup Berth made, which runc's delete does not remove.
+    assertEquals(List.of("pod files", "infra", "cgroup /kubepods/pod1/" + ID, "CNI DEL web", "netns", "directory"),
+        node.calls);
+  }
+
+  @Test
   void aPodKnownByItsIdAloneIsReleasedAsEveryKindWithTheCgroupNamedByItsId() {
     List<String> failures = release.onRemove(PodRelease.Target.ofNote(ID, Optional.empty(), "/berth")).run();
 
