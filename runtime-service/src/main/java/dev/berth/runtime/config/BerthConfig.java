@@ -130,7 +130,7 @@ public record BerthConfig(
         // /usr/lib/cni is where Debian's containernetworking-plugins installs them.
         new Cni(Path.of("/etc/cni/net.d"), List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"))),
         new Runtime(Path.of("/usr/sbin/runc"), Path.of("/usr/bin/conmon"), Path.of("/usr/bin/catatonit"), "/berth", 0,
-            InfraContainer.WHEN_NEEDED, DEFAULT_HANDLERS, Path.of("criu"), 8),
+            InfraContainer.WHEN_NEEDED, DEFAULT_HANDLERS, Path.of("criu"), 2),
         new Registry(Map.of(), List.of(), 300),
         "127.0.0.1:9767",
         false,

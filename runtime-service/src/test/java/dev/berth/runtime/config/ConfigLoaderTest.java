@@ -81,8 +81,8 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void spareInfrasDefaultToEightAndAreBounded() throws IOException {
-    assertEquals(8, ConfigLoader.load(null).runtime().spareInfras());
+  void spareInfrasDefaultToTwoAndAreBounded() throws IOException {
+    assertEquals(2, ConfigLoader.load(null).runtime().spareInfras());
     assertEquals(0, load("[runtime]\nspare_infras = 0\n").runtime().spareInfras());
     assertMessage("key 'runtime.spare_infras' must be between 0 and 16, got -1", "[runtime]\nspare_infras = -1\n");
     assertMessage("key 'runtime.spare_infras' must be between 0 and 16, got 17", "[runtime]\nspare_infras = 17\n");

@@ -92,24 +92,23 @@ class PodReleaseTest {
     assertEquals(List.of("pod files", "pins", "cgroup /berth/" + ID, "directory"), node.calls);
   }
 
+  /** A pod in the cgroup the kubelet named for it, with an infra (a shared PID namespace) or without. */
+  private static Sandbox inKubeletCgroup(boolean sharedPid) {
+    return new Sandbox(ID, new SandboxSpec(new PodName("web", "uid-1", "default", 0), "web", "", List.of(),
+        List.of(), List.of(), List.of(), Map.of(), Map.of(), "/kubepods/pod1", false, false, false, sharedPid, Map.of(),
+        "", null), SandboxState.READY, 1, "", List.of(), "/kubepods/pod1", sharedPid ? 4242 : 0);
+  }
+
   @Test
   void aCgroupTheKubeletNamedIsNotOurs() {
-    Sandbox named = new Sandbox(ID, new SandboxSpec(new PodName("web", "uid-1", "default", 0), "web", "", List.of(),
-        List.of(), List.of(), List.of(), Map.of(), Map.of(), "/kubepods/pod1", false, false, false, false, Map.of(),
-        "", null), SandboxState.READY, 1, "", List.of(), "/kubepods/pod1", 0);
-
-    release.onRemove(PodRelease.Target.of(named, pinned)).run();
+    release.onRemove(PodRelease.Target.of(inKubeletCgroup(false), pinned)).run();
 
     assertTrue(node.calls.stream().noneMatch(call -> call.startsWith("cgroup")), node.calls.toString());
   }
 
   @Test
   void anInfraInACgroupTheKubeletNamedHasItsOwnCgroupRemovedAfterTheInfra() {
-    Sandbox named = new Sandbox(ID, new SandboxSpec(new PodName("web", "uid-1", "default", 0), "web", "", List.of(),
-        List.of(), List.of(), List.of(), Map.of(), Map.of(), "/kubepods/pod1", false, false, false, true, Map.of(),
-        "", null), SandboxState.READY, 1, "", List.of(), "/kubepods/pod1", 4242);
-
-    release.onRemove(PodRelease.Target.of(named, infra)).run();
+    release.onRemove(PodRelease.Target.of(inKubeletCgroup(true), infra)).run();
 
     // A spare infra moved there (SpareInfras) is in a cgroup Berth made, which runc's delete does not remove.
     assertEquals(List.of("pod files", "infra", "cgroup /kubepods/pod1/" + ID, "CNI DEL web", "netns", "directory"),
