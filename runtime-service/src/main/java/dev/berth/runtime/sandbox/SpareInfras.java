@@ -61,6 +61,9 @@ public final class SpareInfras implements AutoCloseable {
   private static final String NETNS_DIR = "netns";
   private static final int SPARE_NICE = 19;
 
+  /** The name of the spares' directory (in the state directory) and cgroup (below the default parent). */
+  public static final String NAME = "spare-infras";
+
   /** A ready infra: the runtime's container of that id, its pid, its pinned network namespace. */
   public record Spare(String id, long pid, Path netns) {}
 
@@ -80,7 +83,7 @@ public final class SpareInfras implements AutoCloseable {
   private final int daemonNice;
   private final Deque<Spare> ready = new ArrayDeque<>();
   private boolean wanted;
-  private boolean refilling;
+  /** The thread making spares, while one is; null otherwise. */
   private Thread refiller;
   private boolean closed;
 
@@ -220,14 +223,8 @@ public final class SpareInfras implements AutoCloseable {
     }
   }
 
-  /** How many are ready now. */
-  public synchronized int readyCount() {
-    return ready.size();
-  }
-
   private void startRefill() {
-    if (!refilling && ready.size() < size) {
-      refilling = true;
+    if (refiller == null && ready.size() < size) {
       refiller = Thread.ofPlatform().daemon().name("spare-infras").start(this::makeSpares);
     }
   }
@@ -244,7 +241,7 @@ public final class SpareInfras implements AutoCloseable {
     while (true) {
       synchronized (this) {
         if (closed || !wanted || ready.size() >= size) {
-          refilling = false;
+          refiller = null;
           return;
         }
       }
@@ -255,7 +252,7 @@ public final class SpareInfras implements AutoCloseable {
         // The next take tries again; a pod meanwhile makes its own infra and reports what fails there.
         log.warn("making a spare infra: {}", e.toString());
         synchronized (this) {
-          refilling = false;
+          refiller = null;
         }
         return;
       }

@@ -205,8 +205,8 @@ public final class Daemon {
       PodNamespaceChoice podNamespaces = new PodNamespaceChoice(runtime.infraContainer(),
           new InfraProcess(shim, shim, sandboxStore::objectDir, infraRootfs, oomFloor, pins, idmap),
           new PinnedNamespaces(pins, namespaces, cgroups, idmap));
-      SpareInfras spares = new SpareInfras(new SpareInfras.Parts(shim, shim, cgroups, state.resolve("spare-infras"),
-          infraRootfs, oomFloor, runtime.defaultCgroupParent() + "/spare-infras", runtime.spareInfras()));
+      SpareInfras spares = new SpareInfras(new SpareInfras.Parts(shim, shim, cgroups, state.resolve(SpareInfras.NAME),
+          infraRootfs, oomFloor, runtime.defaultCgroupParent() + "/" + SpareInfras.NAME, runtime.spareInfras()));
       // One release per kind of object, for every path that takes one down.
       PodRelease podRelease = new PodRelease(new NodePodParts(sandboxStore, podsDir, namespaces, cni, cgroups),
           podNamespaces);

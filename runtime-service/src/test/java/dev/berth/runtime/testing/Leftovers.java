@@ -1,5 +1,6 @@
 package dev.berth.runtime.testing;
 
+import dev.berth.runtime.sandbox.SpareInfras;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,7 +24,7 @@ public final class Leftovers {
   }
 
   /** The directory (in the state directory) and cgroup (below the default parent) of spare infras. */
-  public static final String SPARE_INFRAS = "spare-infras";
+  public static final String SPARE_INFRAS = SpareInfras.NAME;
 
   /** Mount points at or below {@code dir}, but a spare infra's. */
   public static List<String> mounts(Path dir) throws IOException {
