@@ -6,6 +6,7 @@ import dev.berth.shim.internal.ConmonLaunch;
 import dev.berth.shim.internal.ExecAttachLaunch;
 import dev.berth.shim.internal.CriLogSplitter;
 import dev.berth.shim.internal.ExecDirs;
+import dev.berth.shim.internal.ExecFifo;
 import dev.berth.shim.internal.Libc;
 import dev.berth.shim.internal.ProcFs;
 import dev.berth.shim.internal.RuncCli;
@@ -59,6 +60,8 @@ public final class ConmonShim implements OciRuntime, DetachedRuntime {
   private final Map<String, RuncCli> runtimes;
   /** Which handler made each container, read once from its shim dir (it survives a restart). */
   private final ConcurrentMap<String, String> handlerOf = new ConcurrentHashMap<>();
+  /** Handlers whose containers start through runc's exec FIFO; see {@link #runcHandlers}. */
+  private volatile Set<String> runcHandlers = Set.of();
   private final ExitFiles exitFiles;
   private final ExecDirs execDirs;
   private final ShimLiveness liveness = new ShimLiveness("conmon", "-u");
@@ -253,8 +256,33 @@ public final class ConmonShim implements OciRuntime, DetachedRuntime {
     }
   }
 
+  /**
+   * Starts a created container: through runc's exec FIFO ({@link ExecFifo}) when its handler's
+   * runtime is runc, with the runtime's own {@code start} otherwise (and when runc left no FIFO,
+   * so that runc says why the container cannot start).
+   */
   public void start(String id) throws ShimException {
-    check(runtime(ShimPaths.checkId(id), "start", id));
+    ShimPaths.checkId(id);
+    if (runcHandlers.contains(handlerOf.computeIfAbsent(id, this::readHandler))) {
+      Optional<Long> initPid = ProcFs.readPid(paths.containerPidFile(id));
+      try {
+        if (initPid.isPresent()
+            && ExecFifo.release(runtimeStateDir(id).resolve(ExecFifo.NAME), initPid.get(), RUNTIME_TIMEOUT)) {
+          return;
+        }
+      } catch (IOException e) {
+        throw new ShimException("starting container " + id + ": " + e.getMessage(), e);
+      }
+    }
+    check(runtime(id, "start", id));
+  }
+
+  /**
+   * Which handlers' runtime is runc, as their {@code features} say; known only once the daemon's
+   * probes answered, and until then every container starts with its runtime's {@code start}.
+   */
+  public void runcHandlers(Set<String> handlers) {
+    this.runcHandlers = Set.copyOf(handlers);
   }
 
   /** Signals the container's init, or every process in it; a container that is already gone is not an error. */

@@ -317,6 +317,110 @@ class ConmonShimTest {
     }
   }
 
+  /**
+   * A shim that knows its handler "no-start" runs runc, through a runc that refuses "start": a
+   * container of that handler starts only if the shim starts it through runc's exec FIFO.
+   */
+  private ConmonShim shimWithARuncThatCannotStart(boolean knownAsRunc) throws IOException {
+    ShimConfig c = bundles.config;
+    Path wrapper = bundles.root.resolve("runc-without-start");
+    Files.writeString(wrapper, """
+        #!/bin/sh
+        for arg in "$@"; do [ "$arg" = start ] && { echo "this runc does not start containers" >&2; exit 1; }; done
+        exec %s "$@"
+        """.formatted(c.runtime()));
+    wrapper.toFile().setExecutable(true);
+    ConmonShim noStart = new ConmonShim(new ShimConfig(c.conmon(), c.runtime(), c.runtimeRoot(), c.exitDir(),
+        c.persistDir(), c.socketDir(), List.of(new RuntimeBinary("no-start", wrapper, bundles.root.resolve("r-ns"))),
+        null));
+    if (knownAsRunc) {
+      noStart.runcHandlers(Set.of("no-start"));
+    }
+    return noStart;
+  }
+
+  private CreatedProcess createWith(ConmonShim owner, String id, String handler, String... args) throws Exception {
+    CreatedProcess process = owner.create(new CreateRequest(id, bundles.bundle(id, args),
+        bundles.root.resolve(id + ".log"), false, false, false, WAIT, handler, null));
+    shimPids.add(process.shimPid());
+    return process;
+  }
+
+  @Test
+  void aRuncContainerStartsThroughItsExecFifoWithoutRuncStart() throws Exception {
+    ConmonShim runcKnown = shimWithARuncThatCannotStart(true);
+    String id = "fifo-start";
+    CreatedProcess process = createWith(runcKnown, id, "no-start", "sh", "-c", "echo started; exec sleep 60");
+    try {
+      Path fifo = runcKnown.runtimeStateDir(id).resolve("exec.fifo");
+      assertTrue(Files.exists(fifo), "runc's create leaves its init waiting on " + fifo);
+
+      runcKnown.start(id);
+
+      assertFalse(Files.exists(fifo), "removed, as runc start removes it");
+      assertEquals(RuntimeState.Status.RUNNING, runcKnown.state(id).orElseThrow().status(), "runc itself says so");
+      assertEquals(process.containerPid(), runcKnown.state(id).orElseThrow().pid());
+      Path log = bundles.root.resolve(id + ".log");
+      await("the container's process wrote its line", () -> {
+        try {
+          return Files.exists(log) && Files.readString(log).contains("stdout F started");
+        } catch (IOException e) {
+          return false;
+        }
+      });
+      await("the container's process exec'd sleep", () -> {
+        try {
+          return Files.readString(Path.of("/proc/" + process.containerPid() + "/cmdline")).equals("sleep\u000060\u0000");
+        } catch (IOException e) {
+          return false;
+        }
+      });
+    } finally {
+      runcKnown.delete(id);
+    }
+  }
+
+  @Test
+  void aRuntimeNotKnownAsRuncStartsWithItsOwnStart() throws Exception {
+    ConmonShim unknown = shimWithARuncThatCannotStart(false);
+    String id = "own-start";
+    createWith(unknown, id, "no-start", "sleep", "60");
+    try {
+      ShimException refused = assertThrows(ShimException.class, () -> unknown.start(id));
+      assertTrue(refused.getMessage().contains("this runc does not start containers"), refused.getMessage());
+      assertEquals(RuntimeState.Status.CREATED, unknown.state(id).orElseThrow().status());
+    } finally {
+      unknown.delete(id);
+    }
+  }
+
+  @Test
+  void aContainerWhoseInitDiedBeforeItsStartFailsToStartAndSaysWhy() throws Exception {
+    ConmonShim runcKnown = shimWithARuncThatCannotStart(true);
+    String id = "died-before-start";
+    CreatedProcess process = createWith(runcKnown, id, "no-start", "sleep", "60");
+    try {
+      ProcessHandle.of(process.containerPid()).orElseThrow().destroyForcibly();
+      await("its init is gone", () -> ProcessHandle.of(process.containerPid()).isEmpty()
+          || !Files.exists(Path.of("/proc/" + process.containerPid() + "/stat"))
+          || readState(process.containerPid()) == 'Z');
+
+      ShimException failed = assertThrows(ShimException.class, () -> runcKnown.start(id));
+      assertTrue(failed.getMessage().contains("exited before it was started"), failed.getMessage());
+    } finally {
+      runcKnown.delete(id);
+    }
+  }
+
+  private static char readState(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2);
+    } catch (IOException e) {
+      return 'X';
+    }
+  }
+
   @Test
   void stateOfUnknownIdIsEmpty() throws Exception {
     assertEquals(Optional.empty(), shim.state("never-created"));

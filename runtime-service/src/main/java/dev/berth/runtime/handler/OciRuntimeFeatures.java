@@ -21,14 +21,18 @@ import org.slf4j.LoggerFactory;
  *     can make a mount read-only recursively)
  * @param idmapMounts the runtime makes idmapped mounts itself ({@code linux.mountExtensions.idmap})
  * @param namespaces the namespace types the runtime makes or joins ({@code linux.namespaces})
+ * @param runc the runtime is runc: its document carries runc's own version annotation
  */
-public record OciRuntimeFeatures(Set<String> mountOptions, boolean idmapMounts, Set<String> namespaces) {
+public record OciRuntimeFeatures(Set<String> mountOptions, boolean idmapMounts, Set<String> namespaces,
+    boolean runc) {
 
   private static final Logger log = LoggerFactory.getLogger(OciRuntimeFeatures.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long PROBE_SECONDS = 10;
+  /** The annotation runc (and only runc) puts in its features document. */
+  private static final String RUNC_VERSION_ANNOTATION = "org.opencontainers.runc.version";
 
-  public static final OciRuntimeFeatures NONE = new OciRuntimeFeatures(Set.of(), false, Set.of());
+  public static final OciRuntimeFeatures NONE = new OciRuntimeFeatures(Set.of(), false, Set.of(), false);
 
   public OciRuntimeFeatures {
     mountOptions = Set.copyOf(mountOptions);
@@ -51,7 +55,8 @@ public record OciRuntimeFeatures(Set<String> mountOptions, boolean idmapMounts, 
     boolean idmap = root.path("linux").path("mountExtensions").path("idmap").path("enabled").asBoolean(false);
     Set<String> namespaces = new HashSet<>();
     root.path("linux").path("namespaces").forEach(type -> namespaces.add(type.asText()));
-    return new OciRuntimeFeatures(options, idmap, namespaces);
+    boolean runc = root.path("annotations").hasNonNull(RUNC_VERSION_ANNOTATION);
+    return new OciRuntimeFeatures(options, idmap, namespaces, runc);
   }
 
   /** Runs {@code binary features} once; a missing binary or a runtime without the command gives {@link #NONE}. */

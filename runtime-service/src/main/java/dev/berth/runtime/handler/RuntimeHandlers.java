@@ -4,6 +4,8 @@ import dev.berth.runtime.config.BerthConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,9 +27,12 @@ public final class RuntimeHandlers {
   public static final String DEFAULT = "";
 
   private final List<RuntimeHandler> all;
+  /** The handlers whose binary is runc, as its features document says. */
+  private final Set<String> runc;
 
-  RuntimeHandlers(List<RuntimeHandler> all) {
+  RuntimeHandlers(List<RuntimeHandler> all, Set<String> runc) {
     this.all = List.copyOf(all);
+    this.runc = Set.copyOf(runc);
   }
 
   /**
@@ -45,24 +50,32 @@ public final class RuntimeHandlers {
     Set<Path> binaries = new LinkedHashSet<>();
     binaries.add(runtime.ociRuntime());
     binaries.addAll(named.values());
-    Map<Path, HandlerFeatures> byBinary = askAtOnce(binaries, binary -> featuresOf(askRuntime.apply(binary), kernel,
-        nodeIdmaps));
+    Map<Path, OciRuntimeFeatures> byBinary = askAtOnce(binaries, askRuntime);
+    Map<String, Path> all = new LinkedHashMap<>();
+    all.put(DEFAULT, runtime.ociRuntime());
+    all.putAll(named);
     List<RuntimeHandler> handlers = new ArrayList<>();
-    handlers.add(new RuntimeHandler(DEFAULT, runtime.ociRuntime(), byBinary.get(runtime.ociRuntime())));
-    named.forEach((name, binary) -> handlers.add(new RuntimeHandler(name, binary, byBinary.get(binary))));
-    return new RuntimeHandlers(handlers);
+    Set<String> runc = new HashSet<>();
+    all.forEach((name, binary) -> {
+      OciRuntimeFeatures features = byBinary.get(binary);
+      handlers.add(new RuntimeHandler(name, binary, featuresOf(features, kernel, nodeIdmaps)));
+      if (features.runc()) {
+        runc.add(name);
+      }
+    });
+    return new RuntimeHandlers(handlers, runc);
   }
 
   /**
    * Each runtime's {@code features} is a process start of tens of ms on a fresh node, spent
    * waiting: asked one after the other they added up on every daemon start.
    */
-  private static Map<Path, HandlerFeatures> askAtOnce(Set<Path> binaries, Function<Path, HandlerFeatures> ask) {
-    Map<Path, CompletableFuture<HandlerFeatures>> asked = new HashMap<>();
+  private static Map<Path, OciRuntimeFeatures> askAtOnce(Set<Path> binaries, Function<Path, OciRuntimeFeatures> ask) {
+    Map<Path, CompletableFuture<OciRuntimeFeatures>> asked = new HashMap<>();
     try (ExecutorService askers = Executors.newVirtualThreadPerTaskExecutor()) {
       binaries.forEach(binary -> asked.put(binary, CompletableFuture.supplyAsync(() -> ask.apply(binary), askers)));
     }
-    Map<Path, HandlerFeatures> answers = new HashMap<>();
+    Map<Path, OciRuntimeFeatures> answers = new HashMap<>();
     asked.forEach((binary, answer) -> answers.put(binary, answer.join()));
     return answers;
   }
@@ -85,6 +98,14 @@ public final class RuntimeHandlers {
 
   public Optional<RuntimeHandler> find(String name) {
     return all.stream().filter(h -> h.name().equals(name)).findFirst();
+  }
+
+  /**
+   * The handlers whose runtime is runc, whose containers the shim starts through runc's exec
+   * FIFO rather than with a runc process.
+   */
+  public Set<String> runcHandlers() {
+    return runc;
   }
 
   /** The names, for messages. */

@@ -257,6 +257,7 @@ public final class Daemon {
       steps.mark("meters");
 
       RuntimeHandlers handlers = probedHandlers.join();
+      shim.runcHandlers(handlers.runcHandlers());
       steps.mark("runtime handlers wait");
       // Streaming starts once the CRI socket is ours, so a second daemon is refused for the
       // socket it would share rather than for the streaming port.

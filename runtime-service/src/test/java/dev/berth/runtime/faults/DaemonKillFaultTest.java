@@ -185,6 +185,13 @@ class DaemonKillFaultTest {
     assertEquals(List.of(), ObjectTraces.of(env, pod));
   }
 
+  /**
+   * Through {@code runc start}, as for a handler whose runtime is not runc (the stall wrapper does
+   * not say it is runc). runc's own containers are started by the daemon through their exec FIFO
+   * (shim {@code ExecFifo}), which it removes before the init is let go: a kill from there on
+   * leaves the container running, as here, or, in the microseconds before the init wrote its
+   * byte, exited.
+   */
   @Test
   void startContainerKilledAfterRuncStartLeavesARunningContainer() throws Exception {
     String pod = env.runPod();

@@ -14,11 +14,14 @@ class OciRuntimeFeaturesTest {
     // Trimmed from runc 1.1.5's own output.
     OciRuntimeFeatures features = OciRuntimeFeatures.parse("""
         {"ociVersionMin": "1.0.0", "mountOptions": ["bind", "rbind", "ro", "rro", "rrw"],
-         "linux": {"namespaces": ["user"], "cgroup": {"v1": true}}}
+         "linux": {"namespaces": ["user"], "cgroup": {"v1": true}},
+         "annotations": {"io.github.seccomp.libseccomp.version": "2.5.4",
+                         "org.opencontainers.runc.version": "1.1.5+ds1"}}
         """);
     assertTrue(features.supportsMountOption("rro"));
     assertFalse(features.idmapMounts());
     assertTrue(features.supportsUserNamespaces());
+    assertTrue(features.runc(), "runc's own version annotation");
   }
 
   @Test
@@ -29,6 +32,7 @@ class OciRuntimeFeaturesTest {
     assertFalse(features.supportsMountOption("rro"));
     assertTrue(features.idmapMounts());
     assertFalse(features.supportsUserNamespaces());
+    assertFalse(features.runc(), "no runc version annotation");
   }
 
   @Test

@@ -19,7 +19,7 @@ class RuntimeHandlersTest {
   private static final Path RUNC = Path.of("/usr/sbin/runc");
   private static final Path CRUN = Path.of("/usr/bin/crun");
   private static final OciRuntimeFeatures WITH_RRO = new OciRuntimeFeatures(Set.of("rbind", "rro"), false,
-      Set.of("user", "network"));
+      Set.of("user", "network"), true);
 
   private static BerthConfig.Runtime runtime(Map<String, Path> handlers) {
     BerthConfig.Runtime defaults = BerthConfig.defaults().runtime();
@@ -38,6 +38,7 @@ class RuntimeHandlersTest {
 
     assertEquals(List.of("", "crun", "runc"), handlers.names());
     assertEquals(2, asked.size(), asked.toString());
+    assertEquals(Set.of("", "runc"), handlers.runcHandlers(), "the handlers whose binary said it is runc");
     assertEquals(Set.of(RUNC, CRUN), Set.copyOf(asked));
     assertTrue(handlers.find("").orElseThrow().features().recursiveReadOnlyMounts());
     assertTrue(handlers.find("runc").orElseThrow().features().recursiveReadOnlyMounts());
@@ -79,7 +80,7 @@ class RuntimeHandlersTest {
     assertFalse(RuntimeHandlers.featuresOf(WITH_RRO, new KernelVersion(5, 10), true).userNamespaces());
     // crun 1.8 has no features command: nothing proves it can join a user namespace.
     assertFalse(RuntimeHandlers.featuresOf(OciRuntimeFeatures.NONE, new KernelVersion(6, 1), true).userNamespaces());
-    assertFalse(RuntimeHandlers.featuresOf(new OciRuntimeFeatures(Set.of("rro"), false, Set.of("network")),
+    assertFalse(RuntimeHandlers.featuresOf(new OciRuntimeFeatures(Set.of("rro"), false, Set.of("network"), false),
         new KernelVersion(6, 1), true).userNamespaces());
   }
 

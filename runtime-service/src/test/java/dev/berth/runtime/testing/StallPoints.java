@@ -46,7 +46,12 @@ public final class StallPoints implements AutoCloseable {
     return points;
   }
 
-  /** The runc wrapper; named runc so that the runtime handler stays "runc". */
+  /**
+   * The runc wrapper; named runc so that the runtime handler stays "runc". It does not say it is
+   * runc in its {@code features} (it renames runc's version annotation), so the daemon starts
+   * containers with {@code runc start}, through the wrapper, rather than through runc's exec
+   * FIFO, which no program stands in the way of: {@link #RUNC_START} can stall.
+   */
   public Path runc() {
     return dir.resolve("bin").resolve("runc");
   }
@@ -133,6 +138,10 @@ public final class StallPoints implements AutoCloseable {
         for arg in "$@"; do
           case "$arg" in create|start|run) sub=$arg; break ;; esac
         done
+        if [ "$1" = features ]; then
+          %s features | sed 's/"org.opencontainers.runc.version"/"stall-wrapper.wrapped-runc.version"/'
+          exit
+        fi
         if [ -n "$sub" ] && [ -e "$dir/runc-$sub.armed" ]; then
           rm -f "$dir/runc-$sub.armed"
           eval "id=\\${$#}"
@@ -147,7 +156,7 @@ public final class StallPoints implements AutoCloseable {
           exit $rc
         fi
         exec %s "$@"
-        """.formatted(dir, HostPrograms.runc(), HostPrograms.runc()));
+        """.formatted(dir, HostPrograms.runc(), HostPrograms.runc(), HostPrograms.runc()));
   }
 
   private void writePlugin() throws IOException {

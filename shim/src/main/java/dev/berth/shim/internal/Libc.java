@@ -13,11 +13,13 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * The few libc calls the JDK has no API for: making a FIFO, opening one for writing without
- * blocking (a plain open would hang forever when conmon, the reader, is gone), and holding the
- * daemon's ends of conmon's FIFOs as raw fds, which the JDK cannot open without blocking. Bound
+ * blocking (a plain open would hang forever when conmon, the reader, is gone), holding the
+ * daemon's ends of conmon's FIFOs as raw fds, which the JDK cannot open without blocking, and
+ * waiting on one with a timeout (runc's exec FIFO, {@link ExecFifo}). Bound
  * through {@link Syscalls}, Berth's one libc binding.
  */
 public final class Libc {
@@ -30,6 +32,9 @@ public final class Libc {
   private static final int O_CLOEXEC = 02000000;
   private static final int ENXIO = 6;
   private static final int EINTR = 4;
+  /** poll(2)'s events: data to read, and every writer gone. */
+  public static final int POLLIN = 0x1;
+  public static final int POLLHUP = 0x10;
 
   private static final MethodHandle MKFIFO = Syscalls.bind("mkfifo",
       FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
@@ -42,6 +47,9 @@ public final class Libc {
   // fcntl is variadic: its third argument must be passed as one.
   private static final MethodHandle FCNTL = Syscalls.bind("fcntl",
       FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+
+  private static final MethodHandle POLL = Syscalls.bind("poll",
+      FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
 
   private Libc() {
   }
@@ -181,6 +189,34 @@ public final class Libc {
       throw e;
     } catch (Throwable t) {
       throw new IOException("read from fd " + fd, t);
+    }
+  }
+
+  /**
+   * Waits up to {@code timeoutMillis} for {@code fd} to have data or lose its last writer; the
+   * events seen ({@link #POLLIN}, {@link #POLLHUP}), 0 when the time ran out. Blocks its thread
+   * in the kernel (a virtual thread pins its carrier), so keep the timeout short.
+   */
+  public static int poll(int fd, int timeoutMillis) throws IOException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(Syscalls.CALL_STATE);
+      // struct pollfd { int fd; short events; short revents; }
+      MemorySegment pollfd = arena.allocate(8, 4);
+      pollfd.set(JAVA_INT, 0, fd);
+      pollfd.set(JAVA_SHORT, 4, (short) POLLIN);
+      int rc;
+      do {
+        rc = (int) POLL.invokeExact(state, pollfd, 1L, timeoutMillis);
+      } while (rc < 0 && errno(state) == EINTR);
+      if (rc < 0) {
+        int errno = errno(state);
+        throw new IOException("poll on fd " + fd + ": " + Syscalls.strerror(errno) + " (errno " + errno + ")");
+      }
+      return rc == 0 ? 0 : pollfd.get(JAVA_SHORT, 6);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IOException("poll on fd " + fd, t);
     }
   }
 
