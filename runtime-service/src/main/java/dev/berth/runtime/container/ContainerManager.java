@@ -498,7 +498,7 @@ public final class ContainerManager implements ShimOwner {
           times.mark("thaw restored");
         } else {
           parts.shim().start(id);
-          times.mark("runc start");
+          times.mark("start");
         }
       } catch (IOException e) {
         throw new CriException.Internal("start container " + id + ": " + e.getMessage(), e);
