@@ -285,6 +285,29 @@ public final class ConmonShim implements OciRuntime, DetachedRuntime {
     this.runcHandlers = Set.copyOf(handlers);
   }
 
+  /**
+   * A {@link #runDetached} that a killed daemon left unfinished (its errors file is there, its
+   * record of the run is not) may still have its runtime making the container: that process is
+   * killed and awaited first, or the container it makes would come after this delete and be
+   * nobody's. Found by the pid file its command line names, a path of this daemon's own.
+   */
+  private void endUnfinishedRun(String id) throws ShimException {
+    if (!Files.exists(paths.detachedRunErrors(id)) || Files.exists(paths.detachedFile(id))) {
+      return;
+    }
+    for (long pid : ProcFs.naming("--pid-file", paths.containerPidFile(id).toString())) {
+      log.info("ending pid {}, a run of {} left unfinished by an earlier daemon", pid, id);
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      long deadline = System.nanoTime() + SHIM_EXIT_WAIT.toNanos();
+      while (ProcFs.stat(pid).filter(ProcFs.Stat::isLive).isPresent()) {
+        if (System.nanoTime() > deadline) {
+          throw new ShimException("deleting " + id + ": the unfinished run " + pid + " did not end");
+        }
+        sleep(Duration.ofMillis(10));
+      }
+    }
+  }
+
   /** Signals the container's init, or every process in it; a container that is already gone is not an error. */
   public void kill(String id, int signal, boolean all) throws ShimException {
     ShimPaths.checkId(id);
@@ -300,6 +323,7 @@ public final class ConmonShim implements OciRuntime, DetachedRuntime {
   /** Force-deletes the container and removes its shim files; deleting an unknown id succeeds. */
   public void delete(String id) throws ShimException {
     ShimPaths.checkId(id);
+    endUnfinishedRun(id);
     RuncCli.Result result = runtime(id, "delete", "--force", id);
     if (!result.ok() && !result.containerUnknown()) {
       throw new ShimException(result.describe());

@@ -2,6 +2,7 @@ package dev.berth.runtime.faults;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.cri.v1.ContainerState;
@@ -22,15 +23,20 @@ import dev.berth.cri.v1.RemovePodSandboxRequest;
 import dev.berth.cri.v1.StartContainerRequest;
 import dev.berth.cri.v1.StopContainerRequest;
 import dev.berth.cri.v1.StopPodSandboxRequest;
+import dev.berth.runtime.config.BerthConfig;
+import dev.berth.runtime.model.Ids;
+import dev.berth.runtime.sandbox.SpareInfras;
 import dev.berth.runtime.testing.ObjectTraces;
 import dev.berth.runtime.testing.PodTestEnv;
 import dev.berth.runtime.testing.StallPoints;
 import dev.berth.runtime.testing.StallingRegistry;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -141,6 +147,72 @@ class DaemonKillFaultTest {
     String retried = env.runPod(config);
     assertEquals(PodSandboxState.SANDBOX_READY, pod(retried).getState());
     removePod(retried);
+  }
+
+  /**
+   * A spare infra whose runc run is under way when the daemon is killed: the run outlives the
+   * daemon, and the next one ends it before it discards the spare, so that no infra it would make
+   * comes after and stays nobody's.
+   */
+  @Test
+  void aSpareInfraBeingMadeWhenTheDaemonIsKilledIsEndedByTheNextDaemon() throws Exception {
+    // Spares are made once a pod needed an infra; the next such pod takes a ready one, and the
+    // run that makes up for it is the one held.
+    removePod(env.runPod(env.sharedPidPodConfig("spares-wanted").build()));
+    awaitReadySpares();
+    stalls.arm(StallPoints.RUNC_RUN);
+    String pod = env.runPod(env.sharedPidPodConfig("spare-taker").build());
+    String spare = stalls.awaitReached(StallPoints.RUNC_RUN);
+    assertNotEquals(pod, spare, "the pod took a ready spare");
+
+    env.restartAfterKill();
+    pods(); // answered once the start-up, which discards what an earlier daemon left, is done
+
+    assertEquals(List.of(), processesNaming(spare), "the held run of the spare, ended by the new daemon");
+    assertFalse(Files.exists(sparesDir().resolve(spare)), "the spare, discarded");
+    stalls.abandon(StallPoints.RUNC_RUN);
+    removePod(pod);
+    assertEquals(List.of(), ObjectTraces.of(env, spare));
+  }
+
+  private static Path sparesDir() {
+    return env.dir().resolve("d").resolve("state").resolve(SpareInfras.NAME);
+  }
+
+  /** As many spares as configured, each run to the end (the shim's record of the run is written last). */
+  private static void awaitReadySpares() throws Exception {
+    int wanted = BerthConfig.defaults().runtime().spareInfras();
+    Path shims = env.dir().resolve("d").resolve("state").resolve("shims");
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline) {
+      try (Stream<Path> entries = Files.list(sparesDir())) {
+        List<String> ready = entries.map(p -> p.getFileName().toString()).filter(Ids::isFullId)
+            .filter(id -> Files.exists(shims.resolve(id).resolve("detached"))).toList();
+        if (ready.size() == wanted) {
+          return;
+        }
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("not " + wanted + " spare infras ready after 60 s");
+  }
+
+  /** The processes whose command line names {@code id}. */
+  private static List<String> processesNaming(String id) throws IOException {
+    List<String> found = new ArrayList<>();
+    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      for (Path proc : (Iterable<Path>) procs::iterator) {
+        try {
+          String cmdline = Files.readString(proc.resolve("cmdline")).replace('\0', ' ');
+          if (cmdline.contains(id)) {
+            found.add(proc.getFileName() + ": " + cmdline);
+          }
+        } catch (IOException | RuntimeException gone) {
+          // not a process, or gone while listed
+        }
+      }
+    }
+    return found;
   }
 
   @Test

@@ -108,6 +108,15 @@ public final class StallPoints implements AutoCloseable {
     await(dir.resolve(point + ".done"), point + " done after release");
   }
 
+  /**
+   * Ends the stall's sleep without waiting for the step it held: for a program that was itself
+   * ended while it stalled (by a daemon that found its run unfinished), whose sleep it left.
+   */
+  public void abandon(String point) throws IOException {
+    long pid = Long.parseLong(Files.readString(dir.resolve(point + ".pid")).strip());
+    ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+  }
+
   /** Deletes the programs and markers (after the daemon that used them has stopped). */
   @Override
   public void close() throws IOException {

@@ -78,6 +78,25 @@ public final class ProcFs {
   }
 
   /**
+   * The pids whose command line has {@code value} right after {@code flag}: with a path of this
+   * daemon's own as the value, the processes working on one of its objects, however they began.
+   */
+  public static List<Long> naming(String flag, String value) {
+    List<Long> found = new java.util.ArrayList<>();
+    try (java.util.stream.Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      for (Path proc : (Iterable<Path>) procs::iterator) {
+        String name = proc.getFileName().toString();
+        if (!name.isEmpty() && Character.isDigit(name.charAt(0)) && namesAfter(Long.parseLong(name), flag, value)) {
+          found.add(Long.parseLong(name));
+        }
+      }
+    } catch (IOException e) {
+      return found;
+    }
+    return found;
+  }
+
+  /**
    * When {@code pid} started (field 22 of its stat, in clock ticks since boot); empty when there is
    * no such process. With the pid it names one process for good: a recycled pid starts later.
    */
