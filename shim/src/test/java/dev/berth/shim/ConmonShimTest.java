@@ -383,32 +383,49 @@ class ConmonShimTest {
   @Test
   void aRuntimeNotKnownAsRuncStartsWithItsOwnStart() throws Exception {
     ConmonShim unknown = shimWithARuncThatCannotStart(false);
-    String id = "own-start";
-    createWith(unknown, id, "no-start", "sleep", "60");
-    try {
-      ShimException refused = assertThrows(ShimException.class, () -> unknown.start(id));
-      assertTrue(refused.getMessage().contains("this runc does not start containers"), refused.getMessage());
-      assertEquals(RuntimeState.Status.CREATED, unknown.state(id).orElseThrow().status());
-    } finally {
-      unknown.delete(id);
-    }
+    String refused = startFailure(unknown, "own-start", process -> { }, () ->
+        assertEquals(RuntimeState.Status.CREATED, unknown.state("own-start").orElseThrow().status()));
+    assertTrue(refused.contains("this runc does not start containers"), refused);
   }
 
   @Test
   void aContainerWhoseInitDiedBeforeItsStartFailsToStartAndSaysWhy() throws Exception {
-    ConmonShim runcKnown = shimWithARuncThatCannotStart(true);
-    String id = "died-before-start";
-    CreatedProcess process = createWith(runcKnown, id, "no-start", "sleep", "60");
-    try {
+    String failed = startFailure(shimWithARuncThatCannotStart(true), "died-before-start", process -> {
       ProcessHandle.of(process.containerPid()).orElseThrow().destroyForcibly();
       await("its init is gone", () -> ProcessHandle.of(process.containerPid()).isEmpty()
           || !Files.exists(Path.of("/proc/" + process.containerPid() + "/stat"))
           || readState(process.containerPid()) == 'Z');
+    }, () -> { });
+    assertTrue(failed.contains("exited before it was started"), failed);
+  }
 
-      ShimException failed = assertThrows(ShimException.class, () -> runcKnown.start(id));
-      assertTrue(failed.getMessage().contains("exited before it was started"), failed.getMessage());
+  /** Something done to a created container, in a test. */
+  @FunctionalInterface
+  private interface Step {
+    void run(CreatedProcess process) throws Exception;
+  }
+
+  /** Something checked, in a test. */
+  @FunctionalInterface
+  private interface Check {
+    void run() throws Exception;
+  }
+
+  /**
+   * Creates a {@code sleep} as {@code id} on {@code owner}'s "no-start" handler, does {@code
+   * beforeStart} to it, and returns the message of its failed start, after {@code afterFailure}
+   * checked what is left; the container is deleted at the end either way.
+   */
+  private String startFailure(ConmonShim owner, String id, Step beforeStart, Check afterFailure)
+      throws Exception {
+    CreatedProcess process = createWith(owner, id, "no-start", "sleep", "60");
+    try {
+      beforeStart.run(process);
+      ShimException failed = assertThrows(ShimException.class, () -> owner.start(id));
+      afterFailure.run();
+      return failed.getMessage();
     } finally {
-      runcKnown.delete(id);
+      owner.delete(id);
     }
   }
 
