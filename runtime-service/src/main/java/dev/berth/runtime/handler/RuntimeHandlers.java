@@ -51,12 +51,12 @@ public final class RuntimeHandlers {
     binaries.add(runtime.ociRuntime());
     binaries.addAll(named.values());
     Map<Path, OciRuntimeFeatures> byBinary = askAtOnce(binaries, askRuntime);
-    Map<String, Path> all = new LinkedHashMap<>();
-    all.put(DEFAULT, runtime.ociRuntime());
-    all.putAll(named);
+    Map<String, Path> binaryByName = new LinkedHashMap<>();
+    binaryByName.put(DEFAULT, runtime.ociRuntime());
+    binaryByName.putAll(named);
     List<RuntimeHandler> handlers = new ArrayList<>();
     Set<String> runc = new HashSet<>();
-    all.forEach((name, binary) -> {
+    binaryByName.forEach((name, binary) -> {
       OciRuntimeFeatures features = byBinary.get(binary);
       handlers.add(new RuntimeHandler(name, binary, featuresOf(features, kernel, nodeIdmaps)));
       if (features.runc()) {

@@ -32,11 +32,9 @@ import dev.berth.runtime.testing.StallPoints;
 import dev.berth.runtime.testing.StallingRegistry;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -168,7 +166,7 @@ class DaemonKillFaultTest {
     env.restartAfterKill();
     pods(); // answered once the start-up, which discards what an earlier daemon left, is done
 
-    assertEquals(List.of(), processesNaming(spare), "the held run of the spare, ended by the new daemon");
+    assertEquals(List.of(), ObjectTraces.processes(spare), "the held run of the spare, ended by the new daemon");
     assertFalse(Files.exists(sparesDir().resolve(spare)), "the spare, discarded");
     stalls.abandon(StallPoints.RUNC_RUN);
     removePod(pod);
@@ -195,24 +193,6 @@ class DaemonKillFaultTest {
       Thread.sleep(50);
     }
     throw new AssertionError("not " + wanted + " spare infras ready after 60 s");
-  }
-
-  /** The processes whose command line names {@code id}. */
-  private static List<String> processesNaming(String id) throws IOException {
-    List<String> found = new ArrayList<>();
-    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-      for (Path proc : (Iterable<Path>) procs::iterator) {
-        try {
-          String cmdline = Files.readString(proc.resolve("cmdline")).replace('\0', ' ');
-          if (cmdline.contains(id)) {
-            found.add(proc.getFileName() + ": " + cmdline);
-          }
-        } catch (IOException | RuntimeException gone) {
-          // not a process, or gone while listed
-        }
-      }
-    }
-    return found;
   }
 
   @Test

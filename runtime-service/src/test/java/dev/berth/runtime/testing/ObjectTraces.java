@@ -59,7 +59,8 @@ public final class ObjectTraces {
     return found;
   }
 
-  private static List<String> processes(String id) throws IOException {
+  /** The processes whose command line names {@code id}. */
+  public static List<String> processes(String id) throws IOException {
     List<String> found = new ArrayList<>();
     try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
       for (Path proc : procs.toList()) {

@@ -32,9 +32,8 @@ public final class Libc {
   private static final int O_CLOEXEC = 02000000;
   private static final int ENXIO = 6;
   private static final int EINTR = 4;
-  /** poll(2)'s events: data to read, and every writer gone. */
-  public static final int POLLIN = 0x1;
-  public static final int POLLHUP = 0x10;
+  /** poll(2)'s event asked for: data to read (every writer gone, POLLHUP, is reported unasked). */
+  private static final int POLLIN = 0x1;
 
   private static final MethodHandle MKFIFO = Syscalls.bind("mkfifo",
       FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
@@ -194,7 +193,7 @@ public final class Libc {
 
   /**
    * Waits up to {@code timeoutMillis} for {@code fd} to have data or lose its last writer; the
-   * events seen ({@link #POLLIN}, {@link #POLLHUP}), 0 when the time ran out. Blocks its thread
+   * events seen (POLLIN, POLLHUP), 0 when the time ran out. Blocks its thread
    * in the kernel (a virtual thread pins its carrier), so keep the timeout short.
    */
   public static int poll(int fd, int timeoutMillis) throws IOException {

@@ -68,8 +68,7 @@ public final class ProcFs {
   /** Whether the command line of {@code pid} has {@code value} right after {@code flag}. */
   public static boolean namesAfter(long pid, String flag, String value) {
     try {
-      List<String> argv = List.of(new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
-          StandardCharsets.UTF_8).split("\0"));
+      List<String> argv = argv(pid);
       int at = argv.indexOf(flag);
       return at >= 0 && at + 1 < argv.size() && argv.get(at + 1).equals(value);
     } catch (IOException e) {
@@ -77,23 +76,17 @@ public final class ProcFs {
     }
   }
 
+  private static List<String> argv(long pid) throws IOException {
+    return List.of(new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
+        StandardCharsets.UTF_8).split("\0"));
+  }
+
   /**
    * The pids whose command line has {@code value} right after {@code flag}: with a path of this
    * daemon's own as the value, the processes working on one of its objects, however they began.
    */
   public static List<Long> naming(String flag, String value) {
-    List<Long> found = new java.util.ArrayList<>();
-    try (java.util.stream.Stream<Path> procs = Files.list(Path.of("/proc"))) {
-      for (Path proc : (Iterable<Path>) procs::iterator) {
-        String name = proc.getFileName().toString();
-        if (!name.isEmpty() && Character.isDigit(name.charAt(0)) && namesAfter(Long.parseLong(name), flag, value)) {
-          found.add(Long.parseLong(name));
-        }
-      }
-    } catch (IOException e) {
-      return found;
-    }
-    return found;
+    return pidsWhere(pid -> namesAfter(pid, flag, value));
   }
 
   /**
@@ -120,22 +113,26 @@ public final class ProcFs {
    * the command line, which names this daemon's own FIFO path, never by pid alone.
    */
   public static List<Long> wrappersOf(Path fifoDir) {
+    return pidsWhere(pid -> {
+      try {
+        List<String> argv = argv(pid);
+        return argv.size() > 4 && argv.get(3).equals("conmon-wrapper")
+            && fifoDir.equals(Path.of(argv.get(4)).getParent());
+      } catch (IOException | RuntimeException gone) {
+        // Exited while listed, or not ours to read: not a wrapper of this launch.
+        return false;
+      }
+    });
+  }
+
+  /** The pids of /proc that {@code test} accepts; a process that ends while listed is left out by it. */
+  private static List<Long> pidsWhere(java.util.function.LongPredicate test) {
     List<Long> found = new java.util.ArrayList<>();
     try (java.util.stream.Stream<Path> procs = Files.list(Path.of("/proc"))) {
       for (Path proc : (Iterable<Path>) procs::iterator) {
         String name = proc.getFileName().toString();
-        if (name.isEmpty() || !Character.isDigit(name.charAt(0))) {
-          continue;
-        }
-        try {
-          List<String> argv = List.of(new String(Files.readAllBytes(proc.resolve("cmdline")),
-              StandardCharsets.UTF_8).split("\0"));
-          if (argv.size() > 4 && argv.get(3).equals("conmon-wrapper")
-              && fifoDir.equals(Path.of(argv.get(4)).getParent())) {
-            found.add(Long.parseLong(name));
-          }
-        } catch (IOException | RuntimeException gone) {
-          // Exited while listed, or not ours to read: not a wrapper of this launch.
+        if (!name.isEmpty() && Character.isDigit(name.charAt(0)) && test.test(Long.parseLong(name))) {
+          found.add(Long.parseLong(name));
         }
       }
     } catch (IOException e) {
