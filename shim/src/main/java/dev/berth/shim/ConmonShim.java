@@ -96,7 +96,22 @@ public final class ConmonShim implements OciRuntime, DetachedRuntime {
    * not started). With {@link CreateRequest#restoreFrom} conmon runs {@code runtime restore}
    * instead, and the container is already running when this returns.
    */
+  @Override
   public CreatedProcess create(CreateRequest request) throws ShimException {
+    try (PendingCreate pending = beginCreate(request)) {
+      return pending.finish();
+    }
+  }
+
+  /**
+   * Spawns conmon with its start byte held back: conmon's exec, libraries and log are done by the
+   * time the caller's bundle is, and {@link PendingCreate#finish} lets it run the runtime. Were
+   * the daemon to die before the finish, conmon would read the end of its start pipe and go on;
+   * what it then does is what a daemon killed during the runtime's create leaves (the container's
+   * creation note undoes it), and a bundle without its config.json fails the runtime at once.
+   */
+  @Override
+  public PendingCreate beginCreate(CreateRequest request) throws ShimException {
     String id = ShimPaths.checkId(request.id());
     if (config.runtimeOf(request.runtimeHandler()).isEmpty()) {
       throw new ShimException("runtime handler \"" + request.runtimeHandler() + "\" is not configured");
@@ -106,10 +121,8 @@ public final class ConmonShim implements OciRuntime, DetachedRuntime {
       throw new ShimException("attach socket path " + socket + " is longer than "
           + ShimPaths.MAX_SOCKET_PATH + " bytes; use a shorter socket dir");
     }
-    if (!Files.isRegularFile(request.bundle().resolve("config.json"))) {
-      throw new ShimException("bundle " + request.bundle() + " has no config.json");
-    }
     Path dir = paths.containerDir(id);
+    boolean logExisted = request.logPath() != null && Files.exists(request.logPath());
     try {
       if (Files.exists(paths.conmonPidFile(id))) {
         throw new ShimException("container " + id + " already has shim files in " + dir + "; delete it first");
@@ -122,33 +135,88 @@ public final class ConmonShim implements OciRuntime, DetachedRuntime {
     } catch (IOException e) {
       throw new ShimException("preparing shim files for " + id + ": " + e.getMessage(), e);
     }
-    long started = System.nanoTime();
-    try (ConmonLaunch launch = ConmonLaunch.start(commands.create(request), dir, dir, true, 1,
-        paths.conmonOutput(id), json)) {
-      SyncMessage reply = launch.next(request.timeout());
-      if (reply.failed()) {
-        throw new ShimException((request.restoreFrom() == null ? "creating container " : "restoring container ")
-            + id + ": " + describe(reply, id) + restoreLog(request));
-      }
-      long shimPid = ProcFs.readPid(paths.conmonPidFile(id)).orElse(-1L);
-      log.debug("created {} pid {} conmon {} in {} ms (fifos open after {} ms)", id, reply.data(), shimPid,
-          (System.nanoTime() - started) / 1_000_000, String.format("%.1f", launch.millisToHandshake()));
-      return new CreatedProcess(reply.data(), shimPid);
-    } catch (ShimException e) {
-      undoCreate(id);
-      throw e;
-    } catch (TimeoutException e) {
-      String message = "creating container " + id + ": " + e.getMessage() + conmonOutput(id);
-      undoCreate(id);
-      throw new ShimException(message);
+    try {
+      return new HeldConmon(request, logExisted, ConmonLaunch.start(commands.create(request), dir, dir,
+          ConmonLaunch.StartPipe.HELD, 1, paths.conmonOutput(id), json));
     } catch (IOException e) {
-      String message = "creating container " + id + ": " + e.getMessage() + conmonOutput(id);
-      undoCreate(id);
-      throw new ShimException(message, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      undoCreate(id);
-      throw new ShimException("interrupted while creating container " + id, e);
+      removeShimFiles(id);
+      throw new ShimException("starting conmon for " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A create whose conmon waits for its start byte; see {@link #beginCreate}. */
+  private final class HeldConmon implements PendingCreate {
+    private final CreateRequest request;
+    private final String id;
+    private final boolean logExisted;
+    private final ConmonLaunch launch;
+    private final long started = System.nanoTime();
+    private boolean finishing;
+
+    HeldConmon(CreateRequest request, boolean logExisted, ConmonLaunch launch) {
+      this.request = request;
+      this.id = request.id();
+      this.logExisted = logExisted;
+      this.launch = launch;
+    }
+
+    @Override
+    public CreatedProcess finish() throws ShimException {
+      if (!Files.isRegularFile(request.bundle().resolve("config.json"))) {
+        throw new ShimException("bundle " + request.bundle() + " has no config.json");
+      }
+      // From here on a failure is undone as a create that ran: conmon may have forked and runc run.
+      finishing = true;
+      try (launch) {
+        launch.letStart();
+        SyncMessage reply = launch.next(request.timeout());
+        if (reply.failed()) {
+          throw new ShimException((request.restoreFrom() == null ? "creating container " : "restoring container ")
+              + id + ": " + describe(reply, id) + restoreLog(request));
+        }
+        long shimPid = ProcFs.readPid(paths.conmonPidFile(id)).orElse(-1L);
+        log.debug("created {} pid {} conmon {} in {} ms (fifos open after {} ms)", id, reply.data(), shimPid,
+            (System.nanoTime() - started) / 1_000_000, String.format("%.1f", launch.millisToHandshake()));
+        return new CreatedProcess(reply.data(), shimPid);
+      } catch (ShimException e) {
+        undoCreate(id);
+        throw e;
+      } catch (TimeoutException e) {
+        String message = "creating container " + id + ": " + e.getMessage() + conmonOutput(id);
+        undoCreate(id);
+        throw new ShimException(message);
+      } catch (IOException e) {
+        String message = "creating container " + id + ": " + e.getMessage() + conmonOutput(id);
+        undoCreate(id);
+        throw new ShimException(message, e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        undoCreate(id);
+        throw new ShimException("interrupted while creating container " + id, e);
+      }
+    }
+
+    /**
+     * Unfinished, conmon is ended before it did anything of the container's, and its shim files
+     * and a log file it opened for the container (empty: nothing ran) go with it.
+     */
+    @Override
+    public void close() {
+      if (finishing) {
+        return;
+      }
+      finishing = true;
+      launch.close();
+      removeShimFiles(id);
+      if (!logExisted && request.logPath() != null) {
+        try {
+          if (Files.isRegularFile(request.logPath()) && Files.size(request.logPath()) == 0) {
+            Files.delete(request.logPath());
+          }
+        } catch (IOException e) {
+          log.warn("removing the empty log {} of an abandoned create: {}", request.logPath(), e.toString());
+        }
+      }
     }
   }
 
@@ -486,7 +554,7 @@ public final class ConmonShim implements OciRuntime, DetachedRuntime {
       Files.writeString(spec, processJson);
       try (ConmonLaunch launch = ConmonLaunch.start(
           commands.exec(ociRuntimeOf(id), id, execId, dir, spec, logFile, seconds, ExecResult.OUTPUT_LIMIT), dir, dir,
-          false, 2, output, json)) {
+          ConmonLaunch.StartPipe.NONE, 2, output, json)) {
         SyncMessage started = launch.next(RUNTIME_TIMEOUT);
         if (started.failed()) {
           throw new ShimException("exec in " + id + ": " + describeExec(started, output));

@@ -16,6 +16,24 @@ public interface OciRuntime {
   /** Creates the container from its bundle (or restores it with CRIU); returns once it exists, not started. */
   CreatedProcess create(CreateRequest request) throws ShimException;
 
+  /**
+   * Begins a create before its bundle is complete, so the shim's own start-up runs beside the
+   * caller's rootfs mount and bundle; the runtime runs at {@link PendingCreate#finish}. Here nothing
+   * begins before the finish, which is {@link #create}.
+   */
+  default PendingCreate beginCreate(CreateRequest request) throws ShimException {
+    return new PendingCreate() {
+      @Override
+      public CreatedProcess finish() throws ShimException {
+        return create(request);
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+  }
+
   void start(String id) throws ShimException;
 
   /** Signals the container's init, or every process in it; a container that is already gone is not an error. */

@@ -627,6 +627,70 @@ class ConmonShimTest {
     assertEquals(List.of(), zombieChildren(), "the first process is reaped by the launch");
   }
 
+  @Test
+  void aBegunCreateRunsNoRuntimeUntilItsFinishAndThenCreates() throws Exception {
+    Path bundle = bundles.bundle("held", "sleep", "60");
+    Path config = bundle.resolve("config.json");
+    Path aside = Files.move(config, bundle.resolve("config.json.aside"));
+    created.add("held");
+    try (PendingCreate pending = shim.beginCreate(new CreateRequest("held", bundle, null, false, false, false, WAIT))) {
+      await("conmon runs", () -> !conmonsNaming("held").isEmpty());
+      Thread.sleep(300);
+      assertEquals(Optional.empty(), shim.state("held"), "conmon went on without its start byte");
+      assertFalse(Files.exists(bundles.config.persistDir().resolve("held").resolve("conmon.pid")),
+          "conmon daemonized without its start byte");
+
+      Files.move(aside, config);
+      CreatedProcess process = pending.finish();
+      shimPids.add(process.shimPid());
+
+      RuntimeState state = shim.state("held").orElseThrow();
+      assertEquals(RuntimeState.Status.CREATED, state.status());
+      assertEquals(process.containerPid(), state.pid());
+    }
+    assertTrue(shim.state("held").isPresent(), "closing a finished create undoes nothing");
+    shim.delete("held");
+  }
+
+  @Test
+  void aBegunCreateClosedUnfinishedEndsItsConmonAndLeavesNothing() throws Exception {
+    Path bundle = bundles.bundle("abandoned", "sleep", "60");
+    Path logPath = bundles.root.resolve("abandoned.log");
+    created.add("abandoned");
+    try (PendingCreate pending = shim.beginCreate(new CreateRequest("abandoned", bundle, logPath, false, false, false,
+        WAIT))) {
+      await("conmon opens the container's log", () -> Files.exists(logPath));
+    }
+    assertEquals(List.of(), conmonsNaming("abandoned"));
+    assertEquals(List.of(), zombieChildren(), "the ended conmon is reaped");
+    assertEquals(Optional.empty(), shim.state("abandoned"));
+    assertFalse(Files.exists(bundles.config.persistDir().resolve("abandoned")), "shim files left behind");
+    assertFalse(Files.exists(logPath), "the empty log conmon opened is left behind");
+  }
+
+  @Test
+  void aBegunCreateFinishedWithoutItsConfigFailsAndLeavesNothing() throws Exception {
+    Path bundle = bundles.bundle("unfinished", "true");
+    Files.delete(bundle.resolve("config.json"));
+    created.add("unfinished");
+    try (PendingCreate pending = shim.beginCreate(CreateRequest.of("unfinished", bundle, null))) {
+      ShimException e = assertThrows(ShimException.class, pending::finish);
+      assertTrue(e.getMessage().contains("has no config.json"), e.getMessage());
+    }
+    assertEquals(List.of(), conmonsNaming("unfinished"));
+    assertEquals(Optional.empty(), shim.state("unfinished"));
+    assertFalse(Files.exists(bundles.config.persistDir().resolve("unfinished")), "shim files left behind");
+  }
+
+  /** Live conmons this JVM spawned whose command line names {@code id}. */
+  private static List<Long> conmonsNaming(String id) {
+    return ProcessHandle.current().children()
+        .filter(p -> p.info().command().orElse("").endsWith("conmon"))
+        .filter(p -> List.of(p.info().arguments().orElse(new String[0])).contains(id))
+        .map(ProcessHandle::pid)
+        .toList();
+  }
+
   /** Children of this JVM that have ended but were never waited for. */
   private static List<String> zombieChildren() throws IOException {
     List<String> zombies = new ArrayList<>();

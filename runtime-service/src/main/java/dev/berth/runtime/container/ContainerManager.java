@@ -41,6 +41,7 @@ import dev.berth.runtime.userns.UserNamespaceMapping;
 import dev.berth.shim.OciRuntime;
 import dev.berth.shim.CreateRequest;
 import dev.berth.shim.CreatedProcess;
+import dev.berth.shim.PendingCreate;
 import dev.berth.shim.AttachConnection;
 import dev.berth.shim.ExecResult;
 import dev.berth.shim.ExecSession;
@@ -153,46 +154,51 @@ public final class ContainerManager implements ShimOwner {
           new ContainerIntent(sandbox.id(), sandbox.cgroupParent() + "/" + id));
       PrivateDirectory.create(bundle);
       times.mark("image and dirs");
-      Path rootfs = mountRootfs(id, sandbox, image, bundle, target, undo);
-      times.mark("rootfs mount");
+      // conmon starts now and waits for its start byte: its own start-up runs beside the rootfs
+      // mount and the bundle, and it is ended unused should either fail.
+      try (PendingCreate runtimeCreate = parts.shim().beginCreate(new CreateRequest(id, bundle, logPath,
+          request.stdin(), request.stdinOnce(), request.tty(), CREATE_TIMEOUT, sandbox.spec().runtimeHandler(), null))) {
+        times.mark("conmon launch");
+        Path rootfs = mountRootfs(id, sandbox, image, bundle, target, undo);
+        times.mark("rootfs mount");
 
-      String stopSignal = !request.stopSignal().isEmpty() ? request.stopSignal()
-          : !image.config().stopSignal().isEmpty() ? image.config().stopSignal() : "SIGTERM";
-      Signals.number(stopSignal);
-      List<MountSpec> mounts = resolveMounts(imageVolumes.prepare(id, parts.store().objectDir(id), request.mounts(),
-          undo, imageVolumePlacement(id, sandbox)));
-      if (!sandbox.spec().ownUserNamespace() && mounts.stream().anyMatch(m -> m.idmap() != null)) {
-        throw new CriException.FailedPrecondition("create container " + request.name()
-            + ": mounts with uidMappings/gidMappings need a pod with its own user namespace (userns_options mode POD)");
+        String stopSignal = !request.stopSignal().isEmpty() ? request.stopSignal()
+            : !image.config().stopSignal().isEmpty() ? image.config().stopSignal() : "SIGTERM";
+        Signals.number(stopSignal);
+        List<MountSpec> mounts = resolveMounts(imageVolumes.prepare(id, parts.store().objectDir(id), request.mounts(),
+            undo, imageVolumePlacement(id, sandbox)));
+        if (!sandbox.spec().ownUserNamespace() && mounts.stream().anyMatch(m -> m.idmap() != null)) {
+          throw new CriException.FailedPrecondition("create container " + request.name()
+              + ": mounts with uidMappings/gidMappings need a pod with its own user namespace (userns_options mode POD)");
+        }
+        // Resolved before the pure translation: in a pod with its own user namespace, the pod's
+        // files and host paths are bound from idmapped copies (released with the container's idmap tree).
+        BindSources binds = bindSources(id, sandbox);
+        ContainerOciSpec.Pod pod = pod(sandbox, request, id, rootfs, binds);
+        List<MountSpec> bound = boundMounts(mounts, binds);
+        times.mark("mounts");
+        ContainerOciSpec.Translated translated = ContainerOciSpec.translate(request,
+            new ProcessPlan.ImageDefaults(image.config().entrypoint(), image.config().cmd(), image.config().env(),
+                image.config().workingDir(), image.config().user()),
+            pod, node(), hostFacts(request, rootfs, bound));
+        ProcessPlan process = translated.process();
+        ContainerSpec spec = new ContainerSpec(request.name(), request.attempt(), request.image(), image.id(),
+            image.repoDigests().isEmpty() ? image.id() : image.repoDigests().getFirst(), process.args(), process.env(),
+            process.workingDir(), process.uid(), process.gid(), translated.supplementalGroups(), mounts,
+            request.devices(), request.labels(),
+            request.annotations(), logPath == null ? "" : logPath.toString(), request.stdin(), request.stdinOnce(),
+            request.tty(), stopSignal, request.resources(), request.userSpecifiedImage());
+
+        OciSpecJson.write(bundle, translated.spec());
+        processes.put(id, translated.spec().process());
+        undo.push("forget process", () -> processes.remove(id));
+        times.mark("bundle");
+        undo.push(parts.release().runtimeContainer(target));
+        CreatedProcess created = runtimeCreate.finish();
+        times.mark("runc create");
+        applyHeldBackLimits(sandbox.cgroupParent() + "/" + id, request.resources());
+        return recordCreated(id, sandbox, spec, created, times);
       }
-      // Resolved before the pure translation: in a pod with its own user namespace, the pod's
-      // files and host paths are bound from idmapped copies (released with the container's idmap tree).
-      BindSources binds = bindSources(id, sandbox);
-      ContainerOciSpec.Pod pod = pod(sandbox, request, id, rootfs, binds);
-      List<MountSpec> bound = boundMounts(mounts, binds);
-      times.mark("mounts");
-      ContainerOciSpec.Translated translated = ContainerOciSpec.translate(request,
-          new ProcessPlan.ImageDefaults(image.config().entrypoint(), image.config().cmd(), image.config().env(),
-              image.config().workingDir(), image.config().user()),
-          pod, node(), hostFacts(request, rootfs, bound));
-      ProcessPlan process = translated.process();
-      ContainerSpec spec = new ContainerSpec(request.name(), request.attempt(), request.image(), image.id(),
-          image.repoDigests().isEmpty() ? image.id() : image.repoDigests().getFirst(), process.args(), process.env(),
-          process.workingDir(), process.uid(), process.gid(), translated.supplementalGroups(), mounts,
-          request.devices(), request.labels(),
-          request.annotations(), logPath == null ? "" : logPath.toString(), request.stdin(), request.stdinOnce(),
-          request.tty(), stopSignal, request.resources(), request.userSpecifiedImage());
-
-      OciSpecJson.write(bundle, translated.spec());
-      processes.put(id, translated.spec().process());
-      undo.push("forget process", () -> processes.remove(id));
-      times.mark("bundle");
-      undo.push(parts.release().runtimeContainer(target));
-      CreatedProcess created = parts.shim().create(new CreateRequest(id, bundle, logPath, request.stdin(),
-          request.stdinOnce(), request.tty(), CREATE_TIMEOUT, sandbox.spec().runtimeHandler(), null));
-      times.mark("conmon + runc create");
-      applyHeldBackLimits(sandbox.cgroupParent() + "/" + id, request.resources());
-      return recordCreated(id, sandbox, spec, created, times);
     } catch (IOException | ShimException e) {
       throw new CriException.Internal("create container " + request.name() + ": " + e.getMessage(), e);
     }

@@ -30,9 +30,13 @@ import java.util.concurrent.TimeoutException;
  * One conmon start-up: conmon spawned directly ({@link PosixSpawn}) with the sync and start FIFOs
  * as its fds 3 and 4, and a reader for the sync FIFO. The daemon opens its ends of both FIFOs
  * before the spawn without waiting (the sync FIFO's read end non-blocking, the start FIFO both
- * ends, already holding the start byte), so conmon's own opens never wait for the daemon and the
- * spawn returns once conmon runs. Callers wait for sync messages with a deadline; {@link #close}
- * unblocks the reader whatever state it is in and reaps conmon's first process.
+ * ends), so conmon's own opens never wait for the daemon and the spawn returns once conmon runs.
+ * conmon reads one byte from its start pipe before it does anything of the container's: the byte
+ * is there before the spawn ({@link StartPipe#READY}), or the daemon holds it back until
+ * {@link #letStart} ({@link StartPipe#HELD}), so that conmon's own start-up (its exec, its
+ * libraries, its log) runs beside the daemon's work on the bundle. Callers wait for sync messages
+ * with a deadline; {@link #close} unblocks the reader whatever state it is in and reaps conmon's
+ * first process, or, when it was never let start, ends it.
  *
  * <p>The reader is a platform thread: reading a FIFO is a native call that the JDK does not
  * hand to its poller, so a virtual thread would pin its carrier for as long as conmon stays
@@ -49,6 +53,7 @@ public final class ConmonLaunch implements AutoCloseable {
   public static final int START_FD = 4;
   /** conmon's first process exits as soon as it has forked its daemon. */
   private static final Duration DAEMONIZE_WAIT = Duration.ofSeconds(2);
+  private static final byte[] START_BYTE = {'\n'};
 
   private final Path syncFifo;
   private final Path startFifo;
@@ -64,8 +69,22 @@ public final class ConmonLaunch implements AutoCloseable {
   private record Event(SyncMessage message, String failure) {
   }
 
-  private ConmonLaunch(Path syncFifo, Path startFifo, long pid, int syncFd, ObjectMapper json, int expectedMessages,
-      long startedNanos, long handshakeNanos) {
+  /** What conmon's start pipe gives it. */
+  public enum StartPipe {
+    /** No start pipe (an exec): conmon goes on at once. */
+    NONE,
+    /** The start byte is in the pipe before conmon runs. */
+    READY,
+    /** conmon waits for the start byte until {@link #letStart}. */
+    HELD
+  }
+
+  /** The daemon's end of a held start FIFO until {@link #letStart}; -1 otherwise. */
+  private int heldStartFd;
+
+  private ConmonLaunch(Path syncFifo, Path startFifo, long pid, int syncFd, int heldStartFd, ObjectMapper json,
+      int expectedMessages, long startedNanos, long handshakeNanos) {
+    this.heldStartFd = heldStartFd;
     this.startedNanos = startedNanos;
     this.handshakeNanos = handshakeNanos;
     this.syncFifo = syncFifo;
@@ -80,14 +99,14 @@ public final class ConmonLaunch implements AutoCloseable {
    * Starts conmon.
    *
    * @param fifoDir          where the sync (and start) FIFOs are made; removed again by {@link #close}
-   * @param withStartPipe    give conmon a start pipe, with its start byte already in it (create), or not (exec)
+   * @param startPipe        whether conmon gets a start pipe, and its start byte now or at {@link #letStart}
    * @param expectedMessages how many sync messages to read before letting go of the FIFO: conmon
    *                         keeps it open for the container's whole life
    */
-  public static ConmonLaunch start(List<String> conmonArgv, Path workDir, Path fifoDir, boolean withStartPipe,
+  public static ConmonLaunch start(List<String> conmonArgv, Path workDir, Path fifoDir, StartPipe startPipe,
                    int expectedMessages, Path output, ObjectMapper json) throws IOException {
     Path sync = fifoDir.resolve("sync.fifo");
-    Path start = withStartPipe ? fifoDir.resolve("start.fifo") : null;
+    Path start = startPipe != StartPipe.NONE ? fifoDir.resolve("start.fifo") : null;
     Files.deleteIfExists(sync);
     Libc.mkfifo(sync);
     if (start != null) {
@@ -101,14 +120,21 @@ public final class ConmonLaunch implements AutoCloseable {
       syncFd = Libc.openFifoForReading(sync);
       if (start != null) {
         startFd = Libc.openFifoBothEnds(start);
-        Libc.write(startFd, new byte[] {'\n'});
+        if (startPipe == StartPipe.READY) {
+          Libc.write(startFd, START_BYTE);
+        }
       }
       SpawnRequest request = spawnRequest(conmonArgv, workDir, sync, start, output, System.getenv());
       log.debug("starting {}", request.argv());
       long pid = PosixSpawn.spawn(request);
       // conmon holds the write end now: reads may wait for its messages, and end when it is gone.
       Libc.setBlocking(syncFd);
-      return new ConmonLaunch(sync, start, pid, syncFd, json, expectedMessages, spawnedAt, System.nanoTime());
+      ConmonLaunch launch = new ConmonLaunch(sync, start, pid, syncFd, startPipe == StartPipe.HELD ? startFd : -1,
+          json, expectedMessages, spawnedAt, System.nanoTime());
+      if (startPipe == StartPipe.HELD) {
+        startFd = -1;
+      }
+      return launch;
     } catch (IOException | RuntimeException e) {
       if (syncFd >= 0) {
         Syscalls.close(syncFd);
@@ -120,6 +146,22 @@ public final class ConmonLaunch implements AutoCloseable {
       if (startFd >= 0) {
         Syscalls.close(startFd);
       }
+    }
+  }
+
+  /**
+   * Gives a held conmon its start byte: from here on it goes on with the container. The daemon's
+   * end is closed, so a conmon that was let start never waits on it again.
+   */
+  public void letStart() throws IOException {
+    if (heldStartFd < 0) {
+      throw new IllegalStateException("conmon " + pid + " has no start byte held back");
+    }
+    try {
+      Libc.write(heldStartFd, START_BYTE);
+    } finally {
+      Syscalls.close(heldStartFd);
+      heldStartFd = -1;
     }
   }
 
@@ -203,16 +245,30 @@ public final class ConmonLaunch implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
+    if (heldStartFd >= 0) {
+      // Never let start, conmon is still its first process, reading its start pipe: it has done
+      // nothing of the container's, and ending it ends the sync FIFO's writer and so the reader.
+      PosixSpawn.killAndReap(pid);
+      Syscalls.close(heldStartFd);
+      heldStartFd = -1;
+      joinReader();
+      deleteFifos(syncFifo, startFifo);
+      return;
+    }
     if (reader.isAlive()) {
       unblock(syncFifo);
-      try {
-        reader.join(Duration.ofSeconds(2));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      joinReader();
     }
     deleteFifos(syncFifo, startFifo);
     reapFirstProcess();
+  }
+
+  private void joinReader() {
+    try {
+      reader.join(Duration.ofSeconds(2));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**
