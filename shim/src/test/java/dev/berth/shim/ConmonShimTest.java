@@ -91,6 +91,13 @@ class ConmonShimTest {
     return process;
   }
 
+  /** The runtime says the container is created, with the pid the create reported. */
+  private void assertCreatedWithItsPid(String id, CreatedProcess process) throws ShimException {
+    RuntimeState state = shim.state(id).orElseThrow();
+    assertEquals(RuntimeState.Status.CREATED, state.status());
+    assertEquals(process.containerPid(), state.pid());
+  }
+
   private CreatedProcess run(String id, String... args) throws Exception {
     CreatedProcess process = create(id, null, args);
     shim.start(id);
@@ -128,9 +135,7 @@ class ConmonShimTest {
     CreatedProcess process = create("created", null, "sleep", "60");
     assertTrue(process.containerPid() > 0);
     assertTrue(process.shimPid() > 0);
-    RuntimeState state = shim.state("created").orElseThrow();
-    assertEquals(RuntimeState.Status.CREATED, state.status());
-    assertEquals(process.containerPid(), state.pid());
+    assertCreatedWithItsPid("created", process);
     assertTrue(shim.exit("created").isEmpty(), "a created container has not exited");
     shim.delete("created");
   }
@@ -644,9 +649,7 @@ class ConmonShimTest {
       CreatedProcess process = pending.finish();
       shimPids.add(process.shimPid());
 
-      RuntimeState state = shim.state("held").orElseThrow();
-      assertEquals(RuntimeState.Status.CREATED, state.status());
-      assertEquals(process.containerPid(), state.pid());
+      assertCreatedWithItsPid("held", process);
     }
     assertTrue(shim.state("held").isPresent(), "closing a finished create undoes nothing");
     shim.delete("held");

@@ -9,13 +9,11 @@ import dev.berth.cri.v1.ContainerState;
 import dev.berth.cri.v1.CreateContainerRequest;
 import dev.berth.cri.v1.IDMapping;
 import dev.berth.cri.v1.Mount;
-import dev.berth.runtime.testing.PodTestEnv;
+import dev.berth.runtime.testing.PodTestCase;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -27,19 +25,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Tag("integration")
 @Timeout(180)
-class RefusedCreateTest {
-
-  private static PodTestEnv env;
-
-  @BeforeAll
-  static void start() throws Exception {
-    env = PodTestEnv.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    env.close();
-  }
+class RefusedCreateTest extends PodTestCase {
 
   @Test
   void aCreateRefusedAfterItsConmonStartedLeavesNeitherConmonNorLogNorAnythingElse() throws Exception {
