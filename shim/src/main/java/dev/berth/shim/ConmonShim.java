@@ -366,12 +366,8 @@ public final class ConmonShim implements OciRuntime, DetachedRuntime {
     for (long pid : ProcFs.naming("--pid-file", paths.containerPidFile(id).toString())) {
       log.info("ending pid {}, a run of {} left unfinished by an earlier daemon", pid, id);
       ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-      long deadline = System.nanoTime() + SHIM_EXIT_WAIT.toNanos();
-      while (ProcFs.stat(pid).filter(ProcFs.Stat::isLive).isPresent()) {
-        if (System.nanoTime() > deadline) {
-          throw new ShimException("deleting " + id + ": the unfinished run " + pid + " did not end");
-        }
-        sleep(Duration.ofMillis(10));
+      if (!awaitEnd(() -> ProcFs.stat(pid).filter(ProcFs.Stat::isLive).isPresent())) {
+        throw new ShimException("deleting " + id + ": the unfinished run " + pid + " did not end");
       }
     }
   }
@@ -399,11 +395,7 @@ public final class ConmonShim implements OciRuntime, DetachedRuntime {
     // Wait for conmon to record the exit before removing its files, or it writes them again.
     Optional<Long> shim = ProcFs.readPid(paths.conmonPidFile(id)).filter(pid -> ProcFs.isConmonFor(pid, id));
     if (shim.isPresent()) {
-      long deadline = System.nanoTime() + SHIM_EXIT_WAIT.toNanos();
-      while (ProcFs.isConmonFor(shim.get(), id) && System.nanoTime() < deadline) {
-        sleep(Duration.ofMillis(10));
-      }
-      if (ProcFs.isConmonFor(shim.get(), id)) {
+      if (!awaitEnd(() -> ProcFs.isConmonFor(shim.get(), id))) {
         log.warn("conmon {} for {} still running after delete; killing it", shim.get(), id);
         ProcessHandle.of(shim.get()).ifPresent(ProcessHandle::destroyForcibly);
       }
@@ -818,6 +810,18 @@ public final class ConmonShim implements OciRuntime, DetachedRuntime {
         Files.deleteIfExists(path);
       }
     }
+  }
+
+  /** Polls every 10 ms until {@code running} says no, for up to {@link #SHIM_EXIT_WAIT}; whether it did. */
+  private static boolean awaitEnd(java.util.function.BooleanSupplier running) {
+    long deadline = System.nanoTime() + SHIM_EXIT_WAIT.toNanos();
+    while (running.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      sleep(Duration.ofMillis(10));
+    }
+    return true;
   }
 
   private static void sleep(Duration duration) {

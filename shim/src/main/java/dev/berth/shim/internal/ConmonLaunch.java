@@ -31,10 +31,9 @@ import java.util.concurrent.TimeoutException;
  * as its fds 3 and 4, and a reader for the sync FIFO. The daemon opens its ends of both FIFOs
  * before the spawn without waiting (the sync FIFO's read end non-blocking, the start FIFO both
  * ends), so conmon's own opens never wait for the daemon and the spawn returns once conmon runs.
- * conmon reads one byte from its start pipe before it does anything of the container's: the byte
- * is there before the spawn ({@link StartPipe#READY}), or the daemon holds it back until
- * {@link #letStart} ({@link StartPipe#HELD}), so that conmon's own start-up (its exec, its
- * libraries, its log) runs beside the daemon's work on the bundle. Callers wait for sync messages
+ * conmon reads one byte from its start pipe before it does anything of the container's: the
+ * daemon holds it back until {@link #letStart} ({@link StartPipe#HELD}), so that conmon's own
+ * start-up (its exec, its libraries, its log) runs beside the daemon's work on the bundle. Callers wait for sync messages
  * with a deadline; {@link #close} unblocks the reader whatever state it is in and reaps conmon's
  * first process, or, when it was never let start, ends it.
  *
@@ -73,8 +72,6 @@ public final class ConmonLaunch implements AutoCloseable {
   public enum StartPipe {
     /** No start pipe (an exec): conmon goes on at once. */
     NONE,
-    /** The start byte is in the pipe before conmon runs. */
-    READY,
     /** conmon waits for the start byte until {@link #letStart}. */
     HELD
   }
@@ -99,7 +96,7 @@ public final class ConmonLaunch implements AutoCloseable {
    * Starts conmon.
    *
    * @param fifoDir          where the sync (and start) FIFOs are made; removed again by {@link #close}
-   * @param startPipe        whether conmon gets a start pipe, and its start byte now or at {@link #letStart}
+   * @param startPipe        whether conmon gets a start pipe, to wait on until {@link #letStart}
    * @param expectedMessages how many sync messages to read before letting go of the FIFO: conmon
    *                         keeps it open for the container's whole life
    */
@@ -120,32 +117,23 @@ public final class ConmonLaunch implements AutoCloseable {
       syncFd = Libc.openFifoForReading(sync);
       if (start != null) {
         startFd = Libc.openFifoBothEnds(start);
-        if (startPipe == StartPipe.READY) {
-          Libc.write(startFd, START_BYTE);
-        }
       }
       SpawnRequest request = spawnRequest(conmonArgv, workDir, sync, start, output, System.getenv());
       log.debug("starting {}", request.argv());
       long pid = PosixSpawn.spawn(request);
       // conmon holds the write end now: reads may wait for its messages, and end when it is gone.
       Libc.setBlocking(syncFd);
-      ConmonLaunch launch = new ConmonLaunch(sync, start, pid, syncFd, startPipe == StartPipe.HELD ? startFd : -1,
-          json, expectedMessages, spawnedAt, System.nanoTime());
-      if (startPipe == StartPipe.HELD) {
-        startFd = -1;
-      }
-      return launch;
+      // The start FIFO's end (-1 without one) is the launch's to write or close from here on.
+      return new ConmonLaunch(sync, start, pid, syncFd, startFd, json, expectedMessages, spawnedAt, System.nanoTime());
     } catch (IOException | RuntimeException e) {
       if (syncFd >= 0) {
         Syscalls.close(syncFd);
       }
-      deleteFifos(sync, start);
-      throw e;
-    } finally {
-      // conmon has its own read end by now (or never will): the start byte stays in the FIFO for it.
       if (startFd >= 0) {
         Syscalls.close(startFd);
       }
+      deleteFifos(sync, start);
+      throw e;
     }
   }
 
