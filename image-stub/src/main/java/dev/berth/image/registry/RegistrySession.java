@@ -1,5 +1,6 @@
 package dev.berth.image.registry;
 
+import dev.berth.image.crypto.LibCryptoProvider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -72,6 +73,7 @@ final class RegistrySession {
 
   private HttpResponse<InputStream> send(URI uri, String accept, String auth) throws IOException, InterruptedException {
     progress.step("waiting for " + uri);
+    LibCryptoProvider.installBeforeRequestTo(uri);
     HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5)).GET();
     if (accept != null) {
       request.header("Accept", accept);
