@@ -53,6 +53,17 @@ final class LibCryptoAead {
     for (int i = 0; i < names.length; i++) {
       ciphers[i] = (MemorySegment) bind(lib, names[i], FunctionDescriptor.of(ptr)).invokeExact();
     }
+    // OpenSSL 3 loads its configuration and default provider at a process's first cipher set-up:
+    // file reads, done here by a plain downcall rather than inside a critical one, where the JVM
+    // could not reach a safepoint until they end.
+    MethodHandle plainInit = bind(lib, "EVP_CipherInit_ex", FunctionDescriptor.of(i32, ptr, ptr, ptr, ptr, ptr, i32));
+    MemorySegment context = (MemorySegment) contextNew.invokeExact();
+    try {
+      check((int) plainInit.invokeExact(context, ciphers[2], MemorySegment.NULL, MemorySegment.NULL,
+          MemorySegment.NULL, 1), "EVP_CipherInit_ex");
+    } finally {
+      contextFree.invokeExact(context);
+    }
   }
 
   /** libcrypto 3's AES-GCM, or empty where the node has no libcrypto 3 (or not these calls). */
@@ -70,23 +81,15 @@ final class LibCryptoAead {
    */
   void seal(byte[] key, byte[] nonce, byte[] aad, int aadLength, byte[] in, int inOffset, int length,
       byte[] out, byte[] tag) {
-    MemorySegment context = newContext();
-    try {
+    inNewContext(context -> {
       start(context, key, nonce, true);
       feed(context, aad, 0, aadLength, null);
       feed(context, in, inOffset, length, out);
-      int[] written = new int[1];
-      check((int) finish.invokeExact(context, MemorySegment.ofArray(out).asSlice(length), MemorySegment.ofArray(written)),
-          "EVP_CipherFinal_ex");
+      check(callFinal(context, out, length), "EVP_CipherFinal_ex");
       check((int) control.invokeExact(context, CTRL_AEAD_GET_TAG, tag.length, MemorySegment.ofArray(tag)),
           "EVP_CTRL_AEAD_GET_TAG");
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new ProviderException(t);
-    } finally {
-      freeContext(context);
-    }
+      return true;
+    });
   }
 
   /**
@@ -95,27 +98,48 @@ final class LibCryptoAead {
    */
   boolean open(byte[] key, byte[] nonce, byte[] aad, int aadLength, byte[] in, int inOffset, int length,
       byte[] tag, byte[] out) {
-    MemorySegment context = newContext();
-    try {
+    return inNewContext(context -> {
       start(context, key, nonce, false);
       feed(context, aad, 0, aadLength, null);
       feed(context, in, inOffset, length, out);
       check((int) control.invokeExact(context, CTRL_AEAD_SET_TAG, tag.length, MemorySegment.ofArray(tag)),
           "EVP_CTRL_AEAD_SET_TAG");
-      int[] written = new int[1];
-      boolean authentic = (int) finish.invokeExact(context, MemorySegment.ofArray(out).asSlice(length),
-          MemorySegment.ofArray(written)) == 1;
+      boolean authentic = callFinal(context, out, length) == 1;
       if (!authentic) {
         java.util.Arrays.fill(out, (byte) 0);
       }
       return authentic;
+    });
+  }
+
+  @FunctionalInterface
+  private interface ContextCall {
+    boolean run(MemorySegment context) throws Throwable;
+  }
+
+  /** Runs {@code call} with a cipher context of its own, freed after it whatever happens. */
+  private boolean inNewContext(ContextCall call) {
+    try {
+      MemorySegment context = (MemorySegment) contextNew.invokeExact();
+      if (context.equals(MemorySegment.NULL)) {
+        throw new ProviderException("libcrypto could not allocate a cipher context");
+      }
+      try {
+        return call.run(context);
+      } finally {
+        contextFree.invokeExact(context);
+      }
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {
       throw new ProviderException(t);
-    } finally {
-      freeContext(context);
     }
+  }
+
+  /** EVP_CipherFinal_ex, writing (GCM writes nothing here) after the {@code length} bytes of {@code out}. */
+  private int callFinal(MemorySegment context, byte[] out, int length) throws Throwable {
+    int[] written = new int[1];
+    return (int) finish.invokeExact(context, MemorySegment.ofArray(out).asSlice(length), MemorySegment.ofArray(written));
   }
 
   private void start(MemorySegment context, byte[] key, byte[] nonce, boolean encrypt) throws Throwable {
@@ -140,28 +164,6 @@ final class LibCryptoAead {
         MemorySegment.ofArray(in).asSlice(offset, length), length), "EVP_CipherUpdate");
     if (out != null && written[0] != length) {
       throw new ProviderException("libcrypto's AES-GCM took " + length + " bytes and gave " + written[0]);
-    }
-  }
-
-  private MemorySegment newContext() {
-    try {
-      MemorySegment context = (MemorySegment) contextNew.invokeExact();
-      if (context.equals(MemorySegment.NULL)) {
-        throw new ProviderException("libcrypto could not allocate a cipher context");
-      }
-      return context;
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new ProviderException(t);
-    }
-  }
-
-  private void freeContext(MemorySegment context) {
-    try {
-      contextFree.invokeExact(context);
-    } catch (Throwable t) {
-      throw new ProviderException(t);
     }
   }
 
