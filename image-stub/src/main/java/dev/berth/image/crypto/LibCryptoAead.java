@@ -76,37 +76,35 @@ final class LibCryptoAead {
   }
 
   /**
-   * Encrypts {@code in[inOffset, inOffset + length)} into {@code out} at 0 and writes the tag
-   * to {@code tag} (its whole length is the tag's).
+   * Encrypts {@code in} into {@code out}, of the same size, and writes the tag into {@code tag}
+   * (its whole size is the tag's). {@code out} may be {@code in} itself, not a part of it elsewhere.
    */
-  void seal(byte[] key, byte[] nonce, byte[] aad, int aadLength, byte[] in, int inOffset, int length,
-      byte[] out, byte[] tag) {
+  void seal(byte[] key, byte[] nonce, MemorySegment aad, MemorySegment in, MemorySegment out, MemorySegment tag) {
     inNewContext(context -> {
       start(context, key, nonce, true);
-      feed(context, aad, 0, aadLength, null);
-      feed(context, in, inOffset, length, out);
-      check(callFinal(context, out, length), "EVP_CipherFinal_ex");
-      check((int) control.invokeExact(context, CTRL_AEAD_GET_TAG, tag.length, MemorySegment.ofArray(tag)),
-          "EVP_CTRL_AEAD_GET_TAG");
+      feed(context, aad, MemorySegment.NULL);
+      feed(context, in, out);
+      check(callFinal(context, out), "EVP_CipherFinal_ex");
+      check((int) control.invokeExact(context, CTRL_AEAD_GET_TAG, (int) tag.byteSize(), tag), "EVP_CTRL_AEAD_GET_TAG");
       return true;
     });
   }
 
   /**
-   * Decrypts {@code in[inOffset, inOffset + length)} into {@code out} at 0, checking {@code tag};
-   * false, with {@code out} zeroed, when the bytes or the tag are not what was sealed.
+   * Decrypts {@code in} into {@code out}, of the same size, checking {@code tag} (taken before a
+   * byte is written, so it may follow {@code in} in the same buffer); false, with {@code out}
+   * zeroed, when the bytes, the additional data or the tag are not what was sealed.
+   * {@code out} may be {@code in} itself, not a part of it elsewhere.
    */
-  boolean open(byte[] key, byte[] nonce, byte[] aad, int aadLength, byte[] in, int inOffset, int length,
-      byte[] tag, byte[] out) {
+  boolean open(byte[] key, byte[] nonce, MemorySegment aad, MemorySegment in, MemorySegment tag, MemorySegment out) {
     return inNewContext(context -> {
       start(context, key, nonce, false);
-      feed(context, aad, 0, aadLength, null);
-      feed(context, in, inOffset, length, out);
-      check((int) control.invokeExact(context, CTRL_AEAD_SET_TAG, tag.length, MemorySegment.ofArray(tag)),
-          "EVP_CTRL_AEAD_SET_TAG");
-      boolean authentic = callFinal(context, out, length) == 1;
+      check((int) control.invokeExact(context, CTRL_AEAD_SET_TAG, (int) tag.byteSize(), tag), "EVP_CTRL_AEAD_SET_TAG");
+      feed(context, aad, MemorySegment.NULL);
+      feed(context, in, out);
+      boolean authentic = callFinal(context, out) == 1;
       if (!authentic) {
-        java.util.Arrays.fill(out, (byte) 0);
+        out.fill((byte) 0);
       }
       return authentic;
     });
@@ -136,10 +134,10 @@ final class LibCryptoAead {
     }
   }
 
-  /** EVP_CipherFinal_ex, writing (GCM writes nothing here) after the {@code length} bytes of {@code out}. */
-  private int callFinal(MemorySegment context, byte[] out, int length) throws Throwable {
+  /** EVP_CipherFinal_ex, writing (GCM writes nothing there) after {@code out}. */
+  private int callFinal(MemorySegment context, MemorySegment out) throws Throwable {
     int[] written = new int[1];
-    return (int) finish.invokeExact(context, MemorySegment.ofArray(out).asSlice(length), MemorySegment.ofArray(written));
+    return (int) finish.invokeExact(context, out.asSlice(out.byteSize()), MemorySegment.ofArray(written));
   }
 
   private void start(MemorySegment context, byte[] key, byte[] nonce, boolean encrypt) throws Throwable {
@@ -153,16 +151,15 @@ final class LibCryptoAead {
         MemorySegment.ofArray(nonce), enc), "EVP_CipherInit_ex");
   }
 
-  /** Feeds bytes through the cipher: into {@code out} at 0, or as additional data when it is null. */
-  private void feed(MemorySegment context, byte[] in, int offset, int length, byte[] out) throws Throwable {
+  /** Feeds {@code in} through the cipher: into {@code out}, or as additional data when it is NULL. */
+  private void feed(MemorySegment context, MemorySegment in, MemorySegment out) throws Throwable {
+    int length = Math.toIntExact(in.byteSize());
     if (length == 0) {
       return;
     }
     int[] written = new int[1];
-    MemorySegment target = out == null ? MemorySegment.NULL : MemorySegment.ofArray(out);
-    check((int) update.invokeExact(context, target, MemorySegment.ofArray(written),
-        MemorySegment.ofArray(in).asSlice(offset, length), length), "EVP_CipherUpdate");
-    if (out != null && written[0] != length) {
+    check((int) update.invokeExact(context, out, MemorySegment.ofArray(written), in, length), "EVP_CipherUpdate");
+    if (!out.equals(MemorySegment.NULL) && written[0] != length) {
       throw new ProviderException("libcrypto's AES-GCM took " + length + " bytes and gave " + written[0]);
     }
   }

@@ -1,5 +1,7 @@
 package dev.berth.image.crypto;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
 import java.security.InvalidAlgorithmParameterException;
@@ -20,8 +22,8 @@ import javax.crypto.spec.GCMParameterSpec;
 
 /**
  * {@code AES/GCM/NoPadding} computed by libcrypto ({@link LibCryptoAead}), with the JDK's
- * contract: input is held until {@code doFinal}, which seals it, or opens it and releases nothing
- * unless the tag matches; AAD comes before data; an encryption is never initialised twice in a row
+ * contract: input is held until {@code doFinal}, which seals it, or opens it and leaves zeros, not
+ * plaintext, in the output when the tag does not match; AAD comes before data; an encryption is never initialised twice in a row
  * with the same key and nonce, and after its {@code doFinal} it needs a new one.
  */
 public final class LibCryptoAesGcm extends CipherSpi {
@@ -163,7 +165,7 @@ public final class LibCryptoAesGcm extends CipherSpi {
     }
     sealed = false;
     aad.clear();
-    data.clear();
+    data.clear(true);
   }
 
   @Override
@@ -212,31 +214,63 @@ public final class LibCryptoAesGcm extends CipherSpi {
     if (length > 0) {
       data.append(input, offset, length); // first: the output may be the input's own array
     }
+    return crypt(MemorySegment.ofArray(data.bytes).asSlice(0, data.length), MemorySegment.ofArray(output).asSlice(outputOffset));
+  }
+
+  /**
+   * The TLS record path: the record is sealed or opened where it lies, in the Java heap or in a
+   * direct buffer, without the copies into arrays of CipherSpi's own ByteBuffer path (which is
+   * still taken when the input was partly given by update, is read-only, or overlaps the output
+   * from another start).
+   */
+  @Override
+  protected int engineDoFinal(ByteBuffer input, ByteBuffer output)
+      throws ShortBufferException, IllegalBlockSizeException, BadPaddingException {
+    checkReady();
+    MemorySegment in = input.isReadOnly() ? null : MemorySegment.ofBuffer(input);
+    MemorySegment out = output.isReadOnly() ? null : MemorySegment.ofBuffer(output);
+    if (data.length > 0 || in == null || out == null || overlapsFromAnotherStart(in, out)) {
+      return super.engineDoFinal(input, output);
+    }
+    int needed = engineGetOutputSize(input.remaining());
+    if (output.remaining() < needed) {
+      throw new ShortBufferException("AES-GCM needs " + needed + " bytes of output room");
+    }
+    int written = crypt(in, out);
+    input.position(input.limit());
+    output.position(output.position() + written);
+    return written;
+  }
+
+  /** Seals or opens all of {@code in} into the start of {@code out}; then the AAD and data are gone. */
+  private int crypt(MemorySegment in, MemorySegment out) throws AEADBadTagException {
     try {
+      MemorySegment additional = MemorySegment.ofArray(aad.bytes).asSlice(0, aad.length);
+      int length = Math.toIntExact(in.byteSize());
       if (encrypt) {
-        byte[] sealedBytes = new byte[data.length + tagLength];
-        byte[] tag = new byte[tagLength];
-        aead.seal(key, nonce, aad.bytes, aad.length, data.bytes, 0, data.length, sealedBytes, tag);
-        System.arraycopy(tag, 0, sealedBytes, data.length, tagLength);
-        System.arraycopy(sealedBytes, 0, output, outputOffset, sealedBytes.length);
+        aead.seal(key, nonce, additional, in, out.asSlice(0, length), out.asSlice(length, tagLength));
         sealed = true;
-        return sealedBytes.length;
+        return length + tagLength;
       }
-      if (data.length < tagLength) {
-        throw new AEADBadTagException("AES-GCM input of " + data.length + " bytes is shorter than its tag");
+      if (length < tagLength) {
+        throw new AEADBadTagException("AES-GCM input of " + length + " bytes is shorter than its tag");
       }
-      int cipherLength = data.length - tagLength;
-      byte[] tag = Arrays.copyOfRange(data.bytes, cipherLength, data.length);
-      byte[] opened = new byte[cipherLength];
-      if (!aead.open(key, nonce, aad.bytes, aad.length, data.bytes, 0, cipherLength, tag, opened)) {
+      int cipherLength = length - tagLength;
+      if (!aead.open(key, nonce, additional, in.asSlice(0, cipherLength), in.asSlice(cipherLength, tagLength),
+          out.asSlice(0, cipherLength))) {
         throw new AEADBadTagException("AES-GCM tag mismatch");
       }
-      System.arraycopy(opened, 0, output, outputOffset, cipherLength);
       return cipherLength;
     } finally {
       aad.clear();
-      data.clear();
+      data.clear(encrypt);
     }
+  }
+
+  /** Whether the two share bytes but start apart: libcrypto works in place only from the same start. */
+  private static boolean overlapsFromAnotherStart(MemorySegment in, MemorySegment out) {
+    // Overlapping segments are backed alike (one array, or native memory), so their addresses compare.
+    return in.asOverlappingSlice(out).isPresent() && in.address() != out.address();
   }
 
   private void checkReady() {
@@ -270,9 +304,15 @@ public final class LibCryptoAesGcm extends CipherSpi {
       length += count;
     }
 
-    /** Empties it, zeroing what it held (an encryption's plaintext among it). */
     void clear() {
-      Arrays.fill(bytes, 0, length, (byte) 0);
+      length = 0;
+    }
+
+    /** Empties it, zeroing what it held when that was plaintext (an encryption's). */
+    void clear(boolean plaintext) {
+      if (plaintext) {
+        Arrays.fill(bytes, 0, length, (byte) 0);
+      }
       length = 0;
     }
   }

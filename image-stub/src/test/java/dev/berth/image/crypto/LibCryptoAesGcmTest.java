@@ -85,33 +85,76 @@ class LibCryptoAesGcmTest {
     byte[] output = new byte[sealed.length];
     Arrays.fill(output, (byte) 0x55);
     assertThrows(AEADBadTagException.class, () -> open.doFinal(sealed, 0, sealed.length, output, 0));
-    byte[] untouched = new byte[sealed.length];
-    Arrays.fill(untouched, (byte) 0x55);
-    assertArrayEquals(untouched, output);
+    // Zeros where the plaintext would have been, nothing written past it.
+    byte[] expected = new byte[sealed.length];
+    Arrays.fill(expected, Math.max(0, sealed.length - 16), sealed.length, (byte) 0x55);
+    assertArrayEquals(expected, output);
   }
 
   @Test
-  void opensInPlaceInHeapAndDirectBuffersAsTlsDoes() throws Exception {
+  void sealsAndOpensRecordsInPlaceInHeapAndDirectBuffersAsTlsDoes() throws Exception {
     SecretKeySpec key = new SecretKeySpec(bytes(16), "AES");
-    GCMParameterSpec spec = new GCMParameterSpec(128, bytes(12));
+    byte[] aad = bytes(5);
     byte[] plain = bytes(16 * 1024);
-    byte[] sealed = crypt(jdks(), Cipher.ENCRYPT_MODE, key, spec, new byte[0], plain);
+    for (boolean direct : new boolean[] {false, true}) {
+      GCMParameterSpec spec = new GCMParameterSpec(128, bytes(12));
+      byte[] sealed = crypt(jdks(), Cipher.ENCRYPT_MODE, key, spec, aad, plain);
+      // As TLS writes: the plaintext at 5 in a buffer with room for the tag, sealed where it is.
+      ByteBuffer record = (direct ? ByteBuffer.allocateDirect(sealed.length + 5) : ByteBuffer.allocate(sealed.length + 5));
+      record.position(5).put(plain).flip().position(5);
+      ByteBuffer plainView = record.duplicate();
+      record.limit(5 + sealed.length);
+      Cipher seal = ours();
+      seal.init(Cipher.ENCRYPT_MODE, key, spec);
+      seal.updateAAD(aad);
+      assertEquals(sealed.length, seal.doFinal(plainView, record));
+      assertArrayEquals(sealed, contents(record.duplicate().position(5)), "sealed in place, direct " + direct);
 
-    ByteBuffer record = ByteBuffer.allocate(sealed.length + 5).position(5);
-    record.put(sealed).position(5);
-    ByteBuffer same = record.duplicate();
+      // As TLS reads: opened where it is, the plaintext over the ciphertext.
+      ByteBuffer in = record.duplicate().position(5);
+      ByteBuffer out = record.duplicate().position(5);
+      Cipher open = ours();
+      open.init(Cipher.DECRYPT_MODE, key, spec);
+      open.updateAAD(aad);
+      assertEquals(plain.length, open.doFinal(in, out));
+      assertEquals(5 + plain.length, out.position());
+      assertArrayEquals(plain, contents(record.duplicate().position(5).limit(5 + plain.length)), "direct " + direct);
+    }
+  }
+
+  @Test
+  void aRecordOverlappingItsOutputFromAnotherStartIsOpenedRight() throws Exception {
+    SecretKeySpec key = new SecretKeySpec(bytes(32), "AES");
+    GCMParameterSpec spec = new GCMParameterSpec(128, bytes(12));
+    byte[] plain = bytes(3000);
+    byte[] sealed = crypt(jdks(), Cipher.ENCRYPT_MODE, key, spec, new byte[0], plain);
+    ByteBuffer buffer = ByteBuffer.allocate(sealed.length + 7);
+    buffer.position(7).put(sealed);
+    ByteBuffer in = buffer.duplicate().position(7);
+    ByteBuffer out = buffer.duplicate().position(0); // the plaintext lands 7 bytes before the ciphertext
     Cipher open = ours();
     open.init(Cipher.DECRYPT_MODE, key, spec);
-    assertEquals(plain.length, open.doFinal(record, same));
-    assertArrayEquals(plain, Arrays.copyOfRange(record.array(), 5, 5 + plain.length));
+    assertEquals(plain.length, open.doFinal(in, out));
+    assertArrayEquals(plain, Arrays.copyOfRange(buffer.array(), 0, plain.length));
+  }
 
-    ByteBuffer direct = ByteBuffer.allocateDirect(sealed.length).put(sealed).flip();
-    ByteBuffer out = ByteBuffer.allocateDirect(plain.length);
+  @Test
+  void aTamperedRecordInABufferIsRefusedAndLeftWithoutPlaintext() throws Exception {
+    SecretKeySpec key = new SecretKeySpec(bytes(16), "AES");
+    GCMParameterSpec spec = new GCMParameterSpec(128, bytes(12));
+    byte[] sealed = crypt(jdks(), Cipher.ENCRYPT_MODE, key, spec, new byte[0], bytes(2048));
+    sealed[sealed.length - 1] ^= 1;
+    ByteBuffer record = ByteBuffer.allocateDirect(sealed.length).put(sealed).flip();
+    Cipher open = ours();
     open.init(Cipher.DECRYPT_MODE, key, spec);
-    assertEquals(plain.length, open.doFinal(direct, out));
-    byte[] got = new byte[plain.length];
-    out.flip().get(got);
-    assertArrayEquals(plain, got);
+    assertThrows(AEADBadTagException.class, () -> open.doFinal(record.duplicate(), record.duplicate()));
+    assertArrayEquals(new byte[2048], contents(record.duplicate().limit(2048)));
+  }
+
+  private static byte[] contents(ByteBuffer buffer) {
+    byte[] bytes = new byte[buffer.remaining()];
+    buffer.get(bytes);
+    return bytes;
   }
 
   @Test
