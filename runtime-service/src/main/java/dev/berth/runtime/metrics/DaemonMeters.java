@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -18,9 +17,8 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /** The daemon's own gauges: containers and pods by state, and the JVM's meters. */
-public final class DaemonMeters implements AutoCloseable {
+public final class DaemonMeters {
 
-  private final JvmGcMetrics gc = new JvmGcMetrics();
   private final MeterRegistry registry;
 
   public DaemonMeters(MeterRegistry registry) {
@@ -33,7 +31,7 @@ public final class DaemonMeters implements AutoCloseable {
     registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("system.cpu.count")
         || id.getName().equals("process.cpu.time")));
     new JvmMemoryMetrics().bindTo(registry);
-    gc.bindTo(registry);
+    GcPauseMeters.bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ClassLoaderMetrics().bindTo(registry);
     if (ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os) {
@@ -57,10 +55,5 @@ public final class DaemonMeters implements AutoCloseable {
       Gauge.builder(name, objects, all -> all.get().stream().filter(o -> stateOf.apply(o) == state).count())
           .strongReference(true).description(description).tag("state", state.name().toLowerCase(Locale.ROOT)).register(registry);
     }
-  }
-
-  @Override
-  public void close() {
-    gc.close();
   }
 }

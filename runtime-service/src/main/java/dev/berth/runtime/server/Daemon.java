@@ -253,7 +253,6 @@ public final class Daemon {
           Container::state);
       meters.countByState("berth.pods", "Pod sandboxes by state", SandboxState.values(), sandboxes::list,
           Sandbox::state);
-      opened.push(meters);
       steps.mark("meters");
 
       RuntimeHandlers handlers = probedHandlers.join();

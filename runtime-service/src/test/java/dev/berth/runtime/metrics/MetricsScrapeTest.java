@@ -164,6 +164,9 @@ class MetricsScrapeTest {
     assertTrue(scrape.value("berth_containers", l -> l.get("state").equals("running")) >= 2);
     assertTrue(scrape.value("berth_pods", l -> l.get("state").equals("ready")) >= 1);
     assertTrue(!scrape.named("jvm_memory_used_bytes", l -> true).isEmpty());
+    // The dashboard's GC panel: pauses per collector, minor and major.
+    assertTrue(!scrape.named("jvm_gc_pause_seconds_sum", l -> l.get("action").equals("end of minor GC")).isEmpty());
+    assertTrue(!scrape.named("jvm_gc_pause_seconds_count", l -> l.get("action").equals("end of major GC")).isEmpty());
   }
 
   @Test
