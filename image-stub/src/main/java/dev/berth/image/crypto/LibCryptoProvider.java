@@ -31,7 +31,9 @@ public final class LibCryptoProvider extends Provider {
 
   private LibCryptoProvider(LibCryptoAead aead) {
     super(NAME, "1", "AES/GCM/NoPadding by OpenSSL's libcrypto 3");
-    putService(new Service(this, "Cipher", TRANSFORMATION, LibCryptoAesGcm.class.getName(), List.of(), Map.of()) {
+    // Raw keys only, as the JDK's own AES-GCM declares.
+    putService(new Service(this, "Cipher", TRANSFORMATION, LibCryptoAesGcm.class.getName(), List.of(),
+        Map.of("SupportedKeyFormats", "RAW")) {
       @Override
       public Object newInstance(Object constructorParameter) {
         return new LibCryptoAesGcm(aead);
