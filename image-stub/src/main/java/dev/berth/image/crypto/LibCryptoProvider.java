@@ -9,6 +9,8 @@ import java.util.Optional;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A security provider whose {@code AES/GCM/NoPadding} is libcrypto's, installed ahead of the JDK's
@@ -22,6 +24,8 @@ import javax.crypto.spec.SecretKeySpec;
  * (JFR), against 0.24 s with C2; nearly every registry a node pulls from speaks TLS.
  */
 public final class LibCryptoProvider extends Provider {
+
+  private static final Logger log = LoggerFactory.getLogger(LibCryptoProvider.class);
 
   static final String NAME = "BerthLibCrypto";
   private static final String TRANSFORMATION = "AES/GCM/NoPadding";
@@ -64,7 +68,9 @@ public final class LibCryptoProvider extends Provider {
    */
   public static synchronized boolean installFirst() {
     if (!tried && Security.getProvider(NAME) == null) {
-      load().ifPresent(provider -> Security.insertProviderAt(provider, 1));
+      Optional<LibCryptoProvider> provider = load();
+      provider.ifPresent(p -> Security.insertProviderAt(p, 1));
+      log.info("TLS decrypts AES-GCM with {}", provider.isPresent() ? "libcrypto 3" : "the JDK's own code (no libcrypto 3 here)");
     }
     tried = true;
     return Security.getProvider(NAME) != null;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.berth.image.registry.SelfSignedCertificate;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -14,13 +15,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import javax.crypto.Cipher;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,8 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LibCryptoTlsTest {
 
-  private static final char[] PASSWORD = "berth-test".toCharArray();
-
   @TempDir
   Path dir;
 
@@ -40,8 +36,9 @@ class LibCryptoTlsTest {
     assertTrue(LibCryptoProvider.installFirst(), "libcrypto's AES-GCM installed");
     assertEquals(LibCryptoProvider.NAME, Cipher.getInstance("AES/GCM/NoPadding").getProvider().getName());
 
-    SSLContext server = tls(serverKeys(), true);
-    SSLContext client = tls(serverKeys(), false);
+    SelfSignedCertificate certificate = SelfSignedCertificate.create(dir, "127.0.0.1");
+    SSLContext server = serving(certificate);
+    SSLContext client = certificate.trustingClient();
     byte[] body = new byte[3 * 1024 * 1024 + 17];
     new SplittableRandom(7).nextBytes(body);
     HttpsServer https = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -69,36 +66,11 @@ class LibCryptoTlsTest {
     }
   }
 
-  /** A key pair and self-signed certificate for 127.0.0.1, made by the JDK's keytool. */
-  private KeyStore serverKeys() throws Exception {
-    Path store = dir.resolve("server.p12");
-    if (!store.toFile().exists()) {
-      Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-          "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=127.0.0.1",
-          "-ext", "san=ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(),
-          "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD))
-          .redirectErrorStream(true).start();
-      String output = new String(keytool.getInputStream().readAllBytes());
-      assertTrue(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0, "keytool: " + output);
-    }
-    KeyStore keys = KeyStore.getInstance("PKCS12");
-    try (InputStream in = java.nio.file.Files.newInputStream(store)) {
-      keys.load(in, PASSWORD);
-    }
-    return keys;
-  }
-
-  private static SSLContext tls(KeyStore keys, boolean serving) throws Exception {
+  private static SSLContext serving(SelfSignedCertificate certificate) throws Exception {
+    KeyManagerFactory managers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    managers.init(certificate.keys(), SelfSignedCertificate.PASSWORD.toCharArray());
     SSLContext context = SSLContext.getInstance("TLS");
-    if (serving) {
-      KeyManagerFactory managers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-      managers.init(keys, PASSWORD);
-      context.init(managers.getKeyManagers(), null, null);
-    } else {
-      TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      trust.init(keys);
-      context.init(null, trust.getTrustManagers(), null);
-    }
+    context.init(managers.getKeyManagers(), null, null);
     return context;
   }
 }

@@ -14,48 +14,66 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real docker-registry (Debian's distribution 2.8) on a free loopback port, with its own
- * config and storage in a temp dir; stopped by its own pid. Images are pushed with skopeo.
+ * A real docker-registry (Debian's distribution 2.8) on a free port (loopback, or an address of
+ * the node's with TLS), with its own config and storage in a temp dir; stopped by its own pid.
+ * Images are pushed with skopeo.
  */
 public final class LocalRegistry implements AutoCloseable {
 
   private final Process process;
-  private final int port;
+  private final String host;
   private final Path storage;
   private final String credentials;
 
-  private LocalRegistry(Process process, int port, Path storage, String credentials) {
+  private LocalRegistry(Process process, String host, Path storage, String credentials) {
     this.process = process;
-    this.port = port;
+    this.host = host;
     this.storage = storage;
     this.credentials = credentials;
   }
 
   /** Starts a registry; with a user and password it requires HTTP basic auth (bcrypt htpasswd). */
   public static LocalRegistry start(Path dir, String user, String password) throws IOException, InterruptedException {
+    StringBuilder auth = new StringBuilder();
+    if (user != null) {
+      Path htpasswd = dir.resolve("htpasswd");
+      Files.createDirectories(dir);
+      run(List.of("htpasswd", "-Bbc", htpasswd.toString(), user, password));
+      auth.append("auth:\n  htpasswd:\n    realm: berth-test\n    path: ").append(htpasswd).append('\n');
+    }
+    return launch(dir, "127.0.0.1", "", auth.toString(), user == null ? null : user + ":" + password,
+        HttpClient.newHttpClient());
+  }
+
+  /**
+   * Starts a registry serving TLS (and so HTTP/2) with {@code certificate} on {@code address},
+   * which must not be a loopback one for a client to use https there by default.
+   */
+  public static LocalRegistry startTls(Path dir, String address, SelfSignedCertificate certificate)
+      throws IOException, InterruptedException {
+    String tls = "  tls:\n    certificate: " + certificate.certificatePem() + "\n    key: " + certificate.privateKeyPem() + "\n";
+    return launch(dir, address, tls, "", null, HttpClient.newBuilder().sslContext(certificate.trustingClient()).build());
+  }
+
+  private static LocalRegistry launch(Path dir, String address, String tlsLines, String authLines, String credentials,
+      HttpClient http) throws IOException, InterruptedException {
     int port;
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName(address))) {
       port = s.getLocalPort();
     }
     Path storage = Files.createDirectories(dir.resolve("storage"));
-    StringBuilder config = new StringBuilder("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: "
-        + storage + "\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:" + port + "\n");
-    if (user != null) {
-      Path htpasswd = dir.resolve("htpasswd");
-      run(List.of("htpasswd", "-Bbc", htpasswd.toString(), user, password));
-      config.append("auth:\n  htpasswd:\n    realm: berth-test\n    path: ").append(htpasswd).append('\n');
-    }
+    String config = "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: " + storage
+        + "\n  delete:\n    enabled: true\nhttp:\n  addr: " + address + ":" + port + "\n" + tlsLines + authLines;
     Path configFile = dir.resolve("config.yml");
     Files.writeString(configFile, config);
     Process p = new ProcessBuilder("docker-registry", "serve", configFile.toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
-    LocalRegistry registry = new LocalRegistry(p, port, storage, user == null ? null : user + ":" + password);
-    HttpClient http = HttpClient.newHttpClient();
+    LocalRegistry registry = new LocalRegistry(p, address + ":" + port, storage, credentials);
+    URI ping = URI.create((tlsLines.isEmpty() ? "http://" : "https://") + registry.host() + "/v2/");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (true) {
       try {
-        int status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/")).build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode();
+        int status = http.send(HttpRequest.newBuilder(ping).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
         if (status == 200 || status == 401) {
           return registry;
         }
@@ -71,7 +89,7 @@ public final class LocalRegistry implements AutoCloseable {
   }
 
   public String host() {
-    return "127.0.0.1:" + port;
+    return host;
   }
 
   public Path storage() {

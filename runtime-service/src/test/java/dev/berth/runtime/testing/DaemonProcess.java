@@ -33,7 +33,13 @@ public final class DaemonProcess implements AutoCloseable {
 
   /** Starts a daemon with its own directories and waits until it answers a CRI call. */
   public static DaemonProcess start(Path dir, String... extraArgs) throws IOException, InterruptedException {
-    DaemonProcess daemon = launch(dir, extraArgs);
+    return startWithJvmOptions(dir, List.of(), extraArgs);
+  }
+
+  /** As {@link #start}, its JVM given {@code jvmOptions} too (a trust store, say). */
+  public static DaemonProcess startWithJvmOptions(Path dir, List<String> jvmOptions, String... extraArgs)
+      throws IOException, InterruptedException {
+    DaemonProcess daemon = launch(dir, jvmOptions, extraArgs);
     try {
       daemon.awaitReady(Duration.ofSeconds(30));
     } catch (IllegalStateException | IOException | InterruptedException e) {
@@ -47,13 +53,18 @@ public final class DaemonProcess implements AutoCloseable {
 
   /** Starts a daemon without waiting for it: for daemons that are expected to refuse to start. */
   public static DaemonProcess launch(Path dir, String... extraArgs) throws IOException {
+    return launch(dir, List.of(), extraArgs);
+  }
+
+  private static DaemonProcess launch(Path dir, List<String> jvmOptions, String... extraArgs) throws IOException {
     Files.createDirectories(dir);
     Path socket = dir.resolve("berth.sock");
     List<String> command = new ArrayList<>(List.of(
         // The collector and young generation of bin/berth: young collections promote what is in
         // flight, which the daemon's full collection after a burst then gives back.
-        javaBinary(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx128m", "-XX:MaxNewSize=6m",
-        "-cp", System.getProperty("java.class.path"), "dev.berth.runtime.cli.Main", "serve",
+        javaBinary(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx128m", "-XX:MaxNewSize=6m"));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.berth.runtime.cli.Main", "serve",
         "--socket", socket.toString(),
         "--root", dir.resolve("root").toString(),
         "--state", dir.resolve("state").toString()));
