@@ -23,8 +23,9 @@ import javax.crypto.spec.GCMParameterSpec;
 /**
  * {@code AES/GCM/NoPadding} computed by libcrypto ({@link LibCryptoAead}), with the JDK's
  * contract: input is held until {@code doFinal}, which seals it, or opens it and leaves zeros, not
- * plaintext, in the output when the tag does not match; AAD comes before data; an encryption is never initialised twice in a row
- * with the same key and nonce, and after its {@code doFinal} it needs a new one.
+ * plaintext, in the output when the tag does not match; AAD comes before data; an encryption is
+ * never initialised twice in a row with the same key and nonce, and after its {@code doFinal} it
+ * needs a new one.
  */
 public final class LibCryptoAesGcm extends CipherSpi {
 
@@ -143,7 +144,7 @@ public final class LibCryptoAesGcm extends CipherSpi {
     byte[] newKey = keyBytes(key);
     int tagBits = parameters.getTLen();
     if (tagBits % 8 != 0 || tagBits / 8 < MIN_TAG_LENGTH || tagBits / 8 > DEFAULT_TAG_LENGTH) {
-      throw new InvalidAlgorithmParameterException("AES-GCM tag length must be 96 to 128 bits in bytes, got " + tagBits);
+      throw new InvalidAlgorithmParameterException("AES-GCM tag length must be whole bytes from 96 to 128 bits, got " + tagBits);
     }
     byte[] newNonce = parameters.getIV();
     if (newNonce.length == 0) {
