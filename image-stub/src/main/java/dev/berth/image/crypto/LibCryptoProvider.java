@@ -70,7 +70,8 @@ public final class LibCryptoProvider extends Provider {
     if (!tried && Security.getProvider(NAME) == null) {
       Optional<LibCryptoProvider> provider = load();
       provider.ifPresent(p -> Security.insertProviderAt(p, 1));
-      log.info("TLS decrypts AES-GCM with {}", provider.isPresent() ? "libcrypto 3" : "the JDK's own code (no libcrypto 3 here)");
+      log.info("TLS decrypts AES-GCM with {}",
+          provider.isPresent() ? "libcrypto 3" : "the JDK's own code (libcrypto 3 missing here or answering wrong)");
     }
     tried = true;
     return Security.getProvider(NAME) != null;
