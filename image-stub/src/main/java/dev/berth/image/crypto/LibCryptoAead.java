@@ -19,7 +19,8 @@ import java.util.Optional;
  * <p>Each call makes and frees its own cipher context: a TLS record is at most 16 KiB, which
  * libcrypto seals in microseconds, against well under one for a context's setup and key schedule;
  * and a context never outlives the call, so nothing native needs a cleaner thread or can leak.
- * The key, nonce, data and tag stay in Java arrays, passed to critical downcalls without copies.
+ * The key, nonce, data and tag stay where the caller has them (Java arrays, or a direct buffer's
+ * memory), passed to critical downcalls without copies.
  */
 final class LibCryptoAead {
 

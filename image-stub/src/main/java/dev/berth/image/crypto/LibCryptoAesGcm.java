@@ -165,7 +165,7 @@ public final class LibCryptoAesGcm extends CipherSpi {
       lastSealingNonce = newNonce;
     }
     sealed = false;
-    aad.clear();
+    aad.clear(false);
     data.clear(true);
   }
 
@@ -215,7 +215,8 @@ public final class LibCryptoAesGcm extends CipherSpi {
     if (length > 0) {
       data.append(input, offset, length); // first: the output may be the input's own array
     }
-    return crypt(MemorySegment.ofArray(data.bytes).asSlice(0, data.length), MemorySegment.ofArray(output).asSlice(outputOffset));
+    return crypt(MemorySegment.ofArray(data.bytes).asSlice(0, data.length),
+        MemorySegment.ofArray(output).asSlice(outputOffset));
   }
 
   /**
@@ -263,7 +264,7 @@ public final class LibCryptoAesGcm extends CipherSpi {
       }
       return cipherLength;
     } finally {
-      aad.clear();
+      aad.clear(false);
       data.clear(encrypt);
     }
   }
@@ -299,14 +300,11 @@ public final class LibCryptoAesGcm extends CipherSpi {
     void append(byte[] source, int offset, int count) {
       java.util.Objects.checkFromIndexSize(offset, count, source.length);
       if (length + count > bytes.length) {
-        bytes = Arrays.copyOf(bytes, (int) Math.min(Integer.MAX_VALUE - 8, Math.max((long) length + count, bytes.length * 2L)));
+        long grown = Math.max((long) length + count, bytes.length * 2L);
+        bytes = Arrays.copyOf(bytes, (int) Math.min(Integer.MAX_VALUE - 8, grown));
       }
       System.arraycopy(source, offset, bytes, length, count);
       length += count;
-    }
-
-    void clear() {
-      length = 0;
     }
 
     /** Empties it, zeroing what it held when that was plaintext (an encryption's). */
